@@ -1,0 +1,76 @@
+# corio_helpers.cmake - one way to declare libraries, tests and examples, with
+# warnings, sanitizers and coroutine-safety flags applied per target.
+
+# Flags every corio target gets.
+function(corio_apply_flags target)
+  target_compile_features(${target} PRIVATE cxx_std_20)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    # Symmetric transfer must be a tail call at every optimisation level, or a
+    # long chain of co_awaits overflows the stack (see DESIGN.md).
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -foptimize-sibling-calls)
+  else()
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
+  endif()
+  if(CORIO_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(CORIO_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=${CORIO_SANITIZE} -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=${CORIO_SANITIZE})
+    if(CORIO_SANITIZE MATCHES "address" AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+      # GCC's use-after-scope checks block the symmetric-transfer tail call.
+      target_compile_options(${target} PRIVATE -fno-sanitize-address-use-after-scope)
+    endif()
+    if(CORIO_SANITIZE MATCHES "undefined")
+      target_compile_options(${target} PRIVATE -fno-sanitize-recover=undefined)
+      if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+        # clang 14 cannot emit -fsanitize=function prologues for coroutine
+        # lambdas ("Cannot represent a difference across sections").
+        target_compile_options(${target} PRIVATE -fno-sanitize=function)
+      endif()
+    endif()
+  endif()
+endfunction()
+
+# corio_add_library(NAME core SRCS ... DEPS ...) -> corio_core, alias corio::core
+function(corio_add_library)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;PUBLIC_DEPS" ${ARGN})
+  set(target corio_${ARG_NAME})
+  add_library(${target} ${ARG_SRCS})
+  add_library(corio::${ARG_NAME} ALIAS ${target})
+  set_target_properties(${target} PROPERTIES EXPORT_NAME ${ARG_NAME} OUTPUT_NAME corio_${ARG_NAME})
+  target_include_directories(${target} PUBLIC
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  target_link_libraries(${target} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_DEPS})
+  corio_apply_flags(${target})
+  install(TARGETS ${target} EXPORT corioTargets
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+endfunction()
+
+# corio_add_test(NAME event_loop_test SRCS ... DEPS ... LABELS unit)
+function(corio_add_test)
+  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  target_include_directories(${ARG_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/tests ${PROJECT_SOURCE_DIR}/src)
+  corio_apply_flags(${ARG_NAME})
+  add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+endfunction()
+
+# corio_add_example(NAME hello SRCS ... DEPS ...)
+function(corio_add_example)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
+  corio_apply_flags(${ARG_NAME})
+endfunction()
