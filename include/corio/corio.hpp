@@ -1,0 +1,18 @@
+// corio/corio.hpp - the core of corio in one include: the event loop, tasks,
+// futures, combinators, timeouts, TaskGroup and run().
+//
+// The C++ counterpart of `import asyncio`. Fixed content: every core header,
+// no feature macros.
+#pragma once
+
+#include "corio/errors.hpp"
+#include "corio/event_loop.hpp"
+#include "corio/future.hpp"
+#include "corio/gather.hpp"
+#include "corio/locks.hpp"
+#include "corio/run.hpp"
+#include "corio/shield.hpp"
+#include "corio/task.hpp"
+#include "corio/task_group.hpp"
+#include "corio/timeouts.hpp"
+#include "corio/wait.hpp"

@@ -1,0 +1,86 @@
+// corio/errors.hpp - every exception type corio throws.
+//
+// Mirrors asyncio's exceptions.py. All corio errors derive from corio::Error
+// (a std::runtime_error) except CancelledError, which, like asyncio's since
+// Python 3.8, is *not* an ordinary error: it does not derive from
+// std::exception, so `catch (const std::exception&)` cannot swallow a
+// cancellation by accident. Catch it by name, or with `catch (...)` and
+// rethrow.
+#pragma once
+
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace corio {
+
+/// Base class of corio's errors (not of CancelledError). Thrown directly only
+/// where asyncio raises a bare error.
+class Error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// The operation was cancelled. Thrown at the suspension point of a task that
+/// was cancelled, and by result() of a cancelled task or future. May be caught
+/// to clean up; a task that swallows it keeps running (asyncio semantics).
+/// Deliberately not derived from std::exception. asyncio: `CancelledError`.
+class CancelledError {
+public:
+    CancelledError() = default;
+    explicit CancelledError(std::string message) : message_(std::move(message)) {}
+    /// The message given to cancel(msg); empty when none was given.
+    const std::string& message() const noexcept { return message_; }
+    /// A printable description (never empty).
+    const char* what() const noexcept {
+        return message_.empty() ? "CancelledError" : message_.c_str();
+    }
+
+private:
+    std::string message_;
+};
+
+/// A deadline passed: wait_for, timeout scopes, as_completed, and
+/// ThreadPoolExecutor results. asyncio: `TimeoutError`.
+class TimeoutError : public Error {
+public:
+    TimeoutError() : Error("TimeoutError") {}
+    using Error::Error;
+};
+
+/// An operation is not allowed in the object's current state, e.g. result()
+/// of a pending future or set_result() on a done one. asyncio: `InvalidStateError`.
+class InvalidStateError : public Error {
+public:
+    using Error::Error;
+};
+
+/// Misuse of the runtime where asyncio raises RuntimeError: no running event
+/// loop, run() inside a running loop, a closed loop, a task awaited from
+/// another loop.
+class RuntimeError : public Error {
+public:
+    using Error::Error;
+};
+
+/// Several errors at once, raised by TaskGroup with every child error it
+/// collected (and the body's own, if it failed). asyncio: `ExceptionGroup`.
+class ExceptionGroup : public Error {
+public:
+    ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions);
+    /// The collected errors, in the order they happened.
+    const std::vector<std::exception_ptr>& exceptions() const noexcept { return exceptions_; }
+    /// The message without the list of sub-errors.
+    const std::string& message() const noexcept { return message_; }
+
+private:
+    std::string message_;
+    std::vector<std::exception_ptr> exceptions_;
+};
+
+/// Describes an in-flight or stored exception as "type: what()", demangled;
+/// CancelledError and non-standard exceptions are described too.
+std::string describe_exception(const std::exception_ptr& e);
+
+}  // namespace corio

@@ -1,0 +1,309 @@
+// corio/event_loop.hpp - the event loop: ready queue, timers, I/O readiness,
+// the thread-safe entry, exception handling and debug mode.
+//
+// Mirrors asyncio's events.py / base_events.py. One loop per thread; every
+// method is for the loop's own thread unless it says "thread-safe". See
+// docs/event-loop.md for the order of one iteration.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+#include "corio/detail/callback.hpp"
+#include "corio/detail/frame_allocator.hpp"
+#include "corio/detail/ready_queue.hpp"
+
+namespace corio {
+
+class EventLoop;
+template <class T>
+class Task;
+template <class T>
+class TaskHandle;
+template <class T>
+class Future;
+
+/// The loop's clock: monotonic, nanosecond resolution. Under virtual time
+/// (LoopOptions::virtual_time) loop.time() starts at TimePoint{} and jumps to
+/// the next timer whenever the loop is idle.
+using Clock = std::chrono::steady_clock;
+using Duration = std::chrono::nanoseconds;
+using TimePoint = std::chrono::time_point<Clock, Duration>;
+
+namespace detail {
+
+class TaskState;
+class HandleImpl;
+class LoopImpl;
+struct LoopAccess;
+
+/// A timer in the loop's heap. `index` is its heap slot (kNotQueued when out
+/// of the heap); `fire` runs on the loop thread when `when` has passed.
+struct TimerNode {
+    static constexpr std::uint32_t kNotQueued = ~std::uint32_t{0};
+    std::int64_t when = 0;  // loop time, ns
+    std::uint64_t seq = 0;  // FIFO order among equal deadlines
+    std::uint32_t index = kNotQueued;
+    void (*fire)(TimerNode*) = nullptr;
+
+    bool queued() const noexcept { return index != kNotQueued; }
+};
+
+// The loop running on this thread, and the task it is running right now.
+inline thread_local EventLoop* tls_running_loop = nullptr;
+inline thread_local TaskState* tls_current_task = nullptr;
+
+}  // namespace detail
+
+/// A callback scheduled with call_soon() / call_soon_threadsafe(). Copies share
+/// the callback. asyncio: `asyncio.Handle`.
+class Handle {
+public:
+    Handle() noexcept = default;
+    explicit Handle(detail::HandleImpl* impl) noexcept : impl_(impl) {}
+    Handle(const Handle& other) noexcept;
+    Handle(Handle&& other) noexcept : impl_(std::exchange(other.impl_, nullptr)) {}
+    Handle& operator=(Handle other) noexcept {
+        std::swap(impl_, other.impl_);
+        return *this;
+    }
+    ~Handle();
+
+    /// Prevents the callback from running if it has not run yet. Idempotent.
+    /// For a TimerHandle, call it on the loop's thread.
+    void cancel();
+    /// True once cancel() was called.
+    bool cancelled() const noexcept;
+    explicit operator bool() const noexcept { return impl_ != nullptr; }
+
+protected:
+    detail::HandleImpl* impl_ = nullptr;
+};
+
+/// A callback scheduled with call_later() / call_at(). cancel() removes it
+/// from the timer heap at once (O(log n)); nothing is left to skip later.
+/// asyncio: `asyncio.TimerHandle`.
+class TimerHandle : public Handle {
+public:
+    using Handle::Handle;
+    /// The loop time at which the callback is (or was) due.
+    TimePoint when() const noexcept;
+};
+
+/// What went wrong, passed to the exception handler. asyncio's context dict.
+struct ExceptionContext {
+    std::string message;           // always set
+    std::exception_ptr exception;  // may be null
+    std::string task;              // name of the task involved, if any
+    std::string source;            // "function (file:line)" where it was created, if known
+};
+
+using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
+
+/// Options for a new loop.
+struct LoopOptions {
+    /// Virtual time: when nothing is ready, no I/O is pending and no executor
+    /// work is outstanding, the clock jumps to the next timer. For tests.
+    bool virtual_time = false;
+    /// Debug mode; unset means the environment variable CORIO_DEBUG=1 decides.
+    std::optional<bool> debug;
+};
+
+/// The event loop. Not copyable or movable; one loop runs per thread at a time.
+/// asyncio: `asyncio.AbstractEventLoop` / `BaseEventLoop`.
+class EventLoop {
+public:
+    EventLoop();
+    explicit EventLoop(LoopOptions options);
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+    /// Closes the loop if it is not closed (see close()).
+    ~EventLoop();
+
+    // -- Scheduling callbacks -------------------------------------------------
+
+    /// Schedules `cb` to run on the next iteration, after the callbacks already
+    /// ready (FIFO). Throws RuntimeError if the loop is closed. An exception
+    /// thrown by `cb` goes to the exception handler. asyncio: `loop.call_soon`.
+    Handle call_soon(detail::Callback cb);
+
+    /// Thread-safe call_soon(): may be called from any thread; wakes the loop
+    /// if it is waiting for I/O. Wake-ups are batched: one eventfd write per
+    /// sleep of the loop, however many callbacks arrive. Throws RuntimeError if
+    /// the loop is closed. asyncio: `loop.call_soon_threadsafe`.
+    Handle call_soon_threadsafe(detail::Callback cb);
+
+    /// Schedules `cb` after `delay`. Throws std::invalid_argument if `delay`
+    /// is negative (asyncio would run it at once; corio treats it as a bug).
+    /// asyncio: `loop.call_later`.
+    template <class Rep, class Period>
+    TimerHandle call_later(std::chrono::duration<Rep, Period> delay, detail::Callback cb) {
+        return call_later_ns(std::chrono::duration_cast<Duration>(delay), std::move(cb));
+    }
+
+    /// Schedules `cb` at loop time `when` (see time()). A time in the past runs
+    /// it on the next iteration. asyncio: `loop.call_at`.
+    TimerHandle call_at(TimePoint when, detail::Callback cb);
+
+    /// The loop's monotonic clock (virtual under LoopOptions::virtual_time).
+    /// asyncio: `loop.time()`.
+    TimePoint time() const noexcept;
+
+    // -- Running and stopping -------------------------------------------------
+
+    /// Runs until stop() is called. Throws RuntimeError if the loop is closed
+    /// or already running, or if another loop runs on this thread.
+    /// asyncio: `loop.run_forever`.
+    void run_forever();
+
+    /// Runs until `main` (a lazy Task, scheduled as a task here) finishes and
+    /// returns its result or rethrows its exception. Throws RuntimeError if the
+    /// loop stopped first. Defined in task.hpp. asyncio: `loop.run_until_complete`.
+    template <class T>
+    T run_until_complete(Task<T> main);
+    /// Runs until the task finishes; returns its result or rethrows.
+    template <class T>
+    T run_until_complete(TaskHandle<T> task);
+    /// Runs until the future is done; returns its result or rethrows.
+    template <class T>
+    T run_until_complete(Future<T> future);
+
+    /// Stops run_forever() after the current iteration. Called before
+    /// run_forever(), makes it run one iteration. asyncio: `loop.stop`.
+    void stop() noexcept;
+    bool is_running() const noexcept { return running_; }
+    bool is_closed() const noexcept { return closed_; }
+
+    /// Closes the loop: drops every pending callback and timer, destroys every
+    /// task still pending (reporting "Task was destroyed but it is pending!"),
+    /// and releases the I/O backend. Idempotent. Throws RuntimeError if the
+    /// loop is running. asyncio: `loop.close`.
+    void close();
+
+    /// Runs one iteration: poll I/O, move due timers and thread-safe callbacks
+    /// to the ready queue, run what was ready. `block` = false never waits.
+    /// Outside run_forever() it marks the loop running for the iteration. For
+    /// tests (corio::testing::TestLoop) and for driving the loop from another
+    /// framework. Throws RuntimeError if the loop is closed.
+    void run_once(bool block = true);
+
+    // -- Tasks ----------------------------------------------------------------
+
+    /// Wraps `coro` in a task scheduled on this loop (see corio::create_task).
+    template <class T>
+    TaskHandle<T> create_task(Task<T> coro, std::string name = {});
+
+    // -- File descriptors -----------------------------------------------------
+
+    /// Runs `cb` whenever `fd` is readable, until remove_reader(fd); replaces a
+    /// previous reader of `fd`. Throws std::system_error if the fd cannot be
+    /// watched (e.g. a regular file). asyncio: `loop.add_reader`.
+    void add_reader(int fd, detail::Callback cb);
+    /// Stops watching `fd` for reading; false if it was not watched.
+    bool remove_reader(int fd);
+    /// Like add_reader(), for writability. asyncio: `loop.add_writer`.
+    void add_writer(int fd, detail::Callback cb);
+    /// Stops watching `fd` for writing; false if it was not watched.
+    bool remove_writer(int fd);
+
+    // -- Errors ---------------------------------------------------------------
+
+    /// Replaces the exception handler; an empty function restores the default.
+    /// asyncio: `loop.set_exception_handler`.
+    void set_exception_handler(ExceptionHandler handler);
+    const ExceptionHandler& get_exception_handler() const noexcept { return handler_; }
+    /// Passes `ctx` to the handler (the default one if none is set). If the
+    /// handler throws, the default handler reports both. Never throws.
+    /// asyncio: `loop.call_exception_handler`.
+    void call_exception_handler(const ExceptionContext& ctx) noexcept;
+    /// Writes `ctx` to stderr: the message, the task and where it was created,
+    /// and the exception's type and what(). asyncio: `loop.default_exception_handler`.
+    static void default_exception_handler(const ExceptionContext& ctx) noexcept;
+
+    // -- Debug ----------------------------------------------------------------
+
+    /// Debug mode: warns on callbacks slower than slow_callback_duration, on
+    /// tasks destroyed while pending and on coroutines never awaited.
+    /// asyncio: `loop.set_debug`.
+    void set_debug(bool enabled) noexcept { debug_ = enabled; }
+    bool get_debug() const noexcept { return debug_; }
+    /// Threshold for the slow-callback warning (default 100 ms).
+    Duration slow_callback_duration = std::chrono::milliseconds(100);
+
+    bool virtual_time() const noexcept { return virtual_time_; }
+
+private:
+    friend struct detail::LoopAccess;
+
+    TimerHandle call_later_ns(Duration delay, detail::Callback cb);
+    void check_open() const;
+    void iterate(bool block);
+    int poll_io(std::int64_t timeout);
+    void drain_incoming();
+    void dispatch_ready();
+    void set_fd_callback(int fd, bool writer, detail::Callback* cb);
+    void enter_running();
+    void leave_running() noexcept;
+
+    // Hot state lives here; the rest (timers, backend, thread-safe queue, fd
+    // table, task list) lives in impl_.
+    detail::ReadyQueue ready_;
+    std::unique_ptr<detail::LoopImpl> impl_;
+    ExceptionHandler handler_;
+    bool running_ = false;
+    bool stopping_ = false;
+    bool closed_ = false;
+    bool debug_ = false;
+    bool virtual_time_ = false;
+};
+
+/// The loop running on the calling thread. Throws RuntimeError("no running
+/// event loop") when there is none. asyncio: `asyncio.get_running_loop`.
+EventLoop& get_running_loop();
+
+namespace detail {
+
+// Internal entry points for corio's own awaitables. Loop thread only.
+struct LoopAccess {
+    static void post(EventLoop& loop, void (*fn)(void*, bool), void* arg) {
+        loop.ready_.push(fn, arg);
+    }
+    static std::int64_t now_ns(const EventLoop& loop) noexcept;
+    static void add_timer(EventLoop& loop, TimerNode& node);
+    static void remove_timer(EventLoop& loop, TimerNode& node) noexcept;
+    static void link_task(EventLoop& loop, TaskState& task) noexcept;
+    static void unlink_task(EventLoop& loop, TaskState& task) noexcept;
+    static TaskState* first_task(EventLoop& loop) noexcept;
+    // Work handed to another thread whose completion will come back through
+    // call_soon_threadsafe: virtual time does not jump while any is outstanding.
+    static void begin_external_work(EventLoop& loop) noexcept;
+    static void end_external_work(EventLoop& loop) noexcept;
+    // What the loop still holds, for teardown checks in tests.
+    struct Census {
+        std::size_t tasks, timers, ready, watched_fds;
+    };
+    static Census census(const EventLoop& loop) noexcept;
+    // Virtual time only: moves the clock forward by `d`.
+    static void advance_virtual_time(EventLoop& loop, Duration d);
+};
+
+/// The running loop, or throws RuntimeError naming `what` needed it.
+EventLoop& running_loop_for(const char* what);
+/// Throws std::invalid_argument naming `what` if `d` is negative; returns `d`.
+Duration checked_delay(Duration d, const char* what);
+/// Reports `ctx` to `loop`'s handler if that loop is still alive on this
+/// thread, else to the default handler.
+void report(EventLoop* loop, const ExceptionContext& ctx) noexcept;
+/// "Task 'name'" or "callback", for debug-mode reports.
+std::string describe_ready_item(const ReadyItem& item);
+
+}  // namespace detail
+
+}  // namespace corio

@@ -1,0 +1,468 @@
+// corio/task.hpp - coroutines and tasks: Task<T>, TaskHandle<T>,
+// create_task, current_task, all_tasks, sleep.
+//
+// Mirrors asyncio's tasks.py (Task, create_task, current_task, all_tasks,
+// sleep) and coroutines. `Task<T>` is what `async def f() -> T` is in Python:
+// calling the function runs nothing; `co_await f()` runs it inline in the
+// awaiting task (symmetric transfer, no loop round trip, no stack growth), and
+// `create_task(f())` runs it concurrently as a new task.
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "corio/detail/future_state.hpp"
+#include "corio/errors.hpp"
+#include "corio/event_loop.hpp"
+
+namespace corio {
+
+template <class T = void>
+class Task;
+template <class T = void>
+class TaskHandle;
+
+namespace detail {
+
+/// Where a coroutine was created; filled in by the compiler at the call.
+struct SourceLoc {
+    const char* func = "";
+    std::uint32_t line = 0;
+    static constexpr SourceLoc current(const char* func = __builtin_FUNCTION(),
+                                       std::uint32_t line = __builtin_LINE()) noexcept {
+        return {func, line};
+    }
+};
+
+// Warns (debug mode) about a coroutine destroyed before it ever ran.
+void report_never_awaited(const SourceLoc& where) noexcept;
+bool debug_enabled() noexcept;
+
+struct PromiseBase {
+    explicit PromiseBase(SourceLoc loc) noexcept : func_(loc.func), line_(loc.line) {}
+
+    struct InitialAwaiter {
+        PromiseBase* promise;
+        bool await_ready() const noexcept { return false; }
+        void await_suspend(std::coroutine_handle<>) const noexcept {}
+        void await_resume() const noexcept { promise->started_ = true; }
+    };
+
+    struct FinalAwaiter {
+        bool await_ready() const noexcept { return false; }
+        template <class P>
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) const noexcept {
+            std::coroutine_handle<> next = h.promise().continuation_;
+            return next ? next : std::noop_coroutine();
+        }
+        void await_resume() const noexcept {}
+    };
+
+    InitialAwaiter initial_suspend() noexcept { return {this}; }
+    FinalAwaiter final_suspend() noexcept { return {}; }
+    void unhandled_exception() noexcept { exception_ = std::current_exception(); }
+
+    static void* operator new(std::size_t size) { return frame_allocate(size); }
+    static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }
+
+    SourceLoc location() const noexcept { return {func_, line_}; }
+
+    std::coroutine_handle<> continuation_;  // the awaiting coroutine; null for a task's root
+    std::exception_ptr exception_;
+    const char* func_;
+    std::uint32_t line_;
+    bool started_ = false;
+};
+
+template <class T>
+struct Promise : PromiseBase {
+    static_assert(!std::is_reference_v<T>, "Task<T&> is not supported; return a pointer");
+    explicit Promise(SourceLoc loc = SourceLoc::current()) noexcept : PromiseBase(loc) {}
+    Task<T> get_return_object() noexcept;
+
+    template <class U = T>
+    void return_value(U&& v) {
+        value_.emplace(std::forward<U>(v));
+    }
+    T take() {
+        if (exception_) {
+            std::rethrow_exception(exception_);
+        }
+        return std::move(*value_);
+    }
+    T& ref() { return *value_; }
+
+    std::optional<T> value_;
+};
+
+template <>
+struct Promise<void> : PromiseBase {
+    explicit Promise(SourceLoc loc = SourceLoc::current()) noexcept : PromiseBase(loc) {}
+    Task<void> get_return_object() noexcept;
+    void return_void() noexcept {}
+    void take() {
+        if (exception_) {
+            std::rethrow_exception(exception_);
+        }
+    }
+};
+
+}  // namespace detail
+
+/// A lazy coroutine returning T (void and move-only types included): the C++
+/// spelling of `async def f() -> T`. Calling the coroutine function runs
+/// nothing. `co_await` of the Task runs it inline in the awaiting task, by
+/// symmetric transfer (a chain of a million nested awaits uses no stack), and
+/// returns its value or rethrows its exception; this plain await never goes
+/// through the loop and adds no cancellation point. To run it concurrently,
+/// pass it to create_task(). A Task can be awaited once; it is move-only and
+/// destroying an unstarted Task destroys its frame (debug mode warns that the
+/// coroutine was never awaited). Only corio awaitables may be awaited inside.
+template <class T>
+class [[nodiscard]] Task {
+public:
+    using promise_type = detail::Promise<T>;
+    using value_type = T;
+
+    Task() noexcept = default;
+    explicit Task(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
+    Task(Task&& other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
+    Task& operator=(Task&& other) noexcept {
+        if (this != &other) {
+            destroy();
+            h_ = std::exchange(other.h_, nullptr);
+        }
+        return *this;
+    }
+    Task(const Task&) = delete;
+    Task& operator=(const Task&) = delete;
+    ~Task() { destroy(); }
+
+    /// False for a moved-from or default-constructed Task.
+    explicit operator bool() const noexcept { return static_cast<bool>(h_); }
+
+    struct Awaiter {
+        std::coroutine_handle<promise_type> h;
+        bool await_ready() const noexcept { return false; }
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+            h.promise().continuation_ = caller;
+            return h;
+        }
+        T await_resume() { return h.promise().take(); }
+    };
+
+    Awaiter operator co_await() && noexcept { return Awaiter{check()}; }
+    Awaiter operator co_await() & noexcept { return Awaiter{check()}; }
+
+    /// Gives up ownership of the frame (used by create_task).
+    std::coroutine_handle<promise_type> release() noexcept { return std::exchange(h_, nullptr); }
+
+private:
+    std::coroutine_handle<promise_type> check() const noexcept { return h_; }
+    void destroy() noexcept {
+        if (h_) {
+            if (!h_.promise().started_ && detail::debug_enabled()) {
+                detail::report_never_awaited(h_.promise().location());
+            }
+            h_.destroy();
+            h_ = nullptr;
+        }
+    }
+
+    std::coroutine_handle<promise_type> h_;
+};
+
+namespace detail {
+
+template <class T>
+Task<T> Promise<T>::get_return_object() noexcept {
+    return Task<T>(std::coroutine_handle<Promise<T>>::from_promise(*this));
+}
+inline Task<void> Promise<void>::get_return_object() noexcept {
+    return Task<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
+}
+
+/// Awaits a FutureBase (a task or a future) from a task; the typed wrappers
+/// add the result. Cancelling the awaiting task forwards the cancel to the
+/// awaited one (asyncio: `_fut_waiter.cancel()`), then keeps waiting for it.
+struct FutureAwaiter : CompletionNode, Waiter {
+    explicit FutureAwaiter(FutureBase* f) noexcept : fut(f) {}
+    FutureAwaiter(const FutureAwaiter&) = delete;
+    FutureAwaiter& operator=(const FutureAwaiter&) = delete;
+
+    bool await_ready() const noexcept { return fut->done(); }
+    void await_suspend(std::coroutine_handle<> h);
+
+    FutureBase* fut;
+};
+
+template <class T>
+using result_ref_t = std::conditional_t<std::is_void_v<T>, void, std::add_lvalue_reference_t<T>>;
+
+}  // namespace detail
+
+/// A task running on a loop: the C++ side of asyncio's `Task` object, returned
+/// by create_task(). Copies refer to the same task (reference counted, loop
+/// thread only). The loop keeps a running task alive when every handle is
+/// gone. TaskHandle<T> converts to TaskHandle<void>, an untyped view of any
+/// task (current_task() and all_tasks() return those).
+///
+/// `co_await handle` suspends until the task finishes and returns its result
+/// (a reference into the task for an lvalue handle; `co_await std::move(h)`
+/// moves the result out) or rethrows its exception; CancelledError if it was
+/// cancelled. Cancelling the awaiting task cancels the awaited one too and
+/// keeps waiting for it, as asyncio does. Throws RuntimeError when awaited
+/// from a task of another loop, or by the task itself.
+template <class T>
+class TaskHandle {
+public:
+    TaskHandle() noexcept = default;
+    /// Adopts one reference to `s` (internal).
+    explicit TaskHandle(detail::TaskState* s) noexcept : s_(s) {}
+    TaskHandle(const TaskHandle& o) noexcept : s_(o.s_) {
+        if (s_) {
+            s_->add_ref();
+        }
+    }
+    TaskHandle(TaskHandle&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+    TaskHandle& operator=(TaskHandle o) noexcept {
+        std::swap(s_, o.s_);
+        return *this;
+    }
+    ~TaskHandle() {
+        if (s_) {
+            s_->release();
+        }
+    }
+
+    template <class U, class = std::enable_if_t<std::is_void_v<T> && !std::is_void_v<U>>>
+    TaskHandle(const TaskHandle<U>& o) noexcept : TaskHandle(TaskHandle<U>(o).release()) {}
+
+    explicit operator bool() const noexcept { return s_ != nullptr; }
+
+    /// True when the task finished: returned, failed or was cancelled.
+    bool done() const noexcept { return s_->done(); }
+    /// True when the task finished by being cancelled.
+    bool cancelled() const noexcept {
+        return s_->status() == detail::FutureBase::Status::cancelled;
+    }
+    /// Requests cancellation: CancelledError(msg) is thrown inside the task at
+    /// its current await point (or into what it awaits, if that is a task or
+    /// future). False if the task is already done. asyncio: `Task.cancel`.
+    bool cancel(std::string_view msg = {}) { return s_->request_cancel(msg); }
+    /// Number of pending cancellation requests. asyncio: `Task.cancelling`.
+    int cancelling() const noexcept { return s_->cancelling(); }
+    /// Decrements cancelling() and returns the new count. asyncio: `Task.uncancel`.
+    int uncancel() noexcept { return s_->uncancel(); }
+
+    /// The task's value (a reference into the task); rethrows its exception;
+    /// CancelledError if cancelled; InvalidStateError if not done.
+    detail::result_ref_t<T> result() const& {
+        s_->check_result();
+        if constexpr (!std::is_void_v<T>) {
+            return promise().ref();
+        }
+    }
+    /// Like result(), but moves the value out.
+    T result() && {
+        s_->check_result();
+        if constexpr (!std::is_void_v<T>) {
+            return std::move(promise().ref());
+        }
+    }
+    /// The exception the task failed with (null if it succeeded);
+    /// CancelledError if cancelled; InvalidStateError if not done.
+    std::exception_ptr exception() const { return s_->exception(); }
+
+    /// Calls `fn(handle)` through call_soon() once the task is done (at once,
+    /// i.e. on the next iteration, if it is done already). Returns an id for
+    /// remove_done_callback(). Exceptions from `fn` reach the loop's exception
+    /// handler. asyncio: `Task.add_done_callback`.
+    template <class F>
+    std::uint64_t add_done_callback(F fn) {
+        return s_->add_done_callback([fn = std::move(fn)](detail::FutureBase& f) mutable {
+            f.add_ref();
+            fn(TaskHandle<T>(static_cast<detail::TaskState*>(&f)));
+        });
+    }
+    /// Removes a callback added by add_done_callback(); returns how many were
+    /// removed (0 or 1).
+    std::size_t remove_done_callback(std::uint64_t id) noexcept {
+        return s_->remove_done_callback(id);
+    }
+
+    /// The task's name ("Task-N" unless one was given).
+    std::string get_name() const { return s_->get_name(); }
+    void set_name(std::string name) { s_->set_name(std::move(name)); }
+    EventLoop& get_loop() const noexcept { return s_->loop(); }
+
+    struct Awaiter : detail::FutureAwaiter {
+        using FutureAwaiter::FutureAwaiter;
+        T await_resume() {
+            check_cancelled();
+            auto* s = static_cast<detail::TaskState*>(fut);
+            s->check_result();
+            if constexpr (!std::is_void_v<T>) {
+                return std::move(static_cast<detail::Promise<T>&>(s->promise()).ref());
+            }
+        }
+    };
+    struct RefAwaiter : detail::FutureAwaiter {
+        using FutureAwaiter::FutureAwaiter;
+        detail::result_ref_t<T> await_resume() {
+            check_cancelled();
+            auto* s = static_cast<detail::TaskState*>(fut);
+            s->check_result();
+            if constexpr (!std::is_void_v<T>) {
+                return static_cast<detail::Promise<T>&>(s->promise()).ref();
+            }
+        }
+    };
+
+    RefAwaiter operator co_await() const& noexcept { return RefAwaiter(s_); }
+    Awaiter operator co_await() && noexcept { return Awaiter(s_); }
+
+    friend bool operator==(const TaskHandle& a, const TaskHandle& b) noexcept {
+        return a.s_ == b.s_;
+    }
+
+    /// The underlying record (internal).
+    detail::TaskState* state() const noexcept { return s_; }
+    /// Gives up the reference (internal).
+    detail::TaskState* release() noexcept { return std::exchange(s_, nullptr); }
+
+private:
+    auto& promise() const noexcept {
+        if constexpr (std::is_void_v<T>) {
+            return s_->promise();
+        } else {
+            return static_cast<detail::Promise<T>&>(s_->promise());
+        }
+    }
+
+    detail::TaskState* s_ = nullptr;
+};
+
+/// Wraps `coro` in a task and schedules its first step on the running loop
+/// (after the callbacks already ready). Returns at once; the coroutine starts
+/// on a later iteration. `name` defaults to "Task-N". Throws RuntimeError when
+/// no loop is running, std::invalid_argument for an empty Task.
+/// asyncio: `asyncio.create_task`.
+template <class T>
+TaskHandle<T> create_task(Task<T> coro, std::string name = {}) {
+    return detail::running_loop_for("create_task()").create_task(std::move(coro), std::move(name));
+}
+
+template <class T>
+TaskHandle<T> EventLoop::create_task(Task<T> coro, std::string name) {
+    check_open();
+    auto h = coro.release();
+    if (!h) {
+        throw std::invalid_argument("create_task: coro is an empty Task");
+    }
+    auto* s = new detail::TaskState(*this, h, h.promise());
+    s->start(std::move(name));
+    s->add_ref();
+    return TaskHandle<T>(s);
+}
+
+/// The task running on this thread's loop, or an empty handle when called from
+/// a plain callback. Throws RuntimeError when no loop runs. asyncio:
+/// `asyncio.current_task`.
+TaskHandle<void> current_task();
+
+/// Every task of the running loop that is not done yet, in creation order.
+/// Throws RuntimeError when no loop runs. asyncio: `asyncio.all_tasks`.
+std::vector<TaskHandle<void>> all_tasks();
+
+namespace detail {
+
+/// The awaitable behind sleep(): a timer in the loop's heap, or one trip
+/// through the ready queue for a zero delay.
+struct SleepAwaiter : Waiter, TimerNode {
+    explicit SleepAwaiter(Duration d) noexcept : delay(d) {}
+    SleepAwaiter(const SleepAwaiter& o) noexcept : Waiter(), TimerNode(), delay(o.delay) {}
+    SleepAwaiter& operator=(const SleepAwaiter&) = delete;
+    ~SleepAwaiter();
+
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h);
+    void await_resume() { check_cancelled(); }
+
+    Duration delay;
+};
+
+template <class T>
+struct SleepValueAwaiter : SleepAwaiter {
+    SleepValueAwaiter(Duration d, T v) : SleepAwaiter(d), value(std::move(v)) {}
+    T await_resume() {
+        check_cancelled();
+        return std::move(value);
+    }
+    T value;
+};
+
+}  // namespace detail
+
+/// Suspends the calling task for `delay` (loop time; virtual under virtual
+/// time). sleep(0) yields to the loop once, letting every ready callback run
+/// (asyncio's `sleep(0)`). Cancellation interrupts the sleep and throws
+/// CancelledError; the timer is removed at once. Throws std::invalid_argument
+/// for a negative delay (asyncio returns at once; corio treats it as a bug),
+/// RuntimeError outside a task. asyncio: `asyncio.sleep`.
+template <class Rep, class Period>
+detail::SleepAwaiter sleep(std::chrono::duration<Rep, Period> delay) {
+    return detail::SleepAwaiter(
+        detail::checked_delay(std::chrono::duration_cast<Duration>(delay), "sleep"));
+}
+
+/// sleep(delay), then returns `result`. asyncio: `asyncio.sleep(delay, result)`.
+template <class Rep, class Period, class T>
+detail::SleepValueAwaiter<T> sleep(std::chrono::duration<Rep, Period> delay, T result) {
+    return detail::SleepValueAwaiter<T>(
+        detail::checked_delay(std::chrono::duration_cast<Duration>(delay), "sleep"),
+        std::move(result));
+}
+
+// -- EventLoop::run_until_complete ------------------------------------------
+
+template <class T>
+T EventLoop::run_until_complete(TaskHandle<T> task) {
+    if (!task) {
+        throw std::invalid_argument("run_until_complete: task is empty");
+    }
+    detail::TaskState* s = task.state();
+    std::uint64_t id = s->add_done_callback([this](detail::FutureBase&) { stop(); });
+    try {
+        run_forever();
+    } catch (...) {
+        s->remove_done_callback(id);
+        throw;
+    }
+    s->remove_done_callback(id);
+    if (!task.done()) {
+        throw RuntimeError("Event loop stopped before Future completed.");
+    }
+    return std::move(task).result();
+}
+
+template <class T>
+T EventLoop::run_until_complete(Task<T> main) {
+    return run_until_complete(create_task(std::move(main)));
+}
+
+}  // namespace corio
+
+template <class T>
+struct std::hash<corio::TaskHandle<T>> {
+    std::size_t operator()(const corio::TaskHandle<T>& h) const noexcept {
+        return std::hash<const void*>()(h.state());
+    }
+};

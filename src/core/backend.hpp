@@ -1,0 +1,41 @@
+// src/core/backend.hpp - the loop's I/O backend interface (private).
+//
+// Readiness today (epoll); the io_uring backend of a later issue adds
+// completion-style operations next to these. The loop owns one backend and
+// calls it from its own thread only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+namespace corio::detail {
+
+enum IoEvents : std::uint32_t {
+    kReadable = 1u << 0,
+    kWritable = 1u << 1,
+    kError = 1u << 2,
+    kHangup = 1u << 3,
+};
+
+struct IoEvent {
+    std::uint64_t token;
+    std::uint32_t events;  // IoEvents
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    /// Starts or changes watching `fd` for `interest` (kReadable | kWritable),
+    /// level-triggered; events carry `token`. interest == 0 stops watching.
+    /// Throws std::system_error (e.g. EPERM for a regular file).
+    virtual void watch(int fd, std::uint32_t interest, std::uint32_t old_interest,
+                       std::uint64_t token) = 0;
+    /// Waits at most `timeout_ns` (-1: no limit, 0: just poll) and stores up to
+    /// `max` events in `out`. Returns how many; EINTR counts as zero.
+    virtual int wait(IoEvent* out, int max, std::int64_t timeout_ns) = 0;
+    virtual const char* name() const noexcept = 0;
+};
+
+std::unique_ptr<Backend> make_epoll_backend();
+
+}  // namespace corio::detail

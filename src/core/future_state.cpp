@@ -1,0 +1,336 @@
+// src/core/future_state.cpp - FutureBase and TaskState: completion, results,
+// cancellation and the task step.
+#include "corio/detail/future_state.hpp"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "corio/task.hpp"
+
+namespace corio::detail {
+
+namespace {
+
+// A done callback: a heap node in the record's waiter list.
+struct CallbackNode : CompletionNode {
+    std::uint64_t id = 0;
+    Function<void(FutureBase&)> fn;
+};
+
+// Keeps a record alive inside a scheduled callback.
+class Ref {
+public:
+    explicit Ref(FutureBase* f) noexcept : f_(f) { f_->add_ref(); }
+    Ref(Ref&& o) noexcept : f_(std::exchange(o.f_, nullptr)) {}
+    Ref(const Ref&) = delete;
+    ~Ref() {
+        if (f_) {
+            f_->release();
+        }
+    }
+    FutureBase& operator*() const noexcept { return *f_; }
+
+private:
+    FutureBase* f_;
+};
+
+void schedule_callback(FutureBase& f, Function<void(FutureBase&)> fn) {
+    f.loop().call_soon([ref = Ref(&f), fn = std::move(fn)]() mutable { fn(*ref); });
+}
+
+void callback_done(CompletionNode* n, FutureBase& f) {
+    std::unique_ptr<CallbackNode> node(static_cast<CallbackNode*>(n));
+    try {
+        schedule_callback(f, std::move(node->fn));
+    } catch (...) {
+        report(&f.loop(), ExceptionContext{"Could not schedule a done callback",
+                                           std::current_exception(), f.describe(), f.source()});
+    }
+}
+
+thread_local std::uint64_t tls_task_counter = 0;
+
+}  // namespace
+
+// -- FutureBase ---------------------------------------------------------------
+
+FutureBase::~FutureBase() {
+    while (!waiters_.empty()) {
+        CompletionNode& n = waiters_.pop_front();
+        if (n.on_done == &callback_done) {
+            delete static_cast<CallbackNode*>(&n);
+        }
+    }
+}
+
+void FutureBase::destroy_record() noexcept {
+    if (log_exception_) {
+        log_exception_ = false;
+        report(loop_, ExceptionContext{is_task_ ? "Task exception was never retrieved"
+                                                : "Future exception was never retrieved",
+                                       exception_, describe(), source()});
+    }
+    delete this;
+}
+
+FutureBase::Extra& FutureBase::extra() {
+    if (!extra_) {
+        extra_ = std::make_unique<Extra>();
+    }
+    return *extra_;
+}
+
+void FutureBase::set_cancel_message(std::string_view msg) {
+    if (!msg.empty() || extra_) {
+        extra().cancel_message.assign(msg);
+    }
+}
+
+std::string FutureBase::cancel_message() const {
+    return extra_ ? extra_->cancel_message : std::string();
+}
+
+void FutureBase::throw_cancelled() const {
+    if (exception_) {
+        std::rethrow_exception(exception_);  // the CancelledError the task ended with
+    }
+    throw CancelledError(cancel_message());
+}
+
+bool FutureBase::cancel(std::string_view msg) {
+    if (is_task_) {
+        return static_cast<TaskState*>(this)->request_cancel(msg);
+    }
+    if (done()) {
+        return false;
+    }
+    set_cancel_message(msg);
+    finish(Status::cancelled);
+    return true;
+}
+
+void FutureBase::check_result() {
+    switch (status_) {
+        case Status::pending:
+            throw InvalidStateError("Result is not set.");
+        case Status::cancelled:
+            throw_cancelled();
+        case Status::failed:
+            log_exception_ = false;
+            std::rethrow_exception(exception_);
+        case Status::result:
+            return;
+    }
+}
+
+std::exception_ptr FutureBase::exception() {
+    switch (status_) {
+        case Status::pending:
+            throw InvalidStateError("Exception is not set.");
+        case Status::cancelled:
+            throw_cancelled();
+        default:
+            log_exception_ = false;
+            return exception_;
+    }
+}
+
+std::exception_ptr FutureBase::error_ptr() {
+    switch (status_) {
+        case Status::failed:
+            log_exception_ = false;
+            return exception_;
+        case Status::cancelled:
+            return exception_ ? exception_
+                              : std::make_exception_ptr(CancelledError(cancel_message()));
+        default:
+            return nullptr;
+    }
+}
+
+void FutureBase::set_result_status() {
+    finish(Status::result);
+}
+
+void FutureBase::set_exception(std::exception_ptr e) {
+    finish(Status::failed, std::move(e));
+}
+
+void FutureBase::finish(Status s, std::exception_ptr e) {
+    status_ = s;
+    exception_ = std::move(e);
+    log_exception_ = (s == Status::failed) && !suppress_log_;
+    add_ref();  // the nodes may drop the last outside reference
+    while (!waiters_.empty()) {
+        CompletionNode& n = waiters_.pop_front();
+        n.on_done(&n, *this);
+    }
+    release();
+}
+
+std::uint64_t FutureBase::add_done_callback(Function<void(FutureBase&)> fn) {
+    std::uint64_t id = extra().next_callback_id++;
+    if (done()) {
+        schedule_callback(*this, std::move(fn));
+        return id;
+    }
+    auto* node = new CallbackNode;
+    node->on_done = &callback_done;
+    node->id = id;
+    node->fn = std::move(fn);
+    waiters_.push_back(*node);
+    return id;
+}
+
+std::size_t FutureBase::remove_done_callback(std::uint64_t id) noexcept {
+    std::size_t removed = 0;
+    waiters_.for_each([&](CompletionNode& n) {
+        if (removed == 0 && n.on_done == &callback_done && static_cast<CallbackNode&>(n).id == id) {
+            n.unlink();
+            delete static_cast<CallbackNode*>(&n);
+            removed = 1;
+        }
+    });
+    return removed;
+}
+
+std::string FutureBase::describe() const {
+    return "Future";
+}
+
+// -- TaskState ----------------------------------------------------------------
+
+TaskState::TaskState(EventLoop& loop, std::coroutine_handle<> coro, PromiseBase& promise)
+    : FutureBase(loop, true), coro_(coro), resume_at_(coro), promise_(&promise) {}
+
+TaskState::~TaskState() {
+    if (coro_) {
+        coro_.destroy();
+    }
+}
+
+void TaskState::start(std::string name) {
+    id_ = ++tls_task_counter;
+    if (!name.empty()) {
+        extra().name = std::move(name);
+    }
+    LoopAccess::link_task(*loop_, *this);
+    LoopAccess::post(*loop_, &TaskState::step, this);
+}
+
+void TaskState::step(void* self, bool run) noexcept {
+    auto* t = static_cast<TaskState*>(self);
+    if (!run) {
+        return;  // the loop is closing; close() destroys the task itself
+    }
+    if (!t->started_) {
+        t->started_ = true;
+        if (t->must_cancel_) {
+            // Cancelled before its first step: the coroutine never runs.
+            t->must_cancel_ = false;
+            LoopAccess::unlink_task(*t->loop_, *t);
+            t->finish(Status::cancelled,
+                      std::make_exception_ptr(CancelledError(t->cancel_message())));
+            t->release();
+            return;
+        }
+    }
+    t->waiting_on_ = nullptr;
+    tls_current_task = t;
+    t->resume_at_.resume();
+    tls_current_task = nullptr;
+    if (t->coro_.done()) {
+        t->on_frame_done();
+    }
+}
+
+void TaskState::on_frame_done() noexcept {
+    std::exception_ptr e = std::exchange(promise_->exception_, nullptr);
+    Status s = Status::result;
+    if (e) {
+        s = Status::failed;
+        try {
+            std::rethrow_exception(e);
+        } catch (const CancelledError&) {
+            s = Status::cancelled;
+        } catch (...) {
+        }
+    } else if (must_cancel_) {
+        // Cancelled while running its last step (asyncio does the same).
+        s = Status::cancelled;
+        e = std::make_exception_ptr(CancelledError(cancel_message()));
+    }
+    must_cancel_ = false;
+    waiting_on_ = nullptr;
+    LoopAccess::unlink_task(*loop_, *this);
+    finish(s, std::move(e));
+    release();  // the loop's reference
+}
+
+bool TaskState::request_cancel(std::string_view msg) {
+    if (done()) {
+        return false;
+    }
+    ++num_cancels_requested_;
+    set_cancel_message(msg);
+    if (waiting_on_ != nullptr && waiting_on_->on_cancel(waiting_on_)) {
+        return true;
+    }
+    must_cancel_ = true;
+    return true;
+}
+
+int TaskState::uncancel() noexcept {
+    if (num_cancels_requested_ > 0) {
+        --num_cancels_requested_;
+        if (num_cancels_requested_ == 0) {
+            must_cancel_ = false;
+        }
+    }
+    return static_cast<int>(num_cancels_requested_);
+}
+
+std::string TaskState::get_name() const {
+    if (extra_ && !extra_->name.empty()) {
+        return extra_->name;
+    }
+    return "Task-" + std::to_string(id_);
+}
+
+void TaskState::set_name(std::string name) {
+    extra().name = std::move(name);
+}
+
+std::string TaskState::source() const {
+    return std::string(promise_->func_) + "() at line " + std::to_string(promise_->line_);
+}
+
+void TaskState::destroy_pending() noexcept {
+    report(loop_, ExceptionContext{"Task was destroyed but it is pending!", nullptr, get_name(),
+                                   source()});
+    LoopAccess::unlink_task(*loop_, *this);
+    status_ = Status::cancelled;
+    must_cancel_ = false;
+    waiting_on_ = nullptr;
+    add_ref();
+    while (!waiters_.empty()) {
+        CompletionNode& n = waiters_.pop_front();
+        if (n.on_done == &callback_done) {
+            delete static_cast<CallbackNode*>(&n);
+        }
+    }
+    std::exchange(coro_, nullptr).destroy();
+    release();  // ours
+    release();  // the loop's
+}
+
+std::string describe_ready_item(const ReadyItem& item) {
+    if (item.fn == &TaskState::step) {
+        auto* t = static_cast<TaskState*>(item.arg);
+        return "Task '" + t->get_name() + "' (" + t->source() + ")";
+    }
+    return "callback";
+}
+
+}  // namespace corio::detail

@@ -1,0 +1,60 @@
+// src/core/run.cpp - the end of corio::run().
+#include "corio/run.hpp"
+
+#include <memory>
+#include <vector>
+
+namespace corio::detail {
+
+namespace {
+
+// Cancels every pending task and runs the loop until they are all done.
+// Tasks created while unwinding are cancelled in the next round.
+void cancel_all_tasks(EventLoop& loop) {
+    for (int round = 0; round < 16; ++round) {
+        std::vector<TaskHandle<void>> tasks;
+        for (TaskState* t = LoopAccess::first_task(loop); t; t = t->next_task) {
+            t->add_ref();
+            tasks.emplace_back(t);
+        }
+        if (tasks.empty()) {
+            return;
+        }
+        auto remaining = std::make_shared<std::size_t>(tasks.size());
+        for (auto& t : tasks) {
+            t.cancel();
+            t.add_done_callback([&loop, remaining](TaskHandle<void>) {
+                if (--*remaining == 0) {
+                    loop.stop();
+                }
+            });
+        }
+        loop.run_forever();
+        for (auto& t : tasks) {
+            if (t.done() && !t.cancelled() && t.exception()) {
+                loop.call_exception_handler(
+                    ExceptionContext{"unhandled exception during corio::run() shutdown",
+                                     t.exception(), t.get_name(), t.state()->source()});
+            }
+        }
+    }
+}
+
+}  // namespace
+
+void finish_run(EventLoop& loop) noexcept {
+    try {
+        cancel_all_tasks(loop);
+    } catch (...) {
+        loop.call_exception_handler(ExceptionContext{
+            "error while finishing corio::run()", std::current_exception(), {}, {}});
+    }
+    try {
+        loop.close();
+    } catch (...) {
+        loop.call_exception_handler(
+            ExceptionContext{"error while closing the loop", std::current_exception(), {}, {}});
+    }
+}
+
+}  // namespace corio::detail
