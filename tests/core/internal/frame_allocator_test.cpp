@@ -1,0 +1,48 @@
+#include "corio/detail/frame_allocator.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <thread>
+#include <vector>
+
+using corio::detail::frame_allocate;
+using corio::detail::frame_deallocate;
+
+TEST(FrameAllocator, FreedBlocksAreReusedBySizeClass) {
+    void* a = frame_allocate(100);
+    std::memset(a, 0xab, 100);
+    frame_deallocate(a, 100);
+    void* b = frame_allocate(112);  // same 16-byte class as 100
+    EXPECT_EQ(a, b);
+    void* c = frame_allocate(100);
+    EXPECT_NE(b, c);
+    frame_deallocate(b, 112);
+    frame_deallocate(c, 100);
+}
+
+TEST(FrameAllocator, LargeBlocksBypassTheCache) {
+    void* a = frame_allocate(64 * 1024);
+    std::memset(a, 1, 64 * 1024);
+    frame_deallocate(a, 64 * 1024);
+    void* b = frame_allocate(10);
+    frame_deallocate(b, 10);
+}
+
+TEST(FrameAllocator, BlocksMayBeFreedOnAnotherThread) {
+    std::vector<void*> blocks;
+    for (int i = 0; i < 1000; ++i) {
+        blocks.push_back(frame_allocate(48));
+    }
+    std::thread t([&] {
+        for (void* p : blocks) {
+            frame_deallocate(p, 48);
+        }
+        // This thread's cache now owns them; reuse one before the thread exits.
+        void* q = frame_allocate(48);
+        frame_deallocate(q, 48);
+    });
+    t.join();
+    void* mine = frame_allocate(48);
+    frame_deallocate(mine, 48);
+}
