@@ -20,16 +20,22 @@ namespace corio {
 namespace detail {
 
 template <class T>
-class FutureState final : public FutureBase {
+class FutureState final : public FutureRecord {
 public:
-    explicit FutureState(EventLoop& loop) noexcept : FutureBase(loop, false) {}
+    explicit FutureState(EventLoop& loop) noexcept : FutureRecord(loop, &destroy) {}
     std::optional<T> value;
+
+private:
+    static void destroy(FutureRecord* r) noexcept { delete static_cast<FutureState*>(r); }
 };
 
 template <>
-class FutureState<void> final : public FutureBase {
+class FutureState<void> final : public FutureRecord {
 public:
-    explicit FutureState(EventLoop& loop) noexcept : FutureBase(loop, false) {}
+    explicit FutureState(EventLoop& loop) noexcept : FutureRecord(loop, &destroy) {}
+
+private:
+    static void destroy(FutureRecord* r) noexcept { delete static_cast<FutureState*>(r); }
 };
 
 }  // namespace detail

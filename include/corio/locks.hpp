@@ -43,20 +43,28 @@ public:
         }
         flag_ = true;
         while (!waiters_.empty()) {
-            waiters_.pop_front().wake();
+            detail::ListWaiter& w = waiters_.pop_front();
+            if (w.task != nullptr) {  // else: made by wait() but not awaited yet
+                w.wake();
+            }
         }
     }
     /// Resets the flag; later wait() calls suspend again.
     void clear() noexcept { flag_ = false; }
 
+    // Joins the wait list when made (if the flag is clear), so it needs no
+    // pointer back to the Event: one word less in every waiting frame.
     struct WaitAwaiter : detail::ListWaiter {
-        Event* ev;
-        explicit WaitAwaiter(Event* e) noexcept : ev(e) {}
-        bool await_ready() const noexcept { return ev->flag_; }
+        explicit WaitAwaiter(Event* e) noexcept {
+            if (!e->flag_) {
+                e->waiters_.push_back(*this);
+            }
+        }
+        WaitAwaiter(const WaitAwaiter&) = delete;
+        bool await_ready() const noexcept { return !linked(); }
         void await_suspend(std::coroutine_handle<> h) {
             detail::TaskState& t = current_task();
             on_cancel = &unlink_and_cancel;
-            ev->waiters_.push_back(*this);
             suspend(t, h);
         }
         bool await_resume() {

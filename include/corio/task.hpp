@@ -46,14 +46,14 @@ void report_never_awaited(const SourceLoc& where) noexcept;
 bool debug_enabled() noexcept;
 
 struct PromiseBase {
-    explicit PromiseBase(SourceLoc loc) noexcept : func_(loc.func), line_(loc.line) {}
+    // The creation site is packed into one word: the function name's address
+    // in the low 48 bits (x86-64 and AArch64 user addresses fit) and the line
+    // in the top 16. Every byte of a frame counts (W1's budget).
+    explicit PromiseBase(SourceLoc loc) noexcept
+        : where_(reinterpret_cast<std::uintptr_t>(loc.func) |
+                 (std::uintptr_t{loc.line < 0xffff ? loc.line : 0xffff} << 48)) {}
 
-    struct InitialAwaiter {
-        PromiseBase* promise;
-        bool await_ready() const noexcept { return false; }
-        void await_suspend(std::coroutine_handle<>) const noexcept {}
-        void await_resume() const noexcept { promise->started_ = true; }
-    };
+    using InitialAwaiter = std::suspend_always;
 
     struct FinalAwaiter {
         bool await_ready() const noexcept { return false; }
@@ -65,20 +65,21 @@ struct PromiseBase {
         void await_resume() const noexcept {}
     };
 
-    InitialAwaiter initial_suspend() noexcept { return {this}; }
+    InitialAwaiter initial_suspend() noexcept { return {}; }
     FinalAwaiter final_suspend() noexcept { return {}; }
     void unhandled_exception() noexcept { exception_ = std::current_exception(); }
 
     static void* operator new(std::size_t size) { return frame_allocate(size); }
     static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }
 
-    SourceLoc location() const noexcept { return {func_, line_}; }
+    SourceLoc location() const noexcept {
+        return {reinterpret_cast<const char*>(where_ & ((std::uintptr_t{1} << 48) - 1)),
+                static_cast<std::uint32_t>(where_ >> 48)};
+    }
 
     std::coroutine_handle<> continuation_;  // the awaiting coroutine; null for a task's root
     std::exception_ptr exception_;
-    const char* func_;
-    std::uint32_t line_;
-    bool started_ = false;
+    std::uintptr_t where_;
 };
 
 template <class T>
@@ -168,7 +169,9 @@ private:
     std::coroutine_handle<promise_type> check() const noexcept { return h_; }
     void destroy() noexcept {
         if (h_) {
-            if (!h_.promise().started_ && detail::debug_enabled()) {
+            // Never awaited: nobody became its continuation (create_task
+            // releases the frame instead of destroying it).
+            if (!h_.promise().continuation_ && detail::debug_enabled()) {
                 detail::report_never_awaited(h_.promise().location());
             }
             h_.destroy();

@@ -69,9 +69,36 @@ void FutureBase::destroy_record() noexcept {
         log_exception_ = false;
         report(loop_, ExceptionContext{is_task_ ? "Task exception was never retrieved"
                                                 : "Future exception was never retrieved",
-                                       exception_, describe(), source()});
+                                       exception_slot(), describe(), source()});
     }
-    delete this;
+    if (is_task_) {
+        delete static_cast<TaskState*>(this);
+    } else {
+        auto* r = static_cast<FutureRecord*>(this);
+        r->destroy_(r);
+    }
+}
+
+std::exception_ptr& FutureBase::exception_slot() noexcept {
+    if (is_task_) {
+        PromiseBase* p = static_cast<TaskState*>(this)->promise_;
+        if (p == nullptr) {
+            // The frame was destroyed pending (loop closed): no exception kept.
+            static thread_local std::exception_ptr none;
+            none = nullptr;
+            return none;
+        }
+        return p->exception_;
+    }
+    return static_cast<FutureRecord*>(this)->exception_;
+}
+
+std::string FutureBase::describe() const {
+    return is_task_ ? static_cast<const TaskState*>(this)->get_name() : std::string("Future");
+}
+
+std::string FutureBase::source() const {
+    return is_task_ ? static_cast<const TaskState*>(this)->task_source() : std::string();
 }
 
 FutureBase::Extra& FutureBase::extra() {
@@ -92,8 +119,8 @@ std::string FutureBase::cancel_message() const {
 }
 
 void FutureBase::throw_cancelled() const {
-    if (exception_) {
-        std::rethrow_exception(exception_);  // the CancelledError the task ended with
+    if (exception_slot()) {
+        std::rethrow_exception(exception_slot());  // the CancelledError the task ended with
     }
     throw CancelledError(cancel_message());
 }
@@ -118,7 +145,7 @@ void FutureBase::check_result() {
             throw_cancelled();
         case Status::failed:
             log_exception_ = false;
-            std::rethrow_exception(exception_);
+            std::rethrow_exception(exception_slot());
         case Status::result:
             return;
     }
@@ -132,7 +159,7 @@ std::exception_ptr FutureBase::exception() {
             throw_cancelled();
         default:
             log_exception_ = false;
-            return exception_;
+            return exception_slot();
     }
 }
 
@@ -140,26 +167,28 @@ std::exception_ptr FutureBase::error_ptr() {
     switch (status_) {
         case Status::failed:
             log_exception_ = false;
-            return exception_;
+            return exception_slot();
         case Status::cancelled:
-            return exception_ ? exception_
-                              : std::make_exception_ptr(CancelledError(cancel_message()));
+            return exception_slot() ? exception_slot()
+                                    : std::make_exception_ptr(CancelledError(cancel_message()));
         default:
             return nullptr;
     }
 }
 
-void FutureBase::set_result_status() {
+void FutureRecord::set_result_status() {
     finish(Status::result);
 }
 
-void FutureBase::set_exception(std::exception_ptr e) {
+void FutureRecord::set_exception(std::exception_ptr e) {
     finish(Status::failed, std::move(e));
 }
 
 void FutureBase::finish(Status s, std::exception_ptr e) {
     status_ = s;
-    exception_ = std::move(e);
+    if (e) {
+        exception_slot() = std::move(e);
+    }
     log_exception_ = (s == Status::failed) && !suppress_log_;
     add_ref();  // the nodes may drop the last outside reference
     while (!waiters_.empty()) {
@@ -193,10 +222,6 @@ std::size_t FutureBase::remove_done_callback(std::uint64_t id) noexcept {
         }
     });
     return removed;
-}
-
-std::string FutureBase::describe() const {
-    return "Future";
 }
 
 // -- TaskState ----------------------------------------------------------------
@@ -246,7 +271,7 @@ void TaskState::step(void* self, bool run) noexcept {
 }
 
 void TaskState::on_frame_done() noexcept {
-    std::exception_ptr e = std::exchange(promise_->exception_, nullptr);
+    std::exception_ptr e = std::exchange(promise_->exception_, nullptr);  // finish() puts it back
     Status s = Status::result;
     if (e) {
         s = Status::failed;
@@ -302,8 +327,12 @@ void TaskState::set_name(std::string name) {
     extra().name = std::move(name);
 }
 
-std::string TaskState::source() const {
-    return std::string(promise_->func_) + "() at line " + std::to_string(promise_->line_);
+std::string TaskState::task_source() const {
+    if (promise_ == nullptr) {
+        return {};
+    }
+    SourceLoc loc = promise_->location();
+    return std::string(loc.func) + "() at line " + std::to_string(loc.line);
 }
 
 void TaskState::destroy_pending() noexcept {
@@ -320,6 +349,7 @@ void TaskState::destroy_pending() noexcept {
             delete static_cast<CallbackNode*>(&n);
         }
     }
+    promise_ = nullptr;
     std::exchange(coro_, nullptr).destroy();
     release();  // ours
     release();  // the loop's
@@ -328,7 +358,7 @@ void TaskState::destroy_pending() noexcept {
 std::string describe_ready_item(const ReadyItem& item) {
     if (item.fn == &TaskState::step) {
         auto* t = static_cast<TaskState*>(item.arg);
-        return "Task '" + t->get_name() + "' (" + t->source() + ")";
+        return "Task '" + t->get_name() + "' (" + t->task_source() + ")";
     }
     return "callback";
 }

@@ -34,7 +34,7 @@ void cancel_all_tasks(EventLoop& loop) {
             if (t.done() && !t.cancelled() && t.exception()) {
                 loop.call_exception_handler(
                     ExceptionContext{"unhandled exception during corio::run() shutdown",
-                                     t.exception(), t.get_name(), t.state()->source()});
+                                     t.exception(), t.get_name(), t.state()->task_source()});
             }
         }
     }

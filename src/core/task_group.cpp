@@ -39,7 +39,7 @@ TaskGroup::~TaskGroup() {
     detail::report(&parent_->loop(),
                    ExceptionContext{"TaskGroup destroyed before join() finished; cancelled its " +
                                         std::to_string(n) + " running task(s)",
-                                    nullptr, parent_->get_name(), parent_->source()});
+                                    nullptr, parent_->get_name(), parent_->task_source()});
 }
 
 void TaskGroup::check_can_create() {

@@ -5,12 +5,17 @@
 // block goes onto its class's free list in the freeing thread's cache and is
 // handed out again by the next allocation of that class on that thread, so a
 // steady stream of tasks costs a few loads and stores instead of malloc/free.
-// Larger blocks, and blocks freed once a thread's cache holds kMaxCachedBytes,
-// go straight back to malloc. A block may be freed on another thread than the
-// one that allocated it: every block comes from malloc, so any thread may keep
-// or free it. A thread's cached blocks are freed when the thread exits.
+// New blocks are carved from 64 KiB slabs, without malloc's per-block header
+// (W1's bytes-per-parked-task budget counts every byte). A thread whose list
+// of a class grows past kMaxCachedPerClass hands half of it to a global depot,
+// and takes blocks back from there before carving; a thread that exits gives
+// the depot everything. Slabs are never returned to the system: they stay
+// reachable from a global registry. Larger blocks go straight to malloc.
 //
-// Invariant: a thread pushes onto its lists only after registering the exit
+// Under AddressSanitizer each block is its own malloc (with redzones) and a
+// cached block is poisoned, so overflows and uses after free are still caught.
+//
+// Invariant: a thread pushes onto its lists only after registering its exit
 // hook (`registered`), and never after the hook ran (`dead`).
 #pragma once
 
@@ -34,13 +39,13 @@ struct FrameCache {
     static constexpr std::size_t kGranule = 16;
     static constexpr std::size_t kMaxPooled = 1024;
     static constexpr std::size_t kClasses = kMaxPooled / kGranule + 1;
-    static constexpr std::size_t kMaxCachedBytes = std::size_t{64} << 20;
+    static constexpr std::uint32_t kMaxCachedPerClass = 8192;
 
     struct Block {
         Block* next;
     };
     Block* heads[kClasses];
-    std::size_t cached_bytes;
+    std::uint32_t counts[kClasses];
     bool registered;
     bool dead;
 };
@@ -51,8 +56,12 @@ inline thread_local FrameCache tls_frame_cache{};
 void* frame_allocate_slow(std::size_t size);
 void frame_deallocate_slow(void* p, std::size_t size) noexcept;
 
+inline std::size_t frame_class(std::size_t size) noexcept {
+    return (size + FrameCache::kGranule - 1) / FrameCache::kGranule;
+}
+
 inline void* frame_allocate(std::size_t size) {
-    std::size_t cls = (size + FrameCache::kGranule - 1) / FrameCache::kGranule;
+    std::size_t cls = frame_class(size);
     FrameCache& c = tls_frame_cache;
     if (cls < FrameCache::kClasses) {
         if (FrameCache::Block* b = c.heads[cls]) {
@@ -60,7 +69,7 @@ inline void* frame_allocate(std::size_t size) {
             __asan_unpoison_memory_region(b, cls * FrameCache::kGranule);
 #endif
             c.heads[cls] = b->next;
-            c.cached_bytes -= cls * FrameCache::kGranule;
+            --c.counts[cls];
             return b;
         }
     }
@@ -68,17 +77,16 @@ inline void* frame_allocate(std::size_t size) {
 }
 
 inline void frame_deallocate(void* p, std::size_t size) noexcept {
-    std::size_t cls = (size + FrameCache::kGranule - 1) / FrameCache::kGranule;
+    std::size_t cls = frame_class(size);
     FrameCache& c = tls_frame_cache;
-    std::size_t bytes = cls * FrameCache::kGranule;
     if (cls < FrameCache::kClasses && c.registered && !c.dead &&
-        c.cached_bytes + bytes <= FrameCache::kMaxCachedBytes) {
+        c.counts[cls] < FrameCache::kMaxCachedPerClass) {
         auto* b = static_cast<FrameCache::Block*>(p);
         b->next = c.heads[cls];
         c.heads[cls] = b;
-        c.cached_bytes += bytes;
+        ++c.counts[cls];
 #if defined(CORIO_ASAN)
-        __asan_poison_memory_region(b, bytes);
+        __asan_poison_memory_region(b, cls * FrameCache::kGranule);
 #endif
         return;
     }

@@ -57,9 +57,10 @@ struct CompletionNode : ListNode {
 /// What a suspended task waits on (see the protocol above). Lives in the
 /// awaiter, i.e. in the suspended coroutine's frame.
 struct Waiter {
-    TaskState* task = nullptr;             // set by suspend()
-    bool (*on_cancel)(Waiter*) = nullptr;  // required
-    bool cancelled = false;                // set by on_cancel when it interrupts the wait
+    TaskState* task = nullptr;  // set by suspend()
+    // Required before suspend(); reset to null when the wait is cancelled
+    // (cancel_and_wake), which is how check_cancelled() knows.
+    bool (*on_cancel)(Waiter*) = nullptr;
 
     /// The task running on this thread; throws RuntimeError outside a task.
     static TaskState& current_task();
@@ -71,9 +72,9 @@ struct Waiter {
     /// In await_resume: throws CancelledError if this wait was cancelled or a
     /// cancellation arrived after the wake-up. No-op if the await never suspended.
     inline void check_cancelled();
-    /// The usual on_cancel of a waiter in a plain wait list: unlink and wake.
+    /// Ends the wait as cancelled: the task wakes and check_cancelled() throws.
     bool cancel_and_wake() noexcept {
-        cancelled = true;
+        on_cancel = nullptr;
         wake();
         return true;
     }
@@ -83,10 +84,8 @@ class FutureBase : public FrameAllocated {
 public:
     enum class Status : std::uint8_t { pending, result, failed, cancelled };
 
-    FutureBase(EventLoop& loop, bool is_task) noexcept : loop_(&loop), is_task_(is_task) {}
     FutureBase(const FutureBase&) = delete;
     FutureBase& operator=(const FutureBase&) = delete;
-    virtual ~FutureBase();
 
     void add_ref() noexcept { ++refs_; }
     void release() noexcept {
@@ -126,20 +125,27 @@ public:
     /// The CancelledError a cancelled record raises.
     [[noreturn]] void throw_cancelled() const;
 
-    // Futures only (tasks finish by returning).
-    void set_result_status();
-    void set_exception(std::exception_ptr e);
-
     void add_waiter(CompletionNode& node) noexcept { waiters_.push_back(node); }
     std::uint64_t add_done_callback(Function<void(FutureBase&)> fn);
     std::size_t remove_done_callback(std::uint64_t id) noexcept;
 
     /// The name used in reports: the task's name, or "Future".
-    virtual std::string describe() const;
-    /// Where it was created: "function (file:line)", or empty.
-    virtual std::string source() const { return {}; }
+    std::string describe() const;
+    /// Where it was created ("function() at line N"), or empty.
+    std::string source() const;
 
 protected:
+    // Records are deleted through destroy_record(), which knows their type
+    // from is_task_: no vtable (16 bytes per task matter, see W1).
+    FutureBase(EventLoop& loop, bool is_task) noexcept
+        : log_exception_(false),
+          suppress_log_(false),
+          is_task_(is_task),
+          must_cancel_(false),
+          started_(false),
+          loop_(&loop) {}
+    ~FutureBase();
+
     struct Extra {
         std::string name;
         std::string cancel_message;
@@ -149,16 +155,39 @@ protected:
     void destroy_record() noexcept;  // reports an unretrieved exception, then deletes
     void finish(Status s, std::exception_ptr e = nullptr);
     void set_cancel_message(std::string_view msg);
+    // Where the exception lives: a task keeps it in its root promise.
+    std::exception_ptr& exception_slot() noexcept;
+    const std::exception_ptr& exception_slot() const noexcept {
+        return const_cast<FutureBase*>(this)->exception_slot();
+    }
 
     std::uint32_t refs_ = 1;
     Status status_ = Status::pending;
-    bool log_exception_ = false;  // failed, and nobody looked at the exception yet
-    bool suppress_log_ = false;   // never report this record's exception
+    bool log_exception_ : 1;  // failed, and nobody looked at the exception yet
+    bool suppress_log_ : 1;   // never report this record's exception
+    bool is_task_ : 1;
+    bool must_cancel_ : 1;  // TaskState: cancel at the next suspension (asyncio's _must_cancel)
+    bool started_ : 1;      // TaskState: the first step ran
     EventLoop* loop_;
-    bool is_task_;
-    std::exception_ptr exception_;
     IntrusiveList<CompletionNode> waiters_;
     std::unique_ptr<Extra> extra_;
+};
+
+/// The record behind Future<T>: the exception and a typed deleter; the value
+/// lives in FutureState<T> (future.hpp).
+class FutureRecord : public FutureBase {
+public:
+    void set_result_status();
+    void set_exception(std::exception_ptr e);
+
+protected:
+    friend class FutureBase;
+    FutureRecord(EventLoop& loop, void (*destroy)(FutureRecord*) noexcept) noexcept
+        : FutureBase(loop, false), destroy_(destroy) {}
+    ~FutureRecord() = default;
+
+    std::exception_ptr exception_;
+    void (*destroy_)(FutureRecord*) noexcept;
 };
 
 /// The record of a running task: a FutureBase that owns the coroutine frame
@@ -166,7 +195,7 @@ protected:
 class TaskState final : public FutureBase {
 public:
     TaskState(EventLoop& loop, std::coroutine_handle<> coro, PromiseBase& promise);
-    ~TaskState() override;
+    ~TaskState();
 
     /// Schedules the first step and links the task into its loop.
     void start(std::string name);
@@ -178,8 +207,7 @@ public:
 
     std::string get_name() const;
     void set_name(std::string name);
-    std::string describe() const override { return get_name(); }
-    std::string source() const override;
+    std::string task_source() const;
 
     PromiseBase& promise() const noexcept { return *promise_; }
     std::coroutine_handle<> coroutine() const noexcept { return coro_; }
@@ -196,16 +224,15 @@ public:
 
 private:
     friend struct Waiter;
+    friend class FutureBase;
     void on_frame_done() noexcept;
 
     std::coroutine_handle<> coro_;       // root frame, owned
     std::coroutine_handle<> resume_at_;  // innermost suspended frame
     PromiseBase* promise_;
     Waiter* waiting_on_ = nullptr;
-    std::uint64_t id_ = 0;
+    std::uint32_t id_ = 0;
     std::uint32_t num_cancels_requested_ = 0;
-    bool must_cancel_ = false;
-    bool started_ = false;
 };
 
 inline void Waiter::suspend(TaskState& t, std::coroutine_handle<> h) {
@@ -230,7 +257,7 @@ inline void Waiter::check_cancelled() {
     if (t == nullptr) {
         return;
     }
-    if (cancelled || t->must_cancel_) {
+    if (on_cancel == nullptr || t->must_cancel_) {
         t->must_cancel_ = false;
         t->throw_cancelled();
     }

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 using corio::detail::frame_allocate;
@@ -45,4 +46,39 @@ TEST(FrameAllocator, BlocksMayBeFreedOnAnotherThread) {
     t.join();
     void* mine = frame_allocate(48);
     frame_deallocate(mine, 48);
+}
+
+TEST(FrameAllocator, BlocksBeyondAThreadsShareGoToTheDepotForOtherThreads) {
+    constexpr std::size_t kSize = 208;  // a class nothing else in this test uses
+    constexpr int kCount = 3 * corio::detail::FrameCache::kMaxCachedPerClass;
+    std::vector<void*> freed;
+    std::thread producer([&] {
+        for (int i = 0; i < kCount; ++i) {
+            freed.push_back(frame_allocate(kSize));
+        }
+        for (void* p : freed) {
+            frame_deallocate(p, kSize);
+        }
+    });  // exiting hands this thread's cache to the depot as well
+    producer.join();
+    std::size_t reused = 0;
+    std::vector<void*> mine;
+    std::thread consumer([&] {
+        for (int i = 0; i < kCount; ++i) {
+            mine.push_back(frame_allocate(kSize));
+        }
+        std::unordered_set<void*> earlier(freed.begin(), freed.end());
+        for (void* p : mine) {
+            reused += earlier.count(p);
+        }
+        for (void* p : mine) {
+            frame_deallocate(p, kSize);
+        }
+    });
+    consumer.join();
+#if defined(CORIO_ASAN)
+    (void)reused;  // under ASan every block is its own malloc: no depot
+#else
+    EXPECT_EQ(reused, static_cast<std::size_t>(kCount));  // all served from the depot
+#endif
 }
