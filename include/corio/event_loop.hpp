@@ -110,7 +110,9 @@ using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)
 /// Options for a new loop.
 struct LoopOptions {
     /// Virtual time: when nothing is ready, no I/O is pending and no executor
-    /// work is outstanding, the clock jumps to the next timer. For tests.
+    /// work is outstanding, the clock jumps to the next timer. For tests. The
+    /// environment variable CORIO_VIRTUAL_TIME=1 turns it on for every loop
+    /// (to test whole programs, such as the examples).
     bool virtual_time = false;
     /// Debug mode; unset means the environment variable CORIO_DEBUG=1 decides.
     std::optional<bool> debug;

@@ -52,11 +52,18 @@ std::int64_t monotonic_ns() noexcept {
     return std::int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
 }
 
+bool env_flag(const char* name) noexcept {
+    const char* v = std::getenv(name);
+    return v != nullptr && v[0] != '\0' && std::strcmp(v, "0") != 0;
+}
+
 bool env_debug() noexcept {
-    static const bool on = [] {
-        const char* v = std::getenv("CORIO_DEBUG");
-        return v != nullptr && v[0] != '\0' && std::strcmp(v, "0") != 0;
-    }();
+    static const bool on = env_flag("CORIO_DEBUG");
+    return on;
+}
+
+bool env_virtual_time() noexcept {
+    static const bool on = env_flag("CORIO_VIRTUAL_TIME");
     return on;
 }
 
@@ -251,7 +258,7 @@ EventLoop::EventLoop() : EventLoop(LoopOptions{}) {}
 EventLoop::EventLoop(LoopOptions options)
     : impl_(std::make_unique<detail::LoopImpl>()),
       debug_(options.debug.value_or(detail::env_debug())),
-      virtual_time_(options.virtual_time) {
+      virtual_time_(options.virtual_time || detail::env_virtual_time()) {
     detail::LoopImpl& im = *impl_;
     im.backend = detail::make_epoll_backend();
     im.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

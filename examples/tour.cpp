@@ -1,0 +1,79 @@
+// examples/tour.cpp - the examples tour: runs every example in
+// manifest.hpp, in order, each as its own program, under a heading that
+// names what it shows and the tutorial example it mirrors.
+//
+//   corio_tour            run them all
+//   corio_tour NAME...    run only these
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "manifest.hpp"
+
+extern char** environ;
+
+namespace {
+
+std::string self_dir() {
+    char buf[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0) {
+        return ".";
+    }
+    std::string path(buf, static_cast<std::size_t>(n));
+    return path.substr(0, path.rfind('/'));
+}
+
+int run(const std::string& path) {
+    std::fflush(stdout);
+    char* argv[] = {const_cast<char*>(path.c_str()), nullptr};
+    pid_t pid;
+    if (int err = ::posix_spawn(&pid, path.c_str(), nullptr, nullptr, argv, environ)) {
+        std::fprintf(stderr, "cannot start %s: %s\n", path.c_str(), std::strerror(err));
+        return -1;
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+bool wanted(const char* name, int argc, char** argv) {
+    if (argc <= 1) {
+        return true;
+    }
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string dir = self_dir();
+    int index = 0;
+    int failures = 0;
+    for (const example::Entry& e : example::kTour) {
+        ++index;
+        if (!wanted(e.name, argc, argv)) {
+            continue;
+        }
+        std::printf("\n== %d. %s: %s\n   (mirrors %s)\n\n", index, e.name, e.title, e.seed);
+        int rc = run(dir + "/" + e.dir + "/" + e.name);
+        if (rc != 0) {
+            std::printf("!! %s exited with status %d\n", e.name, rc);
+            ++failures;
+        }
+    }
+    std::printf("\n== tour finished: %d example(s) failed\n", failures);
+    return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,36 @@
+# scripts/deps.sh - sourced by the other scripts: installs Debian packages
+# that are missing, non-interactively, running `apt-get update` once first.
+# Needs root (or sudo) only when something is actually missing.
+
+corio_apt() {
+    if [ "$(id -u)" -eq 0 ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get "$@"
+    else
+        sudo DEBIAN_FRONTEND=noninteractive apt-get "$@"
+    fi
+}
+
+# ensure_packages PKG... : installs the packages that are not installed yet.
+ensure_packages() {
+    local missing=()
+    local p
+    for p in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+            missing+=("$p")
+        fi
+    done
+    if [ "${#missing[@]}" -eq 0 ]; then
+        return 0
+    fi
+    echo "corio: installing ${missing[*]}" >&2
+    if [ -z "${CORIO_APT_UPDATED:-}" ]; then
+        corio_apt update -q </dev/null
+        export CORIO_APT_UPDATED=1
+    fi
+    corio_apt install -y -q --no-install-recommends "${missing[@]}" </dev/null
+}
+
+# What building corio needs (GCC build; the sanitizer builds add clang).
+CORIO_BUILD_PACKAGES=(g++ cmake ninja-build)
+CORIO_TEST_PACKAGES=(g++ cmake ninja-build clang libclang-rt-14-dev libgtest-dev libgmock-dev
+                     clang-format)

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# scripts/test.sh - builds and runs every test, from nothing, on Debian 12:
+#   1. GCC, Debug: the whole suite;
+#   2. clang, AddressSanitizer + UndefinedBehaviorSanitizer: the whole suite;
+#   3. clang, ThreadSanitizer: the tests labelled "threads";
+#   4. formatting (clang-format) and public headers that compile alone.
+# Installs the packages it needs when they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+ensure_packages "${CORIO_TEST_PACKAGES[@]}"
+
+jobs=$(nproc)
+step() { printf '\n== %s ==\n' "$*"; }
+
+step "format check"
+git ls-files '*.hpp' '*.cpp' | grep -v '^bench/peers/' | xargs clang-format --dry-run -Werror
+
+for preset in dev asan tsan; do
+    step "$preset: configure and build"
+    cmake --preset "$preset" >/dev/null
+    cmake --build --preset "$preset" -j "$jobs"
+    step "$preset: test"
+    ctest --preset "$preset"
+done
+
+step "all tests passed"
