@@ -10,6 +10,7 @@
 #include "corio/future.hpp"
 #include "corio/gather.hpp"
 #include "corio/locks.hpp"
+#include "corio/queues.hpp"
 #include "corio/run.hpp"
 #include "corio/shield.hpp"
 #include "corio/task.hpp"

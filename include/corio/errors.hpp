@@ -1,6 +1,8 @@
 // corio/errors.hpp - every exception type corio throws.
 //
-// Mirrors asyncio's exceptions.py. All corio errors derive from corio::Error
+// Mirrors asyncio's exceptions.py. Where asyncio raises ValueError, corio
+// throws std::invalid_argument (C++'s nearest kin). All corio errors derive
+// from corio::Error
 // (a std::runtime_error) except CancelledError, which, like asyncio's since
 // Python 3.8, is *not* an ordinary error: it does not derive from
 // std::exception, so `catch (const std::exception&)` cannot swallow a
@@ -60,6 +62,30 @@ public:
 /// loop, run() inside a running loop, a closed loop, a task awaited from
 /// another loop.
 class RuntimeError : public Error {
+public:
+    using Error::Error;
+};
+
+/// get_nowait() on an empty queue. asyncio: `QueueEmpty`.
+class QueueEmpty : public Error {
+public:
+    QueueEmpty() : Error("QueueEmpty") {}
+};
+
+/// put_nowait() on a full queue. asyncio: `QueueFull`.
+class QueueFull : public Error {
+public:
+    QueueFull() : Error("QueueFull") {}
+};
+
+/// put/get on a queue that was shut down (Python 3.13). asyncio: `QueueShutDown`.
+class QueueShutDown : public Error {
+public:
+    QueueShutDown() : Error("QueueShutDown") {}
+};
+
+/// A Barrier was aborted or reset while a task waited. asyncio: `BrokenBarrierError`.
+class BrokenBarrierError : public Error {
 public:
     using Error::Error;
 };

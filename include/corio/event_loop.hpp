@@ -292,6 +292,10 @@ struct LoopAccess {
         std::size_t tasks, timers, ready, watched_fds;
     };
     static Census census(const EventLoop& loop) noexcept;
+    // Virtual time only: a loop that would then wait forever - nothing ready,
+    // no timer, no watched fd, no outstanding executor work - throws
+    // RuntimeError("deadlock ...") instead. Tests turn this on.
+    static void fail_on_deadlock(EventLoop& loop, bool on) noexcept;
     // Virtual time only: moves the clock forward by `d`.
     static void advance_virtual_time(EventLoop& loop, Duration d);
 };

@@ -99,6 +99,8 @@ public:
     std::int64_t virtual_now = 0;
     std::uint32_t external_work = 0;
     std::uint32_t iterations_since_poll = 0;
+    std::size_t watched_fds = 0;
+    bool fail_on_deadlock = false;
     TaskState* first_task = nullptr;
     TaskState* last_task = nullptr;
     IoEvent events[kMaxEvents];
@@ -190,6 +192,10 @@ LoopAccess::Census LoopAccess::census(const EventLoop& loop) noexcept {
         c.watched_fds += (w.interest != 0);
     }
     return c;
+}
+
+void LoopAccess::fail_on_deadlock(EventLoop& loop, bool on) noexcept {
+    loop.impl_->fail_on_deadlock = on;
 }
 
 void LoopAccess::advance_virtual_time(EventLoop& loop, Duration d) {
@@ -414,6 +420,11 @@ void EventLoop::iterate(bool block) {
             if (poll_io(0) == 0 && im.incoming_count.load(std::memory_order_relaxed) == 0) {
                 if (im.external_work == 0 && !im.timers.empty()) {
                     im.virtual_now = std::max(im.virtual_now, im.timers.next_when());
+                } else if (im.fail_on_deadlock && im.external_work == 0 && im.timers.empty() &&
+                           im.watched_fds == 0) {
+                    throw RuntimeError(
+                        "deadlock: the loop would wait forever (nothing ready, no timer, no "
+                        "watched fd, no executor work)");
                 } else {
                     poll_io(-1);
                 }
@@ -584,6 +595,7 @@ void EventLoop::set_fd_callback(int fd, bool writer, detail::Callback* cb) {
     std::uint32_t interest = cb ? (w.interest | bit) : (w.interest & ~bit);
     if (interest != w.interest) {
         im.backend->watch(fd, interest, w.interest, static_cast<std::uint64_t>(fd));
+        im.watched_fds += (interest != 0) - (w.interest != 0);
         w.interest = interest;
     }
     HandleImpl* old = slot;

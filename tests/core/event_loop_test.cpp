@@ -427,3 +427,11 @@ TEST(EventLoop, DebugModeIsOffUnlessAskedFor) {
     loop.set_debug(true);
     EXPECT_TRUE(loop.get_debug());
 }
+
+TEST(EventLoop, AVirtualTimeLoopCanReportADeadlockInsteadOfHanging) {
+    EventLoop loop(virtual_opts());
+    corio::detail::LoopAccess::fail_on_deadlock(loop, true);
+    corio::Future<int> never(loop);
+    EXPECT_THROW(loop.run_until_complete(never), corio::RuntimeError);
+    never.cancel();
+}

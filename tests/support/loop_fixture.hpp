@@ -70,11 +70,13 @@ inline void check_clean(corio::EventLoop& loop) {
 }
 
 /// Runs `main` to completion on a fresh virtual-time loop and returns its
-/// result (or rethrows), after checking that nothing was left behind.
+/// result (or rethrows), after checking that nothing was left behind. A test
+/// that deadlocks fails with RuntimeError("deadlock ...") instead of hanging.
 template <class T>
 T vrun(corio::Task<T> main, Reports* reports = nullptr, bool virtual_time = true) {
     corio::EventLoop loop(corio::LoopOptions{.virtual_time = virtual_time, .debug = false});
     install_recorder(loop, reports);
+    corio::detail::LoopAccess::fail_on_deadlock(loop, true);
     auto handle = loop.create_task(std::move(main), "main");
     struct Teardown {
         corio::EventLoop& loop;

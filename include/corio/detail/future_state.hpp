@@ -72,6 +72,9 @@ struct Waiter {
     /// In await_resume: throws CancelledError if this wait was cancelled or a
     /// cancellation arrived after the wake-up. No-op if the await never suspended.
     inline void check_cancelled();
+    /// True when check_cancelled() would throw: lets an awaitable give back
+    /// what the wake-up handed it before the CancelledError surfaces.
+    inline bool cancel_pending() const noexcept;
     /// Ends the wait as cancelled: the task wakes and check_cancelled() throws.
     bool cancel_and_wake() noexcept {
         on_cancel = nullptr;
@@ -250,6 +253,10 @@ inline void Waiter::wake() {
         t->waiting_on_ = nullptr;
     }
     LoopAccess::post(*t->loop_, &TaskState::step, t);
+}
+
+inline bool Waiter::cancel_pending() const noexcept {
+    return task != nullptr && (on_cancel == nullptr || task->must_cancel_);
 }
 
 inline void Waiter::check_cancelled() {
