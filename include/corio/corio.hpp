@@ -7,6 +7,7 @@
 
 #include "corio/errors.hpp"
 #include "corio/event_loop.hpp"
+#include "corio/executor.hpp"
 #include "corio/future.hpp"
 #include "corio/gather.hpp"
 #include "corio/locks.hpp"
@@ -15,5 +16,6 @@
 #include "corio/shield.hpp"
 #include "corio/task.hpp"
 #include "corio/task_group.hpp"
+#include "corio/threads.hpp"
 #include "corio/timeouts.hpp"
 #include "corio/wait.hpp"

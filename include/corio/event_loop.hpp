@@ -29,6 +29,7 @@ template <class T>
 class TaskHandle;
 template <class T>
 class Future;
+class Executor;
 
 /// The loop's clock: monotonic, nanosecond resolution. Under virtual time
 /// (LoopOptions::virtual_time) loop.time() starts at TimePoint{} and jumps to
@@ -43,6 +44,7 @@ class TaskState;
 class HandleImpl;
 class LoopImpl;
 struct LoopAccess;
+struct WorkItem;
 
 /// A timer in the loop's heap. `index` is its heap slot (kNotQueued when out
 /// of the heap); `fire` runs on the loop thread when `when` has passed.
@@ -202,6 +204,22 @@ public:
     template <class T>
     TaskHandle<T> create_task(Task<T> coro, std::string name = {});
 
+    // -- Executors (defined in threads.hpp) -----------------------------------
+
+    /// Runs `f(args...)` on `executor` (null: the loop's default executor, a
+    /// ThreadPoolExecutor made on first use) and returns a Future for its
+    /// result; the work is handed over with the rest of this iteration's in
+    /// one batch. Exceptions thrown by `f` reach the awaiter with their type.
+    /// Cancelling the Future (or the task awaiting it) keeps the call from
+    /// starting if it has not yet; a running call finishes and its result is
+    /// dropped. Throws RuntimeError if the executor is shut down.
+    /// asyncio: `loop.run_in_executor`.
+    template <class F, class... Args>
+    auto run_in_executor(Executor* executor, F&& f, Args&&... args);
+    /// Makes `executor` the default one (shared: run() shuts it down at the
+    /// end). asyncio: `loop.set_default_executor`.
+    void set_default_executor(std::shared_ptr<Executor> executor);
+
     // -- File descriptors -----------------------------------------------------
 
     /// Runs `cb` whenever `fd` is readable, until remove_reader(fd); replaces a
@@ -283,8 +301,18 @@ struct LoopAccess {
     static void link_task(EventLoop& loop, TaskState& task) noexcept;
     static void unlink_task(EventLoop& loop, TaskState& task) noexcept;
     static TaskState* first_task(EventLoop& loop) noexcept;
+    // Thread-safe: queues ready items for the loop (one lock, at most one
+    // wake-up); false if the loop is closed, and then the items were not taken.
+    static bool post_threadsafe(EventLoop& loop, const ReadyItem* items, std::size_t n);
+    // Queues `item` for `executor`: the loop hands each executor its items of
+    // one iteration in a single batch (one lock, one wake-up) before it next
+    // polls, instead of one hand-off per call (W8).
+    static void queue_work(EventLoop& loop, Executor& executor, WorkItem& item);
+    // The loop's default executor (made by threads.hpp on first use).
+    static std::shared_ptr<Executor>& default_executor(EventLoop& loop) noexcept;
     // Work handed to another thread whose completion will come back through
-    // call_soon_threadsafe: virtual time does not jump while any is outstanding.
+    // post_threadsafe: virtual time does not jump while any is outstanding,
+    // and close() waits for it.
     static void begin_external_work(EventLoop& loop) noexcept;
     static void end_external_work(EventLoop& loop) noexcept;
     // What the loop still holds, for teardown checks in tests.

@@ -376,6 +376,29 @@ TaskHandle<T> EventLoop::create_task(Task<T> coro, std::string name) {
     return TaskHandle<T>(s);
 }
 
+namespace detail {
+
+template <class A>
+concept direct_awaiter = requires(A& a) {
+    a.await_ready();
+    a.await_resume();
+};
+
+template <direct_awaiter A>
+Task<decltype(std::declval<A&>().await_resume())> await_in_task(A aw) {
+    co_return co_await aw;
+}
+
+}  // namespace detail
+
+/// create_task() of a corio awaitable that is not a Task (e.g. `sleep(1s,
+/// v)`): it is awaited inside a new task, as asyncio wraps coroutines like
+/// `asyncio.sleep()`.
+template <detail::direct_awaiter A>
+auto create_task(A aw, std::string name = {}) {
+    return create_task(detail::await_in_task(std::move(aw)), std::move(name));
+}
+
 /// The task running on this thread's loop, or an empty handle when called from
 /// a plain callback. Throws RuntimeError when no loop runs. asyncio:
 /// `asyncio.current_task`.

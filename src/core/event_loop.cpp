@@ -34,6 +34,7 @@
 
 #include "backend.hpp"
 #include "corio/detail/future_state.hpp"
+#include "corio/executor.hpp"
 #include "handle_impl.hpp"
 #include "timer_heap.hpp"
 
@@ -89,8 +90,8 @@ public:
     // then write the eventfd only if the loop is (about to be) blocked in the
     // backend and nobody has written since it last woke (`wake_pending`).
     std::mutex mu;
-    std::vector<HandleImpl*> incoming;  // guarded by mu
-    bool accepting = true;              // guarded by mu
+    std::vector<ReadyItem> incoming;  // guarded by mu; each owns its arg
+    bool accepting = true;            // guarded by mu
     std::atomic<std::size_t> incoming_count{0};
     std::atomic<bool> polling{false};
     std::atomic<bool> wake_pending{false};
@@ -103,7 +104,35 @@ public:
     bool fail_on_deadlock = false;
     TaskState* first_task = nullptr;
     TaskState* last_task = nullptr;
+    // run_in_executor submissions of this iteration, per executor, handed
+    // over in one batch each before the next poll.
+    struct PendingWork {
+        Executor* executor;
+        WorkItem* first;
+        WorkItem* last;
+        std::size_t n;
+    };
+    std::vector<PendingWork> pending_work;
+    std::shared_ptr<Executor> default_executor;
     IoEvent events[kMaxEvents];
+
+    // Queues thread-safe items; false if the loop no longer accepts them.
+    bool post_threadsafe(const ReadyItem* items, std::size_t n) {
+        {
+            std::lock_guard lock(mu);
+            if (!accepting) {
+                return false;
+            }
+            incoming.insert(incoming.end(), items, items + n);
+            incoming_count.fetch_add(n, std::memory_order_seq_cst);
+        }
+        if (polling.load(std::memory_order_seq_cst) &&
+            !wake_pending.exchange(true, std::memory_order_acq_rel)) {
+            std::uint64_t one = 1;
+            [[maybe_unused]] ssize_t r = ::write(wake_fd, &one, sizeof one);
+        }
+        return true;
+    }
 };
 
 bool debug_enabled() noexcept {
@@ -192,6 +221,46 @@ LoopAccess::Census LoopAccess::census(const EventLoop& loop) noexcept {
         c.watched_fds += (w.interest != 0);
     }
     return c;
+}
+
+bool LoopAccess::post_threadsafe(EventLoop& loop, const ReadyItem* items, std::size_t n) {
+    return loop.impl_->post_threadsafe(items, n);
+}
+
+void LoopAccess::queue_work(EventLoop& loop, Executor& executor, WorkItem& item) {
+    auto& pending = loop.impl_->pending_work;
+    item.next = nullptr;
+    for (auto& p : pending) {
+        if (p.executor == &executor) {
+            p.last->next = &item;
+            p.last = &item;
+            ++p.n;
+            return;
+        }
+    }
+    pending.push_back({&executor, &item, &item, 1});
+}
+
+void flush_pending_work(LoopImpl& im) noexcept {
+    std::vector<LoopImpl::PendingWork> batch;
+    batch.swap(im.pending_work);
+    for (auto& p : batch) {
+        try {
+            p.executor->execute_batch(p.first, p.last, p.n);
+        } catch (...) {
+            // The executor was shut down since the call: the work is
+            // cancelled (each item reports it to its own loop future).
+            for (WorkItem* w = p.first; w != nullptr;) {
+                WorkItem* next = w->next;
+                w->fn(w, false);
+                w = next;
+            }
+        }
+    }
+}
+
+std::shared_ptr<Executor>& LoopAccess::default_executor(EventLoop& loop) noexcept {
+    return loop.impl_->default_executor;
 }
 
 void LoopAccess::fail_on_deadlock(EventLoop& loop, bool on) noexcept {
@@ -307,21 +376,11 @@ Handle EventLoop::call_soon(detail::Callback cb) {
 
 Handle EventLoop::call_soon_threadsafe(detail::Callback cb) {
     auto* h = new HandleImpl(*this, std::move(cb), false);
-    detail::LoopImpl& im = *impl_;
-    {
-        std::lock_guard lock(im.mu);
-        if (!im.accepting) {
-            delete h;
-            throw RuntimeError("Event loop is closed");
-        }
-        h->add_ref();  // the incoming queue's
-        im.incoming.push_back(h);
-        im.incoming_count.fetch_add(1, std::memory_order_seq_cst);
-    }
-    if (im.polling.load(std::memory_order_seq_cst) &&
-        !im.wake_pending.exchange(true, std::memory_order_acq_rel)) {
-        std::uint64_t one = 1;
-        [[maybe_unused]] ssize_t n = ::write(im.wake_fd, &one, sizeof one);
+    h->add_ref();  // the incoming queue's
+    detail::ReadyItem item{&HandleImpl::run, h};
+    if (!impl_->post_threadsafe(&item, 1)) {
+        delete h;
+        throw RuntimeError("Event loop is closed");
     }
     return Handle(h);
 }
@@ -402,6 +461,9 @@ void EventLoop::run_once(bool block) {
 
 void EventLoop::iterate(bool block) {
     detail::LoopImpl& im = *impl_;
+    if (!im.pending_work.empty()) {
+        flush_pending_work(im);
+    }
 
     // 1. How long may the backend block?
     std::int64_t timeout;
@@ -490,14 +552,14 @@ int EventLoop::poll_io(std::int64_t timeout) {
 
 void EventLoop::drain_incoming() {
     detail::LoopImpl& im = *impl_;
-    std::vector<HandleImpl*> batch;
+    std::vector<detail::ReadyItem> batch;
     {
         std::lock_guard lock(im.mu);
         batch.swap(im.incoming);
         im.incoming_count.store(0, std::memory_order_relaxed);
     }
-    for (HandleImpl* h : batch) {
-        ready_.push(&HandleImpl::run, h);  // the incoming queue's reference moves
+    for (const detail::ReadyItem& item : batch) {
+        ready_.push(item.fn, item.arg);
     }
 }
 
@@ -560,11 +622,41 @@ void EventLoop::close() {
         }
     }
     im.fds.clear();
+    // Executor work still running will post its completion here: wait for
+    // it (run() shuts the default executor down first, so this is only for
+    // work on executors the program still runs), dropping each on arrival.
+    if (!im.pending_work.empty()) {
+        flush_pending_work(im);
+    }
+    while (im.external_work > 0) {
+        std::vector<detail::ReadyItem> batch;
+        {
+            std::lock_guard lock(im.mu);
+            batch.swap(im.incoming);
+            im.incoming_count.store(0, std::memory_order_relaxed);
+        }
+        for (const detail::ReadyItem& item : batch) {
+            item.fn(item.arg, false);
+        }
+        if (batch.empty()) {
+            im.polling.store(true, std::memory_order_seq_cst);
+            if (im.incoming_count.load(std::memory_order_seq_cst) == 0) {
+                im.backend->wait(im.events, detail::kMaxEvents, -1);
+            }
+            im.polling.store(false, std::memory_order_relaxed);
+            drain_wake_fd(im.wake_fd);
+            im.wake_pending.store(false, std::memory_order_release);
+        }
+    }
+    if (auto ex = std::move(im.default_executor)) {
+        ex->shutdown(
+            true);  // asyncio's close() does shutdown(wait=False); nothing is left to wait for
+    }
     {
         std::lock_guard lock(im.mu);
         im.accepting = false;
-        for (HandleImpl* h : im.incoming) {
-            h->release();
+        for (const detail::ReadyItem& item : im.incoming) {
+            item.fn(item.arg, false);
         }
         im.incoming.clear();
         im.incoming_count.store(0);
@@ -670,6 +762,10 @@ void EventLoop::default_exception_handler(const ExceptionContext& ctx) noexcept 
     } catch (...) {
         std::fputs("corio: (out of memory while reporting an error)\n", stderr);
     }
+}
+
+void EventLoop::set_default_executor(std::shared_ptr<Executor> executor) {
+    impl_->default_executor = std::move(executor);
 }
 
 EventLoop& get_running_loop() {

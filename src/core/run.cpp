@@ -4,6 +4,8 @@
 #include <memory>
 #include <vector>
 
+#include "corio/executor.hpp"
+
 namespace corio::detail {
 
 namespace {
@@ -45,6 +47,10 @@ void cancel_all_tasks(EventLoop& loop) {
 void finish_run(EventLoop& loop) noexcept {
     try {
         cancel_all_tasks(loop);
+        // asyncio's shutdown_default_executor(): wait for its threads.
+        if (std::shared_ptr<Executor> ex = std::move(LoopAccess::default_executor(loop))) {
+            ex->shutdown(true);
+        }
     } catch (...) {
         loop.call_exception_handler(ExceptionContext{
             "error while finishing corio::run()", std::current_exception(), {}, {}});

@@ -1,0 +1,262 @@
+// src/core/executor.cpp - ConcurrentFuture's state and ThreadPoolExecutor.
+//
+// Workers take a fair share of the queue per lock (ceil(queued / threads),
+// at most kMaxGrab): a batch of a thousand small calls costs a few lock
+// round trips, while a few long calls still spread over every worker.
+#include "corio/executor.hpp"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <string>
+
+namespace corio {
+
+namespace {
+constexpr std::size_t kMaxGrab = 64;
+}
+
+namespace detail {
+
+bool ConcurrentStateBase::cancel() {
+    std::unique_lock lock(mu_);
+    if (state_ == State::running || state_ == State::finished) {
+        return false;
+    }
+    if (state_ == State::cancelled) {
+        return true;
+    }
+    state_ = State::cancelled;
+    finish_locked(lock);
+    return true;
+}
+
+bool ConcurrentStateBase::cancelled() const {
+    std::lock_guard lock(mu_);
+    return state_ == State::cancelled;
+}
+
+bool ConcurrentStateBase::running() const {
+    std::lock_guard lock(mu_);
+    return state_ == State::running;
+}
+
+bool ConcurrentStateBase::done() const {
+    std::lock_guard lock(mu_);
+    return state_ == State::cancelled || state_ == State::finished;
+}
+
+bool ConcurrentStateBase::set_running_or_notify_cancel() {
+    std::lock_guard lock(mu_);
+    if (state_ == State::cancelled) {
+        return false;
+    }
+    if (state_ != State::pending) {
+        throw InvalidStateError("set_running_or_notify_cancel: the future is not pending");
+    }
+    state_ = State::running;
+    return true;
+}
+
+void ConcurrentStateBase::set_exception(std::exception_ptr e) {
+    std::unique_lock lock(mu_);
+    if (state_ == State::cancelled || state_ == State::finished) {
+        throw InvalidStateError("invalid state: the future is already done");
+    }
+    exception_ = std::move(e);
+    finish_locked(lock);
+}
+
+void ConcurrentStateBase::finish_locked(std::unique_lock<std::mutex>& lock) {
+    if (state_ != State::cancelled) {
+        state_ = State::finished;
+    }
+    std::vector<Function<void(ConcurrentStateBase&)>> callbacks;
+    callbacks.swap(callbacks_);
+    cv_.notify_all();
+    lock.unlock();
+    // Keep ourselves alive while the callbacks run (they may drop the last
+    // outside reference).
+    auto self = shared_from_this();
+    for (auto& cb : callbacks) {
+        try {
+            cb(*this);
+        } catch (...) {
+            // Python logs "exception calling callback" and goes on.
+            EventLoop::default_exception_handler(
+                ExceptionContext{"exception calling callback for a ConcurrentFuture",
+                                 std::current_exception(),
+                                 {},
+                                 {}});
+        }
+    }
+}
+
+void ConcurrentStateBase::wait_done(std::unique_lock<std::mutex>& lock,
+                                    std::optional<Duration> timeout) {
+    auto is_done = [this] { return state_ == State::cancelled || state_ == State::finished; };
+    if (!timeout) {
+        cv_.wait(lock, is_done);
+    } else if (!cv_.wait_for(lock, *timeout, is_done)) {
+        throw TimeoutError("ConcurrentFuture: timed out");
+    }
+}
+
+void ConcurrentStateBase::wait_result(std::optional<Duration> timeout) {
+    std::unique_lock lock(mu_);
+    wait_done(lock, timeout);
+    if (state_ == State::cancelled) {
+        throw CancelledError();
+    }
+    if (exception_) {
+        std::rethrow_exception(exception_);
+    }
+}
+
+std::exception_ptr ConcurrentStateBase::wait_exception(std::optional<Duration> timeout) {
+    std::unique_lock lock(mu_);
+    wait_done(lock, timeout);
+    if (state_ == State::cancelled) {
+        throw CancelledError();
+    }
+    return exception_;
+}
+
+void ConcurrentStateBase::add_done_callback(Function<void(ConcurrentStateBase&)> fn) {
+    std::unique_lock lock(mu_);
+    if (state_ != State::cancelled && state_ != State::finished) {
+        callbacks_.push_back(std::move(fn));
+        return;
+    }
+    lock.unlock();
+    fn(*this);
+}
+
+}  // namespace detail
+
+ThreadPoolExecutor::ThreadPoolExecutor(std::size_t max_workers, std::string thread_name_prefix)
+    : max_workers_(max_workers), prefix_(std::move(thread_name_prefix)) {
+    if (max_workers_ == 0) {
+        max_workers_ = std::min<std::size_t>(32, std::thread::hardware_concurrency() + 4);
+    }
+    if (prefix_.empty()) {
+        prefix_ = "ThreadPool";
+    }
+}
+
+ThreadPoolExecutor::~ThreadPoolExecutor() {
+    shutdown(true);
+}
+
+bool ThreadPoolExecutor::is_shutdown() const {
+    std::lock_guard lock(mu_);
+    return shutdown_;
+}
+
+void ThreadPoolExecutor::execute_batch(detail::WorkItem* first, detail::WorkItem* last,
+                                       std::size_t n) {
+    std::unique_lock lock(mu_);
+    if (shutdown_) {
+        throw RuntimeError("cannot schedule new futures after shutdown");
+    }
+    last->next = nullptr;
+    if (tail_) {
+        tail_->next = first;
+    } else {
+        head_ = first;
+    }
+    tail_ = last;
+    queued_ += n;
+    // Start threads while the idle and starting ones cannot cover the queue
+    // (Python starts one per submit when none is idle).
+    while (nthreads_ < max_workers_ && idle_ + starting_ < queued_) {
+        std::size_t index = nthreads_++;
+        ++starting_;
+        threads_.emplace_back([this, index] { worker_main(index); });
+    }
+    if (n == 1) {
+        cv_.notify_one();
+    } else {
+        cv_.notify_all();
+    }
+}
+
+// Takes this worker's share of the queue: ceil(queued / threads), at most
+// kMaxGrab. Called with mu_ held and the queue not empty.
+detail::WorkItem* ThreadPoolExecutor::take_share() {
+    std::size_t share = std::clamp<std::size_t>((queued_ + nthreads_ - 1) / nthreads_, 1, kMaxGrab);
+    detail::WorkItem* first = head_;
+    detail::WorkItem* last = head_;
+    std::size_t taken = 1;
+    while (taken < share && last->next != nullptr) {
+        last = last->next;
+        ++taken;
+    }
+    head_ = last->next;
+    if (head_ == nullptr) {
+        tail_ = nullptr;
+    }
+    last->next = nullptr;
+    queued_ -= taken;
+    return first;
+}
+
+void ThreadPoolExecutor::worker_main(std::size_t index) {
+    std::string name = prefix_ + "_" + std::to_string(index);
+    ::pthread_setname_np(::pthread_self(), name.substr(0, 15).c_str());
+    std::unique_lock lock(mu_);
+    --starting_;
+    for (;;) {
+        while (head_ == nullptr && !shutdown_) {
+            ++idle_;
+            cv_.wait(lock);
+            --idle_;
+        }
+        if (head_ == nullptr) {
+            return;  // shut down and drained
+        }
+        detail::WorkItem* batch = take_share();
+        lock.unlock();
+        for (detail::WorkItem* w = batch; w != nullptr;) {
+            detail::WorkItem* next = w->next;
+            // shutdown(cancel_futures) also drops what a worker took but has
+            // not started.
+            w->fn(w, !drop_pending_.load(std::memory_order_acquire));
+            w = next;
+        }
+        lock.lock();
+    }
+}
+
+void ThreadPoolExecutor::shutdown(bool wait, bool cancel_futures) {
+    detail::WorkItem* dropped = nullptr;
+    std::vector<std::thread> threads;
+    {
+        std::lock_guard lock(mu_);
+        shutdown_ = true;
+        if (cancel_futures) {
+            drop_pending_.store(true, std::memory_order_release);
+            dropped = head_;
+            head_ = tail_ = nullptr;
+            queued_ = 0;
+        }
+        if (wait) {
+            threads.swap(threads_);
+        }
+    }
+    cv_.notify_all();
+    for (detail::WorkItem* w = dropped; w != nullptr;) {
+        detail::WorkItem* next = w->next;
+        w->fn(w, false);
+        w = next;
+    }
+    for (std::thread& t : threads) {
+        if (t.get_id() == std::this_thread::get_id()) {
+            t.detach();  // shutdown(wait) from one of our own workers
+        } else {
+            t.join();
+        }
+    }
+}
+
+}  // namespace corio

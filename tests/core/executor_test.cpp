@@ -1,0 +1,175 @@
+#include "corio/executor.hpp"
+
+#include <gtest/gtest.h>
+#include <pthread.h>
+
+#include <atomic>
+#include <latch>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+using corio::ConcurrentFuture;
+using corio::ThreadPoolExecutor;
+
+TEST(ThreadPoolExecutor, SubmitReturnsTheResultAndKeepsTheExceptionType) {
+    ThreadPoolExecutor pool(2);
+    auto f = pool.submit([](int a, int b) { return a * b; }, 6, 7);
+    EXPECT_EQ(f.result(), 42);
+    auto g = pool.submit([] {
+        throw std::out_of_range("index");
+        return 0;
+    });
+    EXPECT_THROW(g.result(), std::out_of_range);
+    EXPECT_TRUE(g.done());
+    EXPECT_NE(g.exception(), nullptr);
+    auto v = pool.submit([] {});
+    v.result();
+    EXPECT_EQ(v.exception(), nullptr);
+}
+
+TEST(ThreadPoolExecutor, ResultWithATimeoutThrowsTimeoutError) {
+    std::latch go(1);
+    ThreadPoolExecutor pool(1);
+    auto f = pool.submit([&] {
+        go.wait();
+        return 1;
+    });
+    EXPECT_THROW(f.result(1ms), corio::TimeoutError);
+    go.count_down();
+    EXPECT_EQ(f.result(), 1);
+}
+
+TEST(ThreadPoolExecutor, QueuedWorkCanBeCancelledRunningWorkCannot) {
+    ThreadPoolExecutor pool(1);
+    std::latch started(1);
+    std::latch go(1);
+    auto busy = pool.submit([&] {
+        started.count_down();
+        go.wait();
+    });
+    std::atomic<bool> ran{false};
+    auto queued = pool.submit([&] { ran = true; });
+    started.wait();
+    EXPECT_TRUE(busy.running());
+    EXPECT_FALSE(busy.cancel());
+    EXPECT_TRUE(queued.cancel());
+    EXPECT_TRUE(queued.cancelled());
+    EXPECT_THROW(queued.result(), corio::CancelledError);
+    go.count_down();
+    busy.result();
+    pool.shutdown(true);
+    EXPECT_FALSE(ran);
+}
+
+TEST(ThreadPoolExecutor, MapKeepsOrderAndRaisesAtTheFailingItem) {
+    ThreadPoolExecutor pool(3);
+    std::vector<int> xs{1, 2, 3, 4, 5};
+    auto squares = pool.map([](int x) { return x * x; }, xs).all();
+    EXPECT_EQ(squares, (std::vector<int>{1, 4, 9, 16, 25}));
+    auto results = pool.map(
+        [](int x) {
+            if (x == 3) {
+                throw std::domain_error("three");
+            }
+            return x;
+        },
+        xs);
+    EXPECT_EQ(results.next(), 1);
+    EXPECT_EQ(results.next(), 2);
+    EXPECT_THROW(results.next(), std::domain_error);
+    EXPECT_EQ(results.next(), 4);
+}
+
+TEST(ThreadPoolExecutor, MapTimeoutCoversTheWholeCall) {
+    std::latch go(1);  // outlives the pool, whose destructor waits for the calls
+    ThreadPoolExecutor pool(1);
+    std::vector<int> xs{1, 2};
+    auto results = pool.map(
+        [&](int x) {
+            go.wait();
+            return x;
+        },
+        xs, 1ms);
+    EXPECT_THROW(results.next(), corio::TimeoutError);
+    go.count_down();
+}
+
+TEST(ThreadPoolExecutor, ShutdownRefusesNewWorkAndCanDropQueuedWork) {
+    auto pool = std::make_unique<ThreadPoolExecutor>(1);
+    std::latch started(1);
+    std::latch go(1);
+    auto busy = pool->submit([&] {
+        started.count_down();
+        go.wait();
+        return 1;
+    });
+    auto queued = pool->submit([] { return 2; });
+    started.wait();
+    std::thread releaser([&] { go.count_down(); });
+    pool->shutdown(true, true);
+    releaser.join();
+    EXPECT_TRUE(pool->is_shutdown());
+    EXPECT_EQ(busy.result(), 1);
+    EXPECT_TRUE(queued.cancelled());
+    EXPECT_THROW(pool->submit([] {}), corio::RuntimeError);
+    pool.reset();  // idempotent shutdown in the destructor
+}
+
+TEST(ThreadPoolExecutor, DestructorWaitsForQueuedWork) {
+    std::atomic<int> done{0};
+    {
+        ThreadPoolExecutor pool(2);
+        for (int i = 0; i < 100; ++i) {
+            pool.submit([&] { ++done; });
+        }
+    }
+    EXPECT_EQ(done, 100);
+}
+
+TEST(ThreadPoolExecutor, NeverRunsMoreThanMaxWorkersAtOnce) {
+    ThreadPoolExecutor pool(3);
+    std::atomic<int> inside{0};
+    std::atomic<int> peak{0};
+    std::vector<ConcurrentFuture<void>> fs;
+    for (int i = 0; i < 50; ++i) {
+        fs.push_back(pool.submit([&] {
+            int now = ++inside;
+            int p = peak;
+            while (now > p && !peak.compare_exchange_weak(p, now)) {
+            }
+            std::this_thread::yield();
+            --inside;
+        }));
+    }
+    for (auto& f : fs) {
+        f.result();
+    }
+    EXPECT_LE(peak, 3);
+    EXPECT_EQ(pool.max_workers(), 3u);
+}
+
+TEST(ThreadPoolExecutor, ThreadsCarryThePrefix) {
+    ThreadPoolExecutor pool(1, "worker");
+    auto name = pool.submit([] {
+        char buf[32] = {};
+        pthread_getname_np(pthread_self(), buf, sizeof buf);
+        return std::string(buf);
+    });
+    EXPECT_EQ(name.result(), "worker_0");
+}
+
+TEST(ConcurrentFuture, DoneCallbacksRunOnceEvenWhenAddedLate) {
+    ConcurrentFuture<int> f;
+    std::vector<int> seen;
+    f.add_done_callback([&](ConcurrentFuture<int> g) { seen.push_back(g.result()); });
+    std::thread t([f]() mutable {
+        ASSERT_TRUE(f.set_running_or_notify_cancel());
+        f.set_result(5);
+    });
+    t.join();
+    f.add_done_callback([&](ConcurrentFuture<int> g) { seen.push_back(g.result() + 1); });
+    EXPECT_EQ(seen, (std::vector<int>{5, 6}));
+    EXPECT_THROW(f.set_result(1), corio::InvalidStateError);
+}
