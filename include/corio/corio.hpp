@@ -5,6 +5,7 @@
 // no feature macros.
 #pragma once
 
+#include "corio/async_generator.hpp"
 #include "corio/errors.hpp"
 #include "corio/event_loop.hpp"
 #include "corio/executor.hpp"
