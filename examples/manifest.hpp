@@ -13,10 +13,90 @@ struct Entry {
 };
 
 inline constexpr Entry kTour[] = {
+    // What asynchronous means: the synchronous baselines, then the same work with asyncio.
+    {"core", "single_thread_order", "one thread runs its code strictly in order",
+     "002_cbb7449e0a76d1e6.txt, 四(2) 实现单线程 (S002-01)"},
     {"core", "sync_vs_async_sync", "synchronous baseline: two 2 s jobs take 4 s",
      "003_f0e0edc5776dec87.txt, sync.py (S003-02)"},
     {"core", "sync_vs_async_async", "the same two jobs with asyncio.gather take 2 s",
      "003_f0e0edc5776dec87.txt, async.py (S003-01)"},
+    {"core", "sync_vs_async_loop", "the same, driven by an explicit loop's run_until_complete",
+     "003_f0e0edc5776dec87.txt, async_loop.py (S003-03)"},
+
+    // Where coroutines come from: generators, yield from, send, greenlets.
+    {"core", "yield_vs_yield_from", "a generator pauses at each yield; yield from delegates",
+     "000_fabe7f21df4d4745.txt, 通过 yield 实现协程 (S000-02)"},
+    {"core", "yield_from_iterables", "yield from an iterable is a loop of yields",
+     "002_cbb7449e0a76d1e6.txt, 六(2) 2、yield from (S002-07)"},
+    {"core", "generator_chain", "yield from a sub-generator: values in call-chain order",
+     "001_15107cb9a7a7dcdc.txt, yield关键字实现 (S001-02)"},
+    {"core", "generator_delegation",
+     "send() reaches the sub-generator; its return value comes back",
+     "002_cbb7449e0a76d1e6.txt, 六(2) 2、yield from averager/grouper (S002-08)"},
+    {"core", "producer_consumer_send", "producer and consumer take turns through yield and send",
+     "004_b914fa7585a194c4.txt, generator (S004-01)"},
+    {"core", "greenlet_switch", "explicit switches between two coroutines in one thread",
+     "001_15107cb9a7a7dcdc.txt, greenlet实现 (S001-01)"},
+    {"core", "sleeping_loop", "a hand-made event loop: resume coroutines in wake-up order",
+     "002_cbb7449e0a76d1e6.txt, 将 async/await 看做异步编程的 API (S002-11)"},
+
+    // asyncio basics: coroutines, the loop, await.
+    {"core", "coroutine_object", "calling a coroutine runs nothing; a loop runs it, once",
+     "001_15107cb9a7a7dcdc.txt, 快速上手 / 执行协程对象 (S001-07, S001-08)"},
+    {"core", "run_until_complete", "the simplest coroutine, run by get_event_loop()",
+     "000_fabe7f21df4d4745.txt, 最简单的实例代码 (S000-04)"},
+    {"core", "hello_world", "while hello() sleeps, the thread is back in the loop",
+     "004_b914fa7585a194c4.txt, asyncio Hello world / async-await (S004-02, S004-05)"},
+    {"core", "await_sleep", "await suspends the coroutine and resumes it 2 s later",
+     "001_15107cb9a7a7dcdc.txt, await 关键字 示例1 (S001-09)"},
+    {"core", "await_result", "awaiting a coroutine gives back its return value",
+     "001_15107cb9a7a7dcdc.txt, await 关键字 示例2 (S001-10)"},
+    {"core", "await_serial", "two awaits in a row run one after the other: 4 s",
+     "001_15107cb9a7a7dcdc.txt, await 关键字 示例3 (S001-11)"},
+    {"core", "sequential_await", "awaiting a 2 s then a 1 s coroutine: 3 s",
+     "002_cbb7449e0a76d1e6.txt, 简单顺序执行 (S002-30)"},
+    {"core", "gather_concurrent", "gather runs them concurrently: 2 s",
+     "002_cbb7449e0a76d1e6.txt, 简单并发执行 (S002-31)"},
+
+    // Tasks.
+    {"core", "create_task_concurrent", "tasks start at once, so awaiting them in turn overlaps",
+     "001_15107cb9a7a7dcdc.txt, Task 对象 示例1 (S001-13)"},
+    {"core", "say_after", "awaited directly: 3 s; as tasks: 2 s",
+     "002_cbb7449e0a76d1e6.txt, 八 三种运行方式 (S002-15)"},
+    {"core", "ensure_future_wait", "tasks made before the loop runs, then wait(): 2 s",
+     "001_15107cb9a7a7dcdc.txt, asyncio 装饰器 / async-await (S001-03, S001-04)"},
+    {"core", "countdown_wait", "two countdowns interleave at each sleep",
+     "002_cbb7449e0a76d1e6.txt, 六(2) 3、asyncio框架 (S002-09)"},
+    {"core", "print_sum_tasks", "three tasks with nested awaits finish in 2 s",
+     "002_cbb7449e0a76d1e6.txt, 七(3) Task对象 例子 (S002-14)"},
+    {"core", "same_thread", "the coroutines interleave on the main thread",
+     "004_b914fa7585a194c4.txt, 两个hello并发 (S004-03)"},
+    {"core", "create_task_without_loop", "a task needs a running loop",
+     "001_15107cb9a7a7dcdc.txt, Task 对象 示例3 (S001-15)"},
+
+    // Waiting for several tasks.
+    {"core", "run_wait", "run(wait(...)): the tasks run concurrently",
+     "001_15107cb9a7a7dcdc.txt, Task 对象 示例4 (S001-16)"},
+    {"core", "wait_done_set", "wait() returns the done and the pending tasks",
+     "001_15107cb9a7a7dcdc.txt, Task 对象 示例2 (S001-14)"},
+    {"core", "wait_return_when", "FIRST_COMPLETED (1 s), ALL_COMPLETED (3 s), timeout (2 s)",
+     "002_cbb7449e0a76d1e6.txt, 八 2. asyncio.wait (S002-17)"},
+    {"core", "as_completed_order", "as_completed gives results in finishing order",
+     "002_cbb7449e0a76d1e6.txt, 八 3. asyncio.as_completed (S002-18)"},
+    {"core", "gather_return_exceptions", "gather: exceptions as results, or the first one raised",
+     "002_cbb7449e0a76d1e6.txt, 八 1. asyncio.gather (S002-16)"},
+    {"core", "task_exception", "a task's exception is kept until result() or exception()",
+     "002_cbb7449e0a76d1e6.txt, 七(3) Future对象 (S002-13)"},
+    {"core", "done_callback", "a done callback gets the finished task",
+     "002_cbb7449e0a76d1e6.txt, 八 回调 (S002-19)"},
+
+    // Futures and async context managers.
+    {"core", "future_never_set", "a future nobody sets is awaited forever (here: 3 s)",
+     "001_15107cb9a7a7dcdc.txt, future 对象 示例1 (S001-17)"},
+    {"core", "future_set_by_task", "a task sets a future's result; the awaiter wakes",
+     "001_15107cb9a7a7dcdc.txt, future 对象 示例2 (S001-18)"},
+    {"core", "async_context_manager", "async with: awaited set-up and tear-down around a block",
+     "001_15107cb9a7a7dcdc.txt, 异步上下文管理器 (S001-23)"},
 };
 
 }  // namespace example

@@ -2,10 +2,11 @@
 //
 // The asyncio examples time themselves with the loop's clock (loop.time()),
 // which tests run on virtual time (CORIO_VIRTUAL_TIME=1). Synchronous code
-// (the "4.00 seconds" baselines, time.sleep in plain functions) has no loop:
-// it uses blocking_sleep() and Stopwatch from here, which on virtual time
-// advance a process-wide counter instead of sleeping, so the examples' tests
-// see exactly the times a quiet machine would print.
+// (the "4.00 seconds" baselines, time.sleep in plain functions, the hand-made
+// event loops) has no corio loop: it uses blocking_sleep(), SyncClock and
+// Stopwatch from here, which on virtual time advance a process-wide counter
+// instead of sleeping, so the examples' tests see exactly the times a quiet
+// machine would print.
 #pragma once
 
 #include <atomic>
@@ -39,22 +40,35 @@ void blocking_sleep(std::chrono::duration<Rep, Period> d) {
     }
 }
 
+/// Python's time.monotonic() / datetime.now() for synchronous code, as a
+/// std::chrono clock: real steady time, or the virtual counter that
+/// blocking_sleep() advances. For the hand-made event loops of the examples.
+struct SyncClock {
+    using duration = std::chrono::nanoseconds;
+    using rep = duration::rep;
+    using period = duration::period;
+    using time_point = std::chrono::time_point<SyncClock>;
+    static constexpr bool is_steady = true;
+
+    static time_point now() noexcept {
+        if (virtual_time()) {
+            return time_point(duration(virtual_ns().load()));
+        }
+        return time_point(std::chrono::duration_cast<duration>(
+            std::chrono::steady_clock::now().time_since_epoch()));
+    }
+};
+
 /// Python's time.perf_counter() pair: seconds since construction.
 class Stopwatch {
 public:
-    Stopwatch() : start_(now()) {}
-    double seconds() const { return static_cast<double>(now() - start_) / 1e9; }
+    Stopwatch() : start_(SyncClock::now()) {}
+    double seconds() const {
+        return std::chrono::duration<double>(SyncClock::now() - start_).count();
+    }
 
 private:
-    static long long now() {
-        if (virtual_time()) {
-            return virtual_ns().load();
-        }
-        return std::chrono::duration_cast<std::chrono::nanoseconds>(
-                   std::chrono::steady_clock::now().time_since_epoch())
-            .count();
-    }
-    long long start_;
+    SyncClock::time_point start_;
 };
 
 }  // namespace example

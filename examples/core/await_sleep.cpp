@@ -1,0 +1,27 @@
+// Mirrors 001_15107cb9a7a7dcdc.txt, "asyncio详解 › await 关键字 › 示例1"
+// (catalogue S001-09): await suspends the coroutine at an IO-like wait and
+// resumes it afterwards: "byebye" comes 2 s after "hello".
+//
+//   async def func():
+//       print("hello")
+//       await asyncio.sleep(2)
+//       print("byebye")
+//   asyncio.run(func())
+#include <corio/corio.hpp>
+#include <cstdio>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+corio::Task<> func() {
+    std::puts("hello");
+    co_await corio::sleep(2s);
+    std::puts("byebye");
+}
+
+}  // namespace
+
+int main() {
+    corio::run(func());
+}

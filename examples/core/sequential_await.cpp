@@ -1,0 +1,47 @@
+// Mirrors 002_cbb7449e0a76d1e6.txt, "简单顺序执行" (catalogue S002-30): awaiting
+// task1() (2 s) then task2() (1 s) runs them one after the other: 3 s.
+//
+//   async def main():
+//       await task1()
+//       await task2()
+//   def run_main():
+//       loop = asyncio.get_event_loop()
+//       try:
+//           loop.run_until_complete(main())
+//       finally:
+//           loop.close()
+#include <corio/corio.hpp>
+#include <cstdio>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+corio::Task<> task1() {
+    std::puts("Task 1 started");
+    co_await corio::sleep(2s);  // a slow operation
+    std::puts("Task 1 completed");
+}
+
+corio::Task<> task2() {
+    std::puts("Task 2 started");
+    co_await corio::sleep(1s);  // a slow operation
+    std::puts("Task 2 completed");
+}
+
+corio::Task<> amain() {
+    // One after the other.
+    co_await task1();
+    co_await task2();
+}
+
+void run_main() {
+    corio::EventLoop loop;
+    loop.run_until_complete(amain());
+}  // ~EventLoop closes the loop, whatever happened: Python's finally: loop.close()
+
+}  // namespace
+
+int main() {
+    run_main();
+}
