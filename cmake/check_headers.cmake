@@ -1,0 +1,16 @@
+# check_headers.cmake - compiles every public header on its own (twice, to
+# check the include guard), so each one includes what it uses.
+function(corio_check_headers)
+  file(GLOB_RECURSE headers RELATIVE ${PROJECT_SOURCE_DIR}/include
+       CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/include/corio/*.hpp)
+  set(sources "")
+  foreach(h ${headers})
+    string(MAKE_C_IDENTIFIER ${h} id)
+    set(src ${CMAKE_CURRENT_BINARY_DIR}/check_headers/${id}.cpp)
+    file(GENERATE OUTPUT ${src} CONTENT "#include \"${h}\"\n#include \"${h}\"\n")
+    list(APPEND sources ${src})
+  endforeach()
+  add_library(corio_check_headers OBJECT ${sources})
+  target_link_libraries(corio_check_headers PRIVATE corio::core)
+  corio_apply_flags(corio_check_headers)
+endfunction()
