@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# bench/run.sh - run corio's benchmarks and their peers per /work/shared/BENCH.md.
+#
+#   bench/run.sh [--rounds N] [--only w1,w2,...] [--quick]
+#
+# Installs what is missing (apt-get), builds corio's benchmark programs (release preset) and
+# the Asio peers, then runs every workload in interleaved rounds (round 1 of every peer, then
+# round 2, ...):
+#   W1-W4, W8: corio, asio, asyncio, uvloop, each under /usr/bin/time (peak RSS, CPU %);
+#   W5: echo servers under `taskset -c 1`, the Asio client under `taskset -c 0`.
+# Raw results: build/bench-results/<timestamp>/raw.jsonl; the Markdown report goes to stdout
+# and to report.md beside it (bench/report.py renders it). Progress and logs go to stderr.
+#
+# Default: 3 rounds of every workload whose corio program exists in build/release/bench.
+# --quick shrinks every run (smoke test, 1 round unless --rounds is given).
+set -uo pipefail # no -e: a failed run is recorded and the script goes on
+
+cd "$(dirname "$0")/.." || exit 1
+CMDLINE=$0
+for a in "$@"; do
+    [[ $a =~ ^[A-Za-z0-9_./,=:+-]+$ ]] && CMDLINE+=" $a" || CMDLINE+=" $(printf %q "$a")"
+done
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+PY=/usr/bin/python3
+CORIO=build/release/bench
+ASIO=build/peers-asio
+
+log() { echo "[run.sh] $*" >&2; }
+die() { log "error: $*"; exit 1; }
+usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
+
+ROUNDS="" ONLY="" QUICK=0
+while (($#)); do
+    case $1 in
+        --rounds) ROUNDS=${2:-}; shift 2 || usage ;;
+        --rounds=*) ROUNDS=${1#*=}; shift ;;
+        --only) ONLY=${2:-}; shift 2 || usage ;;
+        --only=*) ONLY=${1#*=}; shift ;;
+        --quick) QUICK=1; shift ;;
+        -h | --help) usage ;;
+        *) log "unknown argument: $1"; usage ;;
+    esac
+done
+[[ -z $ROUNDS ]] && { ((QUICK)) && ROUNDS=1 || ROUNDS=3; }
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a positive integer"
+((ROUNDS < 3 && !QUICK)) && log "warning: BENCH.md asks for at least 3 rounds"
+[[ -z $ONLY || ,$ONLY, =~ ^(,(w[1-58]|w1_spawn|w2_chain|w3_timers|w4_queue|w8_executor|w5_echo))+,$ ]] ||
+    die "--only takes a comma-separated list of w1, w2, w3, w4, w5, w8 (or w1_spawn, ...)"
+
+# ------------------------------------------------------------------ install, build
+ensure_packages() {
+    local p missing=()
+    for p in g++ cmake ninja-build libboost-dev python3 python3-uvloop time util-linux coreutils; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    ((${#missing[@]})) || return 0
+    local sudo=""
+    [[ $(id -u) == 0 ]] || sudo=sudo
+    log "installing: ${missing[*]}"
+    if ! $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 ||
+        ! $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "${missing[@]}" >&2; then
+        die "apt-get install failed"
+    fi
+}
+ensure_packages
+
+OUT=build/bench-results/$(date +%Y%m%d-%H%M%S)
+mkdir -p "$OUT/logs" || die "cannot create $OUT"
+RAW=$OUT/raw.jsonl
+: >"$RAW"
+
+log "building corio's benchmarks (release preset) and the Asio peers; log: $OUT/build.log"
+# Only the benchmark programs (whichever of them the project defines), so that work in
+# progress elsewhere in the tree cannot stop a run; the whole tree if none is found.
+build_corio() {
+    cmake --preset release || return
+    local t known targets=()
+    known=$(cmake --build --preset release --target help)
+    for t in w1_spawn w2_chain w3_timers w4_queue w8_executor w5_echo_server; do
+        grep -q "^$t: " <<<"$known" && targets+=("$t")
+    done
+    cmake --build --preset release ${targets[@]:+--target "${targets[@]}"}
+}
+build_corio >"$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log" >&2; die "corio release build failed"; }
+asio_gen=()
+[[ -f $ASIO/CMakeCache.txt ]] || asio_gen=(-G Ninja)
+{
+    cmake -S bench/peers/asio -B "$ASIO" -DCMAKE_BUILD_TYPE=Release "${asio_gen[@]}" &&
+        cmake --build "$ASIO" -j2
+} >>"$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log" >&2; die "Asio peers build failed"; }
+
+# ------------------------------------------------------------------ workloads
+ALL=(w1_spawn w2_chain w3_timers w4_queue w8_executor w5_echo)
+corio_prog() { [[ $1 == w5_echo ]] && echo "$CORIO/w5_echo_server" || echo "$CORIO/$1"; }
+WORKLOADS=()
+if [[ -n $ONLY ]]; then
+    IFS=, read -ra want <<<"$ONLY"
+    for x in "${want[@]}"; do
+        match=""
+        for w in "${ALL[@]}"; do [[ $w == "$x" || ${w%%_*} == "$x" ]] && match=$w; done
+        [[ -n $match ]] || die "unknown workload '$x' (known: ${ALL[*]}, or w1..w5, w8)"
+        [[ -x $(corio_prog "$match") ]] || log "warning: $(corio_prog "$match") missing; running the peers only"
+        WORKLOADS+=("$match")
+    done
+else
+    for w in "${ALL[@]}"; do [[ -x $(corio_prog "$w") ]] && WORKLOADS+=("$w"); done
+fi
+((${#WORKLOADS[@]})) || die "no workload to run"
+
+# Flags that only shrink runs (--quick); every peer takes the same ones.
+quick_flags() {
+    ((QUICK)) || return 0
+    case $1 in
+        w1_spawn | w3_timers) echo "--n 10000" ;;
+        w2_chain) echo "--n-task 100000 --n-await 1000000" ;;
+        w4_queue) echo "--k 25000" ;;
+        w8_executor) echo "--n 10000" ;;
+    esac
+}
+LIMIT=600 # seconds per in-process run before it counts as failed
+((QUICK)) && LIMIT=120
+
+record() { "$PY" bench/report.py record "$RAW" "$@"; }
+
+# run_inproc WORKLOAD PEER ROUND CMD...: one in-process run under /usr/bin/time.
+run_inproc() {
+    local w=$1 peer=$2 round=$3 rc
+    shift 3
+    local base=$OUT/logs/$w.$peer.r$round
+    timeout -k 5 "$LIMIT" /usr/bin/time -f '%M %e %U %S %P' -o "$base.time" "$@" \
+        >"$base.out" 2>"$base.err"
+    rc=$?
+    record --workload "$w" --peer "$peer" --round "$round" --rc "$rc" --stdout "$base.out" \
+        --stderr "$base.err" --time "$base.time" --cmd "$*"
+}
+
+run_inproc_workload() {
+    local w=$1 r q
+    q=$(quick_flags "$w")
+    for ((r = 1; r <= ROUNDS; r++)); do
+        # shellcheck disable=SC2086  # $q is a list of flags
+        {
+            [[ -x $CORIO/$w ]] && run_inproc "$w" corio "$r" "$CORIO/$w" $q
+            [[ -x $ASIO/$w ]] && run_inproc "$w" asio "$r" "$ASIO/$w" $q
+            run_inproc "$w" asyncio "$r" "$PY" "bench/peers/python/$w.py" --loop asyncio $q
+            run_inproc "$w" uvloop "$r" "$PY" "bench/peers/python/$w.py" --loop uvloop $q
+        }
+    done
+}
+
+# ------------------------------------------------------------------ W5 servers
+SERVER_PID=""
+proc_field() { awk -v i="$2" '{ sub(/.*\) /, ""); print $(i - 2) }' "/proc/$1/stat" 2>/dev/null; }
+alive() { local s; s=$(proc_field "$1" 3) && [[ -n $s && $s != Z ]]; }
+cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null; }
+free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+listening() { grep -q "^ *[0-9]*: 0100007F:$(printf %04X "$1") 00000000:0000 0A " /proc/net/tcp; }
+stop_server() {
+    [[ -n $SERVER_PID ]] || return 0
+    local i
+    kill -TERM "$SERVER_PID" 2>/dev/null
+    for ((i = 0; i < 50; i++)); do alive "$SERVER_PID" || break; sleep 0.1; done
+    alive "$SERVER_PID" && { log "server $SERVER_PID ignored SIGTERM; killing it"; kill -KILL "$SERVER_PID" 2>/dev/null; }
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_RC=$?
+    SERVER_PID=""
+}
+trap stop_server EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# run_w5 NAME ROUND SIZE SECS SERVER_CMD...: a fresh server, one client run against it.
+run_w5() {
+    local name=$1 round=$2 size=$3 secs=$4 port i rc c0 c1 t0 t1 hwm
+    shift 4
+    local w=w5_echo_1k
+    ((size == 65536)) && w=w5_echo_64k
+    local base=$OUT/logs/$w.$name.r$round
+    port=$(free_port)
+    taskset -c 1 "$@" --port "$port" >"$base.server.out" 2>"$base.server.err" &
+    SERVER_PID=$!
+    for ((i = 0; i < 100; i++)); do
+        listening "$port" && break
+        alive "$SERVER_PID" || break
+        sleep 0.1
+    done
+    local cmd="taskset -c 1 $* --port $port; taskset -c 0 $ASIO/w5_echo_client --port $port --size $size --secs $secs"
+    if ! listening "$port"; then
+        stop_server
+        : >"$base.out"
+        echo "server did not listen on port $port (exit status ${SERVER_RC:-?})" >>"$base.server.err"
+        record --workload "$w" --peer "$name" --round "$round" --rc 1 --stdout "$base.out" \
+            --stderr "$base.server.err" --cmd "$cmd"
+        return
+    fi
+    c0=$(cpu_ticks "$SERVER_PID")
+    t0=$(date +%s%N)
+    timeout -k 5 $((secs + 60)) taskset -c 0 "$ASIO/w5_echo_client" --port "$port" --size "$size" \
+        --secs "$secs" >"$base.out" 2>"$base.err"
+    rc=$?
+    t1=$(date +%s%N)
+    c1=$(cpu_ticks "$SERVER_PID")
+    hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status" 2>/dev/null)
+    if ! alive "$SERVER_PID"; then
+        ((rc == 0)) && rc=1
+        echo "server died during the client run" >>"$base.err"
+    fi
+    stop_server
+    ((SERVER_RC == 0)) || log "note: $name server exited with status $SERVER_RC after SIGTERM"
+    record --workload "$w" --peer "$name" --round "$round" --rc "$rc" --stdout "$base.out" \
+        --stderr "$base.err" --cmd "$cmd" \
+        --extra "server_cpu_s=$(awk -v a="${c0:-0}" -v b="${c1:-0}" -v hz="$(getconf CLK_TCK)" 'BEGIN { print (b - a) / hz }')" \
+        --extra "wall_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) / 1e9 }')" \
+        --extra "server_hwm_kb=$hwm" --extra "server_exit=$SERVER_RC"
+}
+
+run_w5_workload() {
+    local names=() cmds=() r i s secs
+    names+=(corio) cmds+=("$CORIO/w5_echo_server")
+    # corio's Protocol-style variant, only if the program knows the flag.
+    if grep -aq -- '--protocol' "$CORIO/w5_echo_server" 2>/dev/null; then
+        names+=(corio-protocol) cmds+=("$CORIO/w5_echo_server --protocol")
+    fi
+    names+=(asio asyncio asyncio-protocol uvloop uvloop-protocol)
+    cmds+=("$ASIO/w5_echo_server"
+        "$PY bench/peers/python/w5_echo_server.py --loop asyncio"
+        "$PY bench/peers/python/w5_echo_server.py --loop asyncio --protocol"
+        "$PY bench/peers/python/w5_echo_server.py --loop uvloop"
+        "$PY bench/peers/python/w5_echo_server.py --loop uvloop --protocol")
+    [[ -x $CORIO/w5_echo_server ]] || { names=("${names[@]:1}"); cmds=("${cmds[@]:1}"); }
+    for s in 1024 65536; do
+        if ((s == 1024)); then secs=10; else secs=5; fi
+        ((QUICK)) && secs=$((secs == 10 ? 2 : 1))
+        for ((r = 1; r <= ROUNDS; r++)); do
+            for i in "${!names[@]}"; do
+                # shellcheck disable=SC2086  # the command is a word list
+                run_w5 "${names[$i]}" "$r" "$s" "$secs" ${cmds[$i]}
+            done
+        done
+    done
+}
+
+# ------------------------------------------------------------------ run, report
+LOAD_BENCH=$(cut -d' ' -f1-3 /proc/loadavg)
+log "results: $OUT; workloads: ${WORKLOADS[*]}; rounds: $ROUNDS$( ((QUICK)) && echo ' (quick)')"
+for w in "${WORKLOADS[@]}"; do
+    log "== $w"
+    if [[ $w == w5_echo ]]; then run_w5_workload; else run_inproc_workload "$w"; fi
+done
+
+dirty=$(git status --porcelain 2>/dev/null | grep -q . && echo ", uncommitted changes")
+{
+    echo "## corio benchmark run $(date '+%Y-%m-%d %H:%M:%S %Z')"
+    echo
+    echo "- command: \`$CMDLINE\`"
+    echo "- rounds: $ROUNDS, interleaved$( ((QUICK)) && echo '; **--quick: shrunken runs, a smoke test, not results**')"
+    echo "- machine: $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'),"\
+        "kernel $(uname -sr)"
+    echo "- load average: $LOAD_START at start, $LOAD_BENCH before the first benchmark"
+    echo "- corio commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$dirty"
+    echo "- toolchain: $(g++ --version | head -1), Boost $(sed -n 's/^#define BOOST_LIB_VERSION "\(.*\)"/\1/p' /usr/include/boost/version.hpp | tr _ .)," \
+        "$("$PY" -c 'import sys, uvloop; print(f"Python {sys.version.split()[0]}, uvloop {uvloop.__version__}")')"
+    echo
+    "$PY" bench/report.py render "$RAW"
+} >"$OUT/report.md"
+cat "$OUT/report.md"
+log "report: $OUT/report.md; raw: $RAW"
