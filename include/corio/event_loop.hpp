@@ -45,6 +45,7 @@ class HandleImpl;
 class LoopImpl;
 struct LoopAccess;
 struct WorkItem;
+struct IoState;
 
 /// A timer in the loop's heap. `index` is its heap slot (kNotQueued when out
 /// of the heap); `fire` runs on the loop thread when `when` has passed.
@@ -320,6 +321,11 @@ struct LoopAccess {
         std::size_t tasks, timers, ready, watched_fds;
     };
     static Census census(const EventLoop& loop) noexcept;
+    // Registers `st.fd` (edge-triggered, read and write) with the loop's
+    // backend: events go to `st`. Throws std::system_error.
+    static void io_register(EventLoop& loop, IoState& st);
+    // Stops watching `st.fd` (call before closing the fd); wakes nobody.
+    static void io_unregister(IoState& st) noexcept;
     // Virtual time only: a loop that would then wait forever - nothing ready,
     // no timer, no watched fd, no outstanding executor work - throws
     // RuntimeError("deadlock ...") instead. Tests turn this on.

@@ -8,18 +8,19 @@
 #include <cstdint>
 #include <memory>
 
+#include "corio/detail/io_state.hpp"
+
 namespace corio::detail {
 
-enum IoEvents : std::uint32_t {
-    kReadable = 1u << 0,
-    kWritable = 1u << 1,
-    kError = 1u << 2,
-    kHangup = 1u << 3,
-};
+// Event bits: the same as the IoReady bits the loop ORs into an IoState.
+inline constexpr std::uint32_t kReadable = kIoReadable;
+inline constexpr std::uint32_t kWritable = kIoWritable;
+inline constexpr std::uint32_t kError = kIoError;
+inline constexpr std::uint32_t kHangup = kIoHangup;
 
 struct IoEvent {
     std::uint64_t token;
-    std::uint32_t events;  // IoEvents
+    std::uint32_t events;  // IoReady bits
 };
 
 class Backend {
@@ -30,6 +31,11 @@ public:
     /// Throws std::system_error (e.g. EPERM for a regular file).
     virtual void watch(int fd, std::uint32_t interest, std::uint32_t old_interest,
                        std::uint64_t token) = 0;
+    /// Starts watching `fd` for reading and writing, edge-triggered (the I/O
+    /// registrations of sockets and pipes); events carry `token`.
+    virtual void watch_edge(int fd, std::uint64_t token) = 0;
+    /// Stops watching an fd added with watch_edge().
+    virtual void unwatch(int fd) noexcept = 0;
     /// Waits at most `timeout_ns` (-1: no limit, 0: just poll) and stores up to
     /// `max` events in `out`. Returns how many; EINTR counts as zero.
     virtual int wait(IoEvent* out, int max, std::int64_t timeout_ns) = 0;

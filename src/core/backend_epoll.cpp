@@ -46,6 +46,21 @@ public:
         }
     }
 
+    void watch_edge(int fd, std::uint64_t token) override {
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+        ev.data.u64 = token;
+        if (::epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            throw std::system_error(errno, std::generic_category(),
+                                    "epoll_ctl(ADD fd " + std::to_string(fd) + ")");
+        }
+    }
+
+    void unwatch(int fd) noexcept override {
+        epoll_event ev{};
+        ::epoll_ctl(ep_, EPOLL_CTL_DEL, fd, &ev);
+    }
+
     int wait(IoEvent* out, int max, std::int64_t timeout_ns) override {
         epoll_event evs[256];
         if (max > 256) {
@@ -67,7 +82,7 @@ public:
         }
         for (int i = 0; i < n; ++i) {
             std::uint32_t e = 0;
-            if (evs[i].events & EPOLLIN) {
+            if (evs[i].events & (EPOLLIN | EPOLLRDHUP)) {
                 e |= kReadable;
             }
             if (evs[i].events & EPOLLOUT) {

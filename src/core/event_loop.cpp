@@ -34,6 +34,7 @@
 
 #include "backend.hpp"
 #include "corio/detail/future_state.hpp"
+#include "corio/detail/io_state.hpp"
 #include "corio/executor.hpp"
 #include "handle_impl.hpp"
 #include "timer_heap.hpp"
@@ -101,6 +102,7 @@ public:
     std::uint32_t external_work = 0;
     std::uint32_t iterations_since_poll = 0;
     std::size_t watched_fds = 0;
+    IntrusiveList<IoState> io_states;  // registered edge-triggered fds
     bool fail_on_deadlock = false;
     TaskState* first_task = nullptr;
     TaskState* last_task = nullptr;
@@ -211,15 +213,46 @@ TaskState* LoopAccess::first_task(EventLoop& loop) noexcept {
     return loop.impl_->first_task;
 }
 
+void dispatch_io(IoState* st, std::uint32_t events) noexcept {
+    st->ready |= events;
+    if (st->on_event != nullptr) {
+        st->on_event(st, events);
+        return;
+    }
+    if (st->reader != nullptr && (events & (kReadable | kError | kHangup))) {
+        std::exchange(st->reader, nullptr)->wake();
+    }
+    if (st->writer != nullptr && (events & (kWritable | kError | kHangup))) {
+        std::exchange(st->writer, nullptr)->wake();
+    }
+}
+
+void LoopAccess::io_register(EventLoop& loop, IoState& st) {
+    loop.check_open();
+    loop.impl_->backend->watch_edge(st.fd, reinterpret_cast<std::uint64_t>(&st) | 1);
+    st.loop = &loop;
+    loop.impl_->io_states.push_back(st);
+    ++loop.impl_->watched_fds;
+}
+
+void LoopAccess::io_unregister(IoState& st) noexcept {
+    if (st.loop == nullptr) {
+        return;
+    }
+    LoopImpl& im = *st.loop->impl_;
+    im.backend->unwatch(st.fd);
+    st.unlink();
+    --im.watched_fds;
+    st.loop = nullptr;
+}
+
 LoopAccess::Census LoopAccess::census(const EventLoop& loop) noexcept {
     const LoopImpl& im = *loop.impl_;
     Census c{0, im.timers.size(), loop.ready_.size(), 0};
     for (TaskState* t = im.first_task; t; t = t->next_task) {
         ++c.tasks;
     }
-    for (const FdWatch& w : im.fds) {
-        c.watched_fds += (w.interest != 0);
-    }
+    c.watched_fds = im.watched_fds;
     return c;
 }
 
@@ -532,7 +565,12 @@ int EventLoop::poll_io(std::int64_t timeout) {
             im.wake_pending.store(false, std::memory_order_release);
             continue;
         }
-        auto fd = static_cast<std::size_t>(ev.token);
+        if (ev.token & 1) {  // an edge-triggered IoState (pointer | 1)
+            detail::dispatch_io(reinterpret_cast<detail::IoState*>(ev.token & ~std::uint64_t{1}),
+                                ev.events);
+            continue;
+        }
+        auto fd = static_cast<std::size_t>(ev.token >> 1);
         if (fd >= im.fds.size()) {
             continue;
         }
@@ -622,6 +660,13 @@ void EventLoop::close() {
         }
     }
     im.fds.clear();
+    // Sockets that outlive the loop must not reach it any more.
+    while (!im.io_states.empty()) {
+        detail::IoState& st = im.io_states.pop_front();
+        st.loop = nullptr;
+        st.reader = st.writer = nullptr;
+    }
+    im.watched_fds = 0;
     // Executor work still running will post its completion here: wait for
     // it (run() shuts the default executor down first, so this is only for
     // work on executors the program still runs), dropping each on arrival.
@@ -686,7 +731,7 @@ void EventLoop::set_fd_callback(int fd, bool writer, detail::Callback* cb) {
     std::uint32_t bit = writer ? detail::kWritable : detail::kReadable;
     std::uint32_t interest = cb ? (w.interest | bit) : (w.interest & ~bit);
     if (interest != w.interest) {
-        im.backend->watch(fd, interest, w.interest, static_cast<std::uint64_t>(fd));
+        im.backend->watch(fd, interest, w.interest, static_cast<std::uint64_t>(fd) << 1);
         im.watched_fds += (interest != 0) - (w.interest != 0);
         w.interest = interest;
     }

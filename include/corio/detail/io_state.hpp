@@ -1,0 +1,68 @@
+// corio/detail/io_state.hpp - an fd registered with the loop, edge-triggered,
+// for tasks (sockets, pipes, streams) and callback transports.
+//
+// The fd is registered once, for reading and writing, edge-triggered. The
+// loop ORs every event into `ready`; whoever does the I/O clears a bit when
+// the kernel says "would block" (EAGAIN) or a read came back short (the
+// buffer was drained: on Linux every later arrival raises a new edge), and
+// only then waits. So a busy socket costs no epoll_ctl and no extra syscall.
+//
+// Either tasks wait on it (`reader` / `writer`, one each), or `on_event` is
+// set (transports): it runs inside the loop's poll phase and must not run
+// user code - it posts its work to the ready queue.
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+
+#include "corio/detail/future_state.hpp"
+#include "corio/detail/intrusive_list.hpp"
+#include "corio/event_loop.hpp"
+
+namespace corio::detail {
+
+enum IoReady : std::uint32_t {
+    kIoReadable = 1u << 0,
+    kIoWritable = 1u << 1,
+    kIoError = 1u << 2,
+    kIoHangup = 1u << 3,
+};
+
+struct IoState : ListNode {  // linked in its loop's list while registered
+    int fd = -1;
+    EventLoop* loop = nullptr;
+    std::uint32_t ready = 0;  // IoReady bits seen and not consumed
+    Waiter* reader = nullptr;
+    Waiter* writer = nullptr;
+    void (*on_event)(IoState* self, std::uint32_t events) = nullptr;
+
+    bool registered() const noexcept { return loop != nullptr; }
+    bool readable() const noexcept { return (ready & (kIoReadable | kIoError | kIoHangup)) != 0; }
+    bool writable() const noexcept { return (ready & (kIoWritable | kIoError | kIoHangup)) != 0; }
+};
+
+/// Suspends the current task until `st` is readable (or writable), unless
+/// it already is. Cancellation withdraws the wait. Only one task may wait
+/// for each direction: a second one gets RuntimeError.
+struct IoWait : Waiter {
+    IoState* st;
+    bool write;
+    IoWait(IoState& s, bool w) noexcept : st(&s), write(w) {}
+    IoWait(const IoWait&) = delete;
+    ~IoWait() {
+        if (task != nullptr && slot() == this) {
+            slot() = nullptr;
+        }
+    }
+    Waiter*& slot() const noexcept { return write ? st->writer : st->reader; }
+    bool await_ready() const noexcept { return write ? st->writable() : st->readable(); }
+    void await_suspend(std::coroutine_handle<> h);
+    void await_resume() {
+        if (slot() == this) {
+            slot() = nullptr;
+        }
+        check_cancelled();
+    }
+};
+
+}  // namespace corio::detail
