@@ -119,15 +119,16 @@ public:
     IoEvent events[kMaxEvents];
 
     // Queues thread-safe items; false if the loop no longer accepts them.
+    // Everything happens under `mu`, the eventfd write included: once a
+    // producer lets go of the lock it never touches the loop again, so the
+    // loop may close (taking the lock) and be freed at once.
     bool post_threadsafe(const ReadyItem* items, std::size_t n) {
-        {
-            std::lock_guard lock(mu);
-            if (!accepting) {
-                return false;
-            }
-            incoming.insert(incoming.end(), items, items + n);
-            incoming_count.fetch_add(n, std::memory_order_seq_cst);
+        std::lock_guard lock(mu);
+        if (!accepting) {
+            return false;
         }
+        incoming.insert(incoming.end(), items, items + n);
+        incoming_count.fetch_add(n, std::memory_order_seq_cst);
         if (polling.load(std::memory_order_seq_cst) &&
             !wake_pending.exchange(true, std::memory_order_acq_rel)) {
             std::uint64_t one = 1;
@@ -222,8 +223,12 @@ void dispatch_io(IoState* st, std::uint32_t events) noexcept {
     if (st->reader != nullptr && (events & (kReadable | kError | kHangup))) {
         std::exchange(st->reader, nullptr)->wake();
     }
-    if (st->writer != nullptr && (events & (kWritable | kError | kHangup))) {
-        std::exchange(st->writer, nullptr)->wake();
+    if (events & (kWritable | kError | kHangup)) {
+        if (st->writer != nullptr) {
+            std::exchange(st->writer, nullptr)->wake();
+        } else if (st->on_writable != nullptr) {
+            st->on_writable(st);
+        }
     }
 }
 
