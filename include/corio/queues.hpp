@@ -1,14 +1,13 @@
 // corio/queues.hpp - Queue, PriorityQueue and LifoQueue for tasks of one loop.
 //
-// Mirrors asyncio's queues.py (Python 3.13, shutdown included). Like
-// asyncio, a put() or get() that finds room or an item completes without
-// suspending. When one side waits, the other hands it its turn: an item
-// appended for the first waiting getter, or a slot freed for the first
-// waiting putter, is reserved for that waiter, so nobody overtakes it.
-// Cancellation is safe at any moment: a getter cancelled after its item was
-// reserved leaves the item in the queue and passes the turn on (no item is
-// lost); a putter cancelled after its slot was reserved puts nothing and
-// passes the slot on (no item is duplicated).
+// Mirrors asyncio's queues.py (Python 3.13, shutdown included), step by
+// step. A put() or get() that finds room or an item completes at once,
+// without suspending or allocating. Otherwise the task waits in FIFO order;
+// a put wakes the first getter and a get the first putter, which then check
+// the queue again - as in asyncio, a task that runs first may take the item
+// or slot, and the woken one waits again. Cancellation is safe at any moment:
+// a cancelled get takes no item and a cancelled put adds none, and one that
+// had been woken passes its turn on, so no item is lost or duplicated.
 #pragma once
 
 #include <algorithm>
@@ -94,16 +93,8 @@ private:
     std::size_t tail_ = 0;
 };
 
-/// Why a queue waiter was woken.
-enum class QueueWake : std::uint8_t { none, turn, shutdown };
-
-struct QueueWaiter : ListWaiter {
-    QueueWake why = QueueWake::none;
-    std::uint32_t epoch = 0;  // the queue's drain epoch when woken
-};
-
 /// Everything in a queue that does not depend on the item type: the wait
-/// lists, the reservations, task accounting and shutdown.
+/// lists, task accounting and shutdown.
 class QueueCore {
 public:
     explicit QueueCore(std::size_t maxsize) noexcept : maxsize_(maxsize) { finished_.set(); }
@@ -111,44 +102,48 @@ public:
     QueueCore& operator=(const QueueCore&) = delete;
 
     std::size_t maxsize() const noexcept { return maxsize_; }
+    /// Marks one item taken with get() as processed; throws
+    /// std::invalid_argument (asyncio's ValueError) when called more often
+    /// than items were put. asyncio: `Queue.task_done`.
     void task_done();
     bool is_shutdown() const noexcept { return shutdown_; }
 
 protected:
     using WaitList = IntrusiveList<ListWaiter>;
 
-    // Items in storage not promised to a woken getter.
-    std::size_t available(std::size_t stored) const noexcept { return stored - reserved_items_; }
-    // Slots a put may take now.
-    bool has_room(std::size_t stored) const noexcept {
-        return maxsize_ == 0 || stored + reserved_slots_ < maxsize_;
+    // asyncio's _wakeup_next: wakes the first waiter of `list`, which then
+    // checks the queue again (and may find that another task was faster).
+    static void wake_next(WaitList& list) noexcept {
+        if (!list.empty()) {
+            ListWaiter& w = list.pop_front();
+            w.woken = true;
+            w.wake();
+        }
     }
-    // After an item went in: count it for join(), hand it to a waiting getter.
-    void on_pushed(std::size_t stored) noexcept {
+    // After an item went in: count it for join(), wake a getter.
+    void on_pushed() noexcept {
         ++unfinished_;
         finished_.clear();
-        if (!getters_.empty()) {
-            wake_getter(stored);
-        }
+        wake_next(getters_);
     }
-    // After an item came out: hand the free slot to a waiting putter.
-    void on_popped(std::size_t stored) noexcept {
-        if (!putters_.empty()) {
-            wake_putter(stored);
+    // Waits in `list` until woken (by a put, a get or shutdown). A waiter
+    // woken and then cancelled passes its turn on if the queue state still
+    // allows it (`still_ok`), as asyncio's get() and put() do.
+    struct Wait : ListWaiter {
+        WaitList* list;
+        explicit Wait(WaitList& l) noexcept : list(&l) {}
+        bool await_ready() const noexcept { return false; }
+        void await_suspend(std::coroutine_handle<> h) {
+            TaskState& t = current_task();
+            on_cancel = &unlink_and_cancel;
+            list->push_back(*this);
+            suspend(t, h);
         }
-    }
-    void wake_getter(std::size_t stored) noexcept;
-    void wake_putter(std::size_t stored) noexcept;
-    // Wakes every waiter with QueueWake::shutdown; `drained` bumps the epoch.
-    void shut(bool drained) noexcept;
-
-    static bool unlink_and_cancel(Waiter* w) noexcept { return ListWaiter::unlink_and_cancel(w); }
+        void await_resume() { check_cancelled(); }
+    };
 
     std::size_t maxsize_;
     std::size_t unfinished_ = 0;
-    std::size_t reserved_items_ = 0;
-    std::size_t reserved_slots_ = 0;
-    std::uint32_t epoch_ = 0;
     bool shutdown_ = false;
     WaitList getters_;
     WaitList putters_;
@@ -222,93 +217,67 @@ public:
     /// True when maxsize > 0 and qsize() >= maxsize. asyncio: `full`.
     bool full() const noexcept { return maxsize_ > 0 && store_.size() >= maxsize_; }
 
-    /// Adds `item` without waiting. Throws QueueFull when there is no room
-    /// (free slots promised to waiting putters count as taken), QueueShutDown
+    /// Adds `item` without waiting. Throws QueueFull when full, QueueShutDown
     /// after shutdown(). asyncio: `put_nowait`.
     void put_nowait(T item) {
         if (shutdown_) {
             throw QueueShutDown();
         }
-        if (!has_room(store_.size())) {
+        if (full()) {
             throw QueueFull();
         }
-        push(std::move(item));
+        store_.push(std::move(item));
+        on_pushed();
     }
 
     /// Removes and returns an item without waiting. Throws QueueEmpty when
-    /// no item is free (items promised to woken getters are not), QueueShutDown
-    /// when the queue is shut down and empty. asyncio: `get_nowait`.
+    /// empty, QueueShutDown when shut down and empty. asyncio: `get_nowait`.
     T get_nowait() {
-        if (available(store_.size()) == 0) {
+        if (empty()) {
             if (shutdown_) {
                 throw QueueShutDown();
             }
             throw QueueEmpty();
         }
-        return pop();
+        T item = store_.pop();
+        wake_next(putters_);
+        return item;
     }
 
-    struct PutAwaiter : detail::QueueWaiter {
+    // put() and get() complete without a coroutine frame when they need not
+    // wait; otherwise they continue in put_slow()/get_slow(), which loop as
+    // asyncio's put() and get() do.
+    struct PutAwaiter {
         BasicQueue* q;
         T item;
-        PutAwaiter(BasicQueue* queue, T&& v) : q(queue), item(std::move(v)) {}
-        PutAwaiter(const PutAwaiter&) = delete;
-        ~PutAwaiter() {
-            if (linked()) {
-                unlink();
-            } else if (why == detail::QueueWake::turn) {
-                q->give_back_slot();  // the frame died between wake-up and resumption
-            }
-        }
+        Task<void> slow;
         bool await_ready() {
             if (q->shutdown_) {
                 throw QueueShutDown();
             }
-            if (q->has_room(q->store_.size())) {
-                q->push(std::move(item));
+            if (!q->full()) {
+                q->store_.push(std::move(item));
+                q->on_pushed();
                 return true;
             }
             return false;
         }
-        void await_suspend(std::coroutine_handle<> h) {
-            detail::TaskState& t = current_task();
-            on_cancel = &unlink_and_cancel;
-            q->putters_.push_back(*this);
-            suspend(t, h);
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) {
+            slow = q->put_slow(std::move(item));
+            return typename Task<void>::Awaiter{slow.handle()}.await_suspend(h);
         }
         void await_resume() {
-            if (task == nullptr) {
-                return;
+            if (slow) {
+                slow.handle().promise().take();
             }
-            detail::QueueWake w = std::exchange(why, detail::QueueWake::none);
-            if (w == detail::QueueWake::turn) {
-                if (cancel_pending() || q->shutdown_) {
-                    q->give_back_slot();
-                    check_cancelled();
-                    throw QueueShutDown();
-                }
-                --q->reserved_slots_;
-                q->push(std::move(item));
-                return;
-            }
-            check_cancelled();
-            throw QueueShutDown();  // woken by shutdown()
         }
     };
 
-    struct GetAwaiter : detail::QueueWaiter {
+    struct GetAwaiter {
         BasicQueue* q;
-        explicit GetAwaiter(BasicQueue* queue) noexcept : q(queue) {}
-        GetAwaiter(const GetAwaiter&) = delete;
-        ~GetAwaiter() {
-            if (linked()) {
-                unlink();
-            } else if (why == detail::QueueWake::turn) {
-                q->give_back_item(epoch);
-            }
-        }
+        Task<T> slow;
         bool await_ready() {
-            if (q->available(q->store_.size()) > 0) {
+            if (!q->empty()) {
                 return true;
             }
             if (q->shutdown_) {
@@ -316,44 +285,28 @@ public:
             }
             return false;
         }
-        void await_suspend(std::coroutine_handle<> h) {
-            detail::TaskState& t = current_task();
-            on_cancel = &unlink_and_cancel;
-            q->getters_.push_back(*this);
-            suspend(t, h);
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) {
+            slow = q->get_slow();
+            return typename Task<T>::Awaiter{slow.handle()}.await_suspend(h);
         }
         T await_resume() {
-            if (task == nullptr) {
-                return q->pop();
+            if (slow) {
+                return slow.handle().promise().take();
             }
-            detail::QueueWake w = std::exchange(why, detail::QueueWake::none);
-            if (w == detail::QueueWake::turn) {
-                if (epoch != q->epoch_) {
-                    check_cancelled();
-                    throw QueueShutDown();  // shutdown(immediate) dropped our item
-                }
-                if (cancel_pending()) {
-                    q->give_back_item(epoch);  // the item stays; the next getter gets it
-                    check_cancelled();
-                }
-                --q->reserved_items_;
-                return q->pop();
-            }
-            check_cancelled();
-            throw QueueShutDown();
+            return q->get_nowait();
         }
     };
 
     /// Adds `item`, suspending while the queue is full. Throws QueueShutDown
     /// after shutdown() (also when it happens while waiting). Cancellation
-    /// before the item went in puts nothing (and passes a reserved slot on).
+    /// puts nothing; a woken putter that is cancelled passes its turn on.
     /// asyncio: `Queue.put`.
-    PutAwaiter put(T item) { return PutAwaiter(this, std::move(item)); }
-    /// Removes and returns an item, suspending while none is free. Throws
-    /// QueueShutDown once the queue is shut down and empty. Cancellation never
-    /// loses an item: a reserved one stays for the next getter.
-    /// asyncio: `Queue.get`.
-    GetAwaiter get() noexcept { return GetAwaiter(this); }
+    PutAwaiter put(T item) { return PutAwaiter{this, std::move(item), {}}; }
+    /// Removes and returns an item, suspending while the queue is empty.
+    /// Throws QueueShutDown once the queue is shut down and empty.
+    /// Cancellation takes nothing (an item stays for the next getter, which
+    /// is woken if this one had been). asyncio: `Queue.get`.
+    GetAwaiter get() noexcept { return GetAwaiter{this, {}}; }
 
     /// Suspends until every item put has been marked with task_done().
     /// asyncio: `Queue.join`.
@@ -361,7 +314,7 @@ public:
 
     /// Shuts the queue down (Python 3.13): put() and put_nowait() throw
     /// QueueShutDown from now on, and so do get() calls once the queue is
-    /// empty; waiting putters and getters are woken to throw it. With
+    /// empty; waiting putters and getters are woken to check. With
     /// `immediate`, the items are dropped (and counted as done for join()).
     /// asyncio: `Queue.shutdown`.
     void shutdown(bool immediate = false) {
@@ -370,33 +323,53 @@ public:
             std::size_t n = store_.size();
             store_.clear();
             unfinished_ -= std::min(unfinished_, n);
-            reserved_items_ = 0;
             if (unfinished_ == 0) {
                 finished_.set();
             }
         }
-        shut(immediate);
+        while (!getters_.empty()) {
+            wake_next(getters_);
+        }
+        while (!putters_.empty()) {
+            wake_next(putters_);
+        }
     }
 
 private:
-    void push(T&& item) {
-        store_.push(std::move(item));
-        on_pushed(store_.size());
-    }
-    T pop() {
-        T item = store_.pop();
-        on_popped(store_.size());
-        return item;
-    }
-    void give_back_slot() noexcept {
-        --reserved_slots_;
-        wake_putter(store_.size());
-    }
-    void give_back_item(std::uint32_t epoch) noexcept {
-        if (epoch == epoch_) {
-            --reserved_items_;
-            wake_getter(store_.size());
+    Task<void> put_slow(T item) {
+        while (full()) {
+            if (shutdown_) {
+                throw QueueShutDown();
+            }
+            Wait w(putters_);
+            try {
+                co_await w;
+            } catch (...) {
+                if (w.woken && !full()) {
+                    wake_next(putters_);  // we cannot take the slot: the next one may
+                }
+                throw;
+            }
         }
+        put_nowait(std::move(item));
+    }
+
+    Task<T> get_slow() {
+        while (empty()) {
+            if (shutdown_) {
+                throw QueueShutDown();
+            }
+            Wait w(getters_);
+            try {
+                co_await w;
+            } catch (...) {
+                if (w.woken && !empty()) {
+                    wake_next(getters_);  // the item stays: the next getter may have it
+                }
+                throw;
+            }
+        }
+        co_return get_nowait();
     }
 
     Storage store_;

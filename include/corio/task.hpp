@@ -164,6 +164,8 @@ public:
 
     /// Gives up ownership of the frame (used by create_task).
     std::coroutine_handle<promise_type> release() noexcept { return std::exchange(h_, nullptr); }
+    /// The frame, still owned (internal: awaiters that run a Task lazily).
+    std::coroutine_handle<promise_type> handle() const noexcept { return h_; }
 
 private:
     std::coroutine_handle<promise_type> check() const noexcept { return h_; }
