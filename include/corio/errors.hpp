@@ -10,7 +10,9 @@
 // rethrow.
 #pragma once
 
+#include <cstddef>
 #include <exception>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -88,6 +90,30 @@ public:
 class BrokenBarrierError : public Error {
 public:
     using Error::Error;
+};
+
+/// The stream ended before the requested bytes arrived: readexactly() and
+/// readuntil(). `partial` holds what was read. asyncio: `IncompleteReadError`.
+class IncompleteReadError : public Error {
+public:
+    IncompleteReadError(std::string partial, std::optional<std::size_t> expected)
+        : Error(std::to_string(partial.size()) + " bytes read on a total of " +
+                (expected ? std::to_string(*expected) : std::string("undefined")) +
+                " expected bytes"),
+          partial(std::move(partial)),
+          expected(expected) {}
+    std::string partial;
+    std::optional<std::size_t> expected;
+};
+
+/// readuntil() found no separator within the stream's limit; the data stays
+/// in the buffer. `consumed` is how many bytes can be skipped. asyncio:
+/// `LimitOverrunError`.
+class LimitOverrunError : public Error {
+public:
+    LimitOverrunError(const std::string& message, std::size_t consumed)
+        : Error(message), consumed(consumed) {}
+    std::size_t consumed;
 };
 
 /// Several errors at once, raised by TaskGroup with every child error it

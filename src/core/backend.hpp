@@ -17,6 +17,7 @@ inline constexpr std::uint32_t kReadable = kIoReadable;
 inline constexpr std::uint32_t kWritable = kIoWritable;
 inline constexpr std::uint32_t kError = kIoError;
 inline constexpr std::uint32_t kHangup = kIoHangup;
+inline constexpr std::uint32_t kPeerClosed = kIoPeerClosed;
 
 struct IoEvent {
     std::uint64_t token;

@@ -82,8 +82,11 @@ public:
         }
         for (int i = 0; i < n; ++i) {
             std::uint32_t e = 0;
-            if (evs[i].events & (EPOLLIN | EPOLLRDHUP)) {
+            if (evs[i].events & EPOLLIN) {
                 e |= kReadable;
+            }
+            if (evs[i].events & EPOLLRDHUP) {
+                e |= kReadable | kPeerClosed;
             }
             if (evs[i].events & EPOLLOUT) {
                 e |= kWritable;

@@ -7,9 +7,10 @@
 // buffer was drained: on Linux every later arrival raises a new edge), and
 // only then waits. So a busy socket costs no epoll_ctl and no extra syscall.
 //
-// Either tasks wait on it (`reader` / `writer`, one each), or `on_event` is
-// set (transports): it runs inside the loop's poll phase and must not run
-// user code - it posts its work to the ready queue.
+// Either tasks wait on it (`reader` / `writer`, one each; `on_writable` may
+// flush in the background), or `on_event` is set (transports). Hooks run
+// inside the loop's poll phase and must not run user code: they post their
+// work to the ready queue.
 #pragma once
 
 #include <coroutine>
@@ -26,6 +27,10 @@ enum IoReady : std::uint32_t {
     kIoWritable = 1u << 1,
     kIoError = 1u << 2,
     kIoHangup = 1u << 3,
+    // The peer shut its side down (EPOLLRDHUP). Never cleared: a short read
+    // does not prove the buffer drained when EOF is pending behind the data,
+    // and no new edge would announce it.
+    kIoPeerClosed = 1u << 4,
 };
 
 struct IoState : ListNode {  // linked in its loop's list while registered
@@ -35,9 +40,15 @@ struct IoState : ListNode {  // linked in its loop's list while registered
     Waiter* reader = nullptr;
     Waiter* writer = nullptr;
     void (*on_event)(IoState* self, std::uint32_t events) = nullptr;
+    // With tasks as readers: called on writability when no task waits to
+    // write (a stream's background flush). Like on_event, it only posts.
+    void (*on_writable)(IoState* self) = nullptr;
+    void* owner = nullptr;  // for the hooks: the object the fd belongs to
 
     bool registered() const noexcept { return loop != nullptr; }
-    bool readable() const noexcept { return (ready & (kIoReadable | kIoError | kIoHangup)) != 0; }
+    bool readable() const noexcept {
+        return (ready & (kIoReadable | kIoPeerClosed | kIoError | kIoHangup)) != 0;
+    }
     bool writable() const noexcept { return (ready & (kIoWritable | kIoError | kIoHangup)) != 0; }
 };
 

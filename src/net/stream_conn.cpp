@@ -1,0 +1,440 @@
+// src/net/stream_conn.cpp - reading, writing, flushing, closing and TLS of
+// one stream connection.
+#include "stream_conn.hpp"
+
+#include <openssl/ssl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace corio::net::detail {
+
+using corio::detail::IoState;
+using corio::detail::IoWait;
+using corio::detail::kIoReadable;
+using corio::detail::kIoWritable;
+using corio::detail::LoopAccess;
+
+namespace {
+
+std::exception_ptr os_error(int err, const char* op, const SocketAddress& peer) {
+    std::string what(op);
+    if (!peer.empty()) {
+        what += " " + peer.to_string();
+    }
+    return std::make_exception_ptr(std::system_error(err, std::generic_category(), what));
+}
+
+}  // namespace
+
+StreamConn::StreamConn(Socket sock, std::size_t limit, bool is_socket)
+    : sock_(std::move(sock)), is_socket_(is_socket), fed_(false), limit_(limit) {
+    if (is_socket_) {
+        try {
+            peer_ = sock_.peer_address();
+        } catch (const std::system_error&) {
+            // not connected (yet): leave it empty
+        }
+        try {
+            local_ = sock_.local_address();
+        } catch (const std::system_error&) {
+        }
+    }
+}
+
+StreamConn::StreamConn(std::size_t limit) : is_socket_(false), fed_(true), limit_(limit) {}
+
+StreamConn::~StreamConn() = default;
+
+// -- reading ------------------------------------------------------------------
+
+void StreamConn::begin_read() {
+    if (reading_) {
+        throw RuntimeError("a read was called while another task is already waiting for data");
+    }
+    reading_ = true;
+}
+
+Task<void> StreamConn::fill(std::size_t hint) {
+    if (hint == 0) {
+        hint = 64 * 1024;
+    }
+    const std::size_t had = rbuf_.size();
+    for (;;) {
+        if (read_error_) {
+            std::rethrow_exception(read_error_);
+        }
+        if (eof_ || rbuf_.size() > had) {
+            co_return;
+        }
+        if (fed_) {
+            corio::detail::ListWaiter w;
+            struct FeedWait {
+                StreamConn* c;
+                corio::detail::ListWaiter* w;
+                bool await_ready() const noexcept { return false; }
+                void await_suspend(std::coroutine_handle<> h) {
+                    corio::detail::TaskState& t = corio::detail::Waiter::current_task();
+                    w->on_cancel = &corio::detail::ListWaiter::unlink_and_cancel;
+                    c->feed_waiters_.push_back(*w);
+                    w->suspend(t, h);
+                }
+                void await_resume() { w->check_cancelled(); }
+            };
+            co_await FeedWait{this, &w};
+            continue;
+        }
+        if (!sock_ || closed_) {
+            eof_ = true;  // our side closed the connection: a pending read ends
+            co_return;
+        }
+        IoState& io = sock_.io();
+        char* room = rbuf_.reserve(hint);
+        if (tls_) {
+            TlsResult r = tls_->read(room, hint);
+            switch (r.kind) {
+                case TlsResult::ok:
+                    rbuf_.commit(r.n);
+                    co_return;
+                case TlsResult::want_read:
+                    io.ready &= ~kIoReadable;
+                    co_await IoWait(io, false);
+                    continue;
+                case TlsResult::want_write:
+                    io.ready &= ~kIoWritable;
+                    if (io.writer == nullptr) {
+                        co_await IoWait(io, true);
+                    } else {
+                        co_await corio::sleep(std::chrono::milliseconds(1));
+                    }
+                    continue;
+                case TlsResult::eof:
+                    eof_ = true;
+                    co_return;
+                case TlsResult::os_error:
+                    lose(os_error(static_cast<int>(r.n), "TLS read from", peer_));
+                    continue;
+                case TlsResult::ssl_error:
+                    lose(std::make_exception_ptr(SslError(tls_->last_error())));
+                    continue;
+            }
+        }
+        if (!io.readable()) {
+            co_await IoWait(io, false);
+            continue;
+        }
+        ssize_t n = is_socket_ ? ::recv(io.fd, room, hint, 0) : ::read(io.fd, room, hint);
+        if (n > 0) {
+            rbuf_.commit(static_cast<std::size_t>(n));
+            if (static_cast<std::size_t>(n) < hint) {
+                io.ready &= ~kIoReadable;  // drained; the next arrival raises an edge
+            }
+            co_return;
+        }
+        if (n == 0) {
+            eof_ = true;
+            co_return;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno == EAGAIN) {
+            io.ready &= ~kIoReadable;
+            continue;
+        }
+        if (errno == EBADF && closed_) {
+            eof_ = true;
+            co_return;
+        }
+        lose(os_error(errno, is_socket_ ? "recv from" : "read from pipe", peer_));
+    }
+}
+
+void StreamConn::feed_data(std::string_view data) {
+    if (eof_) {
+        throw RuntimeError("feed_data after feed_eof");
+    }
+    rbuf_.append(data);
+    while (!feed_waiters_.empty()) {
+        feed_waiters_.pop_front().wake();
+    }
+}
+
+void StreamConn::feed_eof() {
+    eof_ = true;
+    while (!feed_waiters_.empty()) {
+        feed_waiters_.pop_front().wake();
+    }
+}
+
+void StreamConn::set_read_error(std::exception_ptr e) {
+    read_error_ = std::move(e);
+    while (!feed_waiters_.empty()) {
+        feed_waiters_.pop_front().wake();
+    }
+}
+
+// -- writing ------------------------------------------------------------------
+
+std::size_t StreamConn::send_some(std::string_view data) {
+    IoState& io = sock_.io();
+    if (tls_) {
+        TlsResult r = tls_->write(data.data(), data.size());
+        switch (r.kind) {
+            case TlsResult::ok:
+                return r.n;
+            case TlsResult::want_write:
+                io.ready &= ~kIoWritable;
+                return 0;
+            case TlsResult::want_read:
+                // Only around renegotiation (which is off); retry when the
+                // socket is writable anyway.
+                return 0;
+            case TlsResult::eof:
+                lose(os_error(EPIPE, "TLS write to", peer_));
+                return 0;
+            case TlsResult::os_error:
+                lose(os_error(static_cast<int>(r.n), "TLS write to", peer_));
+                return 0;
+            case TlsResult::ssl_error:
+                lose(std::make_exception_ptr(SslError(tls_->last_error())));
+                return 0;
+        }
+    }
+    for (;;) {
+        if (!io.writable()) {
+            return 0;
+        }
+        ssize_t n = is_socket_ ? ::send(io.fd, data.data(), data.size(), MSG_NOSIGNAL)
+                               : ::write(io.fd, data.data(), data.size());
+        if (n >= 0) {
+            return static_cast<std::size_t>(n);
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno == EAGAIN) {
+            io.ready &= ~kIoWritable;
+            return 0;
+        }
+        lose(os_error(errno, is_socket_ ? "send to" : "write to pipe", peer_));
+        return 0;
+    }
+}
+
+void StreamConn::write(std::string_view data) {
+    if (eof_requested_) {
+        throw RuntimeError("write() after write_eof()");
+    }
+    if (fed_) {
+        throw RuntimeError("write() on a stream without a connection");
+    }
+    if (closing_ || lost_ || data.empty()) {
+        return;  // dropped, as asyncio does after close or a lost connection
+    }
+    if (wbuf_.empty()) {
+        std::size_t n = send_some(data);
+        data.remove_prefix(n);
+        if (data.empty() || lost_) {
+            return;
+        }
+    }
+    wbuf_.append(data);
+    update_paused();
+    if (!self_) {
+        self_ = shared_from_this();
+        IoState& io = sock_.io();
+        io.owner = this;
+        io.on_writable = &writable_hook;
+        // The socket may already be writable (no edge will come): try soon.
+        if (io.writable()) {
+            writable_hook(&io);
+        }
+    }
+}
+
+void StreamConn::writable_hook(IoState* st) {
+    // Runs in the loop's poll phase: only post the flush.
+    auto* c = static_cast<StreamConn*>(st->owner);
+    if (!c->flush_posted_) {
+        c->flush_posted_ = true;
+        LoopAccess::post(*st->loop, &StreamConn::flush_ready, c);
+    }
+}
+
+void StreamConn::flush_ready(void* p, bool run) noexcept {
+    auto* c = static_cast<StreamConn*>(p);
+    c->flush_posted_ = false;
+    if (!run) {
+        c->self_.reset();  // the loop is closing
+        return;
+    }
+    c->flush();
+}
+
+void StreamConn::flush() {
+    while (!wbuf_.empty() && !lost_) {
+        std::size_t n = send_some(wbuf_.view());
+        if (n == 0) {
+            if (!lost_) {
+                update_paused();
+                return;  // wait for the next writable edge
+            }
+            break;
+        }
+        wbuf_.consume(n);
+    }
+    after_flush();
+}
+
+void StreamConn::after_flush() {
+    update_paused();
+    wake_drainers();
+    if (lost_) {
+        wbuf_.clear();
+    }
+    if (wbuf_.empty()) {
+        sock_.raw_io().on_writable = nullptr;
+        if (eof_requested_ && !eof_sent_ && !lost_) {
+            eof_sent_ = true;
+            try {
+                sock_.shutdown(SHUT_WR);
+            } catch (const std::system_error& e) {
+                lose(std::current_exception());
+            }
+        }
+        if (closing_) {
+            finish_close();
+        }
+        auto keep = std::move(self_);  // may be the last reference: destroyed at scope end
+    }
+}
+
+void StreamConn::update_paused() noexcept {
+    if (!paused_ && wbuf_.size() > high_) {
+        paused_ = true;
+    } else if (paused_ && wbuf_.size() <= low_) {
+        paused_ = false;
+        wake_drainers();
+    }
+}
+
+void StreamConn::wake_drainers() noexcept {
+    while (!drainers_.empty()) {
+        drainers_.pop_front().wake();
+    }
+}
+
+void StreamConn::lose(std::exception_ptr e) noexcept {
+    if (!lost_) {
+        lost_ = e;
+    }
+    if (!read_error_) {
+        read_error_ = e;
+    }
+    wbuf_.clear();
+    paused_ = false;
+    wake_drainers();
+    // asyncio closes the transport on a fatal error.
+    closing_ = true;
+    finish_close();
+}
+
+void StreamConn::close() {
+    if (closing_) {
+        return;
+    }
+    closing_ = true;
+    if (wbuf_.empty()) {
+        finish_close();
+    }
+}
+
+void StreamConn::abort() {
+    wbuf_.clear();
+    closing_ = true;
+    finish_close();
+    auto keep = std::move(self_);
+}
+
+void StreamConn::finish_close() noexcept {
+    if (closed_) {
+        return;
+    }
+    closed_ = true;
+    if (tls_ && !lost_ && sock_) {
+        tls_->shutdown();  // close_notify, best effort
+    }
+    sock_.raw_io().on_writable = nullptr;
+    sock_.close();  // a task waiting to read wakes and sees EOF
+    wake_drainers();
+    while (!feed_waiters_.empty()) {
+        feed_waiters_.pop_front().wake();
+    }
+    closed_event_.set();
+    detach_from_server();
+}
+
+void StreamConn::write_eof() {
+    if (tls_) {
+        throw RuntimeError("write_eof() is not supported on TLS streams");
+    }
+    if (eof_requested_) {
+        return;
+    }
+    eof_requested_ = true;
+    if (wbuf_.empty()) {
+        after_flush();
+    }
+}
+
+void StreamConn::set_write_buffer_limits(std::size_t high, std::optional<std::size_t> low) {
+    if (high == 0) {
+        high = low ? 4 * *low : 64 * 1024;
+    }
+    std::size_t l = low ? *low : high / 4;
+    if (l > high) {
+        throw std::invalid_argument("set_write_buffer_limits: high must be >= low");
+    }
+    high_ = high;
+    low_ = l;
+    update_paused();
+}
+
+// -- TLS ----------------------------------------------------------------------
+
+Task<void> StreamConn::start_tls(std::shared_ptr<SslContext> ctx, std::string server_hostname) {
+    if (!rbuf_.empty()) {
+        throw RuntimeError("start_tls: unread data is buffered");
+    }
+    if (!sock_) {
+        throw RuntimeError("start_tls: the connection is closed");
+    }
+    tls_ = std::make_unique<TlsSession>(std::move(ctx), sock_.fd(), server_hostname);
+    IoState& io = sock_.io();
+    for (;;) {
+        TlsResult r = tls_->handshake();
+        switch (r.kind) {
+            case TlsResult::ok:
+                co_return;
+            case TlsResult::want_read:
+                io.ready &= ~kIoReadable;
+                co_await IoWait(io, false);
+                break;
+            case TlsResult::want_write:
+                io.ready &= ~kIoWritable;
+                co_await IoWait(io, true);
+                break;
+            case TlsResult::eof:
+                throw SslError("TLS handshake: the peer closed the connection");
+            case TlsResult::os_error:
+                throw std::system_error(static_cast<int>(r.n), std::generic_category(),
+                                        "TLS handshake with " + peer_.to_string());
+            case TlsResult::ssl_error:
+                throw SslError(tls_->last_error());
+        }
+    }
+}
+
+}  // namespace corio::net::detail

@@ -1,0 +1,373 @@
+// src/net/streams.cpp - StreamReader, StreamWriter, open_connection and
+// start_server, following asyncio's streams.py.
+#include "corio/net/streams.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <system_error>
+
+#include "corio/net/dns.hpp"
+#include "corio/timeouts.hpp"
+#include "stream_conn.hpp"
+
+namespace corio::net {
+
+using detail::StreamConn;
+
+namespace {
+
+// Marks a read in progress (one at a time) and, like asyncio, raises a
+// stored error before returning any buffered data.
+struct ReadGuard {
+    StreamConn& c;
+    explicit ReadGuard(StreamConn& conn) : c(conn) {
+        if (std::exception_ptr e = c.read_error()) {
+            std::rethrow_exception(e);
+        }
+        c.begin_read();
+    }
+    ~ReadGuard() { c.end_read(); }
+};
+
+}  // namespace
+
+// -- StreamReader -------------------------------------------------------------
+
+StreamReader::StreamReader(std::size_t limit) : conn_(std::make_shared<StreamConn>(limit)) {
+    if (limit == 0) {
+        throw std::invalid_argument("StreamReader: limit must be > 0");
+    }
+}
+
+StreamReader::StreamReader(std::shared_ptr<StreamConn> conn) noexcept : conn_(std::move(conn)) {}
+
+Task<std::string> StreamReader::read(long n) {
+    std::shared_ptr<StreamConn> c = conn_;
+    ReadGuard guard(*c);
+    if (n == 0) {
+        co_return std::string();
+    }
+    if (n < 0) {
+        while (!c->eof()) {
+            co_await c->fill(0);
+        }
+        co_return c->rbuf().take(c->rbuf().size());
+    }
+    if (c->rbuf().empty()) {
+        co_await c->fill(static_cast<std::size_t>(n));
+    }
+    co_return c->rbuf().take(std::min(c->rbuf().size(), static_cast<std::size_t>(n)));
+}
+
+Task<std::string> StreamReader::readexactly(std::size_t n) {
+    std::shared_ptr<StreamConn> c = conn_;
+    ReadGuard guard(*c);
+    while (c->rbuf().size() < n) {
+        if (c->eof()) {
+            throw IncompleteReadError(c->rbuf().take(c->rbuf().size()), n);
+        }
+        co_await c->fill(n - c->rbuf().size());
+    }
+    co_return c->rbuf().take(n);
+}
+
+Task<std::string> StreamReader::readuntil(std::string separator) {
+    if (separator.empty()) {
+        throw std::invalid_argument("readuntil: separator must not be empty");
+    }
+    std::shared_ptr<StreamConn> c = conn_;
+    ReadGuard guard(*c);
+    std::size_t searched = 0;  // where the next search starts
+    for (;;) {
+        std::string_view buf = c->rbuf().view();
+        std::size_t at = buf.find(separator, searched);
+        if (at != std::string_view::npos) {
+            if (at > c->limit()) {
+                throw LimitOverrunError("Separator is found, but chunk is longer than limit", at);
+            }
+            co_return c->rbuf().take(at + separator.size());
+        }
+        if (buf.size() + 1 >= separator.size()) {
+            searched = buf.size() + 1 - separator.size();
+        }
+        if (buf.size() > c->limit()) {
+            throw LimitOverrunError("Separator is not found, and chunk exceed the limit",
+                                    buf.size());
+        }
+        if (c->eof()) {
+            throw IncompleteReadError(c->rbuf().take(c->rbuf().size()), std::nullopt);
+        }
+        co_await c->fill(0);
+    }
+}
+
+Task<std::string> StreamReader::readline() {
+    std::shared_ptr<StreamConn> c = conn_;
+    std::string message;
+    try {
+        co_return co_await readuntil("\n");
+    } catch (IncompleteReadError& e) {
+        co_return std::move(e.partial);
+    } catch (const LimitOverrunError& e) {
+        std::string_view buf = c->rbuf().view();
+        if (buf.substr(e.consumed, 1) == "\n") {
+            c->rbuf().consume(e.consumed + 1);
+        } else {
+            c->rbuf().clear();
+        }
+        message = e.what();
+    }
+    throw std::invalid_argument(message);
+}
+
+bool StreamReader::at_eof() const noexcept {
+    return conn_->eof() && conn_->rbuf().empty();
+}
+
+void StreamReader::feed_data(std::string_view data) {
+    conn_->feed_data(data);
+}
+void StreamReader::feed_eof() {
+    conn_->feed_eof();
+}
+void StreamReader::set_exception(std::exception_ptr e) {
+    conn_->set_read_error(std::move(e));
+}
+std::exception_ptr StreamReader::exception() const {
+    return conn_->read_error();
+}
+std::size_t StreamReader::limit() const noexcept {
+    return conn_->limit();
+}
+
+// -- StreamWriter -------------------------------------------------------------
+
+StreamWriter::StreamWriter(std::shared_ptr<StreamConn> conn) noexcept : conn_(std::move(conn)) {}
+
+void StreamWriter::write(std::string_view data) {
+    conn_->write(data);
+}
+
+Task<void> StreamWriter::drain() {
+    std::shared_ptr<StreamConn> c = conn_;
+    if (std::exception_ptr e = c->read_error()) {
+        std::rethrow_exception(e);
+    }
+    if (c->closing()) {
+        co_await corio::sleep(std::chrono::seconds(0));  // asyncio yields here too
+    }
+    while (c->paused() && !c->lost()) {
+        struct DrainWait {
+            explicit DrainWait(StreamConn* conn) : c(conn) {}
+            StreamConn* c;
+            corio::detail::ListWaiter w;
+            bool await_ready() const noexcept { return false; }
+            void await_suspend(std::coroutine_handle<> h) {
+                corio::detail::TaskState& t = corio::detail::Waiter::current_task();
+                w.on_cancel = &corio::detail::ListWaiter::unlink_and_cancel;
+                c->add_drainer(w);
+                w.suspend(t, h);
+            }
+            void await_resume() { w.check_cancelled(); }
+        };
+        DrainWait wait(c.get());
+        co_await wait;
+    }
+    if (std::exception_ptr e = c->lost()) {
+        std::rethrow_exception(e);
+    }
+}
+
+void StreamWriter::close() {
+    conn_->close();
+}
+void StreamWriter::abort() {
+    conn_->abort();
+}
+
+Task<void> StreamWriter::wait_closed() {
+    std::shared_ptr<StreamConn> c = conn_;
+    co_await c->closed_event().wait();
+}
+
+bool StreamWriter::is_closing() const noexcept {
+    return conn_->closing();
+}
+bool StreamWriter::can_write_eof() const noexcept {
+    return conn_->tls() == nullptr;
+}
+void StreamWriter::write_eof() {
+    conn_->write_eof();
+}
+
+Task<void> StreamWriter::start_tls(std::shared_ptr<SslContext> ctx, std::string server_hostname,
+                                   std::optional<Duration> handshake_timeout) {
+    if (!ctx) {
+        throw std::invalid_argument("start_tls: ctx is null");
+    }
+    std::shared_ptr<StreamConn> c = conn_;
+    co_await drain();
+    co_await wait_for(c->start_tls(std::move(ctx), std::move(server_hostname)), handshake_timeout);
+}
+
+void StreamWriter::set_write_buffer_limits(std::size_t high, std::optional<std::size_t> low) {
+    conn_->set_write_buffer_limits(high, low);
+}
+
+std::size_t StreamWriter::get_write_buffer_size() const noexcept {
+    return conn_->pending();
+}
+
+SocketAddress StreamWriter::peername() const {
+    return conn_->peername();
+}
+SocketAddress StreamWriter::sockname() const {
+    return conn_->sockname();
+}
+int StreamWriter::socket() const noexcept {
+    return conn_->socket().fd();
+}
+SSL* StreamWriter::ssl_object() const noexcept {
+    return conn_->tls() ? conn_->tls()->native_handle() : nullptr;
+}
+
+std::any StreamWriter::get_extra_info(std::string_view name) const {
+    if (name == "peername") {
+        return peername();
+    }
+    if (name == "sockname") {
+        return sockname();
+    }
+    if (name == "socket") {
+        return socket();
+    }
+    TlsSession* tls = conn_->tls();
+    if (tls == nullptr) {
+        return {};
+    }
+    if (name == "ssl_object") {
+        return tls->native_handle();
+    }
+    if (name == "alpn_protocol") {
+        return tls->alpn_protocol();
+    }
+    if (name == "server_hostname") {
+        return tls->server_name();
+    }
+    if (name == "cipher") {
+        return tls->cipher();
+    }
+    if (name == "version") {
+        return tls->version();
+    }
+    if (name == "peercert_subject") {
+        return tls->peer_subject();
+    }
+    return {};
+}
+
+// -- open_connection ----------------------------------------------------------
+
+namespace {
+
+// What open_connection keeps of its options, owned (see ConnectOptions).
+struct ConnectPlan {
+    std::shared_ptr<SslContext> ssl;
+    std::size_t limit;
+    std::string server_hostname;
+    std::optional<Duration> handshake_timeout;
+
+    ConnectPlan(const ConnectOptions& o, std::string_view default_hostname)
+        : ssl(o.ssl ? o.ssl->shared_from_this() : nullptr),
+          limit(o.limit),
+          server_hostname(o.server_hostname.empty() ? default_hostname : o.server_hostname),
+          handshake_timeout(o.ssl_handshake_timeout) {
+        if (limit == 0) {
+            throw std::invalid_argument("open_connection: limit must be > 0");
+        }
+    }
+};
+
+Task<std::pair<StreamReader, StreamWriter>> make_streams(Task<Socket> connecting,
+                                                         ConnectPlan plan) {
+    auto conn = std::make_shared<StreamConn>(co_await std::move(connecting), plan.limit);
+    if (plan.ssl) {
+        co_await wait_for(conn->start_tls(plan.ssl, plan.server_hostname), plan.handshake_timeout);
+    }
+    co_return std::pair<StreamReader, StreamWriter>(StreamReader(conn), StreamWriter(conn));
+}
+
+// Runs the handler of one client. As in asyncio, a handler that returns
+// leaves the connection to its streams (it closes when the last of them
+// goes); a handler that fails is reported and its connection closed.
+Task<void> serve_client(std::shared_ptr<detail::ServerState> st, ClientConnected handler,
+                        std::shared_ptr<StreamConn> conn) {
+    try {
+        if (st->ssl) {
+            co_await wait_for(conn->start_tls(st->ssl, std::string()),
+                              st->options.ssl_handshake_timeout);
+        }
+        co_await handler(StreamReader(conn), StreamWriter(conn));
+    } catch (const CancelledError&) {
+        conn->abort();  // the server (or the program) is shutting down
+    } catch (...) {
+        st->loop->call_exception_handler(
+            ExceptionContext{"Unhandled exception in client_connected_cb (client " +
+                                 conn->peername().to_string() + ")",
+                             std::current_exception(),
+                             corio::current_task().get_name(),
+                             {}});
+        conn->abort();
+    }
+}
+
+}  // namespace
+
+Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, std::uint16_t port,
+                                                            ConnectOptions options) {
+    ConnectPlan plan(options, host);
+    return make_streams(detail::connect_tcp(std::move(host), port, options.local_addr),
+                        std::move(plan));
+}
+
+Task<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string path,
+                                                                 ConnectOptions options) {
+    ConnectPlan plan(options, std::string_view());
+    return make_streams(detail::connect_unix(std::move(path)), std::move(plan));
+}
+
+namespace {
+
+std::shared_ptr<detail::ServerState> stream_server(ClientConnected handler,
+                                                   const ServerOptions& options) {
+    if (!handler) {
+        throw std::invalid_argument("start_server: handler is empty");
+    }
+    auto st = detail::new_server(options, "start_server()");
+    detail::ServerState* raw = st.get();
+    st->on_accept = [raw, handler = std::move(handler)](Socket sock) {
+        if (sock.local_address().family() != AF_UNIX) {
+            sock.set_nodelay(true);
+        }
+        auto conn = std::make_shared<StreamConn>(std::move(sock), raw->options.limit);
+        raw->attach(*conn);
+        corio::create_task(serve_client(raw->shared_from_this(), handler, std::move(conn)));
+    };
+    return st;
+}
+
+}  // namespace
+
+Task<Server> start_server(ClientConnected handler, std::string host, std::uint16_t port,
+                          ServerOptions options) {
+    return detail::listen_tcp(stream_server(std::move(handler), options), std::move(host), port);
+}
+
+Task<Server> start_unix_server(ClientConnected handler, std::string path, ServerOptions options) {
+    return detail::listen_unix(stream_server(std::move(handler), options), std::move(path));
+}
+
+}  // namespace corio::net
