@@ -5,12 +5,30 @@
 
 namespace example {
 
+/// How tests/examples runs an example.
+enum class Timing {
+    /// With CORIO_VIRTUAL_TIME=1: the loop's clock jumps to its next timer
+    /// when idle, and blocking_sleep()/Stopwatch (support/clock.hpp) use a
+    /// virtual counter, so the times the example prints are exact.
+    virtual_time,
+    /// On real time, with real sleeps: for examples whose concurrency comes
+    /// from threads, which one virtual counter cannot model (sleeps in
+    /// several threads overlap; the loop's clock stands still while executor
+    /// work is outstanding). The test checks the run's wall time against
+    /// `seconds`, and expected files match printed times with "~ " regexes.
+    real_time,
+};
+
 struct Entry {
     const char* dir;    // subdirectory of examples/ (the layer)
     const char* name;   // file stem = executable name
     const char* title;  // what it shows
     const char* seed;   // the tutorial example it mirrors
+    Timing timing = Timing::virtual_time;
+    double seconds = 0;  // real_time: how long a run takes on an idle machine
 };
+
+inline constexpr Timing real_time = Timing::real_time;
 
 inline constexpr Entry kTour[] = {
     // What asynchronous means: the synchronous baselines, then the same work with asyncio.
@@ -22,6 +40,8 @@ inline constexpr Entry kTour[] = {
      "003_f0e0edc5776dec87.txt, async.py (S003-01)"},
     {"core", "sync_vs_async_loop", "the same, driven by an explicit loop's run_until_complete",
      "003_f0e0edc5776dec87.txt, async_loop.py (S003-03)"},
+    {"core", "order_flow", "an order's response time: every step on the path, or core steps only",
+     "000_fabe7f21df4d4745.txt, 异步的核心思路 (prose and flow charts, no code)"},
 
     // Where coroutines come from: generators, yield from, send, greenlets.
     {"core", "yield_vs_yield_from", "a generator pauses at each yield; yield from delegates",
@@ -97,6 +117,52 @@ inline constexpr Entry kTour[] = {
      "001_15107cb9a7a7dcdc.txt, future 对象 示例2 (S001-18)"},
     {"core", "async_context_manager", "async with: awaited set-up and tear-down around a block",
      "001_15107cb9a7a7dcdc.txt, 异步上下文管理器 (S001-23)"},
+    {"core", "async_iterator",
+     "async for: an awaitable next(), as a class and as an AsyncGenerator",
+     "001_15107cb9a7a7dcdc.txt, 异步迭代器 (S001-22)"},
+
+    // Timeouts and shielding (the Python documentation's examples; the seeds only name them).
+    {"core", "wait_for_timeout", "wait_for cancels what overruns and raises TimeoutError",
+     "Python docs, Coroutines and Tasks › Timeouts › asyncio.wait_for"},
+    {"core", "shield_inner_keeps_running",
+     "a cancelled caller of shield(task) stops; the task goes on and its result is kept",
+     "Python docs, Coroutines and Tasks › Shielding From Cancellation"},
+
+    // Threads: blocking code in other threads, and loops running in other threads.
+    {"threads", "timer_threads", "two threads sleep and print at once (shortened five times)",
+     "000_fabe7f21df4d4745.txt, 通过 threading.Thread 实现 (S000-01)", real_time, 4.0},
+    {"threads", "thread_output_mixed", "a thread and the main thread print in a mixed order",
+     "002_cbb7449e0a76d1e6.txt, 四(3) 实现多线程 实例1 (S002-02)", real_time, 0.0},
+    {"threads", "thread_sleep_first", "a sleep blocks only its own thread",
+     "002_cbb7449e0a76d1e6.txt, 四(3) 实现多线程 实例2 (S002-03)", real_time, 1.0},
+    {"threads", "thread_pool_result", "ThreadPoolExecutor: submit, then block on result()",
+     "002_cbb7449e0a76d1e6.txt, 五(2) 实现线程池 (S002-05)", real_time, 0.0},
+    {"threads", "thread_pool_submit", "submit returns a future at once; five 1 s calls take 1 s",
+     "001_15107cb9a7a7dcdc.txt, concurrent.future.Future 对象 (S001-19)", real_time, 1.0},
+    {"threads", "run_in_default_executor", "run_in_executor(None, f): await a blocking call",
+     "001_15107cb9a7a7dcdc.txt, 线程池与协程交叉使用 (S001-20)", real_time, 2.0},
+    {"threads", "run_in_thread_pool", "six 0.1 s calls on three threads, awaited together: 0.2 s",
+     "002_cbb7449e0a76d1e6.txt, 八 方法四 run_in_executor (S002-24)", real_time, 0.2},
+    {"threads", "run_in_child_thread", "asyncio.run in a child thread beside the main thread",
+     "002_cbb7449e0a76d1e6.txt, 八 方法一 子线程中运行异步代码 (S002-21)", real_time, 4.0},
+    {"threads", "loop_thread_call_soon",
+     "call_soon_threadsafe hands functions to a loop in another thread",
+     "000_fabe7f21df4d4745.txt, 动态添加协程--同步方式 (S000-05)", real_time, 0.0},
+    {"threads", "loop_thread_blocking_callbacks", "blocking callbacks stall the loop's thread only",
+     "002_cbb7449e0a76d1e6.txt, 八 方法二 call_soon_threadsafe (S002-22)", real_time, 4.0},
+    {"threads", "loop_thread_run_coroutine",
+     "run_coroutine_threadsafe, and blocking on its future's result()",
+     "000_fabe7f21df4d4745.txt, 动态添加协程--异步方式 (S000-06)", real_time, 2.0},
+    {"threads", "loop_thread_submit_coroutines",
+     "coroutines from another thread join a loop's tasks",
+     "002_cbb7449e0a76d1e6.txt, 八 方法三 run_coroutine_threadsafe (S002-23)", real_time, 4.0},
+
+    // Producer and consumer: through a deque between threads, then an asyncio.Queue between tasks.
+    {"threads", "deque_producer_consumer", "a deque between threads feeds coroutines to a loop",
+     "000_fabe7f21df4d4745.txt, 生产-消费模型（基于Python 内置双向队列） (S000-07)", real_time,
+     4.0},
+    {"core", "queue_producer_consumer", "asyncio.Queue: producers, consumers, join, cancel",
+     "002_cbb7449e0a76d1e6.txt, 八 队列 (S002-20)"},
 };
 
 }  // namespace example

@@ -7,6 +7,11 @@
 // Stopwatch from here, which on virtual time advance a process-wide counter
 // instead of sleeping, so the examples' tests see exactly the times a quiet
 // machine would print.
+//
+// Not for examples whose concurrency comes from threads (examples/threads/):
+// one counter cannot add up sleeps that overlap in several threads. Those
+// sleep with std::this_thread::sleep_for and are tested on real time
+// (manifest.hpp's Timing::real_time).
 #pragma once
 
 #include <atomic>

@@ -11,6 +11,7 @@
 //                               <Task pending name='Task-3'>
 //                               <Task cancelled name='Task-3'>
 //                               <Task finished name='Task-2' exception=std::runtime_error('boom')>
+//   repr(concurrent_future)     <Future at 0x55d0c3a1e2b0 state=running>
 //
 // Python's Task repr also names the coroutine and its source line; corio's
 // description keeps what is deterministic: name, state, result.
@@ -27,6 +28,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -172,6 +174,39 @@ std::string repr(const corio::TaskHandle<T>& t) {
     } else {
         return "<Task finished " + head + " result=" + repr(t.result()) + ">";
     }
+}
+
+/// A concurrent future, as Python prints a concurrent.futures.Future:
+/// `<Future at 0xADDRESS state=pending|running|cancelled>`, and once finished
+/// `<Future at 0xADDRESS state=finished returned|raised TYPE>` (TYPE: Python's
+/// type name for void, int, double and strings, else the C++ exception type).
+template <class T>
+std::string repr(const corio::ConcurrentFuture<T>& f) {
+    char head[64];
+    std::snprintf(head, sizeof head, "<Future at %p state=", static_cast<void*>(f.state().get()));
+    if (f.cancelled()) {
+        return head + std::string("cancelled>");
+    }
+    if (!f.done()) {
+        return head + std::string(f.running() ? "running>" : "pending>");
+    }
+    if (std::exception_ptr e = f.exception()) {
+        std::string d = corio::describe_exception(e);
+        return head + ("finished raised " + d.substr(0, d.find(": ")) + ">");
+    }
+    const char* type = "object";
+    if constexpr (std::is_void_v<T>) {
+        type = "NoneType";
+    } else if constexpr (std::is_same_v<T, bool>) {
+        type = "bool";
+    } else if constexpr (std::is_integral_v<T>) {
+        type = "int";
+    } else if constexpr (std::is_floating_point_v<T>) {
+        type = "float";
+    } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+        type = "str";
+    }
+    return head + ("finished returned " + std::string(type) + ">");
 }
 
 // -- containers -----------------------------------------------------------------

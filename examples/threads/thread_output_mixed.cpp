@@ -1,0 +1,48 @@
+// Mirrors 002_cbb7449e0a76d1e6.txt, "四、线程的实现 › (3)实现多线程 › 1、实例1"
+// (catalogue S002-02): a started thread runs alongside the main thread, so
+// the order of their lines is up to the scheduler ("混乱", mixed).
+//
+//   def task1():
+//       for i in range(3):
+//           print('当前时间{}:'.format(i), time.strftime("%Y-%m-%d %H:%M:%S", time.localtime()))
+//   def task2():
+//       for i in range(5):
+//           print('与2023年兔年告别,向2024年龙年致敬')
+//   t = Thread(target=task1)
+//   t.start()
+//   task2()
+//   print('Over!')
+//
+// Each thread's own lines keep their order, and Over! follows the main
+// thread's greetings; the two groups may interleave in any way, and the test
+// accepts every interleaving. Python joins the thread at exit; so does this.
+#include <cstdio>
+#include <ctime>
+#include <thread>
+
+namespace {
+
+void task1() {
+    for (int i = 0; i < 3; ++i) {
+        std::time_t now = std::time(nullptr);
+        char buf[32];
+        std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", std::localtime(&now));
+        std::printf("当前时间%d: %s\n", i, buf);
+    }
+}
+
+void task2() {
+    for (int i = 0; i < 5; ++i) {
+        std::puts("与2023年兔年告别,向2024年龙年致敬");
+    }
+}
+
+}  // namespace
+
+int main() {
+    // The thread starts at once; when it runs is up to the OS.
+    std::thread t(task1);
+    task2();
+    std::puts("Over!");
+    t.join();
+}
