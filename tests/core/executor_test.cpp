@@ -107,7 +107,14 @@ TEST(ThreadPoolExecutor, ShutdownRefusesNewWorkAndCanDropQueuedWork) {
     });
     auto queued = pool->submit([] { return 2; });
     started.wait();
-    std::thread releaser([&] { go.count_down(); });
+    // Release `busy` only once shutdown() has started: `queued` must still be
+    // pending then (this used to race under TSan's slower scheduling).
+    std::thread releaser([&] {
+        while (!pool->is_shutdown()) {
+            std::this_thread::yield();
+        }
+        go.count_down();
+    });
     pool->shutdown(true, true);
     releaser.join();
     EXPECT_TRUE(pool->is_shutdown());
