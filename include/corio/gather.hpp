@@ -90,6 +90,16 @@ struct Child<Future<T>> {
     static type make(Future<T>&& f) { return std::move(f); }
 };
 
+// A plain corio awaitable (e.g. `event.wait()`, `queue.get()`) is awaited in
+// a task of its own, as asyncio wraps a coroutine.
+template <class A>
+requires direct_awaiter<A>
+struct Child<A> {
+    using value = decltype(std::declval<A&>().await_resume());
+    using type = TaskHandle<value>;
+    static type make(A&& a) { return create_task(await_in_task(std::move(a))); }
+};
+
 template <class A>
 concept gatherable = requires {
     typename Child<std::remove_cvref_t<A>>::type;

@@ -135,6 +135,17 @@ public:
                 e->waiters_.push_back(*this);
             }
         }
+        // Moving (before it is awaited, e.g. into wait_for) takes the other's
+        // place in the wait list.
+        WaitAwaiter(WaitAwaiter&& o) noexcept : ListWaiter() {
+            if (o.linked()) {
+                prev = o.prev;
+                next = o.next;
+                prev->next = this;
+                next->prev = this;
+                o.prev = o.next = &o;
+            }
+        }
         WaitAwaiter(const WaitAwaiter&) = delete;
         bool await_ready() const noexcept { return !linked(); }
         void await_suspend(std::coroutine_handle<> h) {

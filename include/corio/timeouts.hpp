@@ -145,6 +145,9 @@ auto wait_for(A aw, std::optional<Duration> timeout) -> Task<detail::child_value
                       typename A::promise_type;
                   }) {
         return detail::wait_for_task(std::move(aw), timeout);
+    } else if constexpr (detail::direct_awaiter<A>) {
+        // Like a coroutine: awaited inline, under the deadline.
+        return detail::wait_for_task(detail::await_in_task(std::move(aw)), timeout);
     } else {
         return detail::wait_for_child(std::move(aw), timeout);
     }
