@@ -45,6 +45,14 @@ private:
     std::string message_;
 };
 
+/// run() was interrupted by SIGINT (Ctrl-C): main was cancelled and did not
+/// swallow the cancellation. Like Python's, it is not an ordinary error (not
+/// a std::exception). Python: `KeyboardInterrupt`.
+class KeyboardInterrupt {
+public:
+    const char* what() const noexcept { return "KeyboardInterrupt"; }
+};
+
 /// A deadline passed: wait_for, timeout scopes, as_completed, and
 /// ThreadPoolExecutor results. asyncio: `TimeoutError`.
 class TimeoutError : public Error {

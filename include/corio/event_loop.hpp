@@ -234,6 +234,18 @@ public:
     /// Stops watching `fd` for writing; false if it was not watched.
     bool remove_writer(int fd);
 
+    // -- Signals --------------------------------------------------------------
+
+    /// Runs `cb` (through the ready queue, on this loop) whenever signal
+    /// `sig` arrives, instead of its default action; replaces this loop's
+    /// previous handler for `sig`. Signals are process-wide: the last loop to
+    /// register a signal gets it. Throws std::invalid_argument for an invalid
+    /// signal or SIGKILL/SIGSTOP. asyncio: `loop.add_signal_handler`.
+    void add_signal_handler(int sig, detail::Callback cb);
+    /// Restores the default action of `sig`; false if this loop had no
+    /// handler for it. asyncio: `loop.remove_signal_handler`.
+    bool remove_signal_handler(int sig);
+
     // -- Errors ---------------------------------------------------------------
 
     /// Replaces the exception handler; an empty function restores the default.
@@ -270,6 +282,7 @@ private:
     void drain_incoming();
     void dispatch_ready();
     void set_fd_callback(int fd, bool writer, detail::Callback* cb);
+    void remove_all_signal_handlers() noexcept;
     void enter_running();
     void leave_running() noexcept;
 

@@ -15,13 +15,35 @@ namespace detail {
 // throws; problems go to the exception handler.
 void finish_run(EventLoop& loop) noexcept;
 
+// asyncio.Runner's SIGINT handling: on the main thread, when SIGINT has its
+// default action, the first Ctrl-C cancels main; a second one ends the
+// process as an unhandled Ctrl-C does.
+class SigintCancelsMain {
+public:
+    SigintCancelsMain(EventLoop& loop, TaskHandle<void> main);
+    SigintCancelsMain(const SigintCancelsMain&) = delete;
+    SigintCancelsMain& operator=(const SigintCancelsMain&) = delete;
+    ~SigintCancelsMain();
+    /// Called with main's CancelledError in flight: throws KeyboardInterrupt
+    /// if SIGINT caused it and main holds no other cancellation.
+    void rethrow_as_interrupt();
+
+private:
+    EventLoop& loop_;
+    TaskHandle<void> main_;
+    int count_ = 0;
+    bool installed_ = false;
+};
+
 }  // namespace detail
 
 /// Runs `main` on a new event loop until it finishes, then cancels the tasks
 /// left over and waits for them, shuts down the default executor, and closes
 /// the loop. Returns main's value or rethrows its exception. `options`
-/// chooses virtual time and debug mode. Throws RuntimeError if a loop is
-/// already running on this thread. asyncio: `asyncio.run`.
+/// chooses virtual time and debug mode. On the main thread, SIGINT (Ctrl-C)
+/// cancels main, and run() then throws KeyboardInterrupt. Throws
+/// RuntimeError if a loop is already running on this thread.
+/// asyncio: `asyncio.run`.
 template <class T>
 T run(Task<T> main, LoopOptions options = {}) {
     if (detail::tls_running_loop != nullptr) {
@@ -35,7 +57,14 @@ T run(Task<T> main, LoopOptions options = {}) {
         EventLoop& loop;
         ~Finish() { detail::finish_run(loop); }
     } finish{loop};
-    return loop.run_until_complete(std::move(main));
+    TaskHandle<T> task = loop.create_task(std::move(main));
+    detail::SigintCancelsMain sigint(loop, task);
+    try {
+        return loop.run_until_complete(std::move(task));
+    } catch (const CancelledError&) {
+        sigint.rethrow_as_interrupt();
+        throw;
+    }
 }
 
 }  // namespace corio

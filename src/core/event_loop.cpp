@@ -637,6 +637,7 @@ void EventLoop::close() {
         return;
     }
     detail::LoopImpl& im = *impl_;
+    remove_all_signal_handlers();
 
     // Tasks that will never finish: destroy their frames (reporting each).
     while (detail::TaskState* t = im.first_task) {

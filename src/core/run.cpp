@@ -1,6 +1,10 @@
 // src/core/run.cpp - the end of corio::run().
 #include "corio/run.hpp"
 
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <memory>
 #include <vector>
 
@@ -60,6 +64,38 @@ void finish_run(EventLoop& loop) noexcept {
     } catch (...) {
         loop.call_exception_handler(
             ExceptionContext{"error while closing the loop", std::current_exception(), {}, {}});
+    }
+}
+
+SigintCancelsMain::SigintCancelsMain(EventLoop& loop, TaskHandle<void> main)
+    : loop_(loop), main_(std::move(main)) {
+    if (::getpid() != static_cast<pid_t>(::syscall(SYS_gettid))) {
+        return;  // not the main thread
+    }
+    struct sigaction current {};
+    if (::sigaction(SIGINT, nullptr, &current) != 0 || current.sa_handler != SIG_DFL) {
+        return;  // the program handles SIGINT itself
+    }
+    loop_.add_signal_handler(SIGINT, [this] {
+        if (++count_ == 1 && !main_.done()) {
+            main_.cancel();
+            return;
+        }
+        ::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the program
+        ::raise(SIGINT);
+    });
+    installed_ = true;
+}
+
+SigintCancelsMain::~SigintCancelsMain() {
+    if (installed_) {
+        loop_.remove_signal_handler(SIGINT);
+    }
+}
+
+void SigintCancelsMain::rethrow_as_interrupt() {
+    if (count_ > 0 && main_.uncancel() == 0) {
+        throw KeyboardInterrupt();
     }
 }
 
