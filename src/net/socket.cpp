@@ -322,11 +322,10 @@ Task<std::size_t> sock_recv_into(Socket& sock, std::span<char> buf) {
     for (;;) {
         corio::detail::IoState& io = sock.io();
         if (io.readable()) {
+            // Only EAGAIN clears the readiness here: on a datagram socket a
+            // short read says nothing about the datagrams queued behind it.
             ssize_t n = ::recv(io.fd, buf.data(), buf.size(), 0);
             if (n >= 0) {
-                if (static_cast<std::size_t>(n) < buf.size()) {
-                    io.ready &= ~kIoReadable;  // drained: the next arrival raises an edge
-                }
                 co_return static_cast<std::size_t>(n);
             }
             if (errno == EINTR) {
@@ -392,6 +391,52 @@ Task<std::pair<Socket, SocketAddress>> sock_accept(Socket& listener) {
             io.ready &= ~kIoReadable;
         }
         co_await IoWait(io, false);
+    }
+}
+
+Task<std::pair<std::string, SocketAddress>> sock_recvfrom(Socket& sock, std::size_t n) {
+    std::string buf(n, '\0');
+    for (;;) {
+        corio::detail::IoState& io = sock.io();
+        if (io.readable()) {
+            SocketAddress from;
+            socklen_t len = sizeof(sockaddr_storage);
+            ssize_t got = ::recvfrom(io.fd, buf.data(), n, 0, from.data(), &len);
+            if (got >= 0) {
+                from.set_size(len);
+                buf.resize(static_cast<std::size_t>(got));
+                co_return std::pair<std::string, SocketAddress>(std::move(buf), from);
+            }
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno != EAGAIN) {
+                throw_os_error(errno, "recvfrom");
+            }
+            io.ready &= ~kIoReadable;  // datagrams: only EAGAIN proves the queue empty
+        }
+        co_await IoWait(io, false);
+    }
+}
+
+Task<std::size_t> sock_sendto(Socket& sock, std::string_view data, const SocketAddress& addr) {
+    for (;;) {
+        corio::detail::IoState& io = sock.io();
+        if (io.writable()) {
+            ssize_t n =
+                ::sendto(io.fd, data.data(), data.size(), MSG_NOSIGNAL, addr.data(), addr.size());
+            if (n >= 0) {
+                co_return static_cast<std::size_t>(n);
+            }
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno != EAGAIN) {
+                throw_os_error(errno, "sendto", addr.to_string());
+            }
+            io.ready &= ~kIoWritable;
+        }
+        co_await IoWait(io, true);
     }
 }
 

@@ -129,6 +129,13 @@ Task<std::pair<Socket, SocketAddress>> sock_accept(Socket& listener);
 /// asyncio: `loop.sock_connect`.
 Task<void> sock_connect(Socket& sock, const SocketAddress& addr);
 
+/// Receives one datagram of at most `n` bytes (longer ones are truncated)
+/// and its sender. asyncio: `loop.sock_recvfrom`.
+Task<std::pair<std::string, SocketAddress>> sock_recvfrom(Socket& sock, std::size_t n = 65536);
+/// Sends one datagram to `addr`; returns the bytes sent.
+/// asyncio: `loop.sock_sendto`.
+Task<std::size_t> sock_sendto(Socket& sock, std::string_view data, const SocketAddress& addr);
+
 namespace detail {
 
 /// Throws std::system_error(err) with "op peer: strerror".
