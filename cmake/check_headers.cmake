@@ -1,6 +1,20 @@
 # check_headers.cmake - compiles every public header on its own (twice, to
 # check the include guard), so each one includes what it uses.
+#
+# Also keeps the layers apart (DESIGN.md): the core (include/corio/*.hpp,
+# detail/, testing/, src/core/) never includes the networking layer.
 function(corio_check_headers)
+  file(GLOB_RECURSE core_files ${PROJECT_SOURCE_DIR}/include/corio/*.hpp
+       ${PROJECT_SOURCE_DIR}/src/core/*.cpp ${PROJECT_SOURCE_DIR}/src/core/*.hpp)
+  foreach(f ${core_files})
+    if(f MATCHES "/include/corio/net(/|\\.hpp$)")
+      continue()
+    endif()
+    file(STRINGS ${f} bad REGEX "#include [<\"]corio/net")
+    if(bad)
+      message(FATAL_ERROR "layering: ${f} is core but includes the networking layer: ${bad}")
+    endif()
+  endforeach()
   file(GLOB_RECURSE headers RELATIVE ${PROJECT_SOURCE_DIR}/include
        CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/include/corio/*.hpp)
   set(sources "")
