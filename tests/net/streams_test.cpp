@@ -156,7 +156,7 @@ TEST(Streams, ACancelledReadLosesNoData) {
         auto [server, port] = co_await serve(echo_lines);
         auto [r, w] = co_await net::open_connection("127.0.0.1", port);
         auto reading = corio::create_task(r.readline());
-        co_await corio::sleep(1ms);
+        co_await corio::sleep(0s);  // let it run up to its await
         reading.cancel();
         EXPECT_THROW(co_await reading, corio::CancelledError);
         w.write("after\n");
@@ -255,7 +255,7 @@ TEST(Streams, ClosingTheWriterEndsAPendingReadWithEof) {
         auto [server, port] = co_await serve(echo_lines);
         auto [r, w] = co_await net::open_connection("127.0.0.1", port);
         auto reading = corio::create_task(r.read(10));
-        co_await corio::sleep(1ms);
+        co_await corio::sleep(0s);  // let it run up to its await
         w.close();
         EXPECT_TRUE(w.is_closing());
         EXPECT_EQ(co_await reading, "");
@@ -353,7 +353,7 @@ TEST(Server, ServeForeverEndsWhenTheServerCloses) {
         auto [server, port] = co_await serve(echo_lines);
         net::Server copy = server;
         auto forever = corio::create_task(copy.serve_forever());
-        co_await corio::sleep(1ms);
+        co_await corio::sleep(0s);  // let it run up to its await
         server.close();
         EXPECT_THROW(co_await forever, corio::CancelledError);
         co_await server.wait_closed();

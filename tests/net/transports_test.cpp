@@ -45,6 +45,7 @@ struct Collect : net::Protocol {
     corio::Future<void>* lost = nullptr;
     std::exception_ptr lost_with;
     int paused = 0, resumed = 0;
+    corio::Event* resumed_event = nullptr;
     void connection_made(net::Transport& tr) override { t = &tr; }
     void data_received(std::string_view d) override {
         got += d;
@@ -59,7 +60,12 @@ struct Collect : net::Protocol {
         }
     }
     void pause_writing() override { ++paused; }
-    void resume_writing() override { ++resumed; }
+    void resume_writing() override {
+        ++resumed;
+        if (resumed_event != nullptr) {
+            resumed_event->set();
+        }
+    }
 };
 
 }  // namespace
@@ -156,9 +162,10 @@ TEST(Transports, WriteBufferWatermarksPauseAndResumeTheProtocol) {
         }
         EXPECT_EQ(proto.paused, 1);
         go.set();
-        while (proto.resumed == 0) {
-            co_await corio::sleep(1ms);
-        }
+        corio::Event resumed;
+        proto.resumed_event = &resumed;
+        co_await resumed.wait();
+        EXPECT_EQ(proto.resumed, 1);
         EXPECT_LE(transport->get_write_buffer_size(), std::size_t{1} << 14);
         transport->close();
         co_await lost;
