@@ -34,6 +34,9 @@ public:
     bool empty() const noexcept { return head_ == tail_; }
     std::string_view view() const noexcept { return {buf_.get() + head_, tail_ - head_}; }
     void append(std::string_view s) {
+        if (s.empty()) {
+            return;  // memcpy from/to null is undefined even for 0 bytes
+        }
         std::memcpy(reserve(s.size()), s.data(), s.size());
         tail_ += s.size();
     }

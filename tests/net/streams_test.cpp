@@ -140,6 +140,21 @@ TEST(Streams, AFedReaderWaitsForFeedDataAndFeedEof) {
     }());
 }
 
+TEST(Streams, FeedingNothingIsANoOp) {
+    // Found by fuzz/stream_reader_fuzz: an empty feed into a reader that never
+    // had a buffer passed null to memcpy.
+    net_run([]() -> Task<void> {
+        net::StreamReader r;
+        r.feed_data("");
+        EXPECT_FALSE(r.at_eof());
+        r.feed_data("x");
+        r.feed_data("");
+        r.feed_eof();
+        EXPECT_EQ(co_await r.read(), "x");
+        EXPECT_TRUE(r.at_eof());
+    }());
+}
+
 TEST(Streams, TwoConcurrentReadsAreRefused) {
     net_run([]() -> Task<void> {
         net::StreamReader r;
