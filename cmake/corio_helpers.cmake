@@ -35,6 +35,10 @@ function(corio_apply_flags target)
       endif()
     endif()
   endif()
+  if(CORIO_BUILD_FUZZERS)
+    # Coverage for libFuzzer in the libraries too, not only in the targets.
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
+  endif()
 endfunction()
 
 # corio_add_library(NAME core SRCS ... DEPS ...) -> corio_core, alias corio::core

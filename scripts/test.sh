@@ -3,7 +3,8 @@
 #   1. GCC, Debug: the whole suite;
 #   2. clang, AddressSanitizer + UndefinedBehaviorSanitizer: the whole suite;
 #   3. clang, ThreadSanitizer: the tests labelled "threads";
-#   4. formatting (clang-format) and public headers that compile alone.
+#   4. formatting (clang-format) and public headers that compile alone;
+#   5. a short run of every libFuzzer target (scripts/fuzz.sh runs longer).
 # Installs the packages it needs when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,5 +24,8 @@ for preset in dev asan tsan; do
     step "$preset: test"
     ctest --preset "$preset"
 done
+
+step "fuzz: a short run of every target"
+bash scripts/fuzz.sh "${CORIO_FUZZ_SECONDS:-20}"
 
 step "all tests passed"
