@@ -2,7 +2,6 @@
 // one stream connection.
 #include "stream_conn.hpp"
 
-#include <openssl/ssl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,21 +11,7 @@ namespace corio::net::detail {
 
 using corio::detail::IoState;
 using corio::detail::IoWait;
-using corio::detail::kIoReadable;
-using corio::detail::kIoWritable;
 using corio::detail::LoopAccess;
-
-namespace {
-
-std::exception_ptr os_error(int err, const char* op, const SocketAddress& peer) {
-    std::string what(op);
-    if (!peer.empty()) {
-        what += " " + peer.to_string();
-    }
-    return std::make_exception_ptr(std::system_error(err, std::generic_category(), what));
-}
-
-}  // namespace
 
 StreamConn::StreamConn(Socket sock, std::size_t limit, bool is_socket)
     : sock_(std::move(sock)), is_socket_(is_socket), fed_(false), limit_(limit) {
@@ -90,64 +75,32 @@ Task<void> StreamConn::fill(std::size_t hint) {
             co_return;
         }
         IoState& io = sock_.io();
-        char* room = rbuf_.reserve(hint);
-        if (tls_) {
-            TlsResult r = tls_->read(room, hint);
-            switch (r.kind) {
-                case TlsResult::ok:
-                    rbuf_.commit(r.n);
-                    co_return;
-                case TlsResult::want_read:
-                    io.ready &= ~kIoReadable;
-                    co_await IoWait(io, false);
-                    continue;
-                case TlsResult::want_write:
-                    io.ready &= ~kIoWritable;
-                    if (io.writer == nullptr) {
-                        co_await IoWait(io, true);
-                    } else {
-                        co_await corio::sleep(std::chrono::milliseconds(1));
-                    }
-                    continue;
-                case TlsResult::eof:
+        ChannelIo r = channel_read(channel(), rbuf_.reserve(hint), hint);
+        switch (r.kind) {
+            case ChannelIo::done:
+                rbuf_.commit(r.n);
+                co_return;
+            case ChannelIo::eof:
+                eof_ = true;
+                co_return;
+            case ChannelIo::want_read:
+                co_await IoWait(io, false);
+                break;
+            case ChannelIo::want_write:  // TLS: a record must go out first
+                if (io.writer == nullptr) {
+                    co_await IoWait(io, true);
+                } else {
+                    co_await corio::sleep(std::chrono::milliseconds(1));
+                }
+                break;
+            case ChannelIo::failed:
+                if (r.err == EBADF && closed_) {
                     eof_ = true;
                     co_return;
-                case TlsResult::os_error:
-                    lose(os_error(static_cast<int>(r.n), "TLS read from", peer_));
-                    continue;
-                case TlsResult::ssl_error:
-                    lose(std::make_exception_ptr(SslError(tls_->last_error())));
-                    continue;
-            }
+                }
+                lose(r.error);
+                break;
         }
-        if (!io.readable()) {
-            co_await IoWait(io, false);
-            continue;
-        }
-        ssize_t n = is_socket_ ? ::recv(io.fd, room, hint, 0) : ::read(io.fd, room, hint);
-        if (n > 0) {
-            rbuf_.commit(static_cast<std::size_t>(n));
-            if (static_cast<std::size_t>(n) < hint) {
-                io.ready &= ~kIoReadable;  // drained; the next arrival raises an edge
-            }
-            co_return;
-        }
-        if (n == 0) {
-            eof_ = true;
-            co_return;
-        }
-        if (errno == EINTR) {
-            continue;
-        }
-        if (errno == EAGAIN) {
-            io.ready &= ~kIoReadable;
-            continue;
-        }
-        if (errno == EBADF && closed_) {
-            eof_ = true;
-            co_return;
-        }
-        lose(os_error(errno, is_socket_ ? "recv from" : "read from pipe", peer_));
     }
 }
 
@@ -178,49 +131,11 @@ void StreamConn::set_read_error(std::exception_ptr e) {
 // -- writing ------------------------------------------------------------------
 
 std::size_t StreamConn::send_some(std::string_view data) {
-    IoState& io = sock_.io();
-    if (tls_) {
-        TlsResult r = tls_->write(data.data(), data.size());
-        switch (r.kind) {
-            case TlsResult::ok:
-                return r.n;
-            case TlsResult::want_write:
-                io.ready &= ~kIoWritable;
-                return 0;
-            case TlsResult::want_read:
-                // Only around renegotiation (which is off); retry when the
-                // socket is writable anyway.
-                return 0;
-            case TlsResult::eof:
-                lose(os_error(EPIPE, "TLS write to", peer_));
-                return 0;
-            case TlsResult::os_error:
-                lose(os_error(static_cast<int>(r.n), "TLS write to", peer_));
-                return 0;
-            case TlsResult::ssl_error:
-                lose(std::make_exception_ptr(SslError(tls_->last_error())));
-                return 0;
-        }
+    ChannelIo r = channel_write(channel(), data);
+    if (r.kind == ChannelIo::failed) {
+        lose(r.error);
     }
-    for (;;) {
-        if (!io.writable()) {
-            return 0;
-        }
-        ssize_t n = is_socket_ ? ::send(io.fd, data.data(), data.size(), MSG_NOSIGNAL)
-                               : ::write(io.fd, data.data(), data.size());
-        if (n >= 0) {
-            return static_cast<std::size_t>(n);
-        }
-        if (errno == EINTR) {
-            continue;
-        }
-        if (errno == EAGAIN) {
-            io.ready &= ~kIoWritable;
-            return 0;
-        }
-        lose(os_error(errno, is_socket_ ? "send to" : "write to pipe", peer_));
-        return 0;
-    }
+    return r.kind == ChannelIo::done ? r.n : 0;
 }
 
 void StreamConn::write(std::string_view data) {
@@ -412,29 +327,7 @@ Task<void> StreamConn::start_tls(std::shared_ptr<SslContext> ctx, std::string se
         throw RuntimeError("start_tls: the connection is closed");
     }
     tls_ = std::make_unique<TlsSession>(std::move(ctx), sock_.fd(), server_hostname);
-    IoState& io = sock_.io();
-    for (;;) {
-        TlsResult r = tls_->handshake();
-        switch (r.kind) {
-            case TlsResult::ok:
-                co_return;
-            case TlsResult::want_read:
-                io.ready &= ~kIoReadable;
-                co_await IoWait(io, false);
-                break;
-            case TlsResult::want_write:
-                io.ready &= ~kIoWritable;
-                co_await IoWait(io, true);
-                break;
-            case TlsResult::eof:
-                throw SslError("TLS handshake: the peer closed the connection");
-            case TlsResult::os_error:
-                throw std::system_error(static_cast<int>(r.n), std::generic_category(),
-                                        "TLS handshake with " + peer_.to_string());
-            case TlsResult::ssl_error:
-                throw SslError(tls_->last_error());
-        }
-    }
+    co_await tls_handshake(*tls_, sock_.io(), peer_);
 }
 
 }  // namespace corio::net::detail

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "channel.hpp"
 #include "corio/locks.hpp"
 #include "corio/net/socket.hpp"
 #include "corio/net/streams.hpp"
@@ -139,6 +140,7 @@ private:
     // Writes directly; returns bytes sent (0: would block); on error loses
     // the connection and returns 0.
     std::size_t send_some(std::string_view data);
+    Channel channel() { return {sock_.io(), tls_.get(), is_socket_, peer_}; }
     void lose(std::exception_ptr e) noexcept;
     void wake_drainers() noexcept;
     void after_flush();

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <system_error>
 
+#include "channel.hpp"
 #include "corio/timeouts.hpp"
 #include "server_state.hpp"
 #include "stream_conn.hpp"
@@ -22,10 +23,12 @@ namespace corio::net {
 namespace {
 
 using corio::detail::IoState;
-using corio::detail::IoWait;
-using corio::detail::kIoReadable;
-using corio::detail::kIoWritable;
 using corio::detail::LoopAccess;
+using detail::Channel;
+using detail::channel_read;
+using detail::channel_write;
+using detail::ChannelIo;
+using detail::tls_handshake;
 
 constexpr std::size_t kReadSize = 64 * 1024;
 constexpr int kReadsPerTurn = 4;
@@ -208,56 +211,19 @@ private:
             if (!reading_ || closing_ || !io.readable()) {
                 return;
             }
-            std::size_t n = 0;
-            if (tls_) {
-                TlsResult r = tls_->read(rbuf_.get(), kReadSize);
-                switch (r.kind) {
-                    case TlsResult::ok:
-                        n = r.n;
-                        break;
-                    case TlsResult::want_read:
-                        io.ready &= ~kIoReadable;
-                        return;
-                    case TlsResult::want_write:
-                        return;  // the next writable edge retries
-                    case TlsResult::eof:
-                        on_eof();
-                        return;
-                    case TlsResult::os_error:
-                        fatal(std::make_exception_ptr(
-                                  std::system_error(static_cast<int>(r.n), std::generic_category(),
-                                                    "TLS read from " + peer_.to_string())),
-                              nullptr);
-                        return;
-                    case TlsResult::ssl_error:
-                        fatal(std::make_exception_ptr(SslError(tls_->last_error())), nullptr);
-                        return;
-                }
-            } else {
-                ssize_t got = ::recv(io.fd, rbuf_.get(), kReadSize, 0);
-                if (got == 0) {
-                    io.ready &= ~kIoReadable;
-                    on_eof();
-                    return;
-                }
-                if (got < 0) {
-                    if (errno == EINTR) {
-                        continue;
-                    }
-                    if (errno == EAGAIN) {
-                        io.ready &= ~kIoReadable;
-                        return;
-                    }
-                    fatal(std::make_exception_ptr(std::system_error(
-                              errno, std::generic_category(), "recv from " + peer_.to_string())),
-                          nullptr);
-                    return;
-                }
-                n = static_cast<std::size_t>(got);
-                if (n < kReadSize) {
-                    io.ready &= ~kIoReadable;
-                }
+            ChannelIo r = channel_read(channel(), rbuf_.get(), kReadSize);
+            if (r.kind == ChannelIo::eof) {
+                on_eof();
+                return;
             }
+            if (r.kind == ChannelIo::failed) {
+                fatal(r.error, nullptr);
+                return;
+            }
+            if (r.kind != ChannelIo::done) {
+                return;  // the next edge of what it wants retries
+            }
+            std::size_t n = r.n;
             guarded([&] { proto_->data_received(std::string_view(rbuf_.get(), n)); },
                     "protocol.data_received() call failed");
         }
@@ -277,50 +243,14 @@ private:
     }
 
     std::size_t send_some(std::string_view data) {
-        IoState& io = sock_.io();
-        if (tls_) {
-            TlsResult r = tls_->write(data.data(), data.size());
-            switch (r.kind) {
-                case TlsResult::ok:
-                    return r.n;
-                case TlsResult::want_write:
-                    io.ready &= ~kIoWritable;
-                    return 0;
-                case TlsResult::want_read:
-                    return 0;
-                case TlsResult::eof:
-                case TlsResult::os_error:
-                    fatal(std::make_exception_ptr(std::system_error(
-                              r.kind == TlsResult::eof ? EPIPE : static_cast<int>(r.n),
-                              std::generic_category(), "TLS write to " + peer_.to_string())),
-                          nullptr);
-                    return 0;
-                case TlsResult::ssl_error:
-                    fatal(std::make_exception_ptr(SslError(tls_->last_error())), nullptr);
-                    return 0;
-            }
+        ChannelIo r = channel_write(channel(), data);
+        if (r.kind == ChannelIo::failed) {
+            fatal(r.error, nullptr);
         }
-        for (;;) {
-            if (!io.writable()) {
-                return 0;
-            }
-            ssize_t n = ::send(io.fd, data.data(), data.size(), MSG_NOSIGNAL);
-            if (n >= 0) {
-                return static_cast<std::size_t>(n);
-            }
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno == EAGAIN) {
-                io.ready &= ~kIoWritable;
-                return 0;
-            }
-            fatal(std::make_exception_ptr(std::system_error(errno, std::generic_category(),
-                                                            "send to " + peer_.to_string())),
-                  nullptr);
-            return 0;
-        }
+        return r.kind == ChannelIo::done ? r.n : 0;
     }
+
+    Channel channel() { return {sock_.io(), tls_.get(), true, peer_}; }
 
     void flush() {
         while (!wbuf_.empty() && !lost_) {
@@ -456,28 +386,7 @@ Task<std::shared_ptr<Transport>> make_transport(Socket sock, ProtocolFactory fac
     std::unique_ptr<TlsSession> tls;
     if (ssl) {
         tls = std::make_unique<TlsSession>(std::move(ssl), sock.fd(), server_hostname);
-        co_await wait_for(
-            [](TlsSession& s, Socket& so) -> Task<void> {
-                IoState& io = so.io();
-                for (;;) {
-                    TlsResult r = s.handshake();
-                    if (r.kind == TlsResult::ok) {
-                        co_return;
-                    }
-                    if (r.kind == TlsResult::want_read) {
-                        io.ready &= ~kIoReadable;
-                        co_await IoWait(io, false);
-                    } else if (r.kind == TlsResult::want_write) {
-                        io.ready &= ~kIoWritable;
-                        co_await IoWait(io, true);
-                    } else if (r.kind == TlsResult::ssl_error) {
-                        throw SslError(s.last_error());
-                    } else {
-                        throw SslError("TLS handshake: the peer closed the connection");
-                    }
-                }
-            }(*tls, sock),
-            timeout);
+        co_await wait_for(tls_handshake(*tls, sock.io(), sock.peer_address()), timeout);
     }
     auto t = std::make_shared<TransportImpl>(std::move(sock), std::move(tls));
     if (server != nullptr) {

@@ -1,0 +1,52 @@
+// src/net/channel.hpp - one non-blocking read or write on a connection's
+// channel: a socket or pipe fd, with or without TLS on top (private). Streams
+// (StreamConn) and transports (TransportImpl) both move their bytes through
+// here and differ only in what they do with the outcome: a stream task waits
+// and retries, a transport returns to the loop until the next edge.
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <string_view>
+
+#include "corio/detail/io_state.hpp"
+#include "corio/net/socket.hpp"
+#include "corio/task.hpp"
+#include "tls_session.hpp"
+
+namespace corio::net::detail {
+
+/// What one channel_read/channel_write did. `want_read`/`want_write`: nothing
+/// moved, the channel needs that readiness first (its `ready` bit is already
+/// cleared when the kernel said so). `failed`: the connection is broken;
+/// `error` says why (`err` is the errno, 0 for TLS protocol errors).
+struct ChannelIo {
+    enum Kind : unsigned char { done, want_read, want_write, eof, failed } kind;
+    std::size_t n = 0;
+    std::exception_ptr error;
+    int err = 0;
+};
+
+/// The channel: the fd's readiness, the TLS session (or null), whether the fd
+/// is a socket (recv/send) or a pipe (read/write), and the peer for messages.
+struct Channel {
+    corio::detail::IoState& io;
+    TlsSession* tls;
+    bool is_socket;
+    const SocketAddress& peer;
+};
+
+/// Reads up to `len` bytes into `buf`. A short plain read clears the
+/// readable bit (the next arrival raises a new edge).
+ChannelIo channel_read(const Channel& ch, char* buf, std::size_t len);
+/// Writes what it can of `data` without blocking.
+ChannelIo channel_write(const Channel& ch, std::string_view data);
+/// Runs the TLS handshake to its end, waiting for readiness as it asks.
+/// Throws SslError (including a peer that closed mid-handshake) or
+/// std::system_error.
+Task<void> tls_handshake(TlsSession& tls, corio::detail::IoState& io, SocketAddress peer);
+
+/// A std::system_error for `err` during `op` ("recv from") with the peer.
+std::exception_ptr os_error(int err, const char* op, const SocketAddress& peer);
+
+}  // namespace corio::net::detail
