@@ -41,6 +41,7 @@ using TimePoint = std::chrono::time_point<Clock, Duration>;
 namespace detail {
 
 class TaskState;
+class FutureBase;
 class HandleImpl;
 class LoopImpl;
 struct LoopAccess;
@@ -277,6 +278,9 @@ private:
 
     TimerHandle call_later_ns(Duration delay, detail::Callback cb);
     void check_open() const;
+    // run_until_complete's body: runs until `s` is done (RuntimeError if the
+    // loop stopped first).
+    void run_until_done(detail::FutureBase& s);
     void iterate(bool block);
     int poll_io(std::int64_t timeout);
     void drain_incoming();

@@ -177,18 +177,7 @@ private:
 
 template <class T>
 T EventLoop::run_until_complete(Future<T> future) {
-    detail::FutureBase* s = future.state();
-    std::uint64_t id = s->add_done_callback([this](detail::FutureBase&) { stop(); });
-    try {
-        run_forever();
-    } catch (...) {
-        s->remove_done_callback(id);
-        throw;
-    }
-    s->remove_done_callback(id);
-    if (!future.done()) {
-        throw RuntimeError("Event loop stopped before Future completed.");
-    }
+    run_until_done(*future.state());
     return std::move(future).result();
 }
 

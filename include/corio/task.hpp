@@ -466,18 +466,7 @@ T EventLoop::run_until_complete(TaskHandle<T> task) {
     if (!task) {
         throw std::invalid_argument("run_until_complete: task is empty");
     }
-    detail::TaskState* s = task.state();
-    std::uint64_t id = s->add_done_callback([this](detail::FutureBase&) { stop(); });
-    try {
-        run_forever();
-    } catch (...) {
-        s->remove_done_callback(id);
-        throw;
-    }
-    s->remove_done_callback(id);
-    if (!task.done()) {
-        throw RuntimeError("Event loop stopped before Future completed.");
-    }
+    run_until_done(*task.state());
     return std::move(task).result();
 }
 

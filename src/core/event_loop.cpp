@@ -460,6 +460,20 @@ void EventLoop::leave_running() noexcept {
     detail::tls_running_loop = nullptr;
 }
 
+void EventLoop::run_until_done(detail::FutureBase& s) {
+    std::uint64_t id = s.add_done_callback([this](detail::FutureBase&) { stop(); });
+    try {
+        run_forever();
+    } catch (...) {
+        s.remove_done_callback(id);
+        throw;
+    }
+    s.remove_done_callback(id);
+    if (!s.done()) {
+        throw RuntimeError("Event loop stopped before Future completed.");
+    }
+}
+
 void EventLoop::run_forever() {
     enter_running();
     struct Leave {
