@@ -77,47 +77,47 @@ struct Model {
 
     std::optional<Outcome> step(const Op& op) {
         switch (op.code) {
-        case 1:
-            if (op.n == 0) {
-                return Outcome{Outcome::data, {}, 0};
-            }
-            if (op.n < 0) {
-                if (!eof) {
+            case 1:
+                if (op.n == 0) {
+                    return Outcome{Outcome::data, {}, 0};
+                }
+                if (op.n < 0) {
+                    if (!eof) {
+                        return std::nullopt;
+                    }
+                    return take(buf.size());
+                }
+                if (buf.empty() && !eof) {
                     return std::nullopt;
                 }
-                return take(buf.size());
-            }
-            if (buf.empty() && !eof) {
+                return take(std::min(buf.size(), static_cast<std::size_t>(op.n)));
+            case 2:
+                if (buf.size() >= static_cast<std::size_t>(op.n)) {
+                    return take(static_cast<std::size_t>(op.n));
+                }
+                if (eof) {
+                    Outcome o{Outcome::incomplete, buf};
+                    buf.clear();
+                    return o;
+                }
                 return std::nullopt;
+            case 3:
+                return readuntil(op.sep);
+            default: {  // readline
+                std::optional<Outcome> o = readuntil("\n");
+                if (!o || o->kind == Outcome::data) {
+                    return o;
+                }
+                if (o->kind == Outcome::incomplete) {
+                    return Outcome{Outcome::data, o->bytes};
+                }
+                if (o->consumed < buf.size() && buf[o->consumed] == '\n') {
+                    buf.erase(0, o->consumed + 1);
+                } else {
+                    buf.clear();
+                }
+                return Outcome{Outcome::line_too_long, {}, 0};
             }
-            return take(std::min(buf.size(), static_cast<std::size_t>(op.n)));
-        case 2:
-            if (buf.size() >= static_cast<std::size_t>(op.n)) {
-                return take(static_cast<std::size_t>(op.n));
-            }
-            if (eof) {
-                Outcome o{Outcome::incomplete, buf};
-                buf.clear();
-                return o;
-            }
-            return std::nullopt;
-        case 3:
-            return readuntil(op.sep);
-        default: {  // readline
-            std::optional<Outcome> o = readuntil("\n");
-            if (!o || o->kind == Outcome::data) {
-                return o;
-            }
-            if (o->kind == Outcome::incomplete) {
-                return Outcome{Outcome::data, o->bytes};
-            }
-            if (o->consumed < buf.size() && buf[o->consumed] == '\n') {
-                buf.erase(0, o->consumed + 1);
-            } else {
-                buf.clear();
-            }
-            return Outcome{Outcome::line_too_long, {}, 0};
-        }
         }
     }
 
@@ -131,15 +131,15 @@ struct Model {
 corio::Task<Outcome> perform(corio::net::StreamReader reader, Op op) {
     try {
         switch (op.code) {
-        case 1:
-            co_return Outcome{Outcome::data, co_await reader.read(op.n)};
-        case 2:
-            co_return Outcome{Outcome::data,
-                              co_await reader.readexactly(static_cast<std::size_t>(op.n))};
-        case 3:
-            co_return Outcome{Outcome::data, co_await reader.readuntil(op.sep)};
-        default:
-            co_return Outcome{Outcome::data, co_await reader.readline()};
+            case 1:
+                co_return Outcome{Outcome::data, co_await reader.read(op.n)};
+            case 2:
+                co_return Outcome{Outcome::data,
+                                  co_await reader.readexactly(static_cast<std::size_t>(op.n))};
+            case 3:
+                co_return Outcome{Outcome::data, co_await reader.readuntil(op.sep)};
+            default:
+                co_return Outcome{Outcome::data, co_await reader.readline()};
         }
     } catch (corio::IncompleteReadError& e) {
         co_return Outcome{Outcome::incomplete, std::move(e.partial)};
@@ -212,26 +212,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             break;
         }
         switch (code) {
-        case 0: {
-            std::size_t len = static_cast<std::size_t>(arg % 32);
-            len = std::min(len, size - i);
-            chunks.emplace_back(reinterpret_cast<const char*>(data + i), len);
-            i += len;
-            break;
-        }
-        case 1:
-            ops.push_back(Op{1, arg - 1, {}});
-            break;
-        case 2:
-            ops.push_back(Op{2, arg, {}});
-            break;
-        case 3:
-            ops.push_back(Op{3, 0, kSeparators[arg % 4]});
-            break;
-        default:
-            --i;  // readline has no operand
-            ops.push_back(Op{4, 0, {}});
-            break;
+            case 0: {
+                std::size_t len = static_cast<std::size_t>(arg % 32);
+                len = std::min(len, size - i);
+                chunks.emplace_back(reinterpret_cast<const char*>(data + i), len);
+                i += len;
+                break;
+            }
+            case 1:
+                ops.push_back(Op{1, arg - 1, {}});
+                break;
+            case 2:
+                ops.push_back(Op{2, arg, {}});
+                break;
+            case 3:
+                ops.push_back(Op{3, 0, kSeparators[arg % 4]});
+                break;
+            default:
+                --i;  // readline has no operand
+                ops.push_back(Op{4, 0, {}});
+                break;
         }
     }
     corio::run(drive(limit, std::move(chunks), std::move(ops)));
