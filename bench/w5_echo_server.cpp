@@ -53,8 +53,8 @@ corio::Task<void> serve(std::uint16_t port, bool protocol) {
     // miscompiles co_await inside ?: (docs/pitfalls.md).
     std::optional<net::Server> server;
     if (protocol) {
-        server.emplace(co_await net::create_server(
-            [] { return std::make_unique<EchoProtocol>(); }, "127.0.0.1", port, opts));
+        server.emplace(co_await net::create_server([] { return std::make_unique<EchoProtocol>(); },
+                                                   "127.0.0.1", port, opts));
     } else {
         server.emplace(co_await net::start_server(echo, "127.0.0.1", port, opts));
     }
