@@ -163,6 +163,17 @@ inline constexpr Entry kTour[] = {
      4.0},
     {"core", "queue_producer_consumer", "asyncio.Queue: producers, consumers, join, cancel",
      "002_cbb7449e0a76d1e6.txt, 八 队列 (S002-20)"},
+
+    // Networking: real loopback sockets and child processes (corio::net).
+    {"net", "echo_server_client", "a TCP echo server and its client, with streams, in one program",
+     "Python docs, Streams › TCP echo client/server using streams", real_time, 0.0},
+    {"net", "chat_server", "a line-based chat server broadcasts each client's lines to the others",
+     "issue 4 (networking examples)", real_time, 0.0},
+    {"net", "port_scanner", "a port scanner: gather, a Semaphore (10 at a time), wait_for",
+     "issue 4 (networking examples)", real_time, 0.0},
+    {"net", "subprocess_pipeline",
+     "a pipeline of child processes: words | sort | uniq -c | sort -rn, with communicate()",
+     "issue 4 (networking examples); Python docs, Subprocesses", real_time, 0.0},
 };
 
 }  // namespace example
