@@ -89,7 +89,14 @@ Task<void> StreamConn::fill(std::size_t hint) {
             case ChannelIo::want_write:  // TLS: a record must go out first
                 if (io.writer == nullptr) {
                     co_await IoWait(io, true);
+                    // The edge that woke us no longer reaches the background
+                    // flush: hand it on.
+                    if (io.on_writable != nullptr && io.writable()) {
+                        io.on_writable(&io);
+                    }
                 } else {
+                    // Another task waits for writability (a handshake in
+                    // progress): it drives the socket; check back shortly.
                     co_await corio::sleep(std::chrono::milliseconds(1));
                 }
                 break;
