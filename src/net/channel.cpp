@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
 #include <string>
 #include <system_error>
 
@@ -21,6 +22,11 @@ std::exception_ptr os_error(int err, const char* op, const SocketAddress& peer) 
         what += " " + peer.to_string();
     }
     return std::make_exception_ptr(std::system_error(err, std::generic_category(), what));
+}
+
+char* read_scratch() {
+    thread_local std::unique_ptr<char[]> buf = std::make_unique_for_overwrite<char[]>(kScratchSize);
+    return buf.get();
 }
 
 namespace {

@@ -46,6 +46,13 @@ ChannelIo channel_write(const Channel& ch, std::string_view data);
 /// std::system_error.
 Task<void> tls_handshake(TlsSession& tls, corio::detail::IoState& io, SocketAddress peer);
 
+/// Every read on this thread lands here first (kScratchSize bytes), so an
+/// idle connection holds no read buffer: a stream copies out what arrived, a
+/// transport hands data_received a view of it. Valid until the next read on
+/// this thread; reads never nest (resume_reading only posts).
+inline constexpr std::size_t kScratchSize = 64 * 1024;
+char* read_scratch();
+
 /// A std::system_error for `err` during `op` ("recv from") with the peer.
 std::exception_ptr os_error(int err, const char* op, const SocketAddress& peer);
 

@@ -41,9 +41,9 @@ void StreamConn::begin_read() {
     reading_ = true;
 }
 
-Task<void> StreamConn::fill(std::size_t hint) {
-    if (hint == 0) {
-        hint = 64 * 1024;
+Task<void> StreamConn::fill(std::size_t hint, std::string* direct) {
+    if (hint == 0 || hint > kScratchSize) {
+        hint = kScratchSize;
     }
     const std::size_t had = rbuf_.size();
     for (;;) {
@@ -75,10 +75,20 @@ Task<void> StreamConn::fill(std::size_t hint) {
             co_return;
         }
         IoState& io = sock_.io();
-        ChannelIo r = channel_read(channel(), rbuf_.reserve(hint), hint);
+        // Straight into rbuf_ when it has the room anyway; else through the
+        // thread's scratch buffer, so that idle connections keep no buffer.
+        const bool in_place = rbuf_.room() >= hint;
+        char* into = in_place ? rbuf_.reserve(hint) : read_scratch();
+        ChannelIo r = channel_read(channel(), into, hint);
         switch (r.kind) {
             case ChannelIo::done:
-                rbuf_.commit(r.n);
+                if (in_place) {
+                    rbuf_.commit(r.n);
+                } else if (direct != nullptr && rbuf_.empty()) {
+                    direct->assign(into, r.n);
+                } else {
+                    rbuf_.append(std::string_view(into, r.n));
+                }
                 co_return;
             case ChannelIo::eof:
                 eof_ = true;

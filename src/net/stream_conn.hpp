@@ -77,6 +77,8 @@ public:
         }
     }
     void clear() noexcept { head_ = tail_ = 0; }
+    /// Free room at the end, without moving or growing.
+    std::size_t room() const noexcept { return cap_ - tail_; }
 
 private:
     std::unique_ptr<char[]> buf_;
@@ -97,8 +99,10 @@ public:
 
     // -- reading (one task at a time) --
     /// Reads more into rbuf_: returns once at least one byte was added or EOF
-    /// was seen. `hint`: how much to ask the kernel for.
-    Task<void> fill(std::size_t hint);
+    /// was seen. `hint`: how much to ask the kernel for (0: 64 KiB). With
+    /// `direct` and rbuf_ empty, what the channel gives goes to *direct
+    /// instead (read(n) with nothing buffered: one copy, no buffer kept).
+    Task<void> fill(std::size_t hint, std::string* direct = nullptr);
     void begin_read();  // throws RuntimeError if another task is reading
     void end_read() noexcept { reading_ = false; }
     ByteBuffer& rbuf() noexcept { return rbuf_; }

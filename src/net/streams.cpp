@@ -57,7 +57,11 @@ Task<std::string> StreamReader::read(long n) {
         co_return c->rbuf().take(c->rbuf().size());
     }
     if (c->rbuf().empty()) {
-        co_await c->fill(static_cast<std::size_t>(n));
+        std::string direct;
+        co_await c->fill(static_cast<std::size_t>(n), &direct);
+        if (!direct.empty()) {
+            co_return direct;
+        }
     }
     co_return c->rbuf().take(std::min(c->rbuf().size(), static_cast<std::size_t>(n)));
 }

@@ -30,7 +30,6 @@ using detail::channel_write;
 using detail::ChannelIo;
 using detail::tls_handshake;
 
-constexpr std::size_t kReadSize = 64 * 1024;
 constexpr int kReadsPerTurn = 4;
 
 class TransportImpl final : public Transport, public detail::ServerClient {
@@ -203,15 +202,13 @@ private:
     }
 
     void read_some_buffers() {
-        if (!rbuf_) {
-            rbuf_ = std::make_unique_for_overwrite<char[]>(kReadSize);
-        }
+        char* buf = detail::read_scratch();
         IoState& io = sock_.raw_io();
         for (int i = 0; i < kReadsPerTurn; ++i) {
             if (!reading_ || closing_ || !io.readable()) {
                 return;
             }
-            ChannelIo r = channel_read(channel(), rbuf_.get(), kReadSize);
+            ChannelIo r = channel_read(channel(), buf, detail::kScratchSize);
             if (r.kind == ChannelIo::eof) {
                 on_eof();
                 return;
@@ -224,7 +221,7 @@ private:
                 return;  // the next edge of what it wants retries
             }
             std::size_t n = r.n;
-            guarded([&] { proto_->data_received(std::string_view(rbuf_.get(), n)); },
+            guarded([&] { proto_->data_received(std::string_view(buf, n)); },
                     "protocol.data_received() call failed");
         }
         if (reading_ && !closing_ && io.readable()) {
@@ -363,7 +360,6 @@ private:
     EventLoop* loop_ = nullptr;
     SocketAddress peer_;
     SocketAddress local_;
-    std::unique_ptr<char[]> rbuf_;
     detail::ByteBuffer wbuf_;
     std::size_t high_ = 64 * 1024;
     std::size_t low_ = 16 * 1024;

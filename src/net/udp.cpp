@@ -7,6 +7,8 @@
 #include <string>
 #include <system_error>
 
+#include "channel.hpp"
+
 namespace corio::net {
 
 namespace {
@@ -16,7 +18,6 @@ using corio::detail::kIoReadable;
 using corio::detail::kIoWritable;
 using corio::detail::LoopAccess;
 
-constexpr std::size_t kMaxDatagram = 65536;
 constexpr int kDatagramsPerTurn = 64;
 
 class DatagramTransportImpl final : public DatagramTransport {
@@ -130,14 +131,12 @@ private:
     }
 
     void receive() {
-        if (!rbuf_) {
-            rbuf_ = std::make_unique_for_overwrite<char[]>(kMaxDatagram);
-        }
+        char* buf = detail::read_scratch();
         IoState& io = sock_.raw_io();
         for (int i = 0; i < kDatagramsPerTurn && !closing_; ++i) {
             SocketAddress from;
             socklen_t len = sizeof(sockaddr_storage);
-            ssize_t n = ::recvfrom(io.fd, rbuf_.get(), kMaxDatagram, 0, from.data(), &len);
+            ssize_t n = ::recvfrom(io.fd, buf, detail::kScratchSize, 0, from.data(), &len);
             if (n < 0) {
                 if (errno == EINTR) {
                     continue;
@@ -152,8 +151,8 @@ private:
             from.set_size(len);
             guarded(
                 [&] {
-                    proto_->datagram_received(
-                        std::string_view(rbuf_.get(), static_cast<std::size_t>(n)), from);
+                    proto_->datagram_received(std::string_view(buf, static_cast<std::size_t>(n)),
+                                              from);
                 },
                 "protocol.datagram_received() failed");
         }
@@ -252,7 +251,6 @@ private:
     std::optional<SocketAddress> remote_;
     std::unique_ptr<DatagramProtocol> proto_;
     EventLoop* loop_ = nullptr;
-    std::unique_ptr<char[]> rbuf_;
     std::deque<Pending> queue_;
     std::size_t queued_bytes_ = 0;
     bool closing_ = false;
