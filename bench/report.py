@@ -30,6 +30,10 @@ METRICS = {
                    ("msgs_per_cpu_s", "msgs/server-CPU-s", True, "si")],
 }
 METRICS["w5_echo_64k"] = METRICS["w5_echo_1k"]
+METRICS["w5_idle"] = [("msgs_per_s", "msgs/s", True, "si"),
+                      ("msgs_per_cpu_s", "msgs/server-CPU-s", True, "si"),
+                      ("kb_per_idle_conn", "KiB/idle conn", False, "num"),
+                      ("idle_open_s", "open idle s", False, "num")]
 TITLES = {
     "w1_spawn": "W1 spawn: parked tasks",
     "w2_chain": "W2 chain: spawn+await, plain await",
@@ -38,12 +42,14 @@ TITLES = {
     "w8_executor": "W8 executor: thread pool",
     "w5_echo_1k": "W5 TCP echo, 1 KiB messages",
     "w5_echo_64k": "W5 TCP echo, 64 KiB messages",
+    "w5_idle": "W5 idle: 1 KiB echo on the active connections while many idle ones stay open",
 }
 # Result keys that give a workload's parameters (shown under its title).
 PARAMS = {
     "w1_spawn": ["n"], "w2_chain": ["n_task", "n_await"], "w3_timers": ["n"],
     "w4_queue": ["items"], "w8_executor": ["n", "batch", "threads"],
     "w5_echo_1k": ["conns", "size"], "w5_echo_64k": ["conns", "size"],
+    "w5_idle": ["idle", "conns", "size"],
 }
 BASELINE = "corio"
 
@@ -122,8 +128,15 @@ def record(a):
     for kv in a.extra:
         key, _, value = kv.partition("=")
         rec[key] = float(value) if value else None
-    # W5: server CPU and throughput per server-CPU-second, from the run's own figures.
-    if "server_cpu_s" in rec and rec.get("wall_s"):
+    # W5: server CPU and throughput per server-CPU-second, from the run's own figures:
+    # w5_idle's client reads the server's CPU time around the measured phase itself (its
+    # run also opens and checks the idle connections); otherwise the whole client run.
+    res = rec["result"]
+    if res.get("server_cpu_active_s") is not None and res.get("secs"):
+        res["server_cpu_pct"] = 100.0 * res["server_cpu_active_s"] / res["secs"]
+        if res["server_cpu_active_s"] > 0 and "msgs" in res:
+            res["msgs_per_cpu_s"] = res["msgs"] / res["server_cpu_active_s"]
+    elif "server_cpu_s" in rec and rec.get("wall_s"):
         rec["result"]["server_cpu_pct"] = 100.0 * rec["server_cpu_s"] / rec["wall_s"]
         if rec["server_cpu_s"] > 0 and "msgs" in rec["result"]:
             rec["result"]["msgs_per_cpu_s"] = rec["result"]["msgs"] / rec["server_cpu_s"]
@@ -231,13 +244,16 @@ def render(a):
     out = ["Medians over the rounds; min–max is the spread; × corio = peer median / corio median "
            "of the same run (↓ lower is better, so > 1 means corio is faster; ↑ higher is better, "
            "so < 1 means corio is faster). Peak RSS: /usr/bin/time %M (W5: the server's VmHWM). "
-           "W5 server CPU % = server utime+stime over the client run's wall time. "
+           "W5 server CPU % = server utime+stime over the client run's wall time "
+           "(w5_idle: over the measured phase only; KiB/idle conn = growth of the server's VmRSS "
+           "while the idle connections were opened, / their number). "
            "CPU % well under 100 for a CPU-bound single-loop run (W1, W2, W4) means something "
            "else had the CPU: treat that run's figures with care.", ""]
     for w in workloads:
         out += render_workload(w, [r for r in recs if r["workload"] == w])
     out += ["<details><summary>Commands</summary>", "", "```"]
-    for cmd in dict.fromkeys(re.sub(r"--port \d+", "--port P", r["cmd"]) for r in recs if r.get("cmd")):
+    for cmd in dict.fromkeys(re.sub(r"--server-pid \d+", "--server-pid PID", re.sub(r"--port \d+", "--port P", r["cmd"]))
+                             for r in recs if r.get("cmd")):
         out.append(cmd)
     out += ["```", "", "</details>"]
     print("\n".join(out))

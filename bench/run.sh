@@ -7,7 +7,9 @@
 # the Asio peers, then runs every workload in interleaved rounds (round 1 of every peer, then
 # round 2, ...):
 #   W1-W4, W8: corio, asio, asyncio, uvloop, each under /usr/bin/time (peak RSS, CPU %);
-#   W5: echo servers under `taskset -c 1`, the Asio client under `taskset -c 0`.
+#   W5: echo servers under `taskset -c 1`, the Asio client under `taskset -c 0`;
+#   w5_idle (W5 with 10,000 idle connections held open beside 100 active ones; `--only w5`
+#   does not include it, `--only w5_idle` selects it): same servers, same client.
 # Raw results: build/bench-results/<timestamp>/raw.jsonl; the Markdown report goes to stdout
 # and to report.md beside it (bench/report.py renders it). Progress and logs go to stderr.
 #
@@ -44,8 +46,8 @@ done
 [[ -z $ROUNDS ]] && { ((QUICK)) && ROUNDS=1 || ROUNDS=3; }
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a positive integer"
 ((ROUNDS < 3 && !QUICK)) && log "warning: BENCH.md asks for at least 3 rounds"
-[[ -z $ONLY || ,$ONLY, =~ ^(,(w[1-58]|w1_spawn|w2_chain|w3_timers|w4_queue|w8_executor|w5_echo))+,$ ]] ||
-    die "--only takes a comma-separated list of w1, w2, w3, w4, w5, w8 (or w1_spawn, ...)"
+[[ -z $ONLY || ,$ONLY, =~ ^(,(w[1-58]|w1_spawn|w2_chain|w3_timers|w4_queue|w8_executor|w5_echo|w5_idle))+,$ ]] ||
+    die "--only takes a comma-separated list of w1, w2, w3, w4, w5, w5_idle, w8 (or w1_spawn, ...)"
 
 # ------------------------------------------------------------------ install, build
 ensure_packages() {
@@ -91,14 +93,15 @@ asio_gen=()
 } >>"$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log" >&2; die "Asio peers build failed"; }
 
 # ------------------------------------------------------------------ workloads
-ALL=(w1_spawn w2_chain w3_timers w4_queue w8_executor w5_echo)
-corio_prog() { [[ $1 == w5_echo ]] && echo "$CORIO/w5_echo_server" || echo "$CORIO/$1"; }
+ALL=(w1_spawn w2_chain w3_timers w4_queue w8_executor w5_echo w5_idle)
+corio_prog() { [[ $1 == w5_* ]] && echo "$CORIO/w5_echo_server" || echo "$CORIO/$1"; }
 WORKLOADS=()
 if [[ -n $ONLY ]]; then
     IFS=, read -ra want <<<"$ONLY"
     for x in "${want[@]}"; do
         match=""
-        for w in "${ALL[@]}"; do [[ $w == "$x" || ${w%%_*} == "$x" ]] && match=$w; done
+        # the short name (w5) selects the first workload of that number (w5_echo, not w5_idle)
+        for w in "${ALL[@]}"; do [[ -z $match && ($w == "$x" || ${w%%_*} == "$x") ]] && match=$w; done
         [[ -n $match ]] || die "unknown workload '$x' (known: ${ALL[*]}, or w1..w5, w8)"
         [[ -x $(corio_prog "$match") ]] || log "warning: $(corio_prog "$match") missing; running the peers only"
         WORKLOADS+=("$match")
@@ -169,12 +172,13 @@ stop_server() {
 trap stop_server EXIT
 trap 'log "interrupted"; exit 130' INT TERM
 
-# run_w5 NAME ROUND SIZE SECS SERVER_CMD...: a fresh server, one client run against it.
+# run_w5 RECORD NAME ROUND SECS CLIENT_FLAGS SERVER_CMD...: a fresh server, one client run
+# against it, recorded as workload RECORD. CLIENT_FLAGS (one word list) go to the client
+# besides --port and --secs; with --idle the client also gets --server-pid (it reads the
+# server's VmRSS and CPU time itself).
 run_w5() {
-    local name=$1 round=$2 size=$3 secs=$4 port i rc c0 c1 t0 t1 hwm
-    shift 4
-    local w=w5_echo_1k
-    ((size == 65536)) && w=w5_echo_64k
+    local w=$1 name=$2 round=$3 secs=$4 cflags=$5 port i rc c0 c1 t0 t1 hwm limit
+    shift 5
     local base=$OUT/logs/$w.$name.r$round
     port=$(free_port)
     taskset -c 1 "$@" --port "$port" >"$base.server.out" 2>"$base.server.err" &
@@ -184,7 +188,12 @@ run_w5() {
         alive "$SERVER_PID" || break
         sleep 0.1
     done
-    local cmd="taskset -c 1 $* --port $port; taskset -c 0 $ASIO/w5_echo_client --port $port --size $size --secs $secs"
+    limit=$((secs + 60))
+    if [[ " $cflags " == *" --idle "* ]]; then
+        cflags+=" --server-pid $SERVER_PID"
+        limit=$((limit + 150)) # two passes over the idle connections, each stopped by the client after 60 s
+    fi
+    local cmd="taskset -c 1 $* --port $port; taskset -c 0 $ASIO/w5_echo_client --port $port $cflags --secs $secs"
     if ! listening "$port"; then
         stop_server
         : >"$base.out"
@@ -195,7 +204,8 @@ run_w5() {
     fi
     c0=$(cpu_ticks "$SERVER_PID")
     t0=$(date +%s%N)
-    timeout -k 5 $((secs + 60)) taskset -c 0 "$ASIO/w5_echo_client" --port "$port" --size "$size" \
+    # shellcheck disable=SC2086  # $cflags is a word list
+    timeout -k 5 "$limit" taskset -c 0 "$ASIO/w5_echo_client" --port "$port" $cflags \
         --secs "$secs" >"$base.out" 2>"$base.err"
     rc=$?
     t1=$(date +%s%N)
@@ -214,8 +224,9 @@ run_w5() {
         --extra "server_hwm_kb=$hwm" --extra "server_exit=$SERVER_RC"
 }
 
+# run_w5_workload WORKLOAD: every echo server through WORKLOAD's client variants.
 run_w5_workload() {
-    local names=() cmds=() r i s secs
+    local names=() cmds=() variants=() v rec secs cflags r i
     names+=(corio) cmds+=("$CORIO/w5_echo_server")
     # corio's Protocol-style variant, only if the program knows the flag.
     if grep -aq -- '--protocol' "$CORIO/w5_echo_server" 2>/dev/null; then
@@ -228,13 +239,27 @@ run_w5_workload() {
         "$PY bench/peers/python/w5_echo_server.py --loop uvloop"
         "$PY bench/peers/python/w5_echo_server.py --loop uvloop --protocol")
     [[ -x $CORIO/w5_echo_server ]] || { names=("${names[@]:1}"); cmds=("${cmds[@]:1}"); }
-    for s in 1024 65536; do
-        if ((s == 1024)); then secs=10; else secs=5; fi
-        ((QUICK)) && secs=$((secs == 10 ? 2 : 1))
+    # variant: "RECORD SECS CLIENT_FLAGS..."
+    case $1 in
+        w5_echo)
+            if ((QUICK)); then
+                variants=("w5_echo_1k 2 --size 1024" "w5_echo_64k 1 --size 65536")
+            else
+                variants=("w5_echo_1k 10 --size 1024" "w5_echo_64k 5 --size 65536")
+            fi ;;
+        w5_idle)
+            if ((QUICK)); then
+                variants=("w5_idle 2 --idle 2000 --conns 100 --size 1024")
+            else
+                variants=("w5_idle 10 --idle 10000 --conns 100 --size 1024")
+            fi ;;
+    esac
+    for v in "${variants[@]}"; do
+        read -r rec secs cflags <<<"$v"
         for ((r = 1; r <= ROUNDS; r++)); do
             for i in "${!names[@]}"; do
                 # shellcheck disable=SC2086  # the command is a word list
-                run_w5 "${names[$i]}" "$r" "$s" "$secs" ${cmds[$i]}
+                run_w5 "$rec" "${names[$i]}" "$r" "$secs" "$cflags" ${cmds[$i]}
             done
         done
     done
@@ -245,7 +270,7 @@ LOAD_BENCH=$(cut -d' ' -f1-3 /proc/loadavg)
 log "results: $OUT; workloads: ${WORKLOADS[*]}; rounds: $ROUNDS$( ((QUICK)) && echo ' (quick)')"
 for w in "${WORKLOADS[@]}"; do
     log "== $w"
-    if [[ $w == w5_echo ]]; then run_w5_workload; else run_inproc_workload "$w"; fi
+    if [[ $w == w5_* ]]; then run_w5_workload "$w"; else run_inproc_workload "$w"; fi
 done
 
 dirty=$(git status --porcelain 2>/dev/null | grep -q . && echo ", uncommitted changes")

@@ -1,11 +1,14 @@
 #!/usr/bin/python3
 """W5 TCP echo server on 127.0.0.1:PORT. Default: asyncio streams
 (reader.read(65536) / writer.write / await writer.drain()); --protocol: asyncio.Protocol.
-Serves until SIGTERM (or SIGINT), then exits with status 0. Prints nothing on stdout."""
+Serves until SIGTERM (or SIGINT), then exits with status 0. Prints nothing on stdout.
+Raises RLIMIT_NOFILE to its hard limit (the W5 idle variant holds 10,100 connections)."""
 import argparse
 import asyncio
+import resource
 import signal
 import socket
+import sys
 
 READ_SIZE = 65536
 
@@ -88,6 +91,15 @@ async def main(host, port, protocol):
     await asyncio.sleep(0)  # let connection_lost callbacks run
 
 
+def raise_nofile():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError) as e:
+            print(f"w5_echo_server.py: setrlimit(RLIMIT_NOFILE): {e}", file=sys.stderr)
+
+
 def run(coro, loop_name):
     if loop_name == "uvloop":
         import uvloop
@@ -103,4 +115,5 @@ if __name__ == "__main__":
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--protocol", action="store_true", help="use asyncio.Protocol instead of streams")
     args = ap.parse_args()
+    raise_nofile()
     run(main(args.host, args.port, args.protocol), args.loop)
