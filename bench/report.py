@@ -27,7 +27,8 @@ METRICS = {
                     ("to_thread_ops_s", "to_thread ops/s", True, "si")],
     "w5_echo_1k": [("msgs_per_s", "msgs/s", True, "si"),
                    ("mb_per_s", "MB/s", True, "num"),
-                   ("msgs_per_cpu_s", "msgs/server-CPU-s", True, "si")],
+                   ("msgs_per_cpu_s", "msgs/server-CPU-s", True, "si"),
+                   ("user_ns_per_msg", "server user-space ns/msg", False, "num")],
 }
 METRICS["w5_echo_64k"] = METRICS["w5_echo_1k"]
 METRICS["w5_idle"] = [("msgs_per_s", "msgs/s", True, "si"),
@@ -140,6 +141,9 @@ def record(a):
         rec["result"]["server_cpu_pct"] = 100.0 * rec["server_cpu_s"] / rec["wall_s"]
         if rec["server_cpu_s"] > 0 and "msgs" in rec["result"]:
             rec["result"]["msgs_per_cpu_s"] = rec["result"]["msgs"] / rec["server_cpu_s"]
+        # The server's own work per message, without the kernel's (send/recv dominate).
+        if rec.get("server_user_s") is not None and rec["result"].get("msgs"):
+            rec["result"]["user_ns_per_msg"] = 1e9 * rec["server_user_s"] / rec["result"]["msgs"]
     with open(a.raw, "a") as f:
         f.write(json.dumps(rec) + "\n")
     status = "ok" if rec["ok"] else "FAILED (" + error + ")"

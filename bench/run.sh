@@ -157,6 +157,7 @@ SERVER_PID=""
 proc_field() { awk -v i="$2" '{ sub(/.*\) /, ""); print $(i - 2) }' "/proc/$1/stat" 2>/dev/null; }
 alive() { local s; s=$(proc_field "$1" 3) && [[ -n $s && $s != Z ]]; }
 cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null; }
+user_ticks() { awk '{ sub(/.*\) /, ""); print $12 }' "/proc/$1/stat" 2>/dev/null; }
 free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 listening() { grep -q "^ *[0-9]*: 0100007F:$(printf %04X "$1") 00000000:0000 0A " /proc/net/tcp; }
 stop_server() {
@@ -177,7 +178,7 @@ trap 'log "interrupted"; exit 130' INT TERM
 # besides --port and --secs; with --idle the client also gets --server-pid (it reads the
 # server's VmRSS and CPU time itself).
 run_w5() {
-    local w=$1 name=$2 round=$3 secs=$4 cflags=$5 port i rc c0 c1 t0 t1 hwm limit
+    local w=$1 name=$2 round=$3 secs=$4 cflags=$5 port i rc c0 c1 u0 u1 t0 t1 hwm limit
     shift 5
     local base=$OUT/logs/$w.$name.r$round
     port=$(free_port)
@@ -203,6 +204,7 @@ run_w5() {
         return
     fi
     c0=$(cpu_ticks "$SERVER_PID")
+    u0=$(user_ticks "$SERVER_PID")
     t0=$(date +%s%N)
     # shellcheck disable=SC2086  # $cflags is a word list
     timeout -k 5 "$limit" taskset -c 0 "$ASIO/w5_echo_client" --port "$port" $cflags \
@@ -210,6 +212,7 @@ run_w5() {
     rc=$?
     t1=$(date +%s%N)
     c1=$(cpu_ticks "$SERVER_PID")
+    u1=$(user_ticks "$SERVER_PID")
     hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status" 2>/dev/null)
     if ! alive "$SERVER_PID"; then
         ((rc == 0)) && rc=1
@@ -220,6 +223,7 @@ run_w5() {
     record --workload "$w" --peer "$name" --round "$round" --rc "$rc" --stdout "$base.out" \
         --stderr "$base.err" --cmd "$cmd" \
         --extra "server_cpu_s=$(awk -v a="${c0:-0}" -v b="${c1:-0}" -v hz="$(getconf CLK_TCK)" 'BEGIN { print (b - a) / hz }')" \
+        --extra "server_user_s=$(awk -v a="${u0:-0}" -v b="${u1:-0}" -v hz="$(getconf CLK_TCK)" 'BEGIN { print (b - a) / hz }')" \
         --extra "wall_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) / 1e9 }')" \
         --extra "server_hwm_kb=$hwm" --extra "server_exit=$SERVER_RC"
 }
