@@ -334,7 +334,7 @@ Task<std::size_t> sock_recv_into(Socket& sock, std::span<char> buf) {
             if (errno != EAGAIN) {
                 throw_os_error(errno, "recv");
             }
-            io.ready &= ~kIoReadable;
+            io.read_drained();
         }
         co_await IoWait(io, false);
     }
@@ -365,7 +365,7 @@ Task<void> sock_sendall(Socket& sock, std::string_view data) {
             if (errno != EAGAIN) {
                 throw_os_error(errno, "send");
             }
-            io.ready &= ~kIoWritable;
+            io.write_full();
         }
         co_await IoWait(io, true);
     }
@@ -388,7 +388,7 @@ Task<std::pair<Socket, SocketAddress>> sock_accept(Socket& listener) {
             if (errno != EAGAIN) {
                 throw_os_error(errno, "accept");
             }
-            io.ready &= ~kIoReadable;
+            io.read_drained();
         }
         co_await IoWait(io, false);
     }
@@ -413,13 +413,13 @@ Task<std::pair<std::string, SocketAddress>> sock_recvfrom(Socket& sock, std::siz
             if (errno != EAGAIN) {
                 throw_os_error(errno, "recvfrom");
             }
-            io.ready &= ~kIoReadable;  // datagrams: only EAGAIN proves the queue empty
+            io.read_drained();  // datagrams: only EAGAIN proves the queue empty
         }
         co_await IoWait(io, false);
     }
 }
 
-Task<std::size_t> sock_sendto(Socket& sock, std::string_view data, const SocketAddress& addr) {
+Task<std::size_t> sock_sendto(Socket& sock, std::string_view data, SocketAddress addr) {
     for (;;) {
         corio::detail::IoState& io = sock.io();
         if (io.writable()) {
@@ -434,13 +434,13 @@ Task<std::size_t> sock_sendto(Socket& sock, std::string_view data, const SocketA
             if (errno != EAGAIN) {
                 throw_os_error(errno, "sendto", addr.to_string());
             }
-            io.ready &= ~kIoWritable;
+            io.write_full();
         }
         co_await IoWait(io, true);
     }
 }
 
-Task<void> sock_connect(Socket& sock, const SocketAddress& addr) {
+Task<void> sock_connect(Socket& sock, SocketAddress addr) {
     corio::detail::IoState& io = sock.io();
     int rc;
     do {
@@ -452,7 +452,7 @@ Task<void> sock_connect(Socket& sock, const SocketAddress& addr) {
     if (errno != EINPROGRESS) {
         throw_os_error(errno, "connect", addr.to_string());
     }
-    io.ready &= ~kIoWritable;
+    io.write_full();
     for (;;) {
         co_await IoWait(io, true);
         int err = 0;
@@ -466,7 +466,7 @@ Task<void> sock_connect(Socket& sock, const SocketAddress& addr) {
         if (err != EINPROGRESS && err != EAGAIN) {
             throw_os_error(err, "connect", addr.to_string());
         }
-        io.ready &= ~kIoWritable;
+        io.write_full();
     }
 }
 

@@ -118,6 +118,30 @@ TEST(Udp, AConnectedEndpointReportsRefusalThroughErrorReceived) {
     }());
 }
 
+TEST(Udp, AReceiveAfterAnIcmpErrorWaitsInsteadOfSpinning) {
+    net_run([]() -> Task<void> {
+        net::SocketAddress dead;
+        {
+            net::Socket s = net::Socket::create(AF_INET, SOCK_DGRAM);
+            s.bind(net::SocketAddress::ip("127.0.0.1", 0));
+            dead = s.local_address();
+        }
+        net::Socket sock = net::Socket::create(AF_INET, SOCK_DGRAM);
+        sock.bind(net::SocketAddress::ip("127.0.0.1", 0));
+        co_await net::sock_connect(sock, dead);
+        co_await net::sock_sendall(sock, "anyone?");
+        // The port-unreachable comes back as an error on the next receive.
+        EXPECT_THROW(co_await corio::wait_for(net::sock_recv(sock, 100), 5s), std::system_error);
+        // Now nothing is pending: the receive must suspend (it used to spin
+        // on the stale error bit and freeze the loop).
+        auto receiving = corio::create_task(net::sock_recv(sock, 100));
+        co_await corio::sleep(0s);
+        EXPECT_FALSE(receiving.done());
+        receiving.cancel();
+        EXPECT_THROW(co_await receiving, corio::CancelledError);
+    }());
+}
+
 TEST(Udp, SockRecvfromAndSockSendtoAwaitDatagrams) {
     net_run([]() -> Task<void> {
         net::Socket a = net::Socket::create(AF_INET, SOCK_DGRAM);

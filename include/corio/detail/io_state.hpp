@@ -50,6 +50,12 @@ struct IoState : ListNode {  // linked in its loop's list while registered
         return (ready & (kIoReadable | kIoPeerClosed | kIoError | kIoHangup)) != 0;
     }
     bool writable() const noexcept { return (ready & (kIoWritable | kIoError | kIoHangup)) != 0; }
+    /// The kernel said EAGAIN reading (or writing): wait for the next edge.
+    /// A pending socket error would have been returned instead of EAGAIN, so
+    /// the error bit goes too; else readable() would stay true and a waiter
+    /// would spin.
+    void read_drained() noexcept { ready &= ~(kIoReadable | kIoError); }
+    void write_full() noexcept { ready &= ~(kIoWritable | kIoError); }
 };
 
 /// Suspends the current task until `st` is readable (or writable), unless

@@ -113,6 +113,11 @@ private:
     corio::detail::IoState io_;
 };
 
+// The sock_* functions are lazy coroutines like any Task: the socket, and
+// the buffer or data a span/string_view refers to, must stay alive until
+// the task is done (with create_task: not only until the call returns).
+// Addresses are taken by value.
+
 /// Receives up to `n` bytes (at least 1, suspending until some arrive); an
 /// empty string means the peer closed its side (EOF). asyncio: `loop.sock_recv`.
 Task<std::string> sock_recv(Socket& sock, std::size_t n);
@@ -127,14 +132,14 @@ Task<std::pair<Socket, SocketAddress>> sock_accept(Socket& listener);
 /// Connects, suspending until the connection is established; throws
 /// std::system_error (e.g. ECONNREFUSED) naming the address.
 /// asyncio: `loop.sock_connect`.
-Task<void> sock_connect(Socket& sock, const SocketAddress& addr);
+Task<void> sock_connect(Socket& sock, SocketAddress addr);
 
 /// Receives one datagram of at most `n` bytes (longer ones are truncated)
 /// and its sender. asyncio: `loop.sock_recvfrom`.
 Task<std::pair<std::string, SocketAddress>> sock_recvfrom(Socket& sock, std::size_t n = 65536);
 /// Sends one datagram to `addr`; returns the bytes sent.
 /// asyncio: `loop.sock_sendto`.
-Task<std::size_t> sock_sendto(Socket& sock, std::string_view data, const SocketAddress& addr);
+Task<std::size_t> sock_sendto(Socket& sock, std::string_view data, SocketAddress addr);
 
 namespace detail {
 
