@@ -1,11 +1,13 @@
 // src/net/channel.cpp - channel_read, channel_write and tls_handshake.
 #include "channel.hpp"
 
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <system_error>
 
@@ -24,6 +26,17 @@ std::exception_ptr os_error(int err, const char* op, const SocketAddress& peer) 
     return std::make_exception_ptr(std::system_error(err, std::generic_category(), what));
 }
 
+void ignore_sigpipe() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        struct sigaction old {};
+        if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL &&
+            (old.sa_flags & SA_SIGINFO) == 0) {
+            ::signal(SIGPIPE, SIG_IGN);
+        }
+    });
+}
+
 char* read_scratch() {
     thread_local std::unique_ptr<char[]> buf = std::make_unique_for_overwrite<char[]>(kScratchSize);
     return buf.get();
@@ -38,10 +51,10 @@ ChannelIo tls_outcome(TlsSession& tls, const TlsResult& r, IoState& io, const ch
         case TlsResult::ok:
             return {ChannelIo::done, r.n, nullptr, 0};
         case TlsResult::want_read:
-            io.ready &= ~kIoReadable;
+            io.read_drained();
             return {ChannelIo::want_read, 0, nullptr, 0};
         case TlsResult::want_write:
-            io.ready &= ~kIoWritable;
+            io.write_full();
             return {ChannelIo::want_write, 0, nullptr, 0};
         case TlsResult::eof:
             return {ChannelIo::eof, 0, nullptr, 0};
@@ -74,14 +87,14 @@ ChannelIo channel_read(const Channel& ch, char* buf, std::size_t len) {
             return {ChannelIo::done, static_cast<std::size_t>(n), nullptr, 0};
         }
         if (n == 0) {
-            io.ready &= ~kIoReadable;
+            io.read_drained();
             return {ChannelIo::eof, 0, nullptr, 0};
         }
         if (errno == EINTR) {
             continue;
         }
         if (errno == EAGAIN) {
-            io.ready &= ~kIoReadable;
+            io.read_drained();
             return {ChannelIo::want_read, 0, nullptr, 0};
         }
         int err = errno;
@@ -113,7 +126,7 @@ ChannelIo channel_write(const Channel& ch, std::string_view data) {
             continue;
         }
         if (errno == EAGAIN) {
-            io.ready &= ~kIoWritable;
+            io.write_full();
             return {ChannelIo::want_write, 0, nullptr, 0};
         }
         int err = errno;
@@ -124,16 +137,20 @@ ChannelIo channel_write(const Channel& ch, std::string_view data) {
 
 Task<void> tls_handshake(TlsSession& tls, IoState& io, SocketAddress peer) {
     for (;;) {
+        if (io.fd < 0) {  // closed while we waited: the fd number may be reused
+            throw std::system_error(ECONNABORTED, std::generic_category(),
+                                    "TLS handshake: the connection was closed");
+        }
         TlsResult r = tls.handshake();
         switch (r.kind) {
             case TlsResult::ok:
                 co_return;
             case TlsResult::want_read:
-                io.ready &= ~kIoReadable;
+                io.read_drained();
                 co_await IoWait(io, false);
                 break;
             case TlsResult::want_write:
-                io.ready &= ~kIoWritable;
+                io.write_full();
                 co_await IoWait(io, true);
                 break;
             case TlsResult::eof:

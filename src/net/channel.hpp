@@ -53,6 +53,13 @@ Task<void> tls_handshake(TlsSession& tls, corio::detail::IoState& io, SocketAddr
 inline constexpr std::size_t kScratchSize = 64 * 1024;
 char* read_scratch();
 
+/// Sets SIGPIPE to SIG_IGN if it is at its default, once per process, as
+/// Python does at start-up: TLS (OpenSSL writes with write(), not send with
+/// MSG_NOSIGNAL) and pipes to children would otherwise kill the process when
+/// the peer is gone, instead of failing with EPIPE. A handler the program
+/// installed itself is left alone. Children get SIGPIPE back at its default.
+void ignore_sigpipe();
+
 /// A std::system_error for `err` during `op` ("recv from") with the peer.
 std::exception_ptr os_error(int err, const char* op, const SocketAddress& peer);
 

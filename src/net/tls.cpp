@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "channel.hpp"
 #include "tls_session.hpp"
 
 namespace corio::net {
@@ -187,6 +188,7 @@ void SslContext::set_sni_callback(std::function<std::shared_ptr<SslContext>(std:
 
 TlsSession::TlsSession(std::shared_ptr<SslContext> ctx, int fd, const std::string& server_hostname)
     : ctx_(std::move(ctx)) {
+    detail::ignore_sigpipe();  // OpenSSL writes with write(2): EPIPE, not death
     ssl_ = ::SSL_new(ctx_->native_handle());
     if (ssl_ == nullptr) {
         throw_ssl("SSL_new");

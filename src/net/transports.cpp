@@ -72,6 +72,9 @@ public:
         }
         wbuf_.append(data);
         maybe_pause_protocol();
+        if (sock_.raw_io().writable()) {
+            post();  // a short write without EAGAIN (one TLS record): no edge will come
+        }
     }
 
     void write_eof() override {
@@ -89,8 +92,22 @@ public:
 
     bool can_write_eof() const noexcept override { return tls_ == nullptr; }
 
+    /// Before start(): the TLS handshake, while the server already tracks
+    /// this connection (close_clients() ends it with ECONNABORTED).
+    Task<void> handshake(std::optional<Duration> timeout) {
+        co_await wait_for(tls_handshake(*tls_, sock_.io(), peer_), timeout);
+        if (closing_) {
+            throw std::system_error(ECONNABORTED, std::generic_category(),
+                                    "TLS handshake: the connection was closed");
+        }
+    }
+
     void close() override {
         if (closing_) {
+            return;
+        }
+        if (!proto_) {
+            drop_unstarted();
             return;
         }
         closing_ = true;
@@ -100,7 +117,13 @@ public:
         }
     }
 
-    void abort() override { force_close(nullptr); }
+    void abort() override {
+        if (!proto_) {
+            drop_unstarted();
+            return;
+        }
+        force_close(nullptr);
+    }
 
     bool is_closing() const noexcept override { return closing_; }
 
@@ -174,22 +197,25 @@ private:
         static_cast<TransportImpl*>(st->owner)->post();
     }
 
+    // The posted call holds a reference (posted_ref_): connection_lost may
+    // run first and drop self_.
     void post() {
-        if (!posted_ && loop_ != nullptr) {
+        if (!posted_ && loop_ != nullptr && self_) {
             posted_ = true;
+            posted_ref_ = self_;
             LoopAccess::post(*loop_, &io_ready, this);
         }
     }
 
     static void io_ready(void* p, bool run) noexcept {
         auto* t = static_cast<TransportImpl*>(p);
+        std::shared_ptr<TransportImpl> keep = std::move(t->posted_ref_);
         t->posted_ = false;
         if (!run) {
             t->self_.reset();  // the loop is closing
             return;
         }
-        std::shared_ptr<TransportImpl> keep = t->self_;
-        if (!keep) {
+        if (!t->self_) {
             return;  // connection_lost already ran
         }
         IoState& io = t->sock_.raw_io();
@@ -313,6 +339,16 @@ private:
         force_close(e);
     }
 
+    // close/abort before start(): no protocol to tell; a handshake waiting on
+    // the socket wakes and fails.
+    void drop_unstarted() noexcept {
+        closing_ = true;
+        reading_ = false;
+        lost_ = true;
+        sock_.close();
+        detach_from_server();
+    }
+
     void force_close(std::exception_ptr e) {
         if (lost_) {
             return;
@@ -371,7 +407,14 @@ private:
     bool lost_ = false;
     bool posted_ = false;
     std::shared_ptr<TransportImpl> self_;
+    std::shared_ptr<TransportImpl> posted_ref_;
 };
+
+// From a catch block: the current exception, through the loop's handler.
+void report_failed_handshake(detail::ServerState& st) {
+    st.loop->call_exception_handler(ExceptionContext{
+        "TLS handshake of an accepted connection failed", std::current_exception(), {}, {}});
+}
 
 // Handshakes (when `ssl`) with the socket still in task mode, then starts the transport.
 Task<std::shared_ptr<Transport>> make_transport(Socket sock, ProtocolFactory factory,
@@ -379,14 +422,17 @@ Task<std::shared_ptr<Transport>> make_transport(Socket sock, ProtocolFactory fac
                                                 std::string server_hostname,
                                                 std::optional<Duration> timeout,
                                                 detail::ServerState* server) {
+    const bool secure = ssl != nullptr;
     std::unique_ptr<TlsSession> tls;
-    if (ssl) {
+    if (secure) {
         tls = std::make_unique<TlsSession>(std::move(ssl), sock.fd(), server_hostname);
-        co_await wait_for(tls_handshake(*tls, sock.io(), sock.peer_address()), timeout);
     }
     auto t = std::make_shared<TransportImpl>(std::move(sock), std::move(tls));
     if (server != nullptr) {
-        server->attach(*t);
+        server->attach(*t);  // before the handshake: close_clients() and wait_closed() see it
+    }
+    if (secure) {
+        co_await t->handshake(timeout);
     }
     t->start(factory());
     co_return t;
@@ -434,12 +480,15 @@ std::shared_ptr<detail::ServerState> transport_server(ProtocolFactory factory,
                     co_await make_transport(std::move(s), std::move(f), st->ssl, std::string(),
                                             st->options.ssl_handshake_timeout, st.get());
                 } catch (const CancelledError&) {
+                } catch (const std::system_error& e) {
+                    // The connection went away (or close_clients() ended it):
+                    // nothing to report, as asyncio outside debug mode.
+                    int err = e.code().value();
+                    if (err != ECONNABORTED && err != ECONNRESET && err != EPIPE) {
+                        report_failed_handshake(*st);
+                    }
                 } catch (...) {
-                    st->loop->call_exception_handler(
-                        ExceptionContext{"TLS handshake of an accepted connection failed",
-                                         std::current_exception(),
-                                         {},
-                                         {}});
+                    report_failed_handshake(*st);
                 }
             }(raw->shared_from_this(), std::move(sock), factory));
     };

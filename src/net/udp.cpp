@@ -103,22 +103,25 @@ private:
         static_cast<DatagramTransportImpl*>(st->owner)->post();
     }
 
+    // The posted call holds a reference (posted_ref_): connection_lost may
+    // run first and drop self_.
     void post() {
-        if (!posted_ && loop_ != nullptr) {
+        if (!posted_ && loop_ != nullptr && self_) {
             posted_ = true;
+            posted_ref_ = self_;
             LoopAccess::post(*loop_, &io_ready, this);
         }
     }
 
     static void io_ready(void* p, bool run) noexcept {
         auto* t = static_cast<DatagramTransportImpl*>(p);
+        std::shared_ptr<DatagramTransportImpl> keep = std::move(t->posted_ref_);
         t->posted_ = false;
         if (!run) {
             t->self_.reset();
             return;
         }
-        std::shared_ptr<DatagramTransportImpl> keep = t->self_;
-        if (!keep) {
+        if (!t->self_) {
             return;
         }
         IoState& io = t->sock_.raw_io();
@@ -142,7 +145,7 @@ private:
                     continue;
                 }
                 if (errno == EAGAIN) {
-                    io.ready &= ~kIoReadable;
+                    io.read_drained();
                     return;
                 }
                 error(errno, "recvfrom");
@@ -178,7 +181,7 @@ private:
                 continue;
             }
             if (errno == EAGAIN) {
-                io.ready &= ~kIoWritable;
+                io.write_full();
                 return false;
             }
             error(errno, "sendto");
@@ -257,6 +260,7 @@ private:
     bool lost_ = false;
     bool posted_ = false;
     std::shared_ptr<DatagramTransportImpl> self_;
+    std::shared_ptr<DatagramTransportImpl> posted_ref_;
 };
 
 Task<std::shared_ptr<DatagramTransport>> open_endpoint(

@@ -8,6 +8,7 @@
 
 #include "corio/corio.hpp"
 #include "corio/net/streams.hpp"
+#include "corio/net/transports.hpp"
 #include "net/net_fixture.hpp"
 #include "support/certs.hpp"
 
@@ -184,6 +185,101 @@ TEST(Tls, StartTlsUpgradesAPlainConnection) {
         w.close();
         server.close();
         co_await server.wait_closed();
+    }(pki));
+}
+
+TEST(Tls, AFailedStartTlsAbortsTheConnection) {
+    Pki pki;
+    net_run([](Pki& p) -> Task<void> {
+        corio::Event done;
+        net::Server server = co_await net::start_server(
+            [&](net::StreamReader r, net::StreamWriter w) -> Task<void> {
+                co_await r.readline();
+                w.write("OK\n");
+                co_await r.read(1);  // the ClientHello is coming: answer it with rubbish
+                w.write("this is not a TLS record at all\n");
+                co_await done.wait();
+                w.close();
+            },
+            "127.0.0.1", 0);
+        auto port = server.sockets().at(0).port();
+        auto [r, w] = co_await net::open_connection("127.0.0.1", port);
+        w.write("STARTTLS\n");
+        EXPECT_EQ(co_await r.readline(), "OK\n");
+        EXPECT_THROW(co_await w.start_tls(p.client, "localhost"), net::SslError);
+        EXPECT_TRUE(w.is_closing());  // asyncio aborts: no half-made session stays in use
+        co_await w.wait_closed();
+        done.set();
+        server.close();
+        co_await server.wait_closed();
+    }(pki));
+}
+
+namespace {
+
+struct Sink : net::Protocol {
+    std::size_t want = 0;
+    std::size_t got = 0;
+    corio::Future<void>* all = nullptr;
+    void data_received(std::string_view d) override {
+        got += d.size();
+        if (got >= want && all != nullptr && !all->done()) {
+            all->set_result();
+        }
+    }
+};
+
+}  // namespace
+
+TEST(Tls, ATransportWriteLargerThanARecordIsSentWhole) {
+    Pki pki;
+    net_run([](Pki& p) -> Task<void> {
+        constexpr std::size_t kSize = 200 * 1024;  // > one 16 KiB TLS record
+        corio::Future<void> all;
+        net::Server server = co_await net::create_server(
+            [&] {
+                auto s = std::make_unique<Sink>();
+                s->want = kSize;
+                s->all = &all;
+                return s;
+            },
+            "127.0.0.1", 0, {.ssl = p.server.get()});
+        auto port = server.sockets().at(0).port();
+        auto t = co_await net::create_connection(
+            [] { return std::make_unique<net::Protocol>(); }, "127.0.0.1", port,
+            {.ssl = p.client.get(), .server_hostname = "localhost"});
+        t->write(std::string(kSize, 'r'));  // one write, the socket never fills
+        co_await corio::wait_for(all, 10s);
+        t->close();
+        server.close();
+        server.close_clients();
+        co_await server.wait_closed();
+    }(pki));
+}
+
+TEST(Tls, ATransportServerTracksConnectionsStillHandshaking) {
+    Pki pki;
+    net_run([](Pki& p) -> Task<void> {
+        int made = 0;
+        net::Server server = co_await net::create_server(
+            [&] {
+                ++made;
+                return std::make_unique<net::Protocol>();
+            },
+            "127.0.0.1", 0, {.ssl = p.server.get()});
+        auto port = server.sockets().at(0).port();
+        // A plain TCP client that never says hello: the server waits in its handshake.
+        net::Socket raw = net::Socket::create(AF_INET, SOCK_STREAM);
+        co_await net::sock_connect(raw, net::SocketAddress::ip("127.0.0.1", port));
+        for (int i = 0; i < 100000 && server.active_connections() == 0; ++i) {
+            co_await corio::sleep(0s);
+        }
+        EXPECT_EQ(server.active_connections(), 1u);
+        server.close();
+        server.close_clients();  // ends the handshake
+        co_await corio::wait_for(server.wait_closed(), 5s);
+        EXPECT_EQ(made, 0);
+        EXPECT_EQ(co_await net::sock_recv(raw, 10), "");  // the server closed it
     }(pki));
 }
 
