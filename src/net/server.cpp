@@ -73,9 +73,28 @@ std::shared_ptr<ServerState> new_server(const ServerOptions& options, const char
 
 namespace {
 
+bool out_of_resources(int err) {
+    return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
 Task<void> accept_loop(std::shared_ptr<ServerState> st, std::size_t index) {
     for (;;) {
-        auto [sock, peer] = co_await sock_accept(st->listeners[index]);
+        std::optional<std::pair<Socket, SocketAddress>> accepted;
+        try {
+            accepted.emplace(co_await sock_accept(st->listeners[index]));
+        } catch (const std::system_error& e) {
+            if (!out_of_resources(e.code().value())) {
+                throw;
+            }
+            // asyncio: report, stop accepting for a second, go on.
+            st->loop->call_exception_handler(ExceptionContext{
+                "socket.accept() out of system resource", std::current_exception(), {}, {}});
+        }
+        if (!accepted) {
+            co_await corio::sleep(std::chrono::seconds(1));
+            continue;
+        }
+        auto& [sock, peer] = *accepted;
         try {
             st->on_accept(std::move(sock));
         } catch (...) {
@@ -211,13 +230,13 @@ void Server::abort_clients() {
     state_->clients.for_each([](detail::ServerClient::Link& l) { l.client->abort(); });
 }
 
-Task<void> Server::wait_closed() {
-    std::shared_ptr<detail::ServerState> st = state_;
+namespace {
+
+Task<void> wait_closed_on(std::shared_ptr<detail::ServerState> st) {
     co_await st->idle.wait();
 }
 
-Task<void> Server::serve_forever() {
-    std::shared_ptr<detail::ServerState> st = state_;
+Task<void> serve_forever_on(std::shared_ptr<detail::ServerState> st) {
     if (st->serving_forever != nullptr) {
         throw RuntimeError("serve_forever: the server is already being awaited");
     }
@@ -236,6 +255,17 @@ Task<void> Server::serve_forever() {
     st->close();
     co_await st->idle.wait();
     std::rethrow_exception(cancelled);
+}
+
+}  // namespace
+
+// Both copy the state before returning their lazy task (see StreamReader::read).
+Task<void> Server::wait_closed() {
+    return wait_closed_on(state_);
+}
+
+Task<void> Server::serve_forever() {
+    return serve_forever_on(state_);
 }
 
 std::size_t Server::active_connections() const noexcept {

@@ -189,15 +189,15 @@ void StreamConn::write(std::string_view data) {
 void StreamConn::writable_hook(IoState* st) {
     // Runs in the loop's poll phase: only post the flush.
     auto* c = static_cast<StreamConn*>(st->owner);
-    if (!c->flush_posted_) {
-        c->flush_posted_ = true;
+    if (!c->flush_ref_) {
+        c->flush_ref_ = c->shared_from_this();  // the posted call keeps us alive
         LoopAccess::post(*st->loop, &StreamConn::flush_ready, c);
     }
 }
 
 void StreamConn::flush_ready(void* p, bool run) noexcept {
     auto* c = static_cast<StreamConn*>(p);
-    c->flush_posted_ = false;
+    std::shared_ptr<StreamConn> keep = std::move(c->flush_ref_);
     if (!run) {
         c->self_.reset();  // the loop is closing
         return;
@@ -266,11 +266,10 @@ void StreamConn::lose(std::exception_ptr e) noexcept {
         read_error_ = e;
     }
     wbuf_.clear();
-    paused_ = false;
-    wake_drainers();
     // asyncio closes the transport on a fatal error.
     closing_ = true;
     finish_close();
+    auto keep = std::move(self_);  // nothing left to send; callers hold references
 }
 
 void StreamConn::close() {
@@ -295,6 +294,7 @@ void StreamConn::finish_close() noexcept {
         return;
     }
     closed_ = true;
+    paused_ = false;  // drain() ends (and reports the lost connection)
     if (tls_ && !lost_ && sock_) {
         tls_->shutdown();  // close_notify, best effort
     }
@@ -312,10 +312,14 @@ void StreamConn::write_eof() {
     if (tls_) {
         throw RuntimeError("write_eof() is not supported on TLS streams");
     }
-    if (eof_requested_) {
+    if (eof_requested_ || closing_) {
         return;
     }
     eof_requested_ = true;
+    if (!is_socket_) {
+        close();  // a pipe has no half-close: asyncio closes it once flushed
+        return;
+    }
     if (wbuf_.empty()) {
         after_flush();
     }

@@ -169,7 +169,6 @@ private:
     std::size_t high_ = 64 * 1024;
     std::size_t low_ = 16 * 1024;
     bool paused_ = false;
-    bool flush_posted_ = false;
     bool eof_requested_ = false;
     bool eof_sent_ = false;
     bool closing_ = false;
@@ -177,7 +176,8 @@ private:
     std::exception_ptr lost_;
     corio::detail::WaitList drainers_;
     Event closed_event_;
-    std::shared_ptr<StreamConn> self_;  // held while data waits to be sent
+    std::shared_ptr<StreamConn> self_;       // held while data waits to be sent
+    std::shared_ptr<StreamConn> flush_ref_;  // held while a flush is posted
 };
 
 }  // namespace corio::net::detail

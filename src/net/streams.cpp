@@ -44,8 +44,12 @@ StreamReader::StreamReader(std::size_t limit) : conn_(std::make_shared<StreamCon
 
 StreamReader::StreamReader(std::shared_ptr<StreamConn> conn) noexcept : conn_(std::move(conn)) {}
 
-Task<std::string> StreamReader::read(long n) {
-    std::shared_ptr<StreamConn> c = conn_;
+// The public reads copy the connection's handle before they return their
+// (lazy) task, so a task made from a reader that is gone before the task
+// first runs still works on a live connection.
+namespace {
+
+Task<std::string> read_on(std::shared_ptr<StreamConn> c, long n) {
     ReadGuard guard(*c);
     if (n == 0) {
         co_return std::string();
@@ -66,8 +70,7 @@ Task<std::string> StreamReader::read(long n) {
     co_return c->rbuf().take(std::min(c->rbuf().size(), static_cast<std::size_t>(n)));
 }
 
-Task<std::string> StreamReader::readexactly(std::size_t n) {
-    std::shared_ptr<StreamConn> c = conn_;
+Task<std::string> readexactly_on(std::shared_ptr<StreamConn> c, std::size_t n) {
     ReadGuard guard(*c);
     while (c->rbuf().size() < n) {
         if (c->eof()) {
@@ -78,11 +81,7 @@ Task<std::string> StreamReader::readexactly(std::size_t n) {
     co_return c->rbuf().take(n);
 }
 
-Task<std::string> StreamReader::readuntil(std::string separator) {
-    if (separator.empty()) {
-        throw std::invalid_argument("readuntil: separator must not be empty");
-    }
-    std::shared_ptr<StreamConn> c = conn_;
+Task<std::string> readuntil_on(std::shared_ptr<StreamConn> c, std::string separator) {
     ReadGuard guard(*c);
     std::size_t searched = 0;  // where the next search starts
     for (;;) {
@@ -108,11 +107,10 @@ Task<std::string> StreamReader::readuntil(std::string separator) {
     }
 }
 
-Task<std::string> StreamReader::readline() {
-    std::shared_ptr<StreamConn> c = conn_;
+Task<std::string> readline_on(std::shared_ptr<StreamConn> c) {
     std::string message;
     try {
-        co_return co_await readuntil("\n");
+        co_return co_await readuntil_on(c, "\n");
     } catch (IncompleteReadError& e) {
         co_return std::move(e.partial);
     } catch (const LimitOverrunError& e) {
@@ -125,6 +123,27 @@ Task<std::string> StreamReader::readline() {
         message = e.what();
     }
     throw std::invalid_argument(message);
+}
+
+}  // namespace
+
+Task<std::string> StreamReader::read(long n) {
+    return read_on(conn_, n);
+}
+
+Task<std::string> StreamReader::readexactly(std::size_t n) {
+    return readexactly_on(conn_, n);
+}
+
+Task<std::string> StreamReader::readuntil(std::string separator) {
+    if (separator.empty()) {
+        throw std::invalid_argument("readuntil: separator must not be empty");
+    }
+    return readuntil_on(conn_, std::move(separator));
+}
+
+Task<std::string> StreamReader::readline() {
+    return readline_on(conn_);
 }
 
 bool StreamReader::at_eof() const noexcept {
@@ -155,34 +174,79 @@ void StreamWriter::write(std::string_view data) {
     conn_->write(data);
 }
 
-Task<void> StreamWriter::drain() {
-    std::shared_ptr<StreamConn> c = conn_;
+namespace {
+
+// Waits while the connection is open and its buffer is above the high-water
+// mark (or, with `until_empty`, not empty). Woken on every flush that frees
+// room, and on close.
+Task<void> wait_for_room(std::shared_ptr<StreamConn> c, bool until_empty) {
+    struct DrainWait {
+        explicit DrainWait(StreamConn* conn) : c(conn) {}
+        StreamConn* c;
+        corio::detail::ListWaiter w;
+        bool await_ready() const noexcept { return false; }
+        void await_suspend(std::coroutine_handle<> h) {
+            corio::detail::TaskState& t = corio::detail::Waiter::current_task();
+            w.on_cancel = &corio::detail::ListWaiter::unlink_and_cancel;
+            c->add_drainer(w);
+            w.suspend(t, h);
+        }
+        void await_resume() { w.check_cancelled(); }
+    };
+    while ((until_empty ? c->pending() > 0 : c->paused()) && !c->closed()) {
+        DrainWait wait(c.get());
+        co_await wait;
+    }
+}
+
+}  // namespace
+
+namespace {
+
+Task<void> drain_on(std::shared_ptr<StreamConn> c) {
     if (std::exception_ptr e = c->read_error()) {
         std::rethrow_exception(e);
     }
     if (c->closing()) {
         co_await corio::sleep(std::chrono::seconds(0));  // asyncio yields here too
     }
-    while (c->paused() && !c->lost()) {
-        struct DrainWait {
-            explicit DrainWait(StreamConn* conn) : c(conn) {}
-            StreamConn* c;
-            corio::detail::ListWaiter w;
-            bool await_ready() const noexcept { return false; }
-            void await_suspend(std::coroutine_handle<> h) {
-                corio::detail::TaskState& t = corio::detail::Waiter::current_task();
-                w.on_cancel = &corio::detail::ListWaiter::unlink_and_cancel;
-                c->add_drainer(w);
-                w.suspend(t, h);
-            }
-            void await_resume() { w.check_cancelled(); }
-        };
-        DrainWait wait(c.get());
-        co_await wait;
-    }
+    co_await wait_for_room(c, false);
     if (std::exception_ptr e = c->lost()) {
         std::rethrow_exception(e);
     }
+    if (c->closed()) {
+        // asyncio: the protocol's connection_lost ran, so drain() says so.
+        throw std::system_error(ECONNRESET, std::generic_category(), "Connection lost");
+    }
+}
+
+Task<void> wait_closed_on(std::shared_ptr<StreamConn> c) {
+    co_await c->closed_event().wait();
+}
+
+Task<void> start_tls_on(std::shared_ptr<StreamConn> c, std::shared_ptr<SslContext> ctx,
+                        std::string server_hostname, std::optional<Duration> handshake_timeout) {
+    co_await drain_on(c);
+    // Everything written before goes out in clear text first, as in asyncio.
+    co_await wait_for_room(c, true);
+    if (c->closed()) {
+        throw std::system_error(ECONNRESET, std::generic_category(), "Connection lost");
+    }
+    try {
+        co_await wait_for(c->start_tls(std::move(ctx), std::move(server_hostname)),
+                          handshake_timeout);
+    } catch (...) {
+        if (c->tls() != nullptr) {
+            c->abort();  // a half-made session cannot carry data: asyncio aborts too
+        }
+        throw;
+    }
+}
+
+}  // namespace
+
+Task<void> StreamWriter::drain() {
+    return drain_on(conn_);
 }
 
 void StreamWriter::close() {
@@ -193,8 +257,7 @@ void StreamWriter::abort() {
 }
 
 Task<void> StreamWriter::wait_closed() {
-    std::shared_ptr<StreamConn> c = conn_;
-    co_await c->closed_event().wait();
+    return wait_closed_on(conn_);
 }
 
 bool StreamWriter::is_closing() const noexcept {
@@ -212,9 +275,7 @@ Task<void> StreamWriter::start_tls(std::shared_ptr<SslContext> ctx, std::string 
     if (!ctx) {
         throw std::invalid_argument("start_tls: ctx is null");
     }
-    std::shared_ptr<StreamConn> c = conn_;
-    co_await drain();
-    co_await wait_for(c->start_tls(std::move(ctx), std::move(server_hostname)), handshake_timeout);
+    return start_tls_on(conn_, std::move(ctx), std::move(server_hostname), handshake_timeout);
 }
 
 void StreamWriter::set_write_buffer_limits(std::size_t high, std::optional<std::size_t> low) {

@@ -12,8 +12,10 @@
 #include <cerrno>
 #include <system_error>
 
+#include "channel.hpp"
 #include "corio/future.hpp"
 #include "corio/gather.hpp"
+#include "corio/locks.hpp"
 #include "stream_conn.hpp"
 
 extern char** environ;
@@ -60,7 +62,7 @@ public:
     pid_t pid = -1;
     Socket pidfd;  // readable when the child has ended
     std::optional<int> returncode;
-    std::optional<Future<int>> exited;
+    Event exited;  // set once reaped (an Event: a cancelled wait() leaves it alone)
 
     // Waits for the pidfd, then collects the status.
     static Task<void> reap(std::shared_ptr<ProcessState> st) {
@@ -76,11 +78,11 @@ public:
                 st->returncode = 255;  // cannot happen for our own child; end the wait anyway
                 break;
             }
-            io.ready &= ~corio::detail::kIoReadable;
+            io.read_drained();
             co_await corio::detail::IoWait(io, false);
         }
         st->pidfd.close();
-        st->exited->set_result(*st->returncode);
+        st->exited.set();
     }
 };
 
@@ -95,16 +97,18 @@ std::optional<int> Process::returncode() const noexcept {
     return state_->returncode;
 }
 
-Task<int> Process::wait() {
-    std::shared_ptr<detail::ProcessState> st = state_;
-    Future<int> exited = *st->exited;
-    co_return co_await exited;
+namespace {
+
+Task<int> wait_on(std::shared_ptr<detail::ProcessState> st) {
+    co_await st->exited.wait();
+    co_return *st->returncode;
 }
 
-Task<std::pair<std::string, std::string>> Process::communicate(std::optional<std::string> input) {
-    if (input && !stdin_) {
-        throw std::invalid_argument("communicate: input given but stdin is not a pipe");
-    }
+Task<std::pair<std::string, std::string>> communicate_on(std::shared_ptr<detail::ProcessState> st,
+                                                         std::optional<StreamWriter> in,
+                                                         std::optional<StreamReader> out,
+                                                         std::optional<StreamReader> err,
+                                                         std::optional<std::string> input) {
     auto feed = [](std::optional<StreamWriter> w, std::optional<std::string> data) -> Task<void> {
         if (!w) {
             co_return;
@@ -126,11 +130,26 @@ Task<std::pair<std::string, std::string>> Process::communicate(std::optional<std
         }
         co_return co_await r->read();
     };
-    auto [fed, out, err] =
-        co_await corio::gather(feed(stdin_, std::move(input)), drain(stdout_), drain(stderr_));
+    auto [fed, out_data, err_data] = co_await corio::gather(
+        feed(std::move(in), std::move(input)), drain(std::move(out)), drain(std::move(err)));
     (void)fed;
-    co_await wait();
-    co_return std::pair<std::string, std::string>(std::move(out), std::move(err));
+    co_await wait_on(st);
+    co_return std::pair<std::string, std::string>(std::move(out_data), std::move(err_data));
+}
+
+}  // namespace
+
+// Both copy what they use before returning their lazy task, so a task made
+// from a Process that is gone before the task first runs still works.
+Task<int> Process::wait() {
+    return wait_on(state_);
+}
+
+Task<std::pair<std::string, std::string>> Process::communicate(std::optional<std::string> input) {
+    if (input && !stdin_) {
+        throw std::invalid_argument("communicate: input given but stdin is not a pipe");
+    }
+    return communicate_on(state_, stdin_, stdout_, stderr_, std::move(input));
 }
 
 void Process::send_signal(int sig) {
@@ -176,12 +195,26 @@ Task<Process> spawn(std::vector<std::string> argv, SubprocessOptions o, std::str
     if (o.stdin_ == Redirect::stdout_ || o.stdout_ == Redirect::stdout_) {
         throw std::invalid_argument("STDOUT can only be given for stderr_");
     }
+    detail::ignore_sigpipe();  // writing to a child that exited: EPIPE, not death
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
     struct Cleanup {
         posix_spawn_file_actions_t* a;
-        ~Cleanup() { posix_spawn_file_actions_destroy(a); }
-    } cleanup{&actions};
+        posix_spawnattr_t* at;
+        ~Cleanup() {
+            posix_spawn_file_actions_destroy(a);
+            posix_spawnattr_destroy(at);
+        }
+    } cleanup{&actions, &attr};
+    // The child starts with SIGPIPE at its default, as Python's
+    // restore_signals does (an ignored signal would survive exec).
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
 
     std::optional<Pipe> in, out, err;
     auto route = [&](Redirect r, int target, bool child_reads, std::optional<Pipe>& pipe) {
@@ -221,8 +254,8 @@ Task<Process> spawn(std::vector<std::string> argv, SubprocessOptions o, std::str
         cenv.push_back(nullptr);
     }
     pid_t pid = -1;
-    int rc = ::posix_spawnp(&pid, cargv[0], &actions, nullptr, cargv.data(),
-                            env ? cenv.data() : environ);
+    int rc =
+        ::posix_spawnp(&pid, cargv[0], &actions, &attr, cargv.data(), env ? cenv.data() : environ);
     if (rc != 0) {
         detail::throw_os_error(rc, "spawn", argv[0]);
     }
@@ -237,7 +270,6 @@ Task<Process> spawn(std::vector<std::string> argv, SubprocessOptions o, std::str
     }
     ::fcntl(pidfd, F_SETFD, FD_CLOEXEC);
     st->pidfd = Socket::adopt(pidfd);
-    st->exited.emplace();
     // The loop keeps the reaper alive; it ends when the child does.
     (void)corio::create_task(detail::ProcessState::reap(st));
 

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -219,6 +220,64 @@ TEST(Streams, DrainWaitsForASlowReaderThenReturns) {
     }());
 }
 
+TEST(Streams, AbortEndsAPendingDrainWithConnectionLost) {
+    net_run([]() -> Task<void> {
+        corio::Event done;
+        auto [server, port] =
+            co_await serve([&](net::StreamReader, net::StreamWriter w) -> Task<void> {
+                co_await done.wait();  // never reads
+                w.close();
+            });
+        auto [r, w] = co_await net::open_connection("127.0.0.1", port);
+        const std::string block(1 << 20, 'z');
+        while (w.get_write_buffer_size() <= 64 * 1024) {
+            w.write(block);
+        }
+        auto draining = corio::create_task(w.drain());
+        co_await corio::sleep(0s);
+        EXPECT_FALSE(draining.done());
+        w.abort();
+        try {
+            co_await draining;  // before the fix: waited forever
+            ADD_FAILURE() << "drain() returned after abort()";
+        } catch (const std::system_error& e) {
+            EXPECT_EQ(e.code().value(), ECONNRESET);
+        }
+        EXPECT_THROW(co_await w.drain(), std::system_error);
+        done.set();
+        co_await stop(server);
+    }());
+}
+
+TEST(Streams, DrainAfterCloseReportsTheLostConnection) {
+    net_run([]() -> Task<void> {
+        auto [server, port] = co_await serve(echo_lines);
+        auto [r, w] = co_await net::open_connection("127.0.0.1", port);
+        w.write("x\n");
+        co_await w.drain();  // open: fine
+        w.close();
+        co_await w.wait_closed();
+        try {
+            co_await w.drain();
+            ADD_FAILURE() << "drain() after close() returned";
+        } catch (const std::system_error& e) {
+            EXPECT_EQ(e.code().value(), ECONNRESET);  // asyncio: ConnectionResetError
+        }
+        co_await stop(server);
+    }());
+}
+
+TEST(Streams, ATaskOutlivesTheReaderItWasMadeFrom) {
+    net_run([]() -> Task<void> {
+        net::StreamReader r;
+        std::optional<net::StreamReader> copy(r);
+        auto line = corio::create_task(copy->readline());  // lazy: has not run yet
+        copy.reset();
+        r.feed_data("still here\n");
+        EXPECT_EQ(co_await line, "still here\n");
+    }());
+}
+
 TEST(Streams, AWriterDroppedWithBufferedDataStillDeliversIt) {
     net_run([]() -> Task<void> {
         corio::Future<std::size_t> total;
@@ -361,6 +420,43 @@ TEST(Server, WaitClosedWaitsForClientsAndCloseClientsClosesThem) {
         EXPECT_EQ(co_await r.read(), "");
         w.close();
     }());
+}
+
+TEST(Server, AcceptingResumesAfterRunningOutOfFileDescriptors) {
+    Reports reports;
+    net_run(
+        [&reports]() -> Task<void> {
+            corio::Event served;
+            auto [server, port] =
+                co_await serve([&](net::StreamReader, net::StreamWriter w) -> Task<void> {
+                    served.set();
+                    w.close();
+                    co_await w.wait_closed();
+                });
+            net::Socket client = net::Socket::create(AF_INET, SOCK_STREAM);
+            // Use up every free descriptor, so that the server's accept4 fails
+            // with EMFILE while the kernel completes the handshake anyway.
+            std::vector<int> hogs;
+            for (int fd; (fd = ::dup(client.fd())) >= 0;) {
+                hogs.push_back(fd);
+            }
+            EXPECT_EQ(errno, EMFILE);
+            co_await net::sock_connect(client, net::SocketAddress::ip("127.0.0.1", port));
+            // The accept loop meets EMFILE, reports it and backs off.
+            for (int i = 0; i < 100000 && !reports.contains("out of system resource"); ++i) {
+                co_await corio::sleep(0s);
+            }
+            EXPECT_TRUE(reports.contains("out of system resource"));
+            for (int fd : hogs) {
+                ::close(fd);
+            }
+            // asyncio retries after a second: the server goes on serving.
+            co_await corio::wait_for(served.wait(), 10s);
+            EXPECT_TRUE(server.is_serving());
+            co_await stop(server);
+        }(),
+        &reports);
+    EXPECT_EQ(reports.count("out of system resource"), 1u);
 }
 
 TEST(Server, ServeForeverEndsWhenTheServerCloses) {

@@ -75,6 +75,51 @@ TEST(Subprocess, TerminateAndKillGiveNegativeSignalNumbers) {
     }());
 }
 
+TEST(Subprocess, ACancelledWaitLeavesTheProcessAwaitable) {
+    net_run([]() -> Task<void> {
+        auto proc = co_await net::create_subprocess_exec("sleep", "60");
+        EXPECT_THROW(co_await corio::wait_for(proc.wait(), 10ms), corio::TimeoutError);
+        proc.kill();
+        EXPECT_EQ(co_await proc.wait(), -SIGKILL);  // not CancelledError
+        EXPECT_EQ(co_await proc.wait(), -SIGKILL);
+    }());
+}
+
+TEST(Subprocess, WriteEofClosesTheChildsStdin) {
+    net_run([]() -> Task<void> {
+        auto proc = co_await net::create_subprocess_exec(
+            "cat", net::SubprocessOptions{.stdin_ = net::PIPE, .stdout_ = net::PIPE});
+        proc.stdin_->write("no newline at the end");
+        proc.stdin_->write_eof();  // a pipe has no half-close: it is closed, as in asyncio
+        co_await proc.stdin_->wait_closed();
+        EXPECT_EQ(co_await proc.stdout_->read(), "no newline at the end");
+        EXPECT_EQ(co_await proc.wait(), 0);
+    }());
+}
+
+TEST(Subprocess, WritingToAChildThatExitedIsAnErrorNotSigpipe) {
+    net_run([]() -> Task<void> {
+        // The child exits without reading: our writes hit a pipe without a
+        // reader. With SIGPIPE at its default this killed the whole process.
+        auto proc = co_await net::create_subprocess_exec(
+            "true", net::SubprocessOptions{.stdin_ = net::PIPE});
+        EXPECT_EQ(co_await proc.wait(), 0);
+        proc.stdin_->write(std::string(1 << 20, 'p'));
+        EXPECT_THROW(co_await proc.stdin_->drain(), std::system_error);  // EPIPE
+        struct sigaction ours {};
+        ::sigaction(SIGPIPE, nullptr, &ours);
+        EXPECT_EQ(ours.sa_handler, SIG_IGN);  // corio set it, as Python does
+        // Children still start with SIGPIPE at its default (exec keeps SIG_IGN).
+        auto child = co_await net::create_subprocess_exec(
+            "grep", "SigIgn", "/proc/self/status", net::SubprocessOptions{.stdout_ = net::PIPE});
+        auto [out, err] = co_await child.communicate();
+        (void)err;
+        CO_ASSERT_EQ(out.rfind("SigIgn:", 0), 0u);
+        unsigned long long ignored = std::stoull(out.substr(7), nullptr, 16);
+        EXPECT_EQ((ignored >> (SIGPIPE - 1)) & 1, 0u) << out;
+    }());
+}
+
 TEST(Subprocess, DevnullCwdAndEnvironment) {
     net_run([]() -> Task<void> {
         std::vector<std::string> env{"GREETING=hi from env"};
