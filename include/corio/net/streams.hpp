@@ -101,7 +101,9 @@ public:
     }
     /// Suspends while the write buffer is above its high-water mark, until
     /// it is below the low one. Throws the connection's error (e.g.
-    /// std::system_error ECONNRESET/EPIPE) once the connection is lost.
+    /// std::system_error ECONNRESET/EPIPE) once the connection is lost, and
+    /// std::system_error ECONNRESET "Connection lost" once it is closed
+    /// (after close() or abort(), as asyncio's ConnectionResetError).
     /// Cancellation only stops waiting. asyncio: `drain`.
     Task<void> drain();
     /// Closes after the buffered data is sent (TLS: with close_notify); a
@@ -114,13 +116,16 @@ public:
     bool is_closing() const noexcept;
     /// True for TCP and Unix sockets, false for TLS. asyncio: `can_write_eof`.
     bool can_write_eof() const noexcept;
-    /// Half-closes (shutdown(SHUT_WR)) once the buffer is sent. Throws
-    /// RuntimeError on TLS streams. asyncio: `write_eof`.
+    /// Half-closes (shutdown(SHUT_WR)) once the buffer is sent; on a pipe
+    /// (a child's stdin) closes it once flushed, as asyncio. A no-op after
+    /// close(). Throws RuntimeError on TLS streams. asyncio: `write_eof`.
     void write_eof();
 
-    /// Upgrades the connection to TLS (STARTTLS): flushes, then handshakes
-    /// as a client (or as a server with a server context). Throws SslError,
-    /// RuntimeError if unread data is buffered. asyncio: `start_tls`.
+    /// Upgrades the connection to TLS (STARTTLS): sends everything buffered
+    /// in clear text, then handshakes as a client (or as a server with a
+    /// server context). Throws RuntimeError if unread data is buffered;
+    /// SslError, TimeoutError or std::system_error if the handshake fails,
+    /// and then the connection is aborted (as asyncio). asyncio: `start_tls`.
     Task<void> start_tls(std::shared_ptr<SslContext> ctx, std::string server_hostname = {},
                          std::optional<Duration> handshake_timeout = std::nullopt);
 

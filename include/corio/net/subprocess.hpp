@@ -4,6 +4,11 @@
 // Mirrors asyncio.subprocess. The child's end is reaped through a pidfd the
 // loop watches (Linux 5.3+), so several loops in several threads may run
 // children at once and nothing relies on SIGCHLD.
+//
+// SIGPIPE: the first child (or TLS session) sets SIGPIPE to SIG_IGN if it is
+// at its default, as Python does at start-up, so that writing to a child that
+// exited fails with EPIPE instead of killing the program. A handler of the
+// program's own is left alone. Children start with SIGPIPE at its default.
 #pragma once
 
 #include <sys/types.h>
