@@ -5,12 +5,17 @@
 // block goes onto its class's free list in the freeing thread's cache and is
 // handed out again by the next allocation of that class on that thread, so a
 // steady stream of tasks costs a few loads and stores instead of malloc/free.
-// New blocks are carved from 64 KiB slabs, without malloc's per-block header
-// (W1's bytes-per-parked-task budget counts every byte). A thread whose list
-// of a class grows past kMaxCachedPerClass hands half of it to a global depot,
-// and takes blocks back from there before carving; a thread that exits gives
-// the depot everything. Slabs are never returned to the system: they stay
-// reachable from a global registry. Larger blocks go straight to malloc.
+// New blocks are carved from slabs, without malloc's per-block header (W1's
+// bytes-per-parked-task budget counts every byte): 64 KiB slabs at first, and
+// 2 MiB slabs advised for transparent huge pages once a thread has carved
+// 4 MiB, so a program with a million parked tasks takes one page fault per
+// 2 MiB instead of one per 4 KiB. A thread whose list of a class is full
+// (kMaxCachedPerClass) collects further frees into batches of 256 and hands
+// each whole batch to a global depot; a thread whose list runs dry takes a
+// batch back before carving, and a thread that exits gives the depot
+// everything. Both hand-overs are O(1): no chain is walked. Slabs are never
+// returned to the system: they stay reachable from a global registry. Larger
+// blocks go straight to malloc.
 //
 // Under AddressSanitizer each block is its own malloc (with redzones) and a
 // cached block is poisoned, so overflows and uses after free are still caught.

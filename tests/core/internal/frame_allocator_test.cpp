@@ -82,3 +82,41 @@ TEST(FrameAllocator, BlocksBeyondAThreadsShareGoToTheDepotForOtherThreads) {
     EXPECT_EQ(reused, static_cast<std::size_t>(kCount));  // all served from the depot
 #endif
 }
+
+TEST(FrameAllocator, AThreadCarvingMegabytesGetsDistinctBlocksAndReusesThemAll) {
+    // 64K blocks of 160 bytes: 10 MiB, past the switch to 2 MiB slabs, and
+    // eight times a thread's list, so most frees go through spilled batches.
+    constexpr std::size_t kSize = 160;  // a class nothing else in this test uses
+    constexpr int kCount = 8 * corio::detail::FrameCache::kMaxCachedPerClass;
+    std::size_t distinct = 0;
+    std::size_t reused = 0;
+    std::thread t([&] {
+        std::vector<void*> first;
+        for (int i = 0; i < kCount; ++i) {
+            void* p = frame_allocate(kSize);
+            std::memset(p, i & 0xff, kSize);
+            first.push_back(p);
+        }
+        std::unordered_set<void*> seen(first.begin(), first.end());
+        distinct = seen.size();
+        for (int i = 0; i < kCount; ++i) {
+            ASSERT_EQ(static_cast<unsigned char*>(first[i])[kSize - 1], i & 0xff);
+            frame_deallocate(first[i], kSize);
+        }
+        std::vector<void*> second;
+        for (int i = 0; i < kCount; ++i) {
+            second.push_back(frame_allocate(kSize));
+            reused += seen.count(second.back());
+        }
+        for (void* p : second) {
+            frame_deallocate(p, kSize);
+        }
+    });
+    t.join();
+    EXPECT_EQ(distinct, static_cast<std::size_t>(kCount));
+#if defined(CORIO_ASAN)
+    (void)reused;
+#else
+    EXPECT_EQ(reused, static_cast<std::size_t>(kCount));  // list, own spill and depot batches
+#endif
+}
