@@ -1,7 +1,13 @@
 #include "corio/net/transports.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -221,6 +227,77 @@ TEST(Transports, AbortDropsTheBufferAndReportsALostConnectionWithoutError) {
         co_await lost;
         EXPECT_EQ(transport->get_write_buffer_size(), 0u);
         transport->write("ignored after abort");
+        server.close();
+        co_await server.wait_closed();
+    }());
+}
+
+// The loop polls only every 32 iterations while callbacks are ready. Each
+// step below runs in its own iteration: it sends a byte to one server-side
+// transport and aborts it, so connection_lost is queued first; whenever the
+// next iteration polls, that byte's I/O is posted behind connection_lost,
+// which drops the transport's last reference before the posted call runs.
+// The posted call must keep the transport alive (under ASan a use after
+// free fails this test).
+TEST(Transports, IoPostedBehindConnectionLostFindsTheTransportAlive) {
+    net_run([]() -> Task<void> {
+        constexpr int kConns = 100;  // > 3 polls' worth of iterations
+        struct Hold : net::Protocol {
+            std::vector<net::Transport*>* made;
+            int* lost;
+            corio::Event* all;
+            Hold(std::vector<net::Transport*>* m, int* l, corio::Event* a)
+                : made(m), lost(l), all(a) {}
+            void connection_made(net::Transport& t) override {
+                made->push_back(&t);
+                if (made->size() == kConns) {
+                    all->set();
+                }
+            }
+            void data_received(std::string_view) override { ADD_FAILURE() << "read after abort"; }
+            void connection_lost(std::exception_ptr) override { ++*lost; }
+        };
+        std::vector<net::Transport*> made;
+        int lost = 0;
+        corio::Event all;
+        net::Server server = co_await net::create_server(
+            [&] { return std::make_unique<Hold>(&made, &lost, &all); }, "127.0.0.1", 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(server.sockets().at(0).port());
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        std::map<std::uint16_t, int> client_by_port;  // the client's local port -> its fd
+        for (int i = 0; i < kConns; ++i) {
+            int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+            sockaddr_in local{};
+            socklen_t len = sizeof local;
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+            client_by_port[ntohs(local.sin_port)] = fd;
+        }
+        co_await all.wait();
+
+        auto& loop = corio::get_running_loop();
+        corio::Future<void> stepped;
+        std::function<void(int)> step = [&](int i) {
+            if (i == kConns) {
+                stepped.set_result();
+                return;
+            }
+            net::Transport* t = made[static_cast<std::size_t>(i)];
+            EXPECT_EQ(::send(client_by_port.at(t->peername().port()), "x", 1, MSG_NOSIGNAL), 1);
+            t->abort();
+            loop.call_soon([&step, i] { step(i + 1); });
+        };
+        loop.call_soon([&step] { step(0); });
+        co_await stepped;
+        while (lost < kConns) {
+            co_await corio::sleep(0s);
+        }
+        EXPECT_EQ(lost, kConns);
+        for (auto& [port, fd] : client_by_port) {
+            ::close(fd);
+        }
         server.close();
         co_await server.wait_closed();
     }());
