@@ -6,7 +6,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -277,20 +276,11 @@ TEST(Transports, IoPostedBehindConnectionLostFindsTheTransportAlive) {
         }
         co_await all.wait();
 
-        auto& loop = corio::get_running_loop();
-        corio::Future<void> stepped;
-        std::function<void(int)> step = [&](int i) {
-            if (i == kConns) {
-                stepped.set_result();
-                return;
-            }
+        co_await corio_test::one_per_iteration(kConns, [&](int i) {
             net::Transport* t = made[static_cast<std::size_t>(i)];
             EXPECT_EQ(::send(client_by_port.at(t->peername().port()), "x", 1, MSG_NOSIGNAL), 1);
             t->abort();
-            loop.call_soon([&step, i] { step(i + 1); });
-        };
-        loop.call_soon([&step] { step(0); });
-        co_await stepped;
+        });
         while (lost < kConns) {
             co_await corio::sleep(0s);
         }

@@ -1,6 +1,9 @@
 #include "corio/net/udp.hpp"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -172,5 +175,43 @@ TEST(Udp, EndpointNeedsAnAddress) {
             co_await net::create_datagram_endpoint([] { return std::make_unique<Client>(); }, {}),
             std::invalid_argument);
         co_return;
+    }());
+}
+
+// As Transports.IoPostedBehindConnectionLostFindsTheTransportAlive, for UDP:
+// each step, in its own loop iteration, sends a datagram to one endpoint and
+// aborts it; whenever the next iteration polls, the datagram's I/O is posted
+// behind the connection_lost that drops the endpoint's last reference.
+TEST(Udp, IoPostedBehindConnectionLostFindsTheEndpointAlive) {
+    net_run([]() -> Task<void> {
+        constexpr int kEndpoints = 100;  // > 3 polls' worth of busy iterations
+        struct Count : net::DatagramProtocol {
+            int* lost;
+            explicit Count(int* l) : lost(l) {}
+            void datagram_received(std::string_view, const net::SocketAddress&) override {
+                ADD_FAILURE() << "read after abort";
+            }
+            void connection_lost(std::exception_ptr) override { ++*lost; }
+        };
+        int lost = 0;
+        std::vector<net::DatagramTransport*> endpoints;  // alive until connection_lost
+        for (int i = 0; i < kEndpoints; ++i) {
+            auto t = co_await net::create_datagram_endpoint(
+                [&] { return std::make_unique<Count>(&lost); },
+                {.local_addr = net::SocketAddress::ip("127.0.0.1", 0)});
+            endpoints.push_back(t.get());
+        }
+        int sender = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        co_await corio_test::one_per_iteration(kEndpoints, [&](int i) {
+            net::DatagramTransport* t = endpoints[static_cast<std::size_t>(i)];
+            net::SocketAddress to = t->sockname();
+            EXPECT_EQ(::sendto(sender, "x", 1, 0, to.data(), to.size()), 1);
+            t->abort();
+        });
+        while (lost < kEndpoints) {
+            co_await corio::sleep(0s);
+        }
+        EXPECT_EQ(lost, kEndpoints);
+        ::close(sender);
     }());
 }
