@@ -210,7 +210,9 @@ Task<void> drain_on(std::shared_ptr<StreamConn> c) {
     if (c->closing()) {
         co_await corio::sleep(std::chrono::seconds(0));  // asyncio yields here too
     }
-    co_await wait_for_room(c, false);
+    if (c->paused() && !c->closed()) {  // checked here too: most drains do not wait
+        co_await wait_for_room(c, false);
+    }
     if (std::exception_ptr e = c->lost()) {
         std::rethrow_exception(e);
     }
