@@ -53,21 +53,21 @@ Task<void> StreamConn::fill(std::size_t hint, std::string* direct) {
         if (eof_ || rbuf_.size() > had) {
             co_return;
         }
-        if (fed_) {
+        if (fed_ || handshaking_) {
             corio::detail::ListWaiter w;
-            struct FeedWait {
+            struct ReadWait {
                 StreamConn* c;
                 corio::detail::ListWaiter* w;
                 bool await_ready() const noexcept { return false; }
                 void await_suspend(std::coroutine_handle<> h) {
                     corio::detail::TaskState& t = corio::detail::Waiter::current_task();
                     w->on_cancel = &corio::detail::ListWaiter::unlink_and_cancel;
-                    c->feed_waiters_.push_back(*w);
+                    c->read_waiters_.push_back(*w);
                     w->suspend(t, h);
                 }
                 void await_resume() { w->check_cancelled(); }
             };
-            co_await FeedWait{this, &w};
+            co_await ReadWait{this, &w};
             continue;
         }
         if (!sock_ || closed_) {
@@ -97,17 +97,14 @@ Task<void> StreamConn::fill(std::size_t hint, std::string* direct) {
                 co_await IoWait(io, false);
                 break;
             case ChannelIo::want_write:  // TLS: a record must go out first
-                if (io.writer == nullptr) {
-                    co_await IoWait(io, true);
-                    // The edge that woke us no longer reaches the background
-                    // flush: hand it on.
-                    if (io.on_writable != nullptr && io.writable()) {
-                        io.on_writable(&io);
-                    }
-                } else {
-                    // Another task waits for writability (a handshake in
-                    // progress): it drives the socket; check back shortly.
-                    co_await corio::sleep(std::chrono::milliseconds(1));
+                // No other task waits to write on a stream's socket (writes
+                // flush through on_writable; the handshake runs while reads
+                // wait above), so the writer slot is free.
+                co_await IoWait(io, true);
+                // The edge that woke us no longer reaches the background
+                // flush: hand it on.
+                if (io.on_writable != nullptr && io.writable()) {
+                    io.on_writable(&io);
                 }
                 break;
             case ChannelIo::failed:
@@ -121,28 +118,28 @@ Task<void> StreamConn::fill(std::size_t hint, std::string* direct) {
     }
 }
 
+void StreamConn::wake_readers() noexcept {
+    while (!read_waiters_.empty()) {
+        read_waiters_.pop_front().wake();
+    }
+}
+
 void StreamConn::feed_data(std::string_view data) {
     if (eof_) {
         throw RuntimeError("feed_data after feed_eof");
     }
     rbuf_.append(data);
-    while (!feed_waiters_.empty()) {
-        feed_waiters_.pop_front().wake();
-    }
+    wake_readers();
 }
 
 void StreamConn::feed_eof() {
     eof_ = true;
-    while (!feed_waiters_.empty()) {
-        feed_waiters_.pop_front().wake();
-    }
+    wake_readers();
 }
 
 void StreamConn::set_read_error(std::exception_ptr e) {
     read_error_ = std::move(e);
-    while (!feed_waiters_.empty()) {
-        feed_waiters_.pop_front().wake();
-    }
+    wake_readers();
 }
 
 // -- writing ------------------------------------------------------------------
@@ -301,9 +298,7 @@ void StreamConn::finish_close() noexcept {
     sock_.raw_io().on_writable = nullptr;
     sock_.close();  // a task waiting to read wakes and sees EOF
     wake_drainers();
-    while (!feed_waiters_.empty()) {
-        feed_waiters_.pop_front().wake();
-    }
+    wake_readers();
     closed_event_.set();
     detach_from_server();
 }
@@ -347,8 +342,26 @@ Task<void> StreamConn::start_tls(std::shared_ptr<SslContext> ctx, std::string se
     if (!sock_) {
         throw RuntimeError("start_tls: the connection is closed");
     }
+    if (tls_) {
+        throw RuntimeError("start_tls: the connection already uses TLS");
+    }
     tls_ = std::make_unique<TlsSession>(std::move(ctx), sock_.fd(), server_hostname);
-    co_await tls_handshake(*tls_, sock_.io(), peer_);
+    // A read waiting on the plain socket would take the handshake's bytes
+    // (and its place as the socket's reader): wake it, and it waits in fill()
+    // until the handshake is over, as reads started meanwhile do.
+    handshaking_ = true;
+    IoState& io = sock_.io();
+    if (io.reader != nullptr) {
+        std::exchange(io.reader, nullptr)->wake();
+    }
+    struct Done {
+        StreamConn* c;
+        ~Done() {
+            c->handshaking_ = false;
+            c->wake_readers();
+        }
+    } done{this};
+    co_await tls_handshake(*tls_, io, peer_);
 }
 
 }  // namespace corio::net::detail

@@ -128,7 +128,9 @@ public:
     std::size_t pending() const noexcept { return wbuf_.size(); }
 
     // -- TLS --
-    /// Handshakes (client or server, per the context). Throws SslError.
+    /// Handshakes (client or server, per the context). Throws SslError. A
+    /// read waiting on the socket steps aside and waits for the handshake
+    /// to end, as do reads started meanwhile.
     Task<void> start_tls(std::shared_ptr<SslContext> ctx, std::string server_hostname);
     TlsSession* tls() const noexcept { return tls_.get(); }
 
@@ -150,6 +152,7 @@ private:
     void after_flush();
     void finish_close() noexcept;
     void update_paused() noexcept;
+    void wake_readers() noexcept;
 
     Socket sock_;
     bool is_socket_;
@@ -163,7 +166,10 @@ private:
     bool eof_ = false;
     bool reading_ = false;
     std::exception_ptr read_error_;
-    corio::detail::WaitList feed_waiters_;
+    bool handshaking_ = false;  // start_tls in progress: reads wait for it
+    // Reads waiting for feed_data/feed_eof (a stream without a connection)
+    // or for the end of a TLS handshake.
+    corio::detail::WaitList read_waiters_;
 
     ByteBuffer wbuf_;
     std::size_t high_ = 64 * 1024;

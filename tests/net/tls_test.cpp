@@ -188,6 +188,41 @@ TEST(Tls, StartTlsUpgradesAPlainConnection) {
     }(pki));
 }
 
+// As in asyncio, a read already waiting when start_tls begins waits through
+// the handshake (it neither reads the handshake's bytes as data nor takes
+// the socket from the handshake) and then returns decrypted data.
+TEST(Tls, AReadPendingAcrossStartTlsGetsTheDecryptedData) {
+    Pki pki;
+    net_run([](Pki& p) -> Task<void> {
+        net::Server server = co_await net::start_server(
+            [&](net::StreamReader r, net::StreamWriter w) -> Task<void> {
+                EXPECT_EQ(co_await r.readline(), "STARTTLS\n");
+                auto pending = corio::create_task(r.readline());
+                co_await corio::sleep(0s);  // the read now waits on the socket
+                EXPECT_FALSE(pending.done());
+                w.write("OK\n");  // the client starts its handshake on this line
+                co_await w.start_tls(p.server);
+                EXPECT_EQ(co_await pending, "secret\n");
+                w.write("got it\n");
+                co_await w.drain();
+                w.close();
+            },
+            "127.0.0.1", 0);
+        auto port = server.sockets().at(0).port();
+        auto [r, w] = co_await net::open_connection("127.0.0.1", port);
+        w.write("STARTTLS\n");
+        EXPECT_EQ(co_await r.readline(), "OK\n");
+        co_await w.start_tls(p.client, "localhost");
+        w.write("secret\n");
+        EXPECT_EQ(co_await r.readline(), "got it\n");
+        EXPECT_THROW(co_await w.start_tls(p.client, "localhost"), corio::RuntimeError);
+        w.close();
+        co_await w.wait_closed();
+        server.close();
+        co_await server.wait_closed();
+    }(pki));
+}
+
 TEST(Tls, AFailedStartTlsAbortsTheConnection) {
     Pki pki;
     net_run([](Pki& p) -> Task<void> {

@@ -123,9 +123,13 @@ public:
 
     /// Upgrades the connection to TLS (STARTTLS): sends everything buffered
     /// in clear text, then handshakes as a client (or as a server with a
-    /// server context). Throws RuntimeError if unread data is buffered;
-    /// SslError, TimeoutError or std::system_error if the handshake fails,
-    /// and then the connection is aborted (as asyncio). asyncio: `start_tls`.
+    /// server context). Suspends while the buffer drains and during the
+    /// handshake; a read already waiting (or started meanwhile) waits for
+    /// the handshake too and then returns decrypted data. Throws
+    /// RuntimeError if unread data is buffered or the stream already uses
+    /// TLS; SslError, TimeoutError or std::system_error if the handshake
+    /// fails, and then the connection is aborted (as asyncio). Cancelling it
+    /// aborts the half-made session likewise. asyncio: `start_tls`.
     Task<void> start_tls(std::shared_ptr<SslContext> ctx, std::string server_hostname = {},
                          std::optional<Duration> handshake_timeout = std::nullopt);
 
