@@ -39,6 +39,14 @@ Task<void> echo_once(net::StreamReader r, net::StreamWriter w) {
     co_await w.wait_closed();
 }
 
+// Connects in clear text, sends STARTTLS and reads the server's "OK\n".
+Task<std::pair<net::StreamReader, net::StreamWriter>> ask_starttls(std::uint16_t port) {
+    auto rw = co_await net::open_connection("127.0.0.1", port);
+    rw.second.write("STARTTLS\n");
+    EXPECT_EQ(co_await rw.first.readline(), "OK\n");
+    co_return rw;
+}
+
 }  // namespace
 
 TEST(Tls, EchoWithCertificateAndHostNameVerification) {
@@ -174,9 +182,7 @@ TEST(Tls, StartTlsUpgradesAPlainConnection) {
             },
             "127.0.0.1", 0);
         auto port = server.sockets().at(0).port();
-        auto [r, w] = co_await net::open_connection("127.0.0.1", port);
-        w.write("STARTTLS\n");
-        EXPECT_EQ(co_await r.readline(), "OK\n");
+        auto [r, w] = co_await ask_starttls(port);
         EXPECT_EQ(w.ssl_object(), nullptr);
         co_await w.start_tls(p.client, "localhost");
         EXPECT_NE(w.ssl_object(), nullptr);
@@ -209,9 +215,7 @@ TEST(Tls, AReadPendingAcrossStartTlsGetsTheDecryptedData) {
             },
             "127.0.0.1", 0);
         auto port = server.sockets().at(0).port();
-        auto [r, w] = co_await net::open_connection("127.0.0.1", port);
-        w.write("STARTTLS\n");
-        EXPECT_EQ(co_await r.readline(), "OK\n");
+        auto [r, w] = co_await ask_starttls(port);
         co_await w.start_tls(p.client, "localhost");
         w.write("secret\n");
         EXPECT_EQ(co_await r.readline(), "got it\n");
@@ -238,9 +242,7 @@ TEST(Tls, AFailedStartTlsAbortsTheConnection) {
             },
             "127.0.0.1", 0);
         auto port = server.sockets().at(0).port();
-        auto [r, w] = co_await net::open_connection("127.0.0.1", port);
-        w.write("STARTTLS\n");
-        EXPECT_EQ(co_await r.readline(), "OK\n");
+        auto [r, w] = co_await ask_starttls(port);
         EXPECT_THROW(co_await w.start_tls(p.client, "localhost"), net::SslError);
         EXPECT_TRUE(w.is_closing());  // asyncio aborts: no half-made session stays in use
         co_await w.wait_closed();
