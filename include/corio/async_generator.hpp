@@ -151,7 +151,8 @@ public:
     /// Closes the generator: if it is suspended at a co_yield, GeneratorExit
     /// is thrown there and the generator runs its cleanup (which may
     /// co_await) until it finishes. Throws RuntimeError if it yields again,
-    /// rethrows any other exception from the cleanup. Closing an unstarted or
+    /// or (leaving the generator untouched) if another task is inside
+    /// next(); rethrows any other exception from the cleanup. Closing an unstarted or
     /// finished generator just destroys it. Python: `await gen.aclose()`.
     Task<void> aclose() {
         if (!h_) {
@@ -161,6 +162,9 @@ public:
         if (!p.started || h_.done()) {
             destroy();
             co_return;
+        }
+        if (p.running) {  // another task is inside next(): leave the generator alone
+            throw RuntimeError("aclose(): asynchronous generator is already running");
         }
         p.closing = true;
         bool yielded = false;

@@ -157,6 +157,26 @@ TEST(AsyncGenerator, NextFromTwoTasksAtOnceIsAnError) {
     }());
 }
 
+// Python 3.8+: aclose() of a running generator raises RuntimeError and
+// leaves it alone; the task iterating it goes on to the end.
+TEST(AsyncGenerator, AcloseWhileAnotherTaskIsInsideNextLeavesItRunning) {
+    vrun([]() -> Task<void> {
+        auto gen = ticker(3, 1s);
+        std::vector<int> got;
+        auto consumer =
+            corio::create_task([](AsyncGenerator<int>& g, std::vector<int>& out) -> Task<void> {
+                while (auto v = co_await g.next()) {
+                    out.push_back(*v);
+                }
+            }(gen, got));
+        co_await corio::sleep(500ms);  // the consumer is inside the generator's sleep
+        EXPECT_THROW(co_await gen.aclose(), corio::RuntimeError);
+        co_await consumer;  // no GeneratorExit reached it
+        EXPECT_EQ(got, (std::vector<int>{0, 1, 2}));
+        EXPECT_TRUE(gen.done());
+    }());
+}
+
 TEST(AsyncGenerator, MoveOnlyValuesAndForEach) {
     vrun([]() -> Task<void> {
         auto gen = []() -> AsyncGenerator<std::unique_ptr<int>> {
