@@ -153,9 +153,10 @@ public:
     };
 
     /// The next finished task/future, or nullopt when every one was given.
-    /// Suspends until one finishes. Throws TimeoutError once the timeout has
-    /// passed (the children keep running). Cancelling the caller interrupts
-    /// the wait only.
+    /// Suspends until one finishes. Once the timeout has passed it gives out
+    /// the ones that finished before it, then throws TimeoutError on every
+    /// call (the children keep running; those finishing later are not given
+    /// out). Cancelling the caller interrupts the wait only.
     NextAwaiter next() noexcept { return NextAwaiter{{}, this}; }
 
 private:
@@ -189,6 +190,9 @@ private:
     }
     static void on_child_done(detail::CompletionNode* n, detail::FutureBase&) {
         auto* node = static_cast<Node*>(n);
+        if (node->owner->timed_out_) {
+            return;  // finished after the timeout: never given out (asyncio)
+        }
         node->owner->finished_.push_back(node->index);
         node->owner->wake_waiter();
     }

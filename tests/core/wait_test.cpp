@@ -150,3 +150,21 @@ TEST(AsCompleted, TimeoutRaisesTimeoutErrorAndLeavesTasksRunning) {
         co_await tasks[1];
     }());
 }
+
+// asyncio: at the timeout every unfinished child is dropped; ones finished
+// before it are still given out, then each next() raises TimeoutError, even
+// after a dropped child has finished.
+TEST(AsCompleted, AfterTheTimeoutOnlyEarlierFinishersAreGivenOut) {
+    vrun([]() -> Task<void> {
+        auto tasks = spawn({10, 20, 3000});
+        auto ac = corio::as_completed(tasks, 2s);
+        co_await corio::sleep(5s);  // 10 and 20 finished, the timeout passed, then 3000 finished
+        CO_ASSERT_TRUE(tasks[2].done());
+        auto a = co_await ac.next();
+        auto b = co_await ac.next();
+        CO_ASSERT_TRUE(a && b);
+        EXPECT_EQ(a->result() + b->result(), 30);
+        EXPECT_THROW(co_await ac.next(), corio::TimeoutError);
+        EXPECT_THROW(co_await ac.next(), corio::TimeoutError);
+    }());
+}
