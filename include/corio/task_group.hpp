@@ -1,6 +1,6 @@
 // corio/task_group.hpp - TaskGroup: structured concurrency.
 //
-// Mirrors asyncio.TaskGroup (taskgroups.py, Python 3.12). C++ has no
+// Mirrors asyncio.TaskGroup (taskgroups.py, Python 3.13). C++ has no
 // `async with`, so the usual form is the scoped helper:
 //   co_await corio::task_group([&](corio::TaskGroup& tg) -> corio::Task<void> {
 //       tg.create_task(fetch(1));
@@ -50,8 +50,10 @@ public:
     /// Leaves the group (asyncio's __aexit__): `body_error` is what the body
     /// threw, or null. Suspends until every child is done; cancelling the
     /// caller meanwhile cancels the children. Throws ExceptionGroup when a
-    /// child or the body failed; else rethrows a CancelledError of the body
-    /// or of the wait unless it came from the group's own abort.
+    /// child or the body failed (if the parent was also cancelled from
+    /// outside, that cancellation stays requested: its next await raises
+    /// CancelledError); else rethrows a CancelledError of the body or of the
+    /// wait unless it came from the group's own abort.
     Task<void> join(std::exception_ptr body_error = nullptr);
 
     /// How many children are still running.

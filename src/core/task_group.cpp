@@ -182,6 +182,13 @@ Task<void> TaskGroup::join(std::exception_ptr body_error) {
         errors_.push_back(body_error);
     }
     if (!errors_.empty()) {
+        // The errors win over a cancellation of the parent from outside the
+        // group, but that request stays: un-cancel and cancel again, so the
+        // parent's next await raises CancelledError (Python 3.13).
+        if (parent_->cancelling() > 0) {
+            parent_->uncancel();
+            parent_->request_cancel({});
+        }
         throw ExceptionGroup("unhandled errors in a TaskGroup", std::move(errors_));
     }
 }

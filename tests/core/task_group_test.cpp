@@ -145,6 +145,41 @@ TEST(TaskGroup, CancellingTheParentCancelsEveryChildAndRaisesCancelledError) {
     }());
 }
 
+// Python 3.13: a child that fails while the parent is being cancelled from
+// outside gives an ExceptionGroup, and the outside cancellation is kept:
+// the parent's next await raises CancelledError, with cancelling() still 1.
+TEST(TaskGroup, ErrorsWinButAnOutsideCancellationOfTheParentStays) {
+    vrun([]() -> Task<void> {
+        bool got_group = false;
+        int cancelling_after = -1;
+        auto parent = corio::create_task([](bool& group, int& cancelling) -> Task<void> {
+            try {
+                co_await corio::task_group([](TaskGroup& tg) -> Task<void> {
+                    tg.create_task([]() -> Task<void> {
+                        try {
+                            co_await corio::sleep(10s);
+                        } catch (const corio::CancelledError&) {
+                            throw std::runtime_error("failed while cancelled");
+                        }
+                    }());
+                    co_return;
+                });
+            } catch (const corio::ExceptionGroup& eg) {
+                group = eg.exceptions().size() == 1;
+            }
+            cancelling = corio::current_task().cancelling();
+            co_await corio::sleep(1s);  // raises CancelledError
+            ADD_FAILURE() << "the outside cancellation was lost";
+        }(got_group, cancelling_after));
+        co_await corio::sleep(1s);
+        parent.cancel();
+        EXPECT_THROW(co_await parent, corio::CancelledError);
+        EXPECT_TRUE(got_group);
+        EXPECT_EQ(cancelling_after, 1);
+        EXPECT_TRUE(parent.cancelled());
+    }());
+}
+
 TEST(TaskGroup, CreateTaskAfterAbortIsRefused) {
     vrun([]() -> Task<void> {
         bool refused = false;
