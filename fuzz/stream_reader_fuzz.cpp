@@ -56,16 +56,20 @@ struct Model {
     bool eof = false;
     std::size_t limit;
 
+    // asyncio's StreamReader.readuntil (3.12), checks in its order.
     std::optional<Outcome> readuntil(const std::string& sep) {
-        std::size_t at = buf.find(sep);
-        if (at != std::string::npos) {
-            if (at > limit) {
-                return Outcome{Outcome::overrun, {}, at};
+        if (buf.size() >= sep.size()) {
+            std::size_t at = buf.find(sep);
+            if (at != std::string::npos) {
+                if (at > limit) {
+                    return Outcome{Outcome::overrun, {}, at};
+                }
+                return take(at + sep.size());
             }
-            return take(at + sep.size());
-        }
-        if (buf.size() > limit) {
-            return Outcome{Outcome::overrun, {}, buf.size()};
+            std::size_t offset = buf.size() + 1 - sep.size();
+            if (offset > limit) {
+                return Outcome{Outcome::overrun, {}, offset};
+            }
         }
         if (eof) {
             Outcome o{Outcome::incomplete, buf};

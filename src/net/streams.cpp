@@ -81,24 +81,30 @@ Task<std::string> readexactly_on(std::shared_ptr<StreamConn> c, std::size_t n) {
     co_return c->rbuf().take(n);
 }
 
+// asyncio's algorithm, limits included: the separator may be found at an
+// index up to the limit; "not found" overruns once the next place it could
+// start (buffer size + 1 - separator size) is past the limit, so a
+// separator split across reads at the limit is still found.
 Task<std::string> readuntil_on(std::shared_ptr<StreamConn> c, std::string separator) {
     ReadGuard guard(*c);
-    std::size_t searched = 0;  // where the next search starts
+    const std::size_t seplen = separator.size();
+    std::size_t offset = 0;  // where the separator could start; earlier was searched
     for (;;) {
         std::string_view buf = c->rbuf().view();
-        std::size_t at = buf.find(separator, searched);
-        if (at != std::string_view::npos) {
-            if (at > c->limit()) {
-                throw LimitOverrunError("Separator is found, but chunk is longer than limit", at);
+        if (buf.size() >= offset + seplen) {
+            std::size_t at = buf.find(separator, offset);
+            if (at != std::string_view::npos) {
+                if (at > c->limit()) {
+                    throw LimitOverrunError("Separator is found, but chunk is longer than limit",
+                                            at);
+                }
+                co_return c->rbuf().take(at + seplen);
             }
-            co_return c->rbuf().take(at + separator.size());
-        }
-        if (buf.size() + 1 >= separator.size()) {
-            searched = buf.size() + 1 - separator.size();
-        }
-        if (buf.size() > c->limit()) {
-            throw LimitOverrunError("Separator is not found, and chunk exceed the limit",
-                                    buf.size());
+            offset = buf.size() + 1 - seplen;
+            if (offset > c->limit()) {
+                throw LimitOverrunError("Separator is not found, and chunk exceed the limit",
+                                        offset);
+            }
         }
         if (c->eof()) {
             throw IncompleteReadError(c->rbuf().take(c->rbuf().size()), std::nullopt);

@@ -111,6 +111,29 @@ TEST(Streams, ReaduntilPastTheLimitLeavesTheDataBuffered) {
     }());
 }
 
+// asyncio: with a multi-byte separator the "not found" overrun counts only
+// where the separator could still start, so one split across two reads
+// right at the limit is found; the overrun's `consumed` is that offset.
+TEST(Streams, ReaduntilFindsASeparatorSplitAtTheLimit) {
+    net_run([]() -> Task<void> {
+        net::StreamReader r(10);
+        r.feed_data("0123456789\r");
+        auto line = corio::create_task(r.readuntil("\r\n"));
+        co_await corio::sleep(0s);
+        CO_ASSERT_FALSE(line.done());  // waits: "\r\n" may start at index 10
+        r.feed_data("\nrest");
+        EXPECT_EQ(co_await line, "0123456789\r\n");
+
+        r.feed_data("0123456789x");  // after "rest": the separator could start at 14 only
+        try {
+            co_await r.readuntil("\r\n");
+            ADD_FAILURE();
+        } catch (const corio::LimitOverrunError& e) {
+            EXPECT_EQ(e.consumed, 14u);  // 15 buffered + 1 - 2
+        }
+    }());
+}
+
 TEST(Streams, ReadlineLongerThanTheLimitIsDroppedWithValueError) {
     net_run([]() -> Task<void> {
         net::StreamReader r(8);
