@@ -129,11 +129,14 @@ public:
 
     void pause_reading() override { reading_ = false; }
 
+    // As asyncio's resume_reading, this watches the socket again even after
+    // a kept-open EOF (which stopped the watching without pausing).
     void resume_reading() override {
         if (closing_ || reading_) {
             return;
         }
         reading_ = true;
+        eof_kept_ = false;
         if (sock_ && sock_.raw_io().readable()) {
             post();
         }
@@ -222,7 +225,7 @@ private:
         if (io.writable() && !t->wbuf_.empty()) {
             t->flush();
         }
-        if (t->reading_ && !t->closing_ && io.readable()) {
+        if (t->reading_ && !t->closing_ && !t->eof_kept_ && io.readable()) {
             t->read_some_buffers();
         }
     }
@@ -231,7 +234,7 @@ private:
         char* buf = detail::read_scratch();
         IoState& io = sock_.raw_io();
         for (int i = 0; i < kReadsPerTurn; ++i) {
-            if (!reading_ || closing_ || !io.readable()) {
+            if (!reading_ || closing_ || eof_kept_ || !io.readable()) {
                 return;
             }
             ChannelIo r = channel_read(channel(), buf, detail::kScratchSize);
@@ -250,7 +253,7 @@ private:
             guarded([&] { proto_->data_received(std::string_view(buf, n)); },
                     "protocol.data_received() call failed");
         }
-        if (reading_ && !closing_ && io.readable()) {
+        if (reading_ && !closing_ && !eof_kept_ && io.readable()) {
             post();  // more to read: after the other ready callbacks
         }
     }
@@ -261,7 +264,7 @@ private:
         if (!keep_open) {
             close();
         } else {
-            reading_ = false;
+            eof_kept_ = true;  // no more reads; is_reading() stays true (asyncio)
         }
     }
 
@@ -401,6 +404,7 @@ private:
     std::size_t low_ = 16 * 1024;
     bool protocol_paused_ = false;
     bool reading_ = true;
+    bool eof_kept_ = false;  // eof_received() returned true: the socket is not read
     bool closing_ = false;
     bool eof_requested_ = false;
     bool eof_sent_ = false;

@@ -292,3 +292,47 @@ TEST(Transports, IoPostedBehindConnectionLostFindsTheTransportAlive) {
         co_await server.wait_closed();
     }());
 }
+
+// eof_received() returning true keeps the connection open for writing: the
+// socket is no longer read (eof_received runs once), is_reading() stays
+// true as in asyncio, and what the protocol writes afterwards arrives.
+TEST(Transports, AKeptOpenEofStopsReadingButLetsTheProtocolWrite) {
+    net_run([]() -> Task<void> {
+        struct KeepOpen : net::Protocol {
+            net::Transport* t = nullptr;
+            int eofs = 0;
+            std::string got;
+            corio::Event eof;
+            void connection_made(net::Transport& tr) override { t = &tr; }
+            void data_received(std::string_view d) override { got += d; }
+            bool eof_received() override {
+                ++eofs;
+                eof.set();
+                return true;
+            }
+        };
+        net::Server server = co_await net::start_server(
+            [](net::StreamReader r, net::StreamWriter w) -> Task<void> {
+                w.write("hi");
+                w.write_eof();
+                EXPECT_EQ(co_await r.read(), "after eof");
+                w.close();
+            },
+            "127.0.0.1", 0);
+        auto port = server.sockets().at(0).port();
+        auto transport = co_await net::create_connection(
+            [] { return std::make_unique<KeepOpen>(); }, "127.0.0.1", port);
+        auto& proto = static_cast<KeepOpen&>(transport->get_protocol());
+        co_await proto.eof.wait();
+        EXPECT_EQ(proto.got, "hi");
+        for (int i = 0; i < 10; ++i) {
+            co_await corio::sleep(0s);  // the EOF stays readable: it must not be read again
+        }
+        EXPECT_EQ(proto.eofs, 1);
+        EXPECT_TRUE(transport->is_reading());
+        transport->write("after eof");
+        transport->close();
+        server.close();
+        co_await server.wait_closed();
+    }());
+}
