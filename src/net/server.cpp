@@ -45,6 +45,13 @@ void ServerState::close() {
     for (auto& s : listeners) {
         s.close();
     }
+    addresses.clear();
+    if (!unix_path.empty()) {
+        struct stat sb;
+        if (::stat(unix_path.c_str(), &sb) == 0 && sb.st_dev == unix_dev && sb.st_ino == unix_ino) {
+            ::unlink(unix_path.c_str());  // not if another server took the path since
+        }
+    }
     if (serving_forever != nullptr && !serving_forever->done()) {
         serving_forever->cancel();
     }
@@ -150,6 +157,14 @@ Task<Server> listen_unix(std::shared_ptr<ServerState> st, std::string path) {
     }
     Socket s = Socket::create(AF_UNIX, SOCK_STREAM);
     s.bind(addr);
+    if (path[0] != '@') {
+        struct stat sb;
+        if (::stat(path.c_str(), &sb) == 0) {
+            st->unix_path = path;
+            st->unix_dev = sb.st_dev;
+            st->unix_ino = sb.st_ino;
+        }
+    }
     s.listen(st->options.backlog);
     st->listeners.push_back(std::move(s));
     co_return start_serving(std::move(st));

@@ -3,6 +3,8 @@
 // and connecting to host:port.
 #pragma once
 
+#include <sys/types.h>
+
 #include <functional>
 #include <memory>
 #include <optional>
@@ -53,7 +55,12 @@ public:
     ServerOptions options;
     std::shared_ptr<SslContext> ssl;  // options.ssl, kept alive
     std::vector<Socket> listeners;
-    std::vector<SocketAddress> addresses;
+    std::vector<SocketAddress> addresses;  // emptied by close(), as asyncio's Server.sockets
+    // A Unix socket file we bound, unlinked on close() if it is still ours
+    // (asyncio 3.13's cleanup_socket).
+    std::string unix_path;
+    dev_t unix_dev = 0;
+    ino_t unix_ino = 0;
     std::vector<TaskHandle<void>> acceptors;
     corio::detail::IntrusiveList<ServerClient::Link> clients;
     std::size_t active = 0;   // clients attached

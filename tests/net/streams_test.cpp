@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <optional>
@@ -551,6 +552,28 @@ TEST(UnixStreams, EchoOverAUnixSocketReplacingAStaleFile) {
         EXPECT_EQ(co_await r.readline(), "unix\n");
         w.close();
         co_await stop(server);
-        ::unlink(path.c_str());
+        struct stat sb;
+        EXPECT_NE(::stat(path.c_str(), &sb), 0);  // close() removed the server's file
+    }());
+}
+
+// asyncio 3.13: close() removes the socket file only if it is still the
+// server's own; a file another server bound at the path since stays.
+TEST(UnixStreams, CloseLeavesAFileThatAnotherServerBoundSince) {
+    net_run([]() -> Task<void> {
+        std::string path = "/tmp/corio-test-" + std::to_string(::getpid()) + "-b.sock";
+        net::Server first = co_await net::start_unix_server(echo_lines, path);
+        net::Server second = co_await net::start_unix_server(echo_lines, path);  // replaces it
+        EXPECT_EQ(first.sockets().size(), 1u);
+        co_await stop(first);
+        EXPECT_TRUE(first.sockets().empty());  // as asyncio's Server.sockets after close()
+        struct stat sb;
+        CO_ASSERT_EQ(::stat(path.c_str(), &sb), 0);
+        auto [r, w] = co_await net::open_unix_connection(path);  // reaches the second
+        w.write("still here\n");
+        EXPECT_EQ(co_await r.readline(), "still here\n");
+        w.close();
+        co_await stop(second);
+        EXPECT_NE(::stat(path.c_str(), &sb), 0);
     }());
 }

@@ -208,7 +208,8 @@ public:
     Server& operator=(Server o) noexcept;
     ~Server();
 
-    /// The bound addresses (with the real port when 0 was asked for).
+    /// The bound addresses (with the real port when 0 was asked for); empty
+    /// once closed.
     std::vector<SocketAddress> sockets() const;
     bool is_serving() const noexcept;
     /// Stops listening; open connections go on. asyncio: `Server.close`.
@@ -238,7 +239,9 @@ private:
 Task<Server> start_server(ClientConnected handler, std::string host, std::uint16_t port,
                           ServerOptions options = {});
 /// Listens on a Unix-domain socket; a stale socket file at `path` is
-/// removed first. asyncio: `asyncio.start_unix_server`.
+/// removed first, and close() removes the server's own file (unless another
+/// socket replaced it), as asyncio 3.13's default cleanup_socket=True.
+/// asyncio: `asyncio.start_unix_server`.
 Task<Server> start_unix_server(ClientConnected handler, std::string path,
                                ServerOptions options = {});
 

@@ -103,7 +103,8 @@ Task<std::shared_ptr<Transport>> create_unix_connection(ProtocolFactory factory,
 /// asyncio: `loop.create_server`.
 Task<Server> create_server(ProtocolFactory factory, std::string host, std::uint16_t port,
                            ServerOptions options = {});
-/// The same on a Unix-domain socket. asyncio: `loop.create_unix_server`.
+/// The same on a Unix-domain socket (its file handled as start_unix_server
+/// does). asyncio: `loop.create_unix_server`.
 Task<Server> create_unix_server(ProtocolFactory factory, std::string path,
                                 ServerOptions options = {});
 
