@@ -118,6 +118,29 @@ Task<void> StreamConn::fill(std::size_t hint, std::string* direct) {
     }
 }
 
+bool StreamConn::at_eof() noexcept {
+    // asyncio's protocol feeds EOF as soon as it arrives; corio reads only
+    // when asked, so it looks now. Not while a read waits: its wake-up edge
+    // must not be consumed here.
+    if (!eof_ && rbuf_.empty() && !reading_ && !fed_ && !handshaking_ && sock_ && !closed_ &&
+        !read_error_) {
+        try {
+            char* into = read_scratch();
+            ChannelIo r = channel_read(channel(), into, kScratchSize);
+            if (r.kind == ChannelIo::done) {
+                rbuf_.append(std::string_view(into, r.n));
+            } else if (r.kind == ChannelIo::eof) {
+                eof_ = true;
+            } else if (r.kind == ChannelIo::failed && !(r.err == EBADF && closed_)) {
+                lose(r.error);  // kept for the next read, as fill() does
+            }
+        } catch (...) {
+            // bad_alloc: the data stays in the kernel for the next read
+        }
+    }
+    return eof_ && rbuf_.empty();
+}
+
 void StreamConn::wake_readers() noexcept {
     while (!read_waiters_.empty()) {
         read_waiters_.pop_front().wake();

@@ -107,6 +107,9 @@ public:
     void end_read() noexcept { reading_ = false; }
     ByteBuffer& rbuf() noexcept { return rbuf_; }
     bool eof() const noexcept { return eof_; }
+    /// StreamReader::at_eof: with nothing buffered and no read in progress,
+    /// reads once without waiting, so that EOF is seen as soon as it came.
+    bool at_eof() noexcept;
     std::size_t limit() const noexcept { return limit_; }
     void feed_data(std::string_view data);
     void feed_eof();

@@ -153,7 +153,7 @@ Task<std::string> StreamReader::readline() {
 }
 
 bool StreamReader::at_eof() const noexcept {
-    return conn_->eof() && conn_->rbuf().empty();
+    return conn_->at_eof();
 }
 
 void StreamReader::feed_data(std::string_view data) {

@@ -348,6 +348,65 @@ TEST(Streams, APeerResetIsAClearErrorForReadsAndDrain) {
     }());
 }
 
+// asyncio sees EOF as soon as it arrives, so `while not at_eof(): readline()`
+// ends without an extra empty line; what arrives before is kept, and a
+// reset is kept for the next read.
+TEST(Streams, AtEofSeesThePeersCloseWithoutARead) {
+    net_run([]() -> Task<void> {
+        corio::Event go;
+        auto [server, port] =
+            co_await serve([&](net::StreamReader r, net::StreamWriter w) -> Task<void> {
+                w.write("one\ntwo\n");
+                co_await go.wait();
+                w.write("three\n");
+                w.close();
+                co_await w.wait_closed();
+                co_await r.read();
+            });
+        auto [r, w] = co_await net::open_connection("127.0.0.1", port);
+        EXPECT_EQ(co_await r.readline(), "one\n");
+        EXPECT_EQ(co_await r.readline(), "two\n");
+        EXPECT_FALSE(r.at_eof());  // the peer is still open
+        go.set();
+        std::vector<std::string> lines;
+        for (int i = 0; i < 1000 && !r.at_eof(); ++i) {
+            if (i % 100 == 99) {
+                lines.push_back(co_await r.readline());  // at most a few: data was there
+            } else {
+                co_await corio::sleep(0s);
+            }
+        }
+        EXPECT_TRUE(r.at_eof());
+        EXPECT_EQ(lines, (std::vector<std::string>{"three\n"}));  // no extra "" at the end
+        w.close();
+        co_await stop(server);
+    }());
+}
+
+TEST(Streams, AtEofKeepsAResetForTheNextRead) {
+    net_run([]() -> Task<void> {
+        auto [server, port] =
+            co_await serve([](net::StreamReader r, net::StreamWriter w) -> Task<void> {
+                co_await r.readline();
+                linger lg{1, 0};  // close with RST
+                ::setsockopt(w.socket(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+                w.abort();
+                co_return;
+            });
+        auto [r, w] = co_await net::open_connection("127.0.0.1", port);
+        w.write("bye\n");
+        bool at_eof = false;
+        for (int i = 0; i < 1000 && !at_eof && !w.is_closing(); ++i) {
+            at_eof = r.at_eof();
+            co_await corio::sleep(0s);
+        }
+        EXPECT_FALSE(at_eof);
+        EXPECT_THROW(co_await r.read(10), std::system_error);  // ECONNRESET, not EOF
+        w.close();
+        co_await stop(server);
+    }());
+}
+
 TEST(Streams, ClosingTheWriterEndsAPendingReadWithEof) {
     net_run([]() -> Task<void> {
         auto [server, port] = co_await serve(echo_lines);

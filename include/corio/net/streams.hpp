@@ -62,7 +62,10 @@ public:
     /// EOF without it, LimitOverrunError if it is not found within the limit
     /// (the data stays buffered). asyncio: `readuntil`.
     Task<std::string> readuntil(std::string separator = "\n");
-    /// True when the buffer is empty and EOF was seen. asyncio: `at_eof`.
+    /// True when the buffer is empty and EOF was seen. Never suspends; with
+    /// nothing buffered and no read in progress it reads once without
+    /// waiting (what arrives is buffered), so EOF shows as soon as the peer
+    /// closed, as in asyncio. asyncio: `at_eof`.
     bool at_eof() const noexcept;
 
     /// For fed readers: appends data / marks EOF / fails pending and later
