@@ -42,6 +42,15 @@ Task<std::pair<net::Server, std::uint16_t>> serve(net::ClientConnected handler) 
     co_return std::pair<net::Server, std::uint16_t>(std::move(s), port);
 }
 
+// A handler that reads one line, then closes with SO_LINGER 0: the kernel
+// sends RST.
+Task<void> reset_after_a_line(net::StreamReader r, net::StreamWriter w) {
+    co_await r.readline();
+    linger lg{1, 0};
+    ::setsockopt(w.socket(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    w.abort();
+}
+
 Task<void> stop(net::Server& s) {
     s.close();
     co_await s.wait_closed();
@@ -322,15 +331,7 @@ TEST(Streams, AWriterDroppedWithBufferedDataStillDeliversIt) {
 
 TEST(Streams, APeerResetIsAClearErrorForReadsAndDrain) {
     net_run([]() -> Task<void> {
-        auto [server, port] =
-            co_await serve([](net::StreamReader r, net::StreamWriter w) -> Task<void> {
-                co_await r.readline();
-                // Close with SO_LINGER 0: the kernel sends RST.
-                linger lg{1, 0};
-                ::setsockopt(w.socket(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-                w.abort();
-                co_return;
-            });
+        auto [server, port] = co_await serve(reset_after_a_line);
         auto [r, w] = co_await net::open_connection("127.0.0.1", port);
         w.write("bye\n");
         bool reset = false;
@@ -385,14 +386,7 @@ TEST(Streams, AtEofSeesThePeersCloseWithoutARead) {
 
 TEST(Streams, AtEofKeepsAResetForTheNextRead) {
     net_run([]() -> Task<void> {
-        auto [server, port] =
-            co_await serve([](net::StreamReader r, net::StreamWriter w) -> Task<void> {
-                co_await r.readline();
-                linger lg{1, 0};  // close with RST
-                ::setsockopt(w.socket(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-                w.abort();
-                co_return;
-            });
+        auto [server, port] = co_await serve(reset_after_a_line);
         auto [r, w] = co_await net::open_connection("127.0.0.1", port);
         w.write("bye\n");
         bool at_eof = false;
