@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -284,8 +285,21 @@ public:
     std::size_t max_workers() const noexcept { return max_workers_; }
 
 private:
-    void worker_main(std::size_t index);
-    detail::WorkItem* take_share();
+    // The items a worker took from the queue: it claims them one at a time
+    // by advancing `next`; an idle worker steals half of the unclaimed ones
+    // with a compare-and-swap on `next`, so no item waits behind a long call
+    // while a worker is free. `items` and `end` change only under mu_ (when
+    // the owner refills), which thieves hold.
+    struct Local {
+        static constexpr std::size_t kMaxBatch = 64;
+        std::atomic<std::uint32_t> next{0};
+        std::uint32_t end = 0;
+        detail::WorkItem* items[kMaxBatch];
+    };
+    void worker_main(std::size_t index, Local* me);
+    void take_share(Local* me);
+    bool steal(Local* me);
+    void run_local(Local* me);
 
     mutable std::mutex mu_;
     std::condition_variable cv_;
@@ -299,6 +313,7 @@ private:
     bool shutdown_ = false;
     std::atomic<bool> drop_pending_{false};  // shutdown(cancel_futures) was called
     std::vector<std::thread> threads_;
+    std::vector<std::unique_ptr<Local>> locals_;  // one per thread started
     std::size_t max_workers_;
     std::string prefix_;
 };

@@ -1,8 +1,11 @@
 // src/core/executor.cpp - ConcurrentFuture's state and ThreadPoolExecutor.
 //
 // Workers take a fair share of the queue per lock (ceil(queued / threads),
-// at most kMaxGrab): a batch of a thousand small calls costs a few lock
-// round trips, while a few long calls still spread over every worker.
+// at most Local::kMaxBatch): a batch of a thousand small calls costs a few lock
+// round trips. What a worker took waits in its Local array; a worker with
+// nothing to do steals half of another's, so (as in Python's pool, where
+// each free worker takes the next item) no call waits behind a long one
+// while a worker is idle.
 #include "corio/executor.hpp"
 
 #include <pthread.h>
@@ -11,10 +14,6 @@
 #include <string>
 
 namespace corio {
-
-namespace {
-constexpr std::size_t kMaxGrab = 64;
-}
 
 namespace detail {
 
@@ -172,7 +171,8 @@ void ThreadPoolExecutor::execute_batch(detail::WorkItem* first, detail::WorkItem
     while (nthreads_ < max_workers_ && idle_ + starting_ < queued_) {
         std::size_t index = nthreads_++;
         ++starting_;
-        threads_.emplace_back([this, index] { worker_main(index); });
+        Local* local = locals_.emplace_back(std::make_unique<Local>()).get();
+        threads_.emplace_back([this, index, local] { worker_main(index, local); });
     }
     if (n == 1) {
         cv_.notify_one();
@@ -181,49 +181,87 @@ void ThreadPoolExecutor::execute_batch(detail::WorkItem* first, detail::WorkItem
     }
 }
 
-// Takes this worker's share of the queue: ceil(queued / threads), at most
-// kMaxGrab. Called with mu_ held and the queue not empty.
-detail::WorkItem* ThreadPoolExecutor::take_share() {
-    std::size_t share = std::clamp<std::size_t>((queued_ + nthreads_ - 1) / nthreads_, 1, kMaxGrab);
-    detail::WorkItem* first = head_;
-    detail::WorkItem* last = head_;
-    std::size_t taken = 1;
-    while (taken < share && last->next != nullptr) {
-        last = last->next;
-        ++taken;
+// Fills `me` with this worker's share of the queue: ceil(queued / threads),
+// at most kMaxBatch. Called with mu_ held and the queue not empty.
+void ThreadPoolExecutor::take_share(Local* me) {
+    std::size_t share =
+        std::clamp<std::size_t>((queued_ + nthreads_ - 1) / nthreads_, 1, Local::kMaxBatch);
+    std::uint32_t n = 0;
+    while (n < share && head_ != nullptr) {
+        me->items[n++] = head_;
+        head_ = head_->next;
     }
-    head_ = last->next;
     if (head_ == nullptr) {
         tail_ = nullptr;
     }
-    last->next = nullptr;
-    queued_ -= taken;
-    return first;
+    queued_ -= n;
+    me->end = n;
+    me->next.store(0, std::memory_order_release);
 }
 
-void ThreadPoolExecutor::worker_main(std::size_t index) {
+// Fills `me` with half (rounded up) of the first other worker's unclaimed
+// items: claims them with one compare-and-swap on that worker's cursor.
+// Called with mu_ held, so no worker refills its list meanwhile.
+bool ThreadPoolExecutor::steal(Local* me) {
+    for (auto& victim : locals_) {
+        if (victim.get() == me) {
+            continue;
+        }
+        std::uint32_t from = victim->next.load(std::memory_order_acquire);
+        while (from < victim->end) {
+            std::uint32_t k = (victim->end - from + 1) / 2;
+            if (victim->next.compare_exchange_weak(from, from + k, std::memory_order_acq_rel)) {
+                std::copy_n(victim->items + from, k, me->items);
+                me->end = k;
+                me->next.store(0, std::memory_order_release);
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+// Runs the items of `me`, claiming them one at a time while idle workers
+// may steal some.
+void ThreadPoolExecutor::run_local(Local* me) {
+    for (;;) {
+        std::uint32_t i = me->next.fetch_add(1, std::memory_order_acq_rel);
+        if (i >= me->end) {
+            return;
+        }
+        detail::WorkItem* w = me->items[i];
+        // shutdown(cancel_futures) also drops what a worker took but has
+        // not started.
+        w->fn(w, !drop_pending_.load(std::memory_order_acquire));
+    }
+}
+
+void ThreadPoolExecutor::worker_main(std::size_t index, Local* me) {
     std::string name = prefix_ + "_" + std::to_string(index);
     ::pthread_setname_np(::pthread_self(), name.substr(0, 15).c_str());
     std::unique_lock lock(mu_);
     --starting_;
     for (;;) {
-        while (head_ == nullptr && !shutdown_) {
+        for (;;) {
+            if (head_ != nullptr) {
+                take_share(me);
+                break;
+            }
+            if (steal(me)) {
+                break;
+            }
+            if (shutdown_) {
+                return;  // shut down, and nothing is left anywhere
+            }
             ++idle_;
             cv_.wait(lock);
             --idle_;
         }
-        if (head_ == nullptr) {
-            return;  // shut down and drained
+        if (me->end > 1 && idle_ > 0) {
+            cv_.notify_one();  // an idle worker may steal part of this batch
         }
-        detail::WorkItem* batch = take_share();
         lock.unlock();
-        for (detail::WorkItem* w = batch; w != nullptr;) {
-            detail::WorkItem* next = w->next;
-            // shutdown(cancel_futures) also drops what a worker took but has
-            // not started.
-            w->fn(w, !drop_pending_.load(std::memory_order_acquire));
-            w = next;
-        }
+        run_local(me);
         lock.lock();
     }
 }

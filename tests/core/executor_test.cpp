@@ -4,9 +4,11 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <future>
 #include <latch>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -41,14 +43,24 @@ TEST(ThreadPoolExecutor, ResultWithATimeoutThrowsTimeoutError) {
     EXPECT_EQ(f.result(), 1);
 }
 
+namespace {
+
+// A call that counts `started` down, then holds its worker until `gate` opens.
+ConcurrentFuture<void> occupy_a_worker(ThreadPoolExecutor& pool, std::latch& started,
+                                       std::latch& gate) {
+    return pool.submit([&started, &gate] {
+        started.count_down();
+        gate.wait();
+    });
+}
+
+}  // namespace
+
 TEST(ThreadPoolExecutor, QueuedWorkCanBeCancelledRunningWorkCannot) {
     ThreadPoolExecutor pool(1);
     std::latch started(1);
     std::latch go(1);
-    auto busy = pool.submit([&] {
-        started.count_down();
-        go.wait();
-    });
+    auto busy = occupy_a_worker(pool, started, go);
     std::atomic<bool> ran{false};
     auto queued = pool.submit([&] { ran = true; });
     started.wait();
@@ -155,6 +167,51 @@ TEST(ThreadPoolExecutor, NeverRunsMoreThanMaxWorkersAtOnce) {
     }
     EXPECT_LE(peak, 3);
     EXPECT_EQ(pool.max_workers(), 3u);
+}
+
+// As in Python's pool, where each free worker takes the next item: a queued
+// call never waits behind a long one while another worker is idle (here j0
+// waits for j1, which would deadlock if j1 sat in j0's worker's batch).
+TEST(ThreadPoolExecutor, AQueuedCallDoesNotWaitBehindALongOneWhileAWorkerIsIdle) {
+    ThreadPoolExecutor pool(2);
+    std::latch gate(1);
+    std::latch started(2);
+    auto b1 = occupy_a_worker(pool, started, gate);
+    auto b2 = occupy_a_worker(pool, started, gate);
+    started.wait();  // both workers busy: the next four calls queue up
+    std::promise<void> j1_ran;
+    std::future<void> j1_done = j1_ran.get_future();
+    auto j0 = pool.submit([&] {
+        return j1_done.wait_for(10s) == std::future_status::ready;  // a bound, not a pace
+    });
+    auto j1 = pool.submit([&] { j1_ran.set_value(); });
+    auto j2 = pool.submit([] {});
+    auto j3 = pool.submit([] {});
+    gate.count_down();
+    EXPECT_TRUE(j0.result()) << "j1 waited behind j0 while a worker was idle";
+    j1.result();
+    j2.result();
+    j3.result();
+}
+
+// Many small calls with some long ones: every call runs exactly once, with
+// stealing going on (the sum checks nothing was lost or run twice).
+TEST(ThreadPoolExecutor, StealingRunsEveryCallExactlyOnce) {
+    ThreadPoolExecutor pool(4);
+    std::atomic<long> sum{0};
+    std::vector<ConcurrentFuture<void>> fs;
+    for (int i = 1; i <= 2000; ++i) {
+        fs.push_back(pool.submit([&sum, i] {
+            if (i % 97 == 0) {
+                std::this_thread::yield();
+            }
+            sum += i;
+        }));
+    }
+    for (auto& f : fs) {
+        f.result();
+    }
+    EXPECT_EQ(sum.load(), 2000L * 2001 / 2);
 }
 
 TEST(ThreadPoolExecutor, ThreadsCarryThePrefix) {
