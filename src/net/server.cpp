@@ -84,18 +84,45 @@ bool out_of_resources(int err) {
     return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
 }
 
+// accept(2): network errors of the pending connection, to retry like EAGAIN.
+bool pending_connection_failed(int err) {
+    switch (err) {
+        case ENETDOWN:
+        case EPROTO:
+        case ENOPROTOOPT:
+        case EHOSTDOWN:
+        case ENONET:
+        case EHOSTUNREACH:
+        case EOPNOTSUPP:
+        case ENETUNREACH:
+            return true;
+        default:
+            return false;
+    }
+}
+
 Task<void> accept_loop(std::shared_ptr<ServerState> st, std::size_t index) {
     for (;;) {
         std::optional<std::pair<Socket, SocketAddress>> accepted;
         try {
             accepted.emplace(co_await sock_accept(st->listeners[index]));
         } catch (const std::system_error& e) {
-            if (!out_of_resources(e.code().value())) {
-                throw;
+            int err = e.code().value();
+            if (pending_connection_failed(err)) {
+                continue;  // that connection is gone; the next one may be fine
             }
-            // asyncio: report, stop accepting for a second, go on.
-            st->loop->call_exception_handler(ExceptionContext{
-                "socket.accept() out of system resource", std::current_exception(), {}, {}});
+            if (!st->serving) {
+                co_return;  // the listener was closed under us
+            }
+            // Report, stop accepting for a second, go on: asyncio does so when
+            // out of resources, and its reader callback survives any other
+            // error, so the server never stops accepting silently.
+            st->loop->call_exception_handler(
+                ExceptionContext{out_of_resources(err) ? "socket.accept() out of system resource"
+                                                       : "socket.accept() failed",
+                                 std::current_exception(),
+                                 {},
+                                 {}});
         }
         if (!accepted) {
             co_await corio::sleep(std::chrono::seconds(1));
