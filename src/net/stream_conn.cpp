@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <system_error>
+#include <tuple>
 
 namespace corio::net::detail {
 
@@ -343,16 +344,9 @@ void StreamConn::write_eof() {
     }
 }
 
-void StreamConn::set_write_buffer_limits(std::size_t high, std::optional<std::size_t> low) {
-    if (high == 0) {
-        high = low ? 4 * *low : 64 * 1024;
-    }
-    std::size_t l = low ? *low : high / 4;
-    if (l > high) {
-        throw std::invalid_argument("set_write_buffer_limits: high must be >= low");
-    }
-    high_ = high;
-    low_ = l;
+void StreamConn::set_write_buffer_limits(std::optional<std::size_t> high,
+                                         std::optional<std::size_t> low) {
+    std::tie(high_, low_) = write_buffer_limits(high, low);
     update_paused();
 }
 

@@ -127,7 +127,7 @@ public:
     bool closed() const noexcept { return closed_; }
     Event& closed_event() noexcept { return closed_event_; }
     void write_eof();
-    void set_write_buffer_limits(std::size_t high, std::optional<std::size_t> low);
+    void set_write_buffer_limits(std::optional<std::size_t> high, std::optional<std::size_t> low);
     std::size_t pending() const noexcept { return wbuf_.size(); }
 
     // -- TLS --

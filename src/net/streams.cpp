@@ -286,7 +286,8 @@ Task<void> StreamWriter::start_tls(std::shared_ptr<SslContext> ctx, std::string 
     return start_tls_on(conn_, std::move(ctx), std::move(server_hostname), handshake_timeout);
 }
 
-void StreamWriter::set_write_buffer_limits(std::size_t high, std::optional<std::size_t> low) {
+void StreamWriter::set_write_buffer_limits(std::optional<std::size_t> high,
+                                           std::optional<std::size_t> low) {
     conn_->set_write_buffer_limits(high, low);
 }
 

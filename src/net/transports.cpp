@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <system_error>
+#include <tuple>
 
 #include "channel.hpp"
 #include "corio/timeouts.hpp"
@@ -144,16 +145,9 @@ public:
 
     bool is_reading() const noexcept override { return reading_ && !closing_; }
 
-    void set_write_buffer_limits(std::size_t high, std::optional<std::size_t> low) override {
-        if (high == 0) {
-            high = low ? 4 * *low : 64 * 1024;
-        }
-        std::size_t l = low ? *low : high / 4;
-        if (l > high) {
-            throw std::invalid_argument("set_write_buffer_limits: high must be >= low");
-        }
-        high_ = high;
-        low_ = l;
+    void set_write_buffer_limits(std::optional<std::size_t> high,
+                                 std::optional<std::size_t> low) override {
+        std::tie(high_, low_) = detail::write_buffer_limits(high, low);
         maybe_pause_protocol();
     }
 

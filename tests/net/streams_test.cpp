@@ -253,6 +253,25 @@ TEST(Streams, DrainWaitsForASlowReaderThenReturns) {
     }());
 }
 
+// asyncio's limits: high defaults to 64 KiB (4 x low when only low is
+// given), low to high / 4; an explicit high of 0 means "drain to empty".
+TEST(Streams, WriteBufferLimitsFollowAsyncio) {
+    net_run([]() -> Task<void> {
+        auto [server, port] = co_await serve(echo_lines);
+        auto [r, w] = co_await net::open_connection("127.0.0.1", port);
+        EXPECT_THROW(w.set_write_buffer_limits(0, 10), std::invalid_argument);  // low > high
+        EXPECT_THROW(w.set_write_buffer_limits(100, 101), std::invalid_argument);
+        w.set_write_buffer_limits(std::nullopt, 1000);  // high 4000
+        w.set_write_buffer_limits(0);                   // high 0, low 0
+        w.write("x\n");
+        co_await w.drain();
+        EXPECT_EQ(w.get_write_buffer_size(), 0u);
+        EXPECT_EQ(co_await r.readline(), "x\n");
+        w.close();
+        co_await stop(server);
+    }());
+}
+
 TEST(Streams, AbortEndsAPendingDrainWithConnectionLost) {
     net_run([]() -> Task<void> {
         corio::Event done;

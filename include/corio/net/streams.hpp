@@ -136,9 +136,12 @@ public:
     Task<void> start_tls(std::shared_ptr<SslContext> ctx, std::string server_hostname = {},
                          std::optional<Duration> handshake_timeout = std::nullopt);
 
-    /// The transport's write-buffer watermarks (high 0 means: default 64 KiB,
-    /// low default high/4). asyncio: `transport.set_write_buffer_limits`.
-    void set_write_buffer_limits(std::size_t high = 0,
+    /// The transport's write-buffer watermarks, as asyncio's: high defaults
+    /// to 64 KiB (4 x low when only low is given), low to high / 4; high 0
+    /// makes drain() wait until the buffer is empty. Throws
+    /// std::invalid_argument if low > high.
+    /// asyncio: `transport.set_write_buffer_limits`.
+    void set_write_buffer_limits(std::optional<std::size_t> high = std::nullopt,
                                  std::optional<std::size_t> low = std::nullopt);
     /// Bytes buffered and not yet sent. asyncio: `transport.get_write_buffer_size`.
     std::size_t get_write_buffer_size() const noexcept;

@@ -76,8 +76,9 @@ public:
     virtual void pause_reading() = 0;
     virtual void resume_reading() = 0;
     virtual bool is_reading() const noexcept = 0;
-    /// Write-buffer watermarks (defaults 64 KiB / 16 KiB) and its size.
-    virtual void set_write_buffer_limits(std::size_t high = 0,
+    /// Write-buffer watermarks and the buffer's size, as StreamWriter's
+    /// (high 0 means: pause as soon as anything is buffered).
+    virtual void set_write_buffer_limits(std::optional<std::size_t> high = std::nullopt,
                                          std::optional<std::size_t> low = std::nullopt) = 0;
     virtual std::size_t get_write_buffer_size() const noexcept = 0;
     virtual SocketAddress peername() const = 0;
