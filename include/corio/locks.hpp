@@ -68,6 +68,9 @@ public:
         Lock* lock;
         explicit AcquireAwaiter(Lock* l) noexcept : lock(l) {}
         AcquireAwaiter(const AcquireAwaiter&) = delete;
+        /// Before it is awaited only (wait_for(lock.acquire(), t) moves it
+        /// into a task); a waiting awaiter is never moved.
+        AcquireAwaiter(AcquireAwaiter&& o) noexcept : detail::ListWaiter(), lock(o.lock) {}
         ~AcquireAwaiter();
         bool await_ready() noexcept { return lock->try_take(); }
         void await_suspend(std::coroutine_handle<> h);
@@ -232,6 +235,8 @@ public:
         Semaphore* sem;
         explicit AcquireAwaiter(Semaphore* s) noexcept : sem(s) {}
         AcquireAwaiter(const AcquireAwaiter&) = delete;
+        /// Before it is awaited only, as Lock's.
+        AcquireAwaiter(AcquireAwaiter&& o) noexcept : detail::ListWaiter(), sem(o.sem) {}
         ~AcquireAwaiter();
         bool await_ready() noexcept { return sem->try_take(); }
         void await_suspend(std::coroutine_handle<> h);

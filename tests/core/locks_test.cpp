@@ -44,6 +44,25 @@ TEST(Lock, ExcludesAndServesWaitersFifo) {
     }());
 }
 
+// asyncio's idiom `await asyncio.wait_for(lock.acquire(), t)`: a timeout
+// leaves no waiter behind, and a release in time hands the lock over.
+TEST(Lock, AcquireUnderWaitFor) {
+    vrun([]() -> Task<void> {
+        corio::Lock lock;
+        co_await lock.acquire();
+        EXPECT_THROW(co_await corio::wait_for(lock.acquire(), 1s), corio::TimeoutError);
+        auto later = corio::create_task([](corio::Lock& l) -> Task<void> {
+            co_await corio::sleep(500ms);
+            l.release();
+        }(lock));
+        EXPECT_TRUE(co_await corio::wait_for(lock.acquire(), 1s));
+        EXPECT_TRUE(lock.locked());
+        lock.release();
+        EXPECT_FALSE(lock.locked());  // the timed-out waiter took nothing
+        co_await later;
+    }());
+}
+
 TEST(Lock, ReleasingAnUnlockedLockIsAnError) {
     corio::Lock lock;
     EXPECT_THROW(lock.release(), corio::RuntimeError);
@@ -350,6 +369,19 @@ TEST(Semaphore, APermitHandedToACancelledWaiterGoesToTheNext) {
         EXPECT_EQ(sem.value(), 0);
         sem.release();
         EXPECT_EQ(sem.value(), 1);
+    }());
+}
+
+TEST(Semaphore, AcquireUnderWaitFor) {
+    vrun([]() -> Task<void> {
+        corio::Semaphore sem(1);
+        co_await sem.acquire();
+        EXPECT_THROW(co_await corio::wait_for(sem.acquire(), 1s), corio::TimeoutError);
+        sem.release();
+        EXPECT_TRUE(co_await corio::wait_for(sem.acquire(), 1s));
+        EXPECT_TRUE(sem.locked());  // the one permit is held; the timed-out waiter took none
+        sem.release();
+        EXPECT_FALSE(sem.locked());
     }());
 }
 
