@@ -21,6 +21,7 @@
 #include <thread>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "corio/detail/callback.hpp"
@@ -274,8 +275,9 @@ public:
     /// results in order. Like Python's map it submits everything at once; the
     /// results are collected as they are read (blocking), and `timeout`
     /// (from this call) bounds the whole: TimeoutError when it passes. The
-    /// first exception of a call is rethrown when its result is reached.
-    /// Python: `Executor.map`.
+    /// first exception of a call is rethrown when its result is reached;
+    /// reading ends there and the calls not started are cancelled (see
+    /// MapResults). Python: `Executor.map`.
     template <class F, class Range>
     auto map(F f, const Range& items, std::optional<Duration> timeout = std::nullopt);
 
@@ -319,16 +321,25 @@ private:
 };
 
 /// The results of ThreadPoolExecutor::map, read in order; reading one blocks
-/// until it is ready. Iterate it or call next().
+/// until it is ready. Call next() or all(). As Python's map iterator, it
+/// cancels the calls not started yet once reading stops: when a result
+/// raises (the call's exception, or TimeoutError) and when it is destroyed
+/// before the last result was read. Movable, not copyable. A void call
+/// gives std::monostate (corio::Unit), as Python's map gives None.
 template <class R>
 class MapResults {
 public:
+    using Value = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
+
     MapResults(std::vector<ConcurrentFuture<R>> futures, std::optional<TimePoint> deadline)
         : futures_(std::move(futures)), deadline_(deadline) {}
+    MapResults(MapResults&&) noexcept = default;
+    MapResults(const MapResults&) = delete;
+    ~MapResults() { cancel_from(pos_); }
 
     /// The next result (blocking), or nullopt after the last.
-    std::optional<R> next() {
-        if (pos_ == futures_.size()) {
+    std::optional<Value> next() {
+        if (pos_ >= futures_.size()) {
             return std::nullopt;
         }
         ConcurrentFuture<R>& f = futures_[pos_++];
@@ -337,11 +348,22 @@ public:
             left = std::max(Duration(0),
                             *deadline_ - std::chrono::time_point_cast<Duration>(Clock::now()));
         }
-        return std::move(f).result(left);
+        try {
+            if constexpr (std::is_void_v<R>) {
+                std::move(f).result(left);
+                return Value{};
+            } else {
+                return std::move(f).result(left);
+            }
+        } catch (...) {
+            cancel_from(pos_ - 1);  // this one too, if it timed out before it started
+            pos_ = futures_.size();
+            throw;
+        }
     }
     /// Every remaining result.
-    std::vector<R> all() {
-        std::vector<R> out;
+    std::vector<Value> all() {
+        std::vector<Value> out;
         while (auto r = next()) {
             out.push_back(std::move(*r));
         }
@@ -350,6 +372,16 @@ public:
     std::size_t size() const noexcept { return futures_.size(); }
 
 private:
+    void cancel_from(std::size_t i) noexcept {
+        for (; i < futures_.size(); ++i) {
+            try {
+                futures_[i].cancel();  // a no-op for calls running or done
+            } catch (...) {
+                // a done callback failed: nothing to report to from here
+            }
+        }
+    }
+
     std::vector<ConcurrentFuture<R>> futures_;
     std::optional<TimePoint> deadline_;
     std::size_t pos_ = 0;

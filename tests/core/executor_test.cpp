@@ -91,7 +91,31 @@ TEST(ThreadPoolExecutor, MapKeepsOrderAndRaisesAtTheFailingItem) {
     EXPECT_EQ(results.next(), 1);
     EXPECT_EQ(results.next(), 2);
     EXPECT_THROW(results.next(), std::domain_error);
-    EXPECT_EQ(results.next(), 4);
+    EXPECT_FALSE(results.next());  // finished, as a Python generator that raised
+    auto nones = pool.map([&](int x) { return void(x); }, xs).all();  // void calls
+    EXPECT_EQ(nones.size(), xs.size());
+}
+
+// Python's map iterator cancels the calls not started yet when reading
+// stops: on a failed (here timed-out) result, and when it is dropped.
+TEST(ThreadPoolExecutor, MapCancelsTheRestWhenReadingStops) {
+    ThreadPoolExecutor pool(1);
+    std::latch started(1);
+    std::latch gate(1);
+    auto busy = occupy_a_worker(pool, started, gate);
+    started.wait();  // the only worker is busy: map's calls queue up
+    std::atomic<int> ran{0};
+    std::vector<int> items{1, 2, 3};
+    auto timed_out = pool.map([&](int) { ++ran; }, items, 0ms);
+    EXPECT_THROW(timed_out.next(), corio::TimeoutError);
+    EXPECT_FALSE(timed_out.next());  // reading has stopped
+    {
+        auto dropped = pool.map([&](int) { ++ran; }, items);
+    }
+    gate.count_down();
+    busy.result();
+    pool.shutdown(true);
+    EXPECT_EQ(ran.load(), 0);
 }
 
 TEST(ThreadPoolExecutor, MapTimeoutCoversTheWholeCall) {
