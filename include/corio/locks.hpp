@@ -43,6 +43,10 @@ using WaitList = IntrusiveList<ListWaiter>;
 class Lock;
 
 /// Holds a Lock and releases it when destroyed: `async with lock:`. Movable.
+/// If the lock was released directly meanwhile and nobody holds it, the
+/// destructor does nothing (asyncio's __aexit__ would raise RuntimeError; a
+/// destructor cannot throw); as in asyncio, a Lock has no owner, so a lock
+/// another task took since is released.
 class LockGuard {
 public:
     explicit LockGuard(Lock* lock) noexcept : lock_(lock) {}
