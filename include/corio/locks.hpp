@@ -167,7 +167,10 @@ public:
     };
 
     /// Suspends until the flag is set; returns true (at once if already set).
-    /// Cancellation removes the waiter and throws CancelledError.
+    /// Cancellation removes the waiter and throws CancelledError. Unlike
+    /// asyncio, the wait starts when wait() is called, not when it is first
+    /// awaited: a set() in between counts even if clear() follows (so
+    /// `auto w = ev.wait(); ev.set(); ev.clear(); co_await w;` returns).
     /// asyncio: `Event.wait`.
     WaitAwaiter wait() noexcept { return WaitAwaiter(this); }
 
