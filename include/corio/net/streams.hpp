@@ -106,8 +106,10 @@ public:
     /// it is below the low one. Throws the connection's error (e.g.
     /// std::system_error ECONNRESET/EPIPE) once the connection is lost, and
     /// std::system_error ECONNRESET "Connection lost" once it is closed
-    /// (after close() or abort(), as asyncio's ConnectionResetError).
-    /// Cancellation only stops waiting. asyncio: `drain`.
+    /// (after close() or abort(), as asyncio's ConnectionResetError) - also
+    /// for a drain already waiting then, where asyncio returns normally: the
+    /// data it waited for was not all sent. Cancellation only stops waiting.
+    /// asyncio: `drain`.
     Task<void> drain();
     /// Closes after the buffered data is sent (TLS: with close_notify); a
     /// task blocked reading this connection sees EOF. asyncio: `close`.
