@@ -165,12 +165,12 @@ private:
     }
 
     // Sends one datagram; false if the socket would block (then it is queued).
+    // Tries the kernel at once, as asyncio does with nothing queued: a new
+    // socket is writable before the loop has polled it (its ready bits are
+    // still clear), and a datagram the kernel took cannot be lost by abort().
     bool try_send(std::string_view data, const std::optional<SocketAddress>& addr) {
         IoState& io = sock_.io();
         for (;;) {
-            if (!io.writable()) {
-                return false;
-            }
             ssize_t n = addr ? ::sendto(io.fd, data.data(), data.size(), MSG_NOSIGNAL, addr->data(),
                                         addr->size())
                              : ::send(io.fd, data.data(), data.size(), MSG_NOSIGNAL);

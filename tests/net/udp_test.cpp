@@ -169,6 +169,26 @@ TEST(Udp, SockRecvfromAndSockSendtoAwaitDatagrams) {
     }());
 }
 
+// asyncio's sendto() tries the kernel at once: a datagram sent right after
+// the endpoint is made (before the loop has polled its socket) is not
+// queued, so an abort() that follows cannot lose it.
+TEST(Udp, AFirstSendtoGoesOutAtOnceAndSurvivesAbort) {
+    struct Quiet : net::DatagramProtocol {};
+    net_run([]() -> Task<void> {
+        net::Socket rx = net::Socket::create(AF_INET, SOCK_DGRAM);
+        rx.bind(net::SocketAddress::ip("127.0.0.1", 0));
+        auto tx = co_await net::create_datagram_endpoint([] { return std::make_unique<Quiet>(); },
+                                                         {.remote_addr = rx.local_address()});
+        tx->sendto("ping");
+        EXPECT_EQ(tx->get_write_buffer_size(), 0u);
+        tx->abort();
+        char buf[16];
+        ssize_t n = ::recv(rx.fd(), buf, sizeof buf, MSG_DONTWAIT);  // already in rx's queue
+        EXPECT_EQ(std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0), "ping");
+        co_await corio::sleep(0s);  // connection_lost runs
+    }());
+}
+
 TEST(Udp, EndpointNeedsAnAddress) {
     net_run([]() -> Task<void> {
         EXPECT_THROW(
