@@ -111,11 +111,12 @@ public:
             return *s_->value;
         }
     }
-    /// Like result(), but moves the value out.
+    /// Like result(), but moves the value out (copies it while another
+    /// Future shares the state; see detail::take_value_of).
     T result() && {
         s_->check_result();
         if constexpr (!std::is_void_v<T>) {
-            return std::move(*s_->value);
+            return detail::take_value_of(*s_->value, *s_);
         }
     }
     /// The exception (null on success); CancelledError if cancelled;
@@ -142,7 +143,8 @@ public:
             check_cancelled();
             fut->check_result();
             if constexpr (!std::is_void_v<T>) {
-                return std::move(*static_cast<detail::FutureState<T>*>(fut)->value);
+                return detail::take_value_of(*static_cast<detail::FutureState<T>*>(fut)->value,
+                                             *fut);
             }
         }
     };

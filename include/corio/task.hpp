@@ -275,11 +275,12 @@ public:
             return promise().ref();
         }
     }
-    /// Like result(), but moves the value out.
+    /// Like result(), but moves the value out (copies it while another
+    /// handle shares the task; see detail::take_value_of).
     T result() && {
         s_->check_result();
         if constexpr (!std::is_void_v<T>) {
-            return std::move(promise().ref());
+            return detail::take_value_of(promise().ref(), *s_);
         }
     }
     /// The exception the task failed with (null if it succeeded);
@@ -315,7 +316,8 @@ public:
             auto* s = static_cast<detail::TaskState*>(fut);
             s->check_result();
             if constexpr (!std::is_void_v<T>) {
-                return std::move(static_cast<detail::Promise<T>&>(s->promise()).ref());
+                return detail::take_value_of(static_cast<detail::Promise<T>&>(s->promise()).ref(),
+                                             *s);
             }
         }
     };

@@ -185,3 +185,42 @@ TEST(Gather, AlreadyFinishedChildrenAreCollectedWithoutWaiting) {
         EXPECT_EQ(x + y, 3);
     }());
 }
+
+namespace {
+Task<std::string> word(std::string w) {
+    co_await corio::sleep(1ms);
+    co_return w;
+}
+}  // namespace
+
+// asyncio's gather, shield and wait_for leave the awaited tasks and futures
+// alone: the caller's handle still has the value afterwards, and gather of
+// one task twice gives it twice. A handle nobody else shares still moves.
+TEST(Gather, CombinatorsLeaveTheValueInSharedHandles) {
+    vrun([]() -> Task<void> {
+        auto h = corio::create_task(word("hello"));
+        auto [a, b] = co_await corio::gather(h, h);
+        EXPECT_EQ(a, "hello");
+        EXPECT_EQ(b, "hello");
+        EXPECT_EQ(h.result(), "hello");
+
+        corio::Future<std::string> f;
+        corio::get_running_loop().call_soon([f]() mutable { f.set_result("v"); });
+        auto [r] = co_await corio::gather(f);
+        EXPECT_EQ(r, "v");
+        EXPECT_EQ(f.result(), "v");
+
+        auto s = corio::create_task(word("shielded"));
+        EXPECT_EQ(co_await corio::shield(s), "shielded");
+        EXPECT_EQ(s.result(), "shielded");
+
+        auto w = corio::create_task(word("waited"));
+        EXPECT_EQ(co_await corio::wait_for(w, 1s), "waited");
+        EXPECT_EQ(w.result(), "waited");
+
+        auto only = corio::create_task(
+            []() -> Task<std::unique_ptr<int>> { co_return std::make_unique<int>(7); }());
+        std::unique_ptr<int> p = co_await corio::wait_for(std::move(only), 1s);
+        EXPECT_EQ(*p, 7);  // move-only values still move
+    }());
+}

@@ -35,6 +35,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "corio/detail/callback.hpp"
 #include "corio/detail/frame_allocator.hpp"
@@ -91,6 +92,8 @@ public:
     FutureBase& operator=(const FutureBase&) = delete;
 
     void add_ref() noexcept { ++refs_; }
+    /// More than one reference: another handle may still read the value.
+    bool shared() const noexcept { return refs_ > 1; }
     void release() noexcept {
         if (--refs_ == 0) {
             destroy_record();
@@ -175,6 +178,20 @@ protected:
     IntrusiveList<CompletionNode> waiters_;
     std::unique_ptr<Extra> extra_;
 };
+
+// What `result() &&` and `co_await std::move(handle)` hand out: the value
+// moved out of the record, unless another handle shares it (a combinator's
+// copy of the caller's handle, gather(h, h)); then a copy, so the others
+// still see it. A move-only value is moved in any case.
+template <class T>
+T take_value_of(T& value, const FutureBase& record) {
+    if constexpr (std::is_copy_constructible_v<T>) {
+        if (record.shared()) {
+            return value;
+        }
+    }
+    return std::move(value);
+}
 
 /// The record behind Future<T>: the exception and a typed deleter; the value
 /// lives in FutureState<T> (future.hpp).
