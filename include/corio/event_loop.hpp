@@ -287,6 +287,8 @@ private:
     void dispatch_ready();
     void set_fd_callback(int fd, bool writer, detail::Callback* cb);
     void remove_all_signal_handlers() noexcept;
+    // RuntimeError if the loop is closed, running, or another loop runs here.
+    void check_can_run();
     void enter_running();
     void leave_running() noexcept;
 

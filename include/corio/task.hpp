@@ -474,6 +474,7 @@ T EventLoop::run_until_complete(TaskHandle<T> task) {
 
 template <class T>
 T EventLoop::run_until_complete(Task<T> main) {
+    check_can_run();  // before the task exists: on failure `main` never runs (asyncio)
     return run_until_complete(create_task(std::move(main)));
 }
 

@@ -442,7 +442,7 @@ void EventLoop::stop() noexcept {
     stopping_ = true;
 }
 
-void EventLoop::enter_running() {
+void EventLoop::check_can_run() {
     check_open();
     if (running_) {
         throw RuntimeError("This event loop is already running");
@@ -450,6 +450,10 @@ void EventLoop::enter_running() {
     if (detail::tls_running_loop != nullptr) {
         throw RuntimeError("Cannot run the event loop while another loop is running");
     }
+}
+
+void EventLoop::enter_running() {
+    check_can_run();
     running_ = true;
     detail::tls_running_loop = this;
 }

@@ -179,6 +179,28 @@ TEST(EventLoop, RunForeverInsideRunningLoopThrows) {
     EXPECT_TRUE(threw);
 }
 
+// asyncio checks before it wraps the coroutine: a refused
+// run_until_complete never runs it.
+TEST(EventLoop, RunUntilCompleteInsideTheRunningLoopThrowsAndRunsNothing) {
+    EventLoop loop(virtual_opts());
+    bool threw = false;
+    bool ran = false;
+    loop.call_soon([&] {
+        try {
+            loop.run_until_complete([](bool& r) -> corio::Task<void> {
+                r = true;
+                co_return;
+            }(ran));
+        } catch (const corio::RuntimeError&) {
+            threw = true;
+        }
+        loop.call_soon([&] { loop.stop(); });  // a few more iterations
+    });
+    loop.run_forever();
+    EXPECT_TRUE(threw);
+    EXPECT_FALSE(ran);
+}
+
 TEST(EventLoop, SecondLoopCannotRunWhileFirstRuns) {
     EventLoop a(virtual_opts());
     EventLoop b(virtual_opts());
