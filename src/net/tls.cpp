@@ -1,6 +1,7 @@
 // src/net/tls.cpp - SslContext and the TLS session behind TLS streams.
 #include "corio/net/tls.hpp"
 
+#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -27,6 +28,13 @@ std::string ssl_error_text(const char* what) {
 }
 
 namespace {
+
+bool is_ip_literal(const std::string& host) {
+    in6_addr a6;
+    in_addr a4;
+    return ::inet_pton(AF_INET, host.c_str(), &a4) == 1 ||
+           ::inet_pton(AF_INET6, host.c_str(), &a6) == 1;
+}
 
 [[noreturn]] void throw_ssl(const char* what) {
     throw SslError(ssl_error_text(what));
@@ -203,7 +211,11 @@ TlsSession::TlsSession(std::shared_ptr<SslContext> ctx, int fd, const std::strin
     }
     ::SSL_set_connect_state(ssl_);
     if (!server_hostname.empty()) {
-        ::SSL_set_tlsext_host_name(ssl_, server_hostname.c_str());
+        if (!is_ip_literal(server_hostname)) {
+            // RFC 6066: SNI carries host names only; an address is still
+            // checked against the certificate's IP entries (below), as Python.
+            ::SSL_set_tlsext_host_name(ssl_, server_hostname.c_str());
+        }
         if (ctx_->check_hostname()) {
             ::SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
             if (::SSL_set1_host(ssl_, server_hostname.c_str()) != 1) {

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "corio/corio.hpp"
 #include "corio/net/streams.hpp"
@@ -148,7 +149,9 @@ TEST(Tls, SniSelectsTheCertificateForTheRequestedName) {
     other->load_cert_chain(cert, key);
     std::map<std::string, std::shared_ptr<net::SslContext>, std::less<>> by_name{
         {"api.example", other}};
+    std::vector<std::string> asked;
     pki.server->set_sni_callback([&](std::string_view name) -> std::shared_ptr<net::SslContext> {
+        asked.emplace_back(name);
         auto it = by_name.find(name);
         return it == by_name.end() ? nullptr : it->second;
     });
@@ -165,9 +168,16 @@ TEST(Tls, SniSelectsTheCertificateForTheRequestedName) {
             co_await r.readline();
             w.close();
         }
+        // The host, an address, is the default server_hostname: checked
+        // against the certificate's IP entry, never sent as SNI (RFC 6066).
+        auto [r, w] = co_await net::open_connection("127.0.0.1", port, {.ssl = p.client.get()});
+        w.write("x\n");
+        EXPECT_EQ(co_await r.readline(), "echo: x\n");
+        w.close();
         server.close();
         co_await server.wait_closed();
     }(pki));
+    EXPECT_EQ(asked, (std::vector<std::string>{"api.example", "localhost"}));
 }
 
 TEST(Tls, StartTlsUpgradesAPlainConnection) {
