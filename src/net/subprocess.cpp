@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +26,31 @@ namespace corio::net {
 namespace detail {
 
 namespace {
+
+// The first executable `name` on the PATH of `env` ("NAME=value" entries;
+// Python's default search path when it has none), or "".
+std::string find_in_path(const std::string& name, const std::vector<std::string>& env) {
+    std::string_view path = "/bin:/usr/bin";
+    for (const std::string& e : env) {
+        if (e.compare(0, 5, "PATH=") == 0) {
+            path = std::string_view(e).substr(5);
+        }
+    }
+    for (;;) {
+        std::size_t colon = path.find(':');
+        std::string_view dir = path.substr(0, colon);
+        std::string candidate = (dir.empty() ? std::string(".") : std::string(dir)) + "/" + name;
+        struct stat sb;
+        if (::stat(candidate.c_str(), &sb) == 0 && S_ISREG(sb.st_mode) &&
+            ::access(candidate.c_str(), X_OK) == 0) {
+            return candidate;
+        }
+        if (colon == std::string_view::npos) {
+            return {};
+        }
+        path.remove_prefix(colon + 1);
+    }
+}
 
 int pidfd_open(pid_t pid) {
     return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
@@ -254,8 +280,18 @@ Task<Process> spawn(std::vector<std::string> argv, SubprocessOptions o, std::str
         cenv.push_back(nullptr);
     }
     pid_t pid = -1;
-    int rc =
-        ::posix_spawnp(&pid, cargv[0], &actions, &attr, cargv.data(), env ? cenv.data() : environ);
+    int rc;
+    if (env && argv[0].find('/') == std::string::npos) {
+        // posix_spawnp searches *our* PATH; Python's Popen searches the new
+        // environment's (os.get_exec_path(env)).
+        std::string path = detail::find_in_path(argv[0], *env);
+        rc = path.empty()
+                 ? ENOENT
+                 : ::posix_spawn(&pid, path.c_str(), &actions, &attr, cargv.data(), cenv.data());
+    } else {
+        rc = ::posix_spawnp(&pid, cargv[0], &actions, &attr, cargv.data(),
+                            env ? cenv.data() : environ);
+    }
     if (rc != 0) {
         detail::throw_os_error(rc, "spawn", argv[0]);
     }

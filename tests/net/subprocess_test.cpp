@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -131,6 +134,35 @@ TEST(Subprocess, DevnullCwdAndEnvironment) {
         EXPECT_EQ(out, "/tmp\nhi from env\n");
         EXPECT_EQ(proc.returncode(), 0);
     }());
+}
+
+// As Python's Popen with env=: a bare program name is looked up on the
+// PATH of the child's environment, not on ours.
+TEST(Subprocess, ABareNameIsSearchedOnTheGivenEnvironmentsPath) {
+    char dir[] = "/tmp/corio-path-XXXXXX";
+    ASSERT_NE(::mkdtemp(dir), nullptr);
+    std::string prog = std::string(dir) + "/corio-only-here";
+    {
+        std::ofstream f(prog);
+        f << "#!/bin/sh\necho found\n";
+    }
+    ::chmod(prog.c_str(), 0755);
+    net_run([](std::string d) -> Task<void> {
+        std::vector<std::string> env{"PATH=/nonexistent:" + d};
+        auto proc = co_await net::create_subprocess_exec(
+            "corio-only-here", net::SubprocessOptions{.stdout_ = net::PIPE, .env = &env});
+        auto [out, err] = co_await proc.communicate();
+        EXPECT_EQ(out, "found\n");
+        std::vector<std::string> no_sh{"PATH=/nonexistent"};
+        try {
+            co_await net::create_subprocess_exec("sh", net::SubprocessOptions{.env = &no_sh});
+            ADD_FAILURE() << "sh was found on our PATH, not the child's";
+        } catch (const std::system_error& e) {
+            EXPECT_EQ(e.code().value(), ENOENT);
+        }
+    }(dir));
+    ::unlink(prog.c_str());
+    ::rmdir(dir);
 }
 
 TEST(Subprocess, AMissingProgramIsAClearError) {

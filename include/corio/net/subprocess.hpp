@@ -41,9 +41,11 @@ struct SubprocessOptions {
     Redirect stdin_ = Redirect::inherit;
     Redirect stdout_ = Redirect::inherit;
     Redirect stderr_ = Redirect::inherit;
-    std::string_view cwd;                           // empty: the current directory
-    const std::vector<std::string>* env = nullptr;  // "NAME=value" entries; null: inherit
-    std::size_t limit = kDefaultLimit;              // of the stdout/stderr readers
+    std::string_view cwd;  // empty: the current directory
+    // "NAME=value" entries; null: inherit. With an environment, a program
+    // named without a '/' is searched on its PATH (as Python's Popen).
+    const std::vector<std::string>* env = nullptr;
+    std::size_t limit = kDefaultLimit;  // of the stdout/stderr readers
 };
 
 namespace detail {
