@@ -42,7 +42,9 @@ private:
 /// the loop. Returns main's value or rethrows its exception. `options`
 /// chooses virtual time and debug mode. On the main thread, SIGINT (Ctrl-C)
 /// cancels main, and run() then throws KeyboardInterrupt. Throws
-/// RuntimeError if a loop is already running on this thread.
+/// RuntimeError if a loop is already running on this thread, or if `main`
+/// is empty (already run or awaited: asyncio's "cannot reuse already awaited
+/// coroutine").
 /// asyncio: `asyncio.run`.
 template <class T>
 T run(Task<T> main, LoopOptions options = {}) {
@@ -50,7 +52,8 @@ T run(Task<T> main, LoopOptions options = {}) {
         throw RuntimeError("corio::run() cannot be called from a running event loop");
     }
     if (!main) {
-        throw std::invalid_argument("run: main is an empty Task");
+        // Most often a Task that was already run or awaited (moved from).
+        throw RuntimeError("cannot reuse already awaited coroutine (run: main is an empty Task)");
     }
     EventLoop loop(options);
     struct Finish {

@@ -360,7 +360,8 @@ private:
 /// Wraps `coro` in a task and schedules its first step on the running loop
 /// (after the callbacks already ready). Returns at once; the coroutine starts
 /// on a later iteration. `name` defaults to "Task-N". Throws RuntimeError when
-/// no loop is running, std::invalid_argument for an empty Task.
+/// no loop is running, or for an empty Task (already awaited: asyncio's
+/// "cannot reuse already awaited coroutine").
 /// asyncio: `asyncio.create_task`.
 template <class T>
 TaskHandle<T> create_task(Task<T> coro, std::string name = {}) {
@@ -372,7 +373,8 @@ TaskHandle<T> EventLoop::create_task(Task<T> coro, std::string name) {
     check_open();
     auto h = coro.release();
     if (!h) {
-        throw std::invalid_argument("create_task: coro is an empty Task");
+        throw RuntimeError(
+            "cannot reuse already awaited coroutine (create_task: coro is an empty Task)");
     }
     auto* s = new detail::TaskState(*this, h, h.promise());
     s->start(std::move(name));

@@ -28,7 +28,7 @@ TEST(Run, ReturnsMainsValueOrRethrows) {
                      throw std::domain_error("main failed");
                  }()),
                  std::domain_error);
-    EXPECT_THROW(corio::run(Task<int>()), std::invalid_argument);
+    EXPECT_THROW(corio::run(Task<int>()), corio::RuntimeError);  // as a reused coroutine
 }
 
 TEST(Run, CancelsLeftoverTasksAndWaitsForThem) {
