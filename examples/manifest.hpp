@@ -117,9 +117,10 @@ inline constexpr Entry kTour[] = {
      "001_15107cb9a7a7dcdc.txt, future 对象 示例2 (S001-18)"},
     {"core", "async_context_manager", "async with: awaited set-up and tear-down around a block",
      "001_15107cb9a7a7dcdc.txt, 异步上下文管理器 (S001-23)"},
-    {"core", "async_iterator",
-     "async for: an awaitable next(), as a class and as an AsyncGenerator",
+    {"core", "async_iterator", "async for: a class with an awaitable next()",
      "001_15107cb9a7a7dcdc.txt, 异步迭代器 (S001-22)"},
+    {"core", "async_generator", "async for over an async generator: it awaits and yields",
+     "001_15107cb9a7a7dcdc.txt, 异步迭代器 (S001-22), as an async generator"},
 
     // Timeouts and shielding (the Python documentation's examples; the seeds only name them).
     {"core", "wait_for_timeout", "wait_for cancels what overruns and raises TimeoutError",

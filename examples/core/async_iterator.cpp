@@ -1,6 +1,6 @@
 // Mirrors 001_15107cb9a7a7dcdc.txt, "asyncio详解 › 异步迭代器" (catalogue S001-22):
 // an asynchronous iterator's next step is awaited on each turn of `async
-// for`, and StopAsyncIteration ends the loop. Prints 1 to 99, twice.
+// for`, and StopAsyncIteration ends the loop. Prints 1 to 99.
 //
 //   class Reader:
 //       def __init__(self):
@@ -24,11 +24,10 @@
 //   asyncio.run(main())
 //
 // The seed's indentation is fixed as in the catalogue. C++ has no `async
-// for`: first as the seed's class, whose awaitable next() returns the next
-// item or nullopt (StopAsyncIteration), looped over with
-// `while (auto item = co_await reader.next())`; then the same as an async
-// generator (`async def lines(): ... yield val`), corio::AsyncGenerator,
-// consumed the same way. A line between the two tells them apart.
+// for`: the seed's class has an awaitable next() that returns the next item
+// or nullopt (StopAsyncIteration), looped over with
+// `while (auto item = co_await reader.next())`. async_generator.cpp writes
+// the same as an async generator.
 #include <corio/corio.hpp>
 #include <cstdio>
 #include <optional>
@@ -55,22 +54,9 @@ private:
     int count_ = 0;
 };
 
-// The same iterator as an async generator: co_await and co_yield in one body.
-corio::AsyncGenerator<int> lines(Reader reader) {
-    while (std::optional<int> val = co_await reader.readline()) {
-        co_yield *val;
-    }
-}
-
 corio::Task<> amain() {
     Reader reader;
     while (std::optional<int> item = co_await reader.next()) {  // async for item in reader:
-        std::printf("%d\n", *item);
-    }
-
-    std::puts("-- the same, as an async generator --");
-    corio::AsyncGenerator<int> gen = lines(Reader());
-    while (std::optional<int> item = co_await gen.next()) {  // async for item in lines():
         std::printf("%d\n", *item);
     }
 }
