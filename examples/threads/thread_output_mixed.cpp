@@ -18,6 +18,7 @@
 // accepts every interleaving. Python joins the thread at exit; so does this.
 #include <cstdio>
 #include <ctime>
+#include <latch>
 #include <thread>
 
 namespace {
@@ -40,8 +41,14 @@ void task2() {
 }  // namespace
 
 int main() {
-    // The thread starts at once; when it runs is up to the OS.
-    std::thread t(task1);
+    // Python's Thread.start() returns once the new thread is running; then
+    // which thread prints when is up to the scheduler.
+    std::latch running(1);
+    std::thread t([&running] {
+        running.count_down();
+        task1();
+    });
+    running.wait();
     task2();
     std::puts("Over!");
     t.join();
