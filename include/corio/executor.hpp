@@ -305,6 +305,7 @@ private:
 
     mutable std::mutex mu_;
     std::condition_variable cv_;
+    std::condition_variable started_cv_;  // a new worker has entered its loop
     // All guarded by mu_.
     detail::WorkItem* head_ = nullptr;
     detail::WorkItem* tail_ = nullptr;

@@ -168,11 +168,26 @@ void ThreadPoolExecutor::execute_batch(detail::WorkItem* first, detail::WorkItem
     queued_ += n;
     // Start threads while the idle and starting ones cannot cover the queue
     // (Python starts one per submit when none is idle).
+    bool started = false;
     while (nthreads_ < max_workers_ && idle_ + starting_ < queued_) {
-        std::size_t index = nthreads_++;
-        ++starting_;
+        std::size_t index = nthreads_;
         Local* local = locals_.emplace_back(std::make_unique<Local>()).get();
-        threads_.emplace_back([this, index, local] { worker_main(index, local); });
+        try {
+            threads_.emplace_back([this, index, local] { worker_main(index, local); });
+        } catch (...) {
+            locals_.pop_back();
+            if (nthreads_ == 0) {
+                throw;  // no worker at all: the items stay queued for shutdown to drop
+            }
+            break;  // the workers we have will do
+        }
+        ++nthreads_;
+        ++starting_;
+        started = true;
+    }
+    if (started) {
+        // As Python's Thread.start(): return once the new workers run.
+        started_cv_.wait(lock, [this] { return starting_ == 0; });
     }
     if (n == 1) {
         cv_.notify_one();
@@ -240,7 +255,9 @@ void ThreadPoolExecutor::worker_main(std::size_t index, Local* me) {
     std::string name = prefix_ + "_" + std::to_string(index);
     ::pthread_setname_np(::pthread_self(), name.substr(0, 15).c_str());
     std::unique_lock lock(mu_);
-    --starting_;
+    if (--starting_ == 0) {
+        started_cv_.notify_all();
+    }
     for (;;) {
         for (;;) {
             if (head_ != nullptr) {
