@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
@@ -78,5 +80,45 @@ inline std::pair<std::size_t, std::size_t> write_buffer_limits(std::optional<std
     }
     return {h, l};
 }
+
+/// The event handling shared by the callback transports (stream and
+/// datagram). The loop's poll phase calls on_io(), which posts one
+/// Impl::io_ready() per burst of events. The transport holds itself
+/// (`self_`) while open, as asyncio's loop holds a transport, and the posted
+/// call holds a reference of its own: connection_lost may run first and
+/// drop `self_`. Impl sets `loop_` and `self_` when it starts, and befriends
+/// this class for io_ready().
+template <class Impl>
+class PostedIo {
+protected:
+    static void on_io(corio::detail::IoState* st, std::uint32_t) {
+        static_cast<Impl*>(st->owner)->post();
+    }
+    void post() {
+        if (!posted_ && loop_ != nullptr && self_) {
+            posted_ = self_;
+            corio::detail::LoopAccess::post(*loop_, &run_posted, static_cast<Impl*>(this));
+        }
+    }
+
+    EventLoop* loop_ = nullptr;
+    std::shared_ptr<Impl> self_;
+
+private:
+    static void run_posted(void* p, bool run) noexcept {
+        auto* t = static_cast<Impl*>(p);
+        PostedIo& b = *t;
+        std::shared_ptr<Impl> keep = std::move(b.posted_);
+        if (!run) {
+            b.self_.reset();  // the loop is closing
+            return;
+        }
+        if (b.self_) {  // else connection_lost already ran
+            t->io_ready();
+        }
+    }
+
+    std::shared_ptr<Impl> posted_;  // while a call is posted
+};
 
 }  // namespace corio::net::detail

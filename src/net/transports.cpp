@@ -1,10 +1,10 @@
 // src/net/transports.cpp - the socket transport behind Protocol, following
 // asyncio's selector_events._SelectorSocketTransport.
 //
-// The loop calls on_io() in its poll phase; it posts one io_ready() per
-// burst of events, which reads (up to kReadsPerTurn buffers, then yields to
-// other callbacks) and flushes. The transport holds itself (`self_`) while
-// open, as the loop holds an asyncio transport; connection_lost() drops that.
+// PostedIo (channel.hpp) runs io_ready() once per burst of events, which
+// reads (up to kReadsPerTurn buffers, then yields to other callbacks) and
+// flushes. The transport holds itself (`self_`) while open, as the loop
+// holds an asyncio transport; connection_lost() drops that.
 #include "corio/net/transports.hpp"
 
 #include <unistd.h>
@@ -33,7 +33,11 @@ using detail::tls_handshake;
 
 constexpr int kReadsPerTurn = 4;
 
-class TransportImpl final : public Transport, public detail::ServerClient {
+class TransportImpl final : public Transport,
+                            public detail::ServerClient,
+                            detail::PostedIo<TransportImpl> {
+    friend class detail::PostedIo<TransportImpl>;
+
 public:
     TransportImpl(Socket sock, std::unique_ptr<TlsSession> tls)
         : sock_(std::move(sock)), tls_(std::move(tls)) {
@@ -189,38 +193,14 @@ public:
     Protocol& get_protocol() noexcept override { return *proto_; }
 
 private:
-    // Poll phase: post the work, once per burst.
-    static void on_io(IoState* st, std::uint32_t) {
-        static_cast<TransportImpl*>(st->owner)->post();
-    }
-
-    // The posted call holds a reference (posted_ref_): connection_lost may
-    // run first and drop self_.
-    void post() {
-        if (!posted_ && loop_ != nullptr && self_) {
-            posted_ = true;
-            posted_ref_ = self_;
-            LoopAccess::post(*loop_, &io_ready, this);
+    // A burst of events, posted by PostedIo (the transport is open).
+    void io_ready() {
+        IoState& io = sock_.raw_io();
+        if (io.writable() && !wbuf_.empty()) {
+            flush();
         }
-    }
-
-    static void io_ready(void* p, bool run) noexcept {
-        auto* t = static_cast<TransportImpl*>(p);
-        std::shared_ptr<TransportImpl> keep = std::move(t->posted_ref_);
-        t->posted_ = false;
-        if (!run) {
-            t->self_.reset();  // the loop is closing
-            return;
-        }
-        if (!t->self_) {
-            return;  // connection_lost already ran
-        }
-        IoState& io = t->sock_.raw_io();
-        if (io.writable() && !t->wbuf_.empty()) {
-            t->flush();
-        }
-        if (t->reading_ && !t->closing_ && !t->eof_kept_ && io.readable()) {
-            t->read_some_buffers();
+        if (reading_ && !closing_ && !eof_kept_ && io.readable()) {
+            read_some_buffers();
         }
     }
 
@@ -390,7 +370,6 @@ private:
     Socket sock_;
     std::unique_ptr<TlsSession> tls_;
     std::unique_ptr<Protocol> proto_;
-    EventLoop* loop_ = nullptr;
     SocketAddress peer_;
     SocketAddress local_;
     detail::ByteBuffer wbuf_;
@@ -403,9 +382,6 @@ private:
     bool eof_requested_ = false;
     bool eof_sent_ = false;
     bool lost_ = false;
-    bool posted_ = false;
-    std::shared_ptr<TransportImpl> self_;
-    std::shared_ptr<TransportImpl> posted_ref_;
 };
 
 // From a catch block: the current exception, through the loop's handler.

@@ -20,7 +20,10 @@ using corio::detail::LoopAccess;
 
 constexpr int kDatagramsPerTurn = 64;
 
-class DatagramTransportImpl final : public DatagramTransport {
+class DatagramTransportImpl final : public DatagramTransport,
+                                    detail::PostedIo<DatagramTransportImpl> {
+    friend class detail::PostedIo<DatagramTransportImpl>;
+
 public:
     DatagramTransportImpl(Socket sock, std::optional<SocketAddress> remote)
         : sock_(std::move(sock)), remote_(std::move(remote)) {}
@@ -99,37 +102,14 @@ private:
         std::optional<SocketAddress> addr;
     };
 
-    static void on_io(IoState* st, std::uint32_t) {
-        static_cast<DatagramTransportImpl*>(st->owner)->post();
-    }
-
-    // The posted call holds a reference (posted_ref_): connection_lost may
-    // run first and drop self_.
-    void post() {
-        if (!posted_ && loop_ != nullptr && self_) {
-            posted_ = true;
-            posted_ref_ = self_;
-            LoopAccess::post(*loop_, &io_ready, this);
+    // A burst of events, posted by PostedIo (the endpoint is open).
+    void io_ready() {
+        IoState& io = sock_.raw_io();
+        if (io.writable() && !queue_.empty()) {
+            flush();
         }
-    }
-
-    static void io_ready(void* p, bool run) noexcept {
-        auto* t = static_cast<DatagramTransportImpl*>(p);
-        std::shared_ptr<DatagramTransportImpl> keep = std::move(t->posted_ref_);
-        t->posted_ = false;
-        if (!run) {
-            t->self_.reset();
-            return;
-        }
-        if (!t->self_) {
-            return;
-        }
-        IoState& io = t->sock_.raw_io();
-        if (io.writable() && !t->queue_.empty()) {
-            t->flush();
-        }
-        if (!t->closing_ && io.readable()) {
-            t->receive();
+        if (!closing_ && io.readable()) {
+            receive();
         }
     }
 
@@ -253,14 +233,10 @@ private:
     Socket sock_;
     std::optional<SocketAddress> remote_;
     std::unique_ptr<DatagramProtocol> proto_;
-    EventLoop* loop_ = nullptr;
     std::deque<Pending> queue_;
     std::size_t queued_bytes_ = 0;
     bool closing_ = false;
     bool lost_ = false;
-    bool posted_ = false;
-    std::shared_ptr<DatagramTransportImpl> self_;
-    std::shared_ptr<DatagramTransportImpl> posted_ref_;
 };
 
 Task<std::shared_ptr<DatagramTransport>> open_endpoint(
