@@ -73,6 +73,18 @@ struct Collect : net::Protocol {
     }
 };
 
+// A client transport whose Collect protocol resolves `lost` on connection_lost.
+Task<std::shared_ptr<net::Transport>> connect_collecting(std::uint16_t port,
+                                                         corio::Future<void>& lost) {
+    co_return co_await net::create_connection(
+        [&lost] {
+            auto c = std::make_unique<Collect>();
+            c->lost = &lost;
+            return c;
+        },
+        "127.0.0.1", port);
+}
+
 }  // namespace
 
 TEST(Transports, EchoServerAndClientThroughProtocols) {
@@ -153,13 +165,7 @@ TEST(Transports, WriteBufferWatermarksPauseAndResumeTheProtocol) {
             "127.0.0.1", 0);
         auto port = server.sockets().at(0).port();
         corio::Future<void> lost;
-        auto transport = co_await net::create_connection(
-            [&] {
-                auto c = std::make_unique<Collect>();
-                c->lost = &lost;
-                return c;
-            },
-            "127.0.0.1", port);
+        auto transport = co_await connect_collecting(port, lost);
         auto& proto = static_cast<Collect&>(transport->get_protocol());
         transport->set_write_buffer_limits(1 << 16, 1 << 14);
         while (transport->get_write_buffer_size() <= (1 << 16)) {
@@ -214,13 +220,7 @@ TEST(Transports, AbortDropsTheBufferAndReportsALostConnectionWithoutError) {
             "127.0.0.1", 0);
         auto port = server.sockets().at(0).port();
         corio::Future<void> lost;
-        auto transport = co_await net::create_connection(
-            [&] {
-                auto c = std::make_unique<Collect>();
-                c->lost = &lost;
-                return c;
-            },
-            "127.0.0.1", port);
+        auto transport = co_await connect_collecting(port, lost);
         transport->write(std::string(8 << 20, 'x'));
         transport->abort();
         co_await lost;
