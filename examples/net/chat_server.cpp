@@ -55,16 +55,12 @@
 #include <utility>
 #include <vector>
 
+#include "support/repr.hpp"
+
 namespace net = corio::net;
+using example::chomp;
 
 namespace {
-
-std::string chomp(std::string line) {
-    if (!line.empty() && line.back() == '\n') {
-        line.pop_back();
-    }
-    return line;
-}
 
 // The server's state: who is connected, in the order they joined.
 class ChatRoom {

@@ -45,17 +45,12 @@
 #include <string>
 #include <vector>
 
+#include "support/repr.hpp"
+
 namespace net = corio::net;
+using example::chomp;
 
 namespace {
-
-// The line without its "\n", for printing.
-std::string chomp(std::string line) {
-    if (!line.empty() && line.back() == '\n') {
-        line.pop_back();
-    }
-    return line;
-}
 
 // The server's side of one connection: echo every line until EOF.
 corio::Task<> handle_echo(net::StreamReader reader, net::StreamWriter writer) {

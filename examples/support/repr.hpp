@@ -36,6 +36,15 @@
 
 namespace example {
 
+/// The line without its trailing "\n", for printing (Python's
+/// `line.rstrip("\n")` after decode()).
+inline std::string chomp(std::string line) {
+    if (!line.empty() && line.back() == '\n') {
+        line.pop_back();
+    }
+    return line;
+}
+
 /// Python's repr(float): the shortest digits that read back as `v`, in fixed
 /// notation when the exponent is in [-4, 16), else in scientific notation.
 inline std::string py_float(double v) {
