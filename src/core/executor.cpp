@@ -159,6 +159,7 @@ void ThreadPoolExecutor::execute_batch(detail::WorkItem* first, detail::WorkItem
         throw RuntimeError("cannot schedule new futures after shutdown");
     }
     last->next = nullptr;
+    detail::WorkItem* old_tail = tail_;
     if (tail_) {
         tail_->next = first;
     } else {
@@ -177,7 +178,16 @@ void ThreadPoolExecutor::execute_batch(detail::WorkItem* first, detail::WorkItem
         } catch (...) {
             locals_.pop_back();
             if (nthreads_ == 0) {
-                throw;  // no worker at all: the items stay queued for shutdown to drop
+                // No worker at all: take the items back (the caller still
+                // owns them when this throws) and fail.
+                if (old_tail != nullptr) {
+                    old_tail->next = nullptr;
+                } else {
+                    head_ = nullptr;
+                }
+                tail_ = old_tail;
+                queued_ -= n;
+                throw;
             }
             break;  // the workers we have will do
         }
