@@ -132,11 +132,11 @@ bool StreamConn::at_eof() noexcept {
                 rbuf_.append(std::string_view(into, r.n));
             } else if (r.kind == ChannelIo::eof) {
                 eof_ = true;
-            } else if (r.kind == ChannelIo::failed && !(r.err == EBADF && closed_)) {
+            } else if (r.kind == ChannelIo::failed) {
                 lose(r.error);  // kept for the next read, as fill() does
             }
         } catch (...) {
-            // bad_alloc: the data stays in the kernel for the next read
+            lose(std::current_exception());  // bad_alloc after the read: the next read says so
         }
     }
     return eof_ && rbuf_.empty();
