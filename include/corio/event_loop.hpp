@@ -18,6 +18,7 @@
 
 #include "corio/detail/callback.hpp"
 #include "corio/detail/frame_allocator.hpp"
+#include "corio/detail/intrusive_list.hpp"
 #include "corio/detail/ready_queue.hpp"
 
 namespace corio {
@@ -58,6 +59,18 @@ struct TimerNode {
     void (*fire)(TimerNode*) = nullptr;
 
     bool queued() const noexcept { return index != kNotQueued; }
+};
+
+/// Work a feature wants done once at the end of the current iteration: after
+/// the ready callbacks ran, before the loop polls again. Write coalescing
+/// (every write of an iteration leaves in one syscall) and the executors'
+/// batching (one hand-off per executor per iteration) use it. Queued with
+/// LoopAccess::at_end_of_iteration. A hook may queue itself (or others)
+/// again while it runs: they run in the same phase. close() runs the hooks
+/// still queued as the end of the last iteration; one queued after that,
+/// while the loop tears down, gets `run` = false.
+struct IterationHook : ListNode {
+    void (*run)(IterationHook* self, bool run) noexcept = nullptr;
 };
 
 // The loop running on this thread, and the task it is running right now.
@@ -283,6 +296,7 @@ private:
     void run_until_done(detail::FutureBase& s);
     void iterate(bool block);
     int poll_io(std::int64_t timeout);
+    void poll_virtual_time();
     void drain_incoming();
     void dispatch_ready();
     void set_fd_callback(int fd, bool writer, detail::Callback* cb);
@@ -324,9 +338,14 @@ struct LoopAccess {
     // Thread-safe: queues ready items for the loop (one lock, at most one
     // wake-up); false if the loop is closed, and then the items were not taken.
     static bool post_threadsafe(EventLoop& loop, const ReadyItem* items, std::size_t n);
-    // Queues `item` for `executor`: the loop hands each executor its items of
-    // one iteration in a single batch (one lock, one wake-up) before it next
-    // polls, instead of one hand-off per call (W8).
+    // Queues `hook` to run at the end of this iteration (once, however often
+    // it is queued before it runs). Also runs hooks queued outside an
+    // iteration, at the start of the next one.
+    static void at_end_of_iteration(EventLoop& loop, IterationHook& hook) noexcept;
+    // Queues `item` for `executor`: each executor gets the items of one
+    // iteration in a single batch (one lock, one wake-up) at the end of the
+    // iteration, instead of one hand-off per call (W8). Defined with the
+    // executors (an end-of-iteration hook): the loop knows none.
     static void queue_work(EventLoop& loop, Executor& executor, WorkItem& item);
     // The loop's default executor (made by threads.hpp on first use).
     static std::shared_ptr<Executor>& default_executor(EventLoop& loop) noexcept;

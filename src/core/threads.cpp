@@ -12,3 +12,11 @@ Executor& default_executor(EventLoop& loop) {
 }
 
 }  // namespace corio::detail
+
+namespace corio {
+
+void EventLoop::set_default_executor(std::shared_ptr<Executor> executor) {
+    detail::LoopAccess::default_executor(*this) = std::move(executor);
+}
+
+}  // namespace corio

@@ -457,3 +457,75 @@ TEST(EventLoop, AVirtualTimeLoopCanReportADeadlockInsteadOfHanging) {
     EXPECT_THROW(loop.run_until_complete(never), corio::RuntimeError);
     never.cancel();
 }
+
+namespace {
+
+// An end-of-iteration hook that logs each run (and whether it was told to run).
+struct LoggingHook : corio::detail::IterationHook {
+    std::vector<std::string>* log;
+    std::string name;
+    LoggingHook* requeue = nullptr;  // queued again from inside run()
+    EventLoop* loop = nullptr;
+    LoggingHook(std::vector<std::string>* l, std::string n) : log(l), name(std::move(n)) {
+        run = [](IterationHook* h, bool go) noexcept {
+            auto* self = static_cast<LoggingHook*>(h);
+            self->log->push_back(self->name + (go ? "" : "(closing)"));
+            if (LoggingHook* next = std::exchange(self->requeue, nullptr)) {
+                corio::detail::LoopAccess::at_end_of_iteration(*self->loop, *next);
+            }
+        };
+    }
+};
+
+}  // namespace
+
+TEST(IterationHook, RunsOnceAfterTheCallbacksOfItsIteration) {
+    EventLoop loop(virtual_opts());
+    std::vector<std::string> log;
+    LoggingHook hook(&log, "hook");
+    loop.call_soon([&] {
+        log.push_back("a");
+        corio::detail::LoopAccess::at_end_of_iteration(loop, hook);
+        corio::detail::LoopAccess::at_end_of_iteration(loop, hook);  // still once
+        loop.call_soon([&] { log.push_back("next"); });
+    });
+    loop.call_soon([&] { log.push_back("b"); });
+    loop.run_once(false);
+    EXPECT_EQ(log, (std::vector<std::string>{"a", "b", "hook"}));
+    loop.run_once(false);
+    EXPECT_EQ(log, (std::vector<std::string>{"a", "b", "hook", "next"}));
+}
+
+TEST(IterationHook, AHookQueuedByAHookRunsInTheSamePhase) {
+    EventLoop loop(virtual_opts());
+    std::vector<std::string> log;
+    LoggingHook first(&log, "first");
+    LoggingHook second(&log, "second");
+    first.requeue = &second;
+    first.loop = &loop;
+    loop.call_soon([&] { corio::detail::LoopAccess::at_end_of_iteration(loop, first); });
+    loop.run_once(false);
+    EXPECT_EQ(log, (std::vector<std::string>{"first", "second"}));
+}
+
+TEST(IterationHook, QueuedOutsideAnIterationRunsBeforeTheNextPoll) {
+    EventLoop loop(virtual_opts());
+    std::vector<std::string> log;
+    LoggingHook hook(&log, "hook");
+    corio::detail::LoopAccess::at_end_of_iteration(loop, hook);
+    loop.call_soon([&] { log.push_back("callback"); });
+    loop.run_once(false);
+    EXPECT_EQ(log, (std::vector<std::string>{"hook", "callback"}));
+}
+
+TEST(IterationHook, CloseRunsQueuedHooksAsTheLastIteration) {
+    std::vector<std::string> log;
+    LoggingHook hook(&log, "hook");
+    {
+        EventLoop loop(virtual_opts());
+        corio::detail::LoopAccess::at_end_of_iteration(loop, hook);
+        loop.close();
+        EXPECT_EQ(log, (std::vector<std::string>{"hook"}));
+    }
+    EXPECT_FALSE(hook.linked());
+}
