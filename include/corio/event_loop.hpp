@@ -48,6 +48,7 @@ class LoopImpl;
 struct LoopAccess;
 struct WorkItem;
 struct IoState;
+class Backend;
 
 /// A timer in the loop's heap. `index` is its heap slot (kNotQueued when out
 /// of the heap); `fire` runs on the loop thread when `when` has passed.
@@ -359,11 +360,14 @@ struct LoopAccess {
         std::size_t tasks, timers, ready, watched_fds;
     };
     static Census census(const EventLoop& loop) noexcept;
-    // Registers `st.fd` (edge-triggered, read and write) with the loop's
-    // backend: events go to `st`. Throws std::system_error.
+    // Registers `st.fd` with the loop's backend (src/core/io.hpp). Throws
+    // std::system_error, or RuntimeError if the loop is closed.
     static void io_register(EventLoop& loop, IoState& st);
-    // Stops watching `st.fd` (call before closing the fd); wakes nobody.
+    // Forgets `st.fd` (call before closing the fd): operations still in
+    // progress on it end with -EBADF.
     static void io_unregister(IoState& st) noexcept;
+    // The loop's I/O backend (src/core/backend.hpp).
+    static Backend& backend(EventLoop& loop) noexcept;
     // Virtual time only: a loop that would then wait forever - nothing ready,
     // no timer, no watched fd, no outstanding executor work - throws
     // RuntimeError("deadlock ...") instead. Tests turn this on.

@@ -56,7 +56,7 @@ EventLoop::EventLoop(LoopOptions options)
     if (im.wake_fd < 0) {
         throw std::system_error(errno, std::generic_category(), "eventfd");
     }
-    im.backend->watch(im.wake_fd, detail::kReadable, 0, detail::kWakeToken);
+    im.backend->set_wake_fd(im.wake_fd);
     detail::add_live_loop(this);
 }
 
@@ -165,7 +165,8 @@ void EventLoop::iterate(bool block) {
     }
 
     // 2. Poll I/O.
-    if (timeout != 0 || ++im.iterations_since_poll >= kPollInterval) {
+    if (timeout != 0 || ++im.iterations_since_poll >= kPollInterval ||
+        im.backend->has_unsubmitted()) {
         im.iterations_since_poll = 0;
         if (virtual_time_ && timeout != 0) {
             poll_virtual_time();
@@ -226,18 +227,14 @@ int EventLoop::poll_io(std::int64_t timeout) {
             timeout = 0;
         }
     }
-    int n = im.backend->wait(im.events, detail::kMaxEvents, timeout);
+    int nevents = 0;
+    int n = im.backend->wait(im.events, detail::kMaxEvents, nevents, timeout);
     im.polling.store(false, std::memory_order_relaxed);
-    for (int i = 0; i < n; ++i) {
+    for (int i = 0; i < nevents; ++i) {
         const detail::IoEvent& ev = im.events[i];
         if (ev.token == detail::kWakeToken) {
             detail::drain_wake_fd(im.wake_fd);
             im.wake_pending.store(false, std::memory_order_release);
-            continue;
-        }
-        if (ev.token & 1) {  // an edge-triggered IoState (pointer | 1)
-            detail::dispatch_io(reinterpret_cast<detail::IoState*>(ev.token & ~std::uint64_t{1}),
-                                ev.events);
             continue;
         }
         auto fd = static_cast<std::size_t>(ev.token >> 1);

@@ -9,7 +9,6 @@
 #include <cstring>
 
 #include "corio/detail/future_state.hpp"
-#include "corio/detail/io_state.hpp"
 #include "corio/event_loop.hpp"
 #include "loop_impl.hpp"
 
@@ -100,24 +99,6 @@ void LoopImpl::run_end_of_iteration(bool run) noexcept {
     }
 }
 
-void dispatch_io(IoState* st, std::uint32_t events) noexcept {
-    st->ready |= events;
-    if (st->on_event != nullptr) {
-        st->on_event(st, events);
-        return;
-    }
-    if (st->reader != nullptr && (events & (kReadable | kError | kHangup))) {
-        std::exchange(st->reader, nullptr)->wake();
-    }
-    if (events & (kWritable | kError | kHangup)) {
-        if (st->writer != nullptr) {
-            std::exchange(st->writer, nullptr)->wake();
-        } else if (st->on_writable != nullptr) {
-            st->on_writable(st);
-        }
-    }
-}
-
 std::int64_t LoopAccess::now_ns(const EventLoop& loop) noexcept {
     return loop.virtual_time_ ? loop.impl_->virtual_now : monotonic_ns();
 }
@@ -158,7 +139,7 @@ TaskState* LoopAccess::first_task(EventLoop& loop) noexcept {
 
 void LoopAccess::io_register(EventLoop& loop, IoState& st) {
     loop.check_open();
-    loop.impl_->backend->watch_edge(st.fd, reinterpret_cast<std::uint64_t>(&st) | 1);
+    loop.impl_->backend->attach(st);
     st.loop = &loop;
     loop.impl_->io_states.push_back(st);
     ++loop.impl_->watched_fds;
@@ -169,7 +150,8 @@ void LoopAccess::io_unregister(IoState& st) noexcept {
         return;
     }
     LoopImpl& im = *st.loop->impl_;
-    im.backend->unwatch(st.fd);
+    im.backend->detach(st);
+    st.drop_given_back();
     st.unlink();
     --im.watched_fds;
     st.loop = nullptr;
@@ -193,6 +175,10 @@ void LoopAccess::at_end_of_iteration(EventLoop& loop, IterationHook& hook) noexc
     if (!hook.linked()) {
         loop.impl_->end_of_iteration.push_back(hook);
     }
+}
+
+Backend& LoopAccess::backend(EventLoop& loop) noexcept {
+    return *loop.impl_->backend;
 }
 
 std::shared_ptr<Executor>& LoopAccess::default_executor(EventLoop& loop) noexcept {

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include "corio/detail/future_state.hpp"
-#include "corio/detail/io_state.hpp"
 #include "corio/event_loop.hpp"
 #include "loop_impl.hpp"
 
@@ -38,6 +37,8 @@ void EventLoop::close() {
     }
     detail::LoopImpl& im = *impl_;
     remove_all_signal_handlers();
+    // No kernel work may refer to memory freed below (frames, buffers).
+    im.backend->shutdown();
 
     // Tasks that will never finish: destroy their frames (reporting each).
     while (detail::TaskState* t = im.first_task) {
@@ -70,7 +71,8 @@ void EventLoop::close() {
     while (!im.io_states.empty()) {
         detail::IoState& st = im.io_states.pop_front();
         st.loop = nullptr;
-        st.reader = st.writer = nullptr;
+        st.reading = st.writing = nullptr;
+        st.drop_given_back();
     }
     im.watched_fds = 0;
     // Hooks still queued finish their hand-offs (executor batches), so that
@@ -83,7 +85,8 @@ void EventLoop::close() {
         if (!drop_incoming(im)) {
             im.polling.store(true, std::memory_order_seq_cst);
             if (im.incoming_count.load(std::memory_order_seq_cst) == 0) {
-                im.backend->wait(im.events, detail::kMaxEvents, -1);
+                int nevents = 0;
+                im.backend->wait(im.events, detail::kMaxEvents, nevents, -1);
             }
             im.polling.store(false, std::memory_order_relaxed);
             detail::drain_wake_fd(im.wake_fd);

@@ -89,7 +89,4 @@ public:
     void run_end_of_iteration(bool run) noexcept;
 };
 
-/// Hands one burst of readiness events of an edge-triggered fd to its owner.
-void dispatch_io(IoState* st, std::uint32_t events) noexcept;
-
 }  // namespace corio::detail

@@ -14,9 +14,8 @@
 namespace corio::net::detail {
 
 using corio::detail::IoState;
-using corio::detail::IoWait;
 using corio::detail::kIoReadable;
-using corio::detail::kIoWritable;
+using corio::detail::wait_ready;
 
 std::exception_ptr os_error(int err, const char* op, const SocketAddress& peer) {
     std::string what(op);
@@ -147,11 +146,17 @@ Task<void> tls_handshake(TlsSession& tls, IoState& io, SocketAddress peer) {
                 co_return;
             case TlsResult::want_read:
                 io.read_drained();
-                co_await IoWait(io, false);
+                if (co_await wait_ready(io, false) < 0) {
+                    throw std::system_error(ECONNABORTED, std::generic_category(),
+                                            "TLS handshake: the connection was closed");
+                }
                 break;
             case TlsResult::want_write:
                 io.write_full();
-                co_await IoWait(io, true);
+                if (co_await wait_ready(io, true) < 0) {
+                    throw std::system_error(ECONNABORTED, std::generic_category(),
+                                            "TLS handshake: the connection was closed");
+                }
                 break;
             case TlsResult::eof:
                 throw SslError("TLS handshake: the peer closed the connection");

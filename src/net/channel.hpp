@@ -14,7 +14,7 @@
 #include <string_view>
 #include <utility>
 
-#include "corio/detail/io_state.hpp"
+#include "core/io.hpp"
 #include "corio/net/socket.hpp"
 #include "corio/task.hpp"
 #include "tls_session.hpp"
@@ -91,10 +91,10 @@ inline std::pair<std::size_t, std::size_t> write_buffer_limits(std::optional<std
 template <class Impl>
 class PostedIo {
 protected:
-    static void on_io(corio::detail::IoState* st, std::uint32_t) {
+    static void on_io(corio::detail::IoState* st) noexcept {
         static_cast<Impl*>(st->owner)->post();
     }
-    void post() {
+    void post() noexcept {
         if (!posted_ && loop_ != nullptr && self_) {
             posted_ = self_;
             corio::detail::LoopAccess::post(*loop_, &run_posted, static_cast<Impl*>(this));

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -12,6 +13,8 @@
 #include <cstring>
 #include <stdexcept>
 #include <system_error>
+
+#include "core/io.hpp"
 
 namespace corio::net {
 
@@ -28,9 +31,6 @@ void throw_os_error(int err, std::string_view op, std::string_view peer) {
 
 }  // namespace detail
 
-using corio::detail::IoWait;
-using corio::detail::kIoReadable;
-using corio::detail::kIoWritable;
 using detail::throw_os_error;
 
 // -- SocketAddress ------------------------------------------------------------
@@ -176,7 +176,7 @@ Socket::Socket(int fd) {
         throw std::invalid_argument("Socket: fd must be >= 0");
     }
     make_nonblocking(fd);
-    io_.fd = fd;
+    fd_ = fd;
 }
 
 Socket Socket::create(int family, int type, int protocol) {
@@ -189,41 +189,22 @@ Socket Socket::create(int family, int type, int protocol) {
 
 Socket Socket::adopt(int fd) noexcept {
     Socket s;
-    s.io_.fd = fd;
+    s.fd_ = fd;
     return s;
 }
 
-Socket::Socket(Socket&& o) noexcept {
-    take(o);
-}
+// The registration lives on the heap and holds the fd's state, so moving a
+// socket moves a pointer: nothing is registered again.
+Socket::Socket(Socket&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)), io_(std::exchange(o.io_, nullptr)) {}
 
 Socket& Socket::operator=(Socket&& o) noexcept {
     if (this != &o) {
         close();
-        take(o);
+        fd_ = std::exchange(o.fd_, -1);
+        io_ = std::exchange(o.io_, nullptr);
     }
     return *this;
-}
-
-void Socket::take(Socket& o) noexcept {
-    EventLoop* loop = o.io_.loop;
-    std::uint32_t ready = o.io_.ready;
-    corio::detail::Waiter* reader = std::exchange(o.io_.reader, nullptr);
-    corio::detail::Waiter* writer = std::exchange(o.io_.writer, nullptr);
-    corio::detail::LoopAccess::io_unregister(o.io_);
-    io_.fd = std::exchange(o.io_.fd, -1);
-    o.io_.ready = 0;
-    if (loop != nullptr) {
-        // The registration points at the IoState itself: register this one.
-        try {
-            corio::detail::LoopAccess::io_register(*loop, io_);
-            io_.ready = ready;
-            io_.reader = reader;
-            io_.writer = writer;
-        } catch (...) {
-            // Only a closed loop refuses; the socket then stays unregistered.
-        }
-    }
 }
 
 Socket::~Socket() {
@@ -231,44 +212,48 @@ Socket::~Socket() {
 }
 
 corio::detail::IoState& Socket::io() {
-    if (io_.fd < 0) {
+    if (fd_ < 0) {
         throw_os_error(EBADF, "socket is closed");
     }
-    if (!io_.registered()) {
-        corio::detail::LoopAccess::io_register(corio::detail::running_loop_for("socket I/O"), io_);
+    if (io_ == nullptr) {
+        io_ = new corio::detail::IoState;
+        io_->fd = fd_;
     }
-    return io_;
+    if (!io_->registered()) {
+        corio::detail::LoopAccess::io_register(corio::detail::running_loop_for("socket I/O"), *io_);
+    }
+    return *io_;
 }
 
 void Socket::bind(const SocketAddress& addr) {
-    if (::bind(io_.fd, addr.data(), addr.size()) < 0) {
+    if (::bind(fd_, addr.data(), addr.size()) < 0) {
         throw_os_error(errno, "bind", addr.to_string());
     }
 }
 
 void Socket::listen(int backlog) {
-    if (::listen(io_.fd, backlog) < 0) {
+    if (::listen(fd_, backlog) < 0) {
         throw_os_error(errno, "listen");
     }
 }
 
 void Socket::set_reuse_address(bool on) {
-    set_flag(io_.fd, SOL_SOCKET, SO_REUSEADDR, on, "setsockopt(SO_REUSEADDR)");
+    set_flag(fd_, SOL_SOCKET, SO_REUSEADDR, on, "setsockopt(SO_REUSEADDR)");
 }
 void Socket::set_reuse_port(bool on) {
-    set_flag(io_.fd, SOL_SOCKET, SO_REUSEPORT, on, "setsockopt(SO_REUSEPORT)");
+    set_flag(fd_, SOL_SOCKET, SO_REUSEPORT, on, "setsockopt(SO_REUSEPORT)");
 }
 void Socket::set_nodelay(bool on) {
-    set_flag(io_.fd, IPPROTO_TCP, TCP_NODELAY, on, "setsockopt(TCP_NODELAY)");
+    set_flag(fd_, IPPROTO_TCP, TCP_NODELAY, on, "setsockopt(TCP_NODELAY)");
 }
 void Socket::set_keepalive(bool on) {
-    set_flag(io_.fd, SOL_SOCKET, SO_KEEPALIVE, on, "setsockopt(SO_KEEPALIVE)");
+    set_flag(fd_, SOL_SOCKET, SO_KEEPALIVE, on, "setsockopt(SO_KEEPALIVE)");
 }
 
 SocketAddress Socket::local_address() const {
     SocketAddress a;
     socklen_t len = sizeof(sockaddr_storage);
-    if (::getsockname(io_.fd, a.data(), &len) < 0) {
+    if (::getsockname(fd_, a.data(), &len) < 0) {
         throw_os_error(errno, "getsockname");
     }
     a.set_size(len);
@@ -278,7 +263,7 @@ SocketAddress Socket::local_address() const {
 SocketAddress Socket::peer_address() const {
     SocketAddress a;
     socklen_t len = sizeof(sockaddr_storage);
-    if (::getpeername(io_.fd, a.data(), &len) < 0) {
+    if (::getpeername(fd_, a.data(), &len) < 0) {
         throw_os_error(errno, "getpeername");
     }
     a.set_size(len);
@@ -286,58 +271,58 @@ SocketAddress Socket::peer_address() const {
 }
 
 void Socket::shutdown(int how) {
-    if (::shutdown(io_.fd, how) < 0 && errno != ENOTCONN) {
+    if (::shutdown(fd_, how) < 0 && errno != ENOTCONN) {
         throw_os_error(errno, "shutdown");
     }
 }
 
 void Socket::close() noexcept {
-    if (io_.fd < 0) {
+    if (fd_ < 0) {
         return;
     }
-    corio::detail::Waiter* reader = std::exchange(io_.reader, nullptr);
-    corio::detail::Waiter* writer = std::exchange(io_.writer, nullptr);
-    corio::detail::LoopAccess::io_unregister(io_);
-    ::close(io_.fd);
-    io_.fd = -1;
-    io_.ready = 0;
-    // A task waiting on the socket retries and gets EBADF.
-    if (reader != nullptr) {
-        reader->wake();
+    // Operations in progress end with EBADF (the task waiting on one wakes
+    // and sees it) before the fd number can be reused.
+    if (io_ != nullptr) {
+        corio::detail::LoopAccess::io_unregister(*io_);
+        delete std::exchange(io_, nullptr);
     }
-    if (writer != nullptr) {
-        writer->wake();
-    }
+    ::close(std::exchange(fd_, -1));
 }
 
 int Socket::release() noexcept {
-    corio::detail::LoopAccess::io_unregister(io_);
-    io_.ready = 0;
-    return std::exchange(io_.fd, -1);
+    if (io_ != nullptr) {
+        corio::detail::LoopAccess::io_unregister(*io_);
+        delete std::exchange(io_, nullptr);
+    }
+    return std::exchange(fd_, -1);
 }
 
 // -- sock_* -------------------------------------------------------------------
 
+namespace {
+
+using corio::detail::IoOp;
+using corio::detail::OpAwait;
+using corio::detail::OpKind;
+
+IoOp make_op(OpKind kind, Socket& sock) {
+    IoOp op;
+    op.kind = kind;
+    op.io = &sock.io();
+    return op;
+}
+
+}  // namespace
+
 Task<std::size_t> sock_recv_into(Socket& sock, std::span<char> buf) {
-    for (;;) {
-        corio::detail::IoState& io = sock.io();
-        if (io.readable()) {
-            // Only EAGAIN clears the readiness here: on a datagram socket a
-            // short read says nothing about the datagrams queued behind it.
-            ssize_t n = ::recv(io.fd, buf.data(), buf.size(), 0);
-            if (n >= 0) {
-                co_return static_cast<std::size_t>(n);
-            }
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno != EAGAIN) {
-                throw_os_error(errno, "recv");
-            }
-            io.read_drained();
-        }
-        co_await IoWait(io, false);
+    IoOp op = make_op(OpKind::recv, sock);
+    op.buf = buf.data();
+    op.len = buf.size();
+    int r = co_await OpAwait(op);
+    if (r < 0) {
+        throw_os_error(-r, "recv");
     }
+    co_return static_cast<std::size_t>(r);
 }
 
 Task<std::string> sock_recv(Socket& sock, std::size_t n) {
@@ -352,121 +337,74 @@ Task<std::string> sock_recv(Socket& sock, std::size_t n) {
 
 Task<void> sock_sendall(Socket& sock, std::string_view data) {
     while (!data.empty()) {
-        corio::detail::IoState& io = sock.io();
-        if (io.writable()) {
-            ssize_t n = ::send(io.fd, data.data(), data.size(), MSG_NOSIGNAL);
-            if (n >= 0) {
-                data.remove_prefix(static_cast<std::size_t>(n));
-                continue;
-            }
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno != EAGAIN) {
-                throw_os_error(errno, "send");
-            }
-            io.write_full();
+        IoOp op = make_op(OpKind::send, sock);
+        op.buf = const_cast<char*>(data.data());
+        op.len = data.size();
+        int r = co_await OpAwait(op);
+        if (r < 0) {
+            throw_os_error(-r, "send");
         }
-        co_await IoWait(io, true);
+        data.remove_prefix(static_cast<std::size_t>(r));
     }
 }
 
 Task<std::pair<Socket, SocketAddress>> sock_accept(Socket& listener) {
-    for (;;) {
-        corio::detail::IoState& io = listener.io();
-        if (io.readable()) {
-            SocketAddress peer;
-            socklen_t len = sizeof(sockaddr_storage);
-            int fd = ::accept4(io.fd, peer.data(), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-            if (fd >= 0) {
-                peer.set_size(len);
-                co_return std::pair<Socket, SocketAddress>(Socket::adopt(fd), peer);
-            }
-            if (errno == EINTR || errno == ECONNABORTED) {
-                continue;
-            }
-            if (errno != EAGAIN) {
-                throw_os_error(errno, "accept");
-            }
-            io.read_drained();
-        }
-        co_await IoWait(io, false);
+    SocketAddress peer;
+    IoOp op = make_op(OpKind::accept, listener);
+    op.addr = peer.data();
+    op.addrlen = sizeof(sockaddr_storage);
+    OpAwait accept(op);
+    int fd = co_await accept;
+    if (fd < 0) {
+        throw_os_error(-fd, "accept");
     }
+    peer.set_size(accept.addrlen);
+    co_return std::pair<Socket, SocketAddress>(Socket::adopt(fd), peer);
 }
 
 Task<std::pair<std::string, SocketAddress>> sock_recvfrom(Socket& sock, std::size_t n) {
     std::string buf(n, '\0');
-    for (;;) {
-        corio::detail::IoState& io = sock.io();
-        if (io.readable()) {
-            SocketAddress from;
-            socklen_t len = sizeof(sockaddr_storage);
-            ssize_t got = ::recvfrom(io.fd, buf.data(), n, 0, from.data(), &len);
-            if (got >= 0) {
-                from.set_size(len);
-                buf.resize(static_cast<std::size_t>(got));
-                co_return std::pair<std::string, SocketAddress>(std::move(buf), from);
-            }
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno != EAGAIN) {
-                throw_os_error(errno, "recvfrom");
-            }
-            io.read_drained();  // datagrams: only EAGAIN proves the queue empty
-        }
-        co_await IoWait(io, false);
+    SocketAddress from;
+    iovec iov{buf.data(), n};
+    msghdr msg{};
+    msg.msg_name = from.data();
+    msg.msg_namelen = sizeof(sockaddr_storage);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    IoOp op = make_op(OpKind::recvmsg, sock);
+    op.msg = &msg;
+    int got = co_await OpAwait(op);
+    if (got < 0) {
+        throw_os_error(-got, "recvfrom");
     }
+    from.set_size(msg.msg_namelen);
+    buf.resize(static_cast<std::size_t>(got));
+    co_return std::pair<std::string, SocketAddress>(std::move(buf), from);
 }
 
 Task<std::size_t> sock_sendto(Socket& sock, std::string_view data, SocketAddress addr) {
-    for (;;) {
-        corio::detail::IoState& io = sock.io();
-        if (io.writable()) {
-            ssize_t n =
-                ::sendto(io.fd, data.data(), data.size(), MSG_NOSIGNAL, addr.data(), addr.size());
-            if (n >= 0) {
-                co_return static_cast<std::size_t>(n);
-            }
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno != EAGAIN) {
-                throw_os_error(errno, "sendto", addr.to_string());
-            }
-            io.write_full();
-        }
-        co_await IoWait(io, true);
+    iovec iov{const_cast<char*>(data.data()), data.size()};
+    msghdr msg{};
+    msg.msg_name = addr.data();
+    msg.msg_namelen = addr.size();
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    IoOp op = make_op(OpKind::sendmsg, sock);
+    op.msg = &msg;
+    int n = co_await OpAwait(op);
+    if (n < 0) {
+        throw_os_error(-n, "sendto", addr.to_string());
     }
+    co_return static_cast<std::size_t>(n);
 }
 
 Task<void> sock_connect(Socket& sock, SocketAddress addr) {
-    corio::detail::IoState& io = sock.io();
-    int rc;
-    do {
-        rc = ::connect(io.fd, addr.data(), addr.size());
-    } while (rc < 0 && errno == EINTR);
-    if (rc == 0) {
-        co_return;
-    }
-    if (errno != EINPROGRESS) {
-        throw_os_error(errno, "connect", addr.to_string());
-    }
-    io.write_full();
-    for (;;) {
-        co_await IoWait(io, true);
-        int err = 0;
-        socklen_t len = sizeof err;
-        if (::getsockopt(io.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) {
-            throw_os_error(errno, "connect", addr.to_string());
-        }
-        if (err == 0) {
-            co_return;
-        }
-        if (err != EINPROGRESS && err != EAGAIN) {
-            throw_os_error(err, "connect", addr.to_string());
-        }
-        io.write_full();
+    IoOp op = make_op(OpKind::connect, sock);
+    op.addr = addr.data();
+    op.addrlen = addr.size();
+    int r = co_await OpAwait(op);
+    if (r < 0) {
+        throw_os_error(-r, "connect", addr.to_string());
     }
 }
 

@@ -11,8 +11,8 @@
 namespace corio::net::detail {
 
 using corio::detail::IoState;
-using corio::detail::IoWait;
 using corio::detail::LoopAccess;
+using corio::detail::wait_ready;
 
 StreamConn::StreamConn(Socket sock, std::size_t limit, bool is_socket)
     : sock_(std::move(sock)), is_socket_(is_socket), fed_(false), limit_(limit) {
@@ -95,17 +95,16 @@ Task<void> StreamConn::fill(std::size_t hint, std::string* direct) {
                 eof_ = true;
                 co_return;
             case ChannelIo::want_read:
-                co_await IoWait(io, false);
+                co_await wait_ready(io, false);
                 break;
             case ChannelIo::want_write:  // TLS: a record must go out first
                 // No other task waits to write on a stream's socket (writes
                 // flush through on_writable; the handshake runs while reads
                 // wait above), so the writer slot is free.
-                co_await IoWait(io, true);
                 // The edge that woke us no longer reaches the background
-                // flush: hand it on.
-                if (io.on_writable != nullptr && io.writable()) {
-                    io.on_writable(&io);
+                // flush: hand it on (unless the socket was closed meanwhile).
+                if (co_await wait_ready(io, true) >= 0 && io.on_ready != nullptr) {
+                    io.on_ready(&io);
                 }
                 break;
             case ChannelIo::failed:
@@ -199,7 +198,7 @@ void StreamConn::write(std::string_view data) {
         self_ = shared_from_this();
         IoState& io = sock_.io();
         io.owner = this;
-        io.on_writable = &writable_hook;
+        io.on_ready = &writable_hook;
         // The socket may already be writable (no edge will come): try soon.
         if (io.writable()) {
             writable_hook(&io);
@@ -207,9 +206,12 @@ void StreamConn::write(std::string_view data) {
     }
 }
 
-void StreamConn::writable_hook(IoState* st) {
+void StreamConn::writable_hook(IoState* st) noexcept {
     // Runs in the loop's poll phase: only post the flush.
     auto* c = static_cast<StreamConn*>(st->owner);
+    if (!st->writable() || c->wbuf_.empty()) {
+        return;  // news of another kind
+    }
     if (!c->flush_ref_) {
         c->flush_ref_ = c->shared_from_this();  // the posted call keeps us alive
         LoopAccess::post(*st->loop, &StreamConn::flush_ready, c);
@@ -248,7 +250,9 @@ void StreamConn::after_flush() {
         wbuf_.clear();
     }
     if (wbuf_.empty()) {
-        sock_.raw_io().on_writable = nullptr;
+        if (IoState* io = sock_.io_state()) {
+            io->on_ready = nullptr;
+        }
         if (eof_requested_ && !eof_sent_ && !lost_) {
             eof_sent_ = true;
             try {
@@ -319,7 +323,9 @@ void StreamConn::finish_close() noexcept {
     if (tls_ && !lost_ && sock_) {
         tls_->shutdown();  // close_notify, best effort
     }
-    sock_.raw_io().on_writable = nullptr;
+    if (IoState* io = sock_.io_state()) {
+        io->on_ready = nullptr;
+    }
     sock_.close();  // a task waiting to read wakes and sees EOF
     wake_drainers();
     wake_readers();
@@ -368,9 +374,7 @@ Task<void> StreamConn::start_tls(std::shared_ptr<SslContext> ctx, std::string se
     // until the handshake is over, as reads started meanwhile do.
     handshaking_ = true;
     IoState& io = sock_.io();
-    if (io.reader != nullptr) {
-        std::exchange(io.reader, nullptr)->wake();
-    }
+    corio::detail::interrupt_read(io);
     struct Done {
         StreamConn* c;
         ~Done() {

@@ -142,7 +142,7 @@ public:
     const SocketAddress& sockname() const noexcept { return local_; }
 
 private:
-    static void writable_hook(corio::detail::IoState* st);
+    static void writable_hook(corio::detail::IoState* st) noexcept;
     static void flush_ready(void* self, bool run) noexcept;
     // Sends what it can; false when the socket would block (hook stays set).
     void flush();

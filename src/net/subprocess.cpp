@@ -105,7 +105,7 @@ public:
                 break;
             }
             io.read_drained();
-            co_await corio::detail::IoWait(io, false);
+            co_await corio::detail::wait_ready(io, false);
         }
         st->pidfd.close();
         st->exited.set();

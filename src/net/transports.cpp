@@ -54,7 +54,7 @@ public:
         self_ = std::static_pointer_cast<TransportImpl>(shared_from_this());
         IoState& io = sock_.io();
         io.owner = this;
-        io.on_event = &on_io;
+        io.on_ready = &on_io;
         loop_ = io.loop;
         guarded([&] { proto_->connection_made(*this); }, "protocol.connection_made() failed");
         if (!closing_ && io.readable()) {
@@ -77,7 +77,7 @@ public:
         }
         wbuf_.append(data);
         maybe_pause_protocol();
-        if (sock_.raw_io().writable()) {
+        if (sock_.io_state()->writable()) {
             post();  // a short write without EAGAIN (one TLS record): no edge will come
         }
     }
@@ -142,7 +142,7 @@ public:
         }
         reading_ = true;
         eof_kept_ = false;
-        if (sock_ && sock_.raw_io().readable()) {
+        if (sock_ && sock_.io_state()->readable()) {
             post();
         }
     }
@@ -195,7 +195,7 @@ public:
 private:
     // A burst of events, posted by PostedIo (the transport is open).
     void io_ready() {
-        IoState& io = sock_.raw_io();
+        IoState& io = *sock_.io_state();
         if (io.writable() && !wbuf_.empty()) {
             flush();
         }
@@ -206,7 +206,7 @@ private:
 
     void read_some_buffers() {
         char* buf = detail::read_scratch();
-        IoState& io = sock_.raw_io();
+        IoState& io = *sock_.io_state();
         for (int i = 0; i < kReadsPerTurn; ++i) {
             if (!reading_ || closing_ || eof_kept_ || !io.readable()) {
                 return;
@@ -353,7 +353,9 @@ private:
         if (tls_ && !e && sock_) {
             tls_->shutdown();  // close_notify, best effort
         }
-        sock_.raw_io().on_event = nullptr;
+        if (IoState* io = sock_.io_state()) {
+            io->on_ready = nullptr;
+        }
         sock_.close();
         detach_from_server();
         try {

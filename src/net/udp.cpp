@@ -15,7 +15,6 @@ namespace {
 
 using corio::detail::IoState;
 using corio::detail::kIoReadable;
-using corio::detail::kIoWritable;
 using corio::detail::LoopAccess;
 
 constexpr int kDatagramsPerTurn = 64;
@@ -33,7 +32,7 @@ public:
         self_ = std::static_pointer_cast<DatagramTransportImpl>(shared_from_this());
         IoState& io = sock_.io();
         io.owner = this;
-        io.on_event = &on_io;
+        io.on_ready = &on_io;
         loop_ = io.loop;
         guarded([&] { proto_->connection_made(*this); }, "protocol.connection_made() failed");
         if (io.readable()) {
@@ -104,7 +103,7 @@ private:
 
     // A burst of events, posted by PostedIo (the endpoint is open).
     void io_ready() {
-        IoState& io = sock_.raw_io();
+        IoState& io = *sock_.io_state();
         if (io.writable() && !queue_.empty()) {
             flush();
         }
@@ -115,7 +114,7 @@ private:
 
     void receive() {
         char* buf = detail::read_scratch();
-        IoState& io = sock_.raw_io();
+        IoState& io = *sock_.io_state();
         for (int i = 0; i < kDatagramsPerTurn && !closing_; ++i) {
             SocketAddress from;
             socklen_t len = sizeof(sockaddr_storage);
@@ -211,7 +210,9 @@ private:
         closing_ = true;
         std::shared_ptr<DatagramTransportImpl> self = self_;
         auto finish = [self, e] {
-            self->sock_.raw_io().on_event = nullptr;
+            if (IoState* io = self->sock_.io_state()) {
+                io->on_ready = nullptr;
+            }
             self->sock_.close();
             try {
                 self->proto_->connection_lost(e);

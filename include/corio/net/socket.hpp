@@ -20,8 +20,11 @@
 #include <utility>
 #include <vector>
 
-#include "corio/detail/io_state.hpp"
 #include "corio/task.hpp"
+
+namespace corio::detail {
+struct IoState;
+}  // namespace corio::detail
 
 namespace corio::net {
 
@@ -80,8 +83,8 @@ public:
     Socket& operator=(const Socket&) = delete;
     ~Socket();
 
-    int fd() const noexcept { return io_.fd; }
-    explicit operator bool() const noexcept { return io_.fd >= 0; }
+    int fd() const noexcept { return fd_; }
+    explicit operator bool() const noexcept { return fd_ >= 0; }
 
     /// Binds; throws std::system_error naming the address.
     void bind(const SocketAddress& addr);
@@ -102,15 +105,15 @@ public:
     /// Gives up the fd (no longer registered, not closed).
     int release() noexcept;
 
-    /// The loop registration (internal): registers with the running loop.
+    /// The loop registration (internal): registers with the running loop on
+    /// first use. Throws std::system_error(EBADF) once closed.
     corio::detail::IoState& io();
-    /// The registration as it is, registered or not (internal).
-    corio::detail::IoState& raw_io() noexcept { return io_; }
+    /// The registration if there is one, else null (internal).
+    corio::detail::IoState* io_state() const noexcept { return io_; }
 
 private:
-    void take(Socket& o) noexcept;
-
-    corio::detail::IoState io_;
+    int fd_ = -1;
+    corio::detail::IoState* io_ = nullptr;  // owned; made by io()
 };
 
 // The sock_* functions are lazy coroutines like any Task: the socket, and
