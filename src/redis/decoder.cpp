@@ -363,14 +363,16 @@ Decoder::Step Decoder::open_aggregate(std::string_view in, char type, std::uint6
     if (!attribute) {
         adopt_attributes(frame.value);
     } else if (attributes_) {
-        // Two attributes in a row: the second extends the first.
+        // Two attributes in a row: the second extends the first, growing by
+        // doubling (an exact reserve per attribute would be quadratic).
         storage = std::move(*attributes_);
         attributes_.reset();
+        return Step::opened;
     }
     // Room for what the bytes at hand can hold (every value takes at least 3
     // bytes), never what the header declares: "*4294967295\r\n" allocates
     // nothing until its elements arrive.
-    storage.reserve(storage.size() + std::min<std::uint64_t>(elements, (in.size() - pos_) / 3));
+    storage.reserve(std::min<std::uint64_t>(elements, (in.size() - pos_) / 3));
     return Step::opened;
 }
 
