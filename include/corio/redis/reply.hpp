@@ -12,7 +12,8 @@
 //           (std::optional<T>, std::vector<T>, std::map<K, V>, ...).
 // Both throw ReplyError when the reply is an error reply, ReplyTypeError when
 // it has another type. Moving from a reply moves its strings out:
-// std::move(r).to_string_vector() copies no payload.
+// std::move(r).to_string_vector() copies no payload. Nothing here suspends
+// or touches a loop, so cancellation never applies.
 #pragma once
 
 #include <cstddef>

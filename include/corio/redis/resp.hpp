@@ -6,6 +6,7 @@
 // feed()/gets() pair Decoder::feed replaces) and its `Connection.pack_command`
 // (encode_command). The decoder reads every RESP3 type and RESP2's replies
 // (a subset: RESP2's null bulk string and null array decode as null).
+// Nothing here suspends or touches a loop, so cancellation never applies.
 //
 //   corio::redis::Decoder dec;
 //   for (;;) {                                        // the read loop
