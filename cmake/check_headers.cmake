@@ -2,19 +2,33 @@
 # check the include guard), so each one includes what it uses.
 #
 # Also keeps the layers apart (DESIGN.md): the core (include/corio/*.hpp,
-# detail/, testing/, src/core/) never includes the networking layer.
-function(corio_check_headers)
-  file(GLOB_RECURSE core_files ${PROJECT_SOURCE_DIR}/include/corio/*.hpp
-       ${PROJECT_SOURCE_DIR}/src/core/*.cpp ${PROJECT_SOURCE_DIR}/src/core/*.hpp)
-  foreach(f ${core_files})
-    if(f MATCHES "/include/corio/net(/|\\.hpp$)")
-      continue()
-    endif()
-    file(STRINGS ${f} bad REGEX "#include [<\"]corio/net")
+# detail/, testing/, src/core/) includes neither the networking layer nor a
+# protocol layer, and the networking layer does not include the Redis layer.
+function(corio_check_layer files forbidden what)
+  foreach(f ${files})
+    file(STRINGS ${f} bad REGEX "#include [<\"]corio/(${forbidden})")
     if(bad)
-      message(FATAL_ERROR "layering: ${f} is core but includes the networking layer: ${bad}")
+      message(FATAL_ERROR "layering: ${f} is ${what} but includes an upper layer: ${bad}")
     endif()
   endforeach()
+endfunction()
+
+function(corio_check_headers)
+  file(GLOB_RECURSE all_files ${PROJECT_SOURCE_DIR}/include/corio/*.hpp
+       ${PROJECT_SOURCE_DIR}/src/*.cpp ${PROJECT_SOURCE_DIR}/src/*.hpp)
+  set(core_files "")
+  set(net_files "")
+  foreach(f ${all_files})
+    if(f MATCHES "/include/corio/net(/|\\.hpp$)" OR f MATCHES "/src/net/")
+      list(APPEND net_files ${f})
+    elseif(f MATCHES "/include/corio/redis(/|\\.hpp$)" OR f MATCHES "/src/redis/")
+      # the Redis layer: nothing above it yet
+    elseif(f MATCHES "/include/corio/" OR f MATCHES "/src/(core|testing)/")
+      list(APPEND core_files ${f})
+    endif()
+  endforeach()
+  corio_check_layer("${core_files}" "net|redis" "core")
+  corio_check_layer("${net_files}" "redis" "networking")
   file(GLOB_RECURSE headers RELATIVE ${PROJECT_SOURCE_DIR}/include
        CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/include/corio/*.hpp)
   set(sources "")
@@ -25,6 +39,6 @@ function(corio_check_headers)
     list(APPEND sources ${src})
   endforeach()
   add_library(corio_check_headers OBJECT ${sources})
-  target_link_libraries(corio_check_headers PRIVATE corio::core corio::net)
+  target_link_libraries(corio_check_headers PRIVATE corio::core corio::net corio::redis)
   corio_apply_flags(corio_check_headers)
 endfunction()

@@ -33,4 +33,4 @@ ensure_packages() {
 # What building corio needs (GCC build; the sanitizer builds add clang).
 CORIO_BUILD_PACKAGES=(g++ cmake ninja-build libssl-dev)
 CORIO_TEST_PACKAGES=(g++ cmake ninja-build libssl-dev clang libclang-rt-14-dev libgtest-dev libgmock-dev
-                     clang-format)
+                     libbenchmark-dev clang-format)
