@@ -18,10 +18,6 @@ namespace corio::net::detail {
 
 namespace {
 
-// A queue that grew past this (a large write, a burst) gives its memory
-// back once it is empty.
-constexpr std::size_t kKeepCapacity = 64 * 1024;
-
 bool is_ip_literal(const std::string& host) {
     in6_addr a6;
     in_addr a4;
@@ -58,7 +54,7 @@ struct TlsEngineBio {
 
     static int bwrite(BIO* b, const char* data, std::size_t len, std::size_t* written) {
         ::BIO_clear_retry_flags(b);
-        engine(b).out_.append(data, len);
+        engine(b).out_.append(std::string_view(data, len));
         *written = len;
         return 1;
     }
@@ -120,21 +116,6 @@ struct TlsEngineBio {
     }
 };
 
-void TlsEngine::Queue::consume(std::size_t n) noexcept {
-    head_ += n;
-    if (head_ >= data_.size()) {
-        head_ = 0;
-        if (data_.capacity() > kKeepCapacity) {
-            std::string().swap(data_);
-        } else {
-            data_.clear();
-        }
-    } else if (head_ > kKeepCapacity && head_ > data_.size() / 2) {
-        data_.erase(0, head_);
-        head_ = 0;
-    }
-}
-
 TlsEngine::TlsEngine(std::shared_ptr<SslContext> ctx, std::string_view server_hostname)
     : ctx_(std::move(ctx)) {
     if (!ctx_) {
@@ -194,7 +175,7 @@ TlsEngine::~TlsEngine() {
 }
 
 void TlsEngine::feed(std::string_view ciphertext) {
-    in_.append(ciphertext.data(), ciphertext.size());
+    in_.append(ciphertext);
 }
 
 std::size_t TlsEngine::take_output(char* dst, std::size_t len) noexcept {

@@ -37,6 +37,7 @@
 #include <string>
 #include <string_view>
 
+#include "byte_queue.hpp"
 #include "corio/net/tls.hpp"
 
 typedef struct bio_st BIO;
@@ -131,28 +132,13 @@ public:
 private:
     friend struct TlsEngineBio;
 
-    // A byte queue consumed from the front; its memory goes when it empties
-    // after holding more than a few records, so an idle session keeps little.
-    class Queue {
-    public:
-        std::size_t size() const noexcept { return data_.size() - head_; }
-        bool empty() const noexcept { return head_ == data_.size(); }
-        std::string_view view() const noexcept { return std::string_view(data_).substr(head_); }
-        void append(const char* p, std::size_t n) { data_.append(p, n); }
-        void consume(std::size_t n) noexcept;
-
-    private:
-        std::string data_;
-        std::size_t head_ = 0;
-    };
-
     Status fail(const char* what);
     Status outcome(int rc, const char* what);
 
     std::shared_ptr<SslContext> ctx_;
     SSL* ssl_ = nullptr;
-    Queue in_;   // fed ciphertext, read by OpenSSL through the BIO
-    Queue out_;  // ciphertext OpenSSL wrote through the BIO
+    ByteQueue in_;   // fed ciphertext, read by OpenSSL through the BIO
+    ByteQueue out_;  // ciphertext OpenSSL wrote through the BIO
     bool in_eof_ = false;
     bool eof_hit_ = false;  // OpenSSL read the EOF
     bool ragged_ = false;
