@@ -125,6 +125,7 @@ bool contains(const std::string& text, std::string_view part) {
 // -- A server whose connections switch to TLS at once ---------------------------
 
 struct TlsServer {
+    explicit TlsServer(std::shared_ptr<net::SslContext> c) : ctx(std::move(c)) {}
     std::shared_ptr<net::SslContext> ctx;
     Record rec;  // of the (one) connection
     bool echo = true;
