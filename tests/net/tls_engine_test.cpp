@@ -376,6 +376,23 @@ TEST(TlsEngine, GarbageInsteadOfAClientHelloFailsClearly) {
     EXPECT_TRUE(contains(s.e.error(), "http request"));
 }
 
+TEST(TlsEngine, MalformedHandshakeRecordsFailWithAnAlertForThePeer) {
+    corio_test::TestPki pki;
+    const std::pair<std::string, std::string_view> cases[] = {
+        {std::string("\x16\x03\x01\x00\x08\x01\x00\x00\x04junk", 13), "length mismatch"},
+        {std::string("\x15\x03\x01\x00\x02\x02\x28", 7), "unexpected message"},
+    };
+    for (const auto& [input, reason] : cases) {
+        Side s(pki.server, "");
+        s.e.feed(input);
+        s.advance();
+        EXPECT_EQ(s.last, Status::failed);
+        EXPECT_TRUE(contains(s.e.error(), reason)) << s.e.error();
+        ASSERT_FALSE(s.e.output().empty());
+        EXPECT_EQ(s.e.output()[0], '\x15');  // an alert record
+    }
+}
+
 TEST(TlsEngine, WritingBeforeTheHandshakeWantsInputAndShutdownFails) {
     corio_test::TestPki pki;
     Engine c(pki.client, "localhost");

@@ -955,6 +955,41 @@ TEST(StartTls, WritesBeforeTheHandshakeWaitForIt) {
     }(pki));
 }
 
+// The layer knows nothing of sockets: a TLS transport carries another TLS
+// connection as well as a socket does.
+TEST(StartTls, TlsInsideTls) {
+    TestPki pki;
+    corio_test::vrun([](TestPki& p) -> Task<void> {
+        Record crec;
+        Record srec;
+        MemTls outer = co_await mem_tls(p, crec, srec);
+        auto accepting = corio::create_task(accept_tls(outer.server, p.server));
+        auto inner =
+            co_await net::start_tls(outer.client, p.client, {.server_hostname = "localhost"});
+        auto inner_server = co_await accepting;
+        EXPECT_NE(std::any_cast<SSL*>(inner->get_extra_info("ssl_object")),
+                  std::any_cast<SSL*>(outer.client->get_extra_info("ssl_object")));
+        EXPECT_EQ(std::any_cast<bool>(inner->get_extra_info("memory")), true);  // from the bottom
+        std::size_t before = outer.client_raw->written;
+        srec.notify_at = 4;
+        inner->write("deep");
+        co_await srec.data_event.wait();
+        EXPECT_EQ(srec.got, "deep");
+        // Two record layers: 4 bytes became two records' worth of overhead.
+        EXPECT_GE(outer.client_raw->written - before, 4u + 2 * 22);
+        EXPECT_EQ(srec.transport, inner_server.get());
+        inner->close();
+        co_await crec.lost_event.wait();
+        co_await srec.lost_event.wait();
+        EXPECT_EQ(what(crec.lost_with), "null");
+        EXPECT_EQ(what(srec.lost_with), "null");
+        EXPECT_TRUE(outer.client_raw->is_closing());
+        EXPECT_TRUE(outer.server_raw->is_closing());
+        EXPECT_EQ(crec.lost, 1);
+        EXPECT_EQ(srec.lost, 1);
+    }(pki));
+}
+
 TEST(StartTls, BadArgumentsAreRefusedAtOnceAndLeaveTheTransportAlone) {
     TestPki pki;
     corio_test::vrun([](TestPki& p) -> Task<void> {
