@@ -32,5 +32,10 @@ ensure_packages() {
 
 # What building corio needs (GCC build; the sanitizer builds add clang).
 CORIO_BUILD_PACKAGES=(g++ cmake ninja-build libssl-dev)
+# python3: the TLS tests run a peer written with Python's ssl module.
 CORIO_TEST_PACKAGES=(g++ cmake ninja-build libssl-dev clang libclang-rt-14-dev libgtest-dev libgmock-dev
+<<<<<<< HEAD
                      libbenchmark-dev clang-format)
+=======
+                     clang-format python3)
+>>>>>>> tls

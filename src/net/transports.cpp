@@ -192,6 +192,16 @@ public:
 
     Protocol& get_protocol() noexcept override { return *proto_; }
 
+    // The new protocol gets the events from the next one on (start_tls
+    // installs its TLS layer here); the caller owns the old one.
+    std::unique_ptr<Protocol> set_protocol(std::unique_ptr<Protocol> protocol) override {
+        if (!protocol) {
+            throw std::invalid_argument("set_protocol: protocol is null");
+        }
+        std::swap(proto_, protocol);
+        return protocol;
+    }
+
 private:
     // A burst of events, posted by PostedIo (the transport is open).
     void io_ready() {

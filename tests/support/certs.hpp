@@ -8,6 +8,7 @@
 #include <openssl/x509v3.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -17,7 +18,9 @@ namespace corio_test {
 
 class TestCa {
 public:
-    TestCa() : key_(new_key()), cert_(make_cert("corio test CA", key_, nullptr, key_, true, {})) {}
+    explicit TestCa(const std::string& name = "corio test CA")
+        : key_(new_key()),
+          cert_(make_cert(name, key_, nullptr, key_, true, {}, -3600, 3600L * 24)) {}
     TestCa(const TestCa&) = delete;
     TestCa& operator=(const TestCa&) = delete;
     ~TestCa() {
@@ -31,13 +34,25 @@ public:
     /// The CA certificate as PEM (what clients trust).
     std::string ca_pem() const { return pem_cert(cert_); }
 
+    /// The CA certificate in a temporary PEM file (for peers in other
+    /// processes), removed with this CA.
+    std::string ca_file() { return temp_file("ca", ca_pem()); }
+
     /// Writes a certificate for `names` (DNS SANs; "127.0.0.1" becomes an IP
     /// SAN) signed by this CA, and its key, to temporary files; returns
     /// {certfile, keyfile}.
     std::pair<std::string, std::string> issue(const std::string& common_name,
                                               const std::vector<std::string>& names) {
+        return issue_valid(common_name, names, -3600, 3600L * 24);
+    }
+
+    /// As issue(), valid from `not_before` to `not_after` seconds from now
+    /// (both negative: an expired certificate).
+    std::pair<std::string, std::string> issue_valid(const std::string& common_name,
+                                                    const std::vector<std::string>& names,
+                                                    long not_before, long not_after) {
         EVP_PKEY* key = new_key();
-        X509* cert = make_cert(common_name, key, cert_, key_, false, names);
+        X509* cert = make_cert(common_name, key, cert_, key_, false, names, not_before, not_after);
         std::string certfile = temp_file("cert", pem_cert(cert));
         std::string keyfile = temp_file("key", pem_key(key));
         X509_free(cert);
@@ -67,13 +82,14 @@ private:
     }
 
     static X509* make_cert(const std::string& cn, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key,
-                           bool ca, const std::vector<std::string>& names) {
+                           bool ca, const std::vector<std::string>& names, long not_before,
+                           long not_after) {
         static long serial = 1;
         X509* cert = X509_new();
         X509_set_version(cert, 2);
         ASN1_INTEGER_set(X509_get_serialNumber(cert), serial++);
-        X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-        X509_gmtime_adj(X509_getm_notAfter(cert), 3600L * 24);
+        X509_gmtime_adj(X509_getm_notBefore(cert), not_before);
+        X509_gmtime_adj(X509_getm_notAfter(cert), not_after);
         X509_set_pubkey(cert, key);
         X509_NAME* name = X509_get_subject_name(cert);
         X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
@@ -120,8 +136,11 @@ private:
     }
 
     std::string temp_file(const char* kind, const std::string& content) {
+        // Numbered per process, not per CA: two CAs alive at once (a
+        // trusted and an untrusted one) must not share file names.
+        static std::atomic<unsigned> serial{0};
         std::string path = "/tmp/corio-test-" + std::to_string(::getpid()) + "-" +
-                           std::to_string(files_.size()) + "." + kind + ".pem";
+                           std::to_string(serial++) + "." + kind + ".pem";
         FILE* f = std::fopen(path.c_str(), "w");
         if (f == nullptr) {
             throw std::runtime_error("cannot write " + path);

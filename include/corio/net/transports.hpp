@@ -1,5 +1,5 @@
 // corio/net/transports.hpp - callback-style connections: Protocol and
-// Transport, create_connection, create_server.
+// Transport, create_connection, create_server, start_tls.
 //
 // Mirrors asyncio's protocols.py and transports.py: the loop reads the socket
 // itself and calls the protocol (data_received, eof_received,
@@ -7,6 +7,7 @@
 // switch per message: this is the style uvloop's fastest numbers come from.
 // All callbacks run on the loop thread; an exception escaping one goes to the
 // loop's exception handler and closes the transport (asyncio's _fatal_error).
+// start_tls layers TLS over any open transport, as asyncio's sslproto does.
 #pragma once
 
 #include <any>
@@ -19,6 +20,7 @@
 #include <string_view>
 #include <utility>
 
+#include "corio/errors.hpp"
 #include "corio/net/socket.hpp"
 #include "corio/net/streams.hpp"
 #include "corio/net/tls.hpp"
@@ -86,6 +88,16 @@ public:
     /// As StreamWriter::get_extra_info.
     virtual std::any get_extra_info(std::string_view name) const = 0;
     virtual Protocol& get_protocol() noexcept = 0;
+    /// Makes `protocol` receive this transport's events from now on and
+    /// returns the previous protocol, which the caller then owns: keep it
+    /// alive while one of its callbacks may still be running (the caller may
+    /// be one). Does not suspend. Throws std::invalid_argument if `protocol`
+    /// is null, RuntimeError if the transport cannot switch protocols (the
+    /// default). asyncio: `BaseTransport.set_protocol`.
+    virtual std::unique_ptr<Protocol> set_protocol(std::unique_ptr<Protocol> protocol) {
+        (void)protocol;
+        throw RuntimeError("set_protocol() is not supported by this transport");
+    }
 };
 
 /// Makes the protocol of a new connection.
@@ -108,5 +120,63 @@ Task<Server> create_server(ProtocolFactory factory, std::string host, std::uint1
 /// does). asyncio: `loop.create_unix_server`.
 Task<Server> create_unix_server(ProtocolFactory factory, std::string path,
                                 ServerOptions options = {});
+
+/// Options of start_tls (trivially destructible, see ConnectOptions).
+struct StartTlsOptions {
+    /// Which side of the handshake to take; it must agree with the context
+    /// (SslContext::server() or client()), which decides when unset.
+    std::optional<bool> server_side;
+    /// Client: the name sent as SNI (unless it is an IP address) and checked
+    /// against the certificate; required when the context checks host names.
+    std::string_view server_hostname;
+    /// How long the handshake may take (null: no limit).
+    std::optional<Duration> ssl_handshake_timeout = std::chrono::seconds(60);
+    /// How long close() waits for the peer's close_notify before aborting
+    /// the connection (null: no limit). asyncio 3.11's `ssl_shutdown_timeout`.
+    std::optional<Duration> ssl_shutdown_timeout = std::chrono::seconds(30);
+    /// corio: also call the protocol's connection_made with the TLS
+    /// transport once the handshake is done (asyncio's start_tls does not).
+    bool call_connection_made = false;
+};
+
+/// Upgrades the open connection `transport` to TLS (STARTTLS) and returns
+/// the TLS transport once the handshake is complete. A TLS layer takes the
+/// protocol's place on `transport` (set_protocol) and hands decrypted data to
+/// the transport's previous protocol, which it now owns; from then on that
+/// protocol writes through the returned transport (writes to `transport`
+/// itself would bypass TLS). As asyncio, the protocol's connection_made is
+/// not called again (unless options.call_connection_made); its
+/// connection_lost is called exactly once when the TLS connection ends:
+/// null after a clean close (close_notify or EOF), the error otherwise -
+/// SslError for TLS failures (also when the handshake fails), TimeoutError
+/// when the peer ignores close_notify for ssl_shutdown_timeout, the
+/// transport's own error when the connection breaks. The TLS transport's
+/// close() flushes, sends close_notify and closes once the peer answers;
+/// write_eof() is a RuntimeError; pause_reading() pauses `transport` too;
+/// get_extra_info adds "ssl_object" (SSL*), "sslcontext"
+/// (std::shared_ptr<SslContext>), "alpn_protocol", "server_hostname",
+/// "cipher", "version" and "peercert_subject" (std::string) to the keys of
+/// `transport`. Suspends until the handshake ends. Throws
+/// std::invalid_argument at once for a null argument, a server_side the
+/// context disagrees with, a non-positive timeout, or a checking client
+/// without server_hostname; RuntimeError if `transport` is closing or cannot
+/// switch protocols (it is then left as it was); SslError (verification
+/// failures included, and a peer that closes during the handshake),
+/// TimeoutError (ssl_handshake_timeout) or std::system_error, after which
+/// the connection is closed. Cancelling it aborts the connection.
+/// asyncio: `loop.start_tls`.
+Task<std::shared_ptr<Transport>> start_tls(std::shared_ptr<Transport> transport,
+                                           std::shared_ptr<SslContext> sslcontext,
+                                           StartTlsOptions options = {});
+/// The same, with `protocol` receiving the decrypted data instead of the
+/// transport's previous protocol, which the TLS transport keeps alive (and
+/// never calls) as long as it lives. With options.call_connection_made,
+/// `protocol` counts as connected only from its connection_made on: a failed
+/// handshake then ends without calling it at all. asyncio:
+/// `loop.start_tls(transport, protocol, ...)` with another protocol.
+Task<std::shared_ptr<Transport>> start_tls(std::shared_ptr<Transport> transport,
+                                           std::unique_ptr<Protocol> protocol,
+                                           std::shared_ptr<SslContext> sslcontext,
+                                           StartTlsOptions options = {});
 
 }  // namespace corio::net
