@@ -10,6 +10,7 @@
 #include "corio/event_loop.hpp"
 #include "corio/executor.hpp"
 #include "corio/future.hpp"
+#include "corio/io_wait.hpp"
 #include "corio/gather.hpp"
 #include "corio/locks.hpp"
 #include "corio/queues.hpp"

@@ -55,6 +55,16 @@ std::uint32_t from_epoll(std::uint32_t events) {
     return e;
 }
 
+// True when the readiness seen may let `op` go on.
+bool ready_for(const IoOp& op) {
+    const IoState& io = *op.io;
+    if (op.kind == OpKind::poll) {
+        return ((op.flags & kIoReadable) && io.readable()) ||
+               ((op.flags & kIoWritable) && io.writable());
+    }
+    return is_read_kind(op.kind) ? io.readable() : io.writable();
+}
+
 // The syscall of `op`, once (EINTR retried): >= 0, or -errno.
 int attempt(IoOp& op) {
     IoState& io = *op.io;
@@ -79,6 +89,7 @@ int attempt(IoOp& op) {
                 break;
             }
             case OpKind::poll_in:
+            case OpKind::poll:
                 return static_cast<int>(io.ready);
             case OpKind::send:
                 r = ::send(io.fd, op.buf, op.len, op.flags | MSG_NOSIGNAL);
@@ -153,7 +164,7 @@ public:
                 return true;
             }
             io.write_full();  // the edge that says "connected" is still to come
-        } else if (read ? io.readable() : io.writable()) {
+        } else if (ready_for(op)) {
             int r = attempt(op);
             if (r != -EAGAIN) {
                 op.res = r;
@@ -283,7 +294,7 @@ private:
     // unblock, then tell a transport.
     static void dispatch(IoState& io, std::uint32_t events) noexcept {
         io.ready |= events;
-        if (io.reading != nullptr && io.reading->state == IoOp::pending && io.readable()) {
+        if (io.reading != nullptr && io.reading->state == IoOp::pending && ready_for(*io.reading)) {
             retry(io, *io.reading, true);
         }
         if (io.writing != nullptr && io.writing->state == IoOp::pending && io.writable()) {

@@ -55,6 +55,8 @@ enum class OpKind : std::uint8_t {
     read,      // read(fd, buf, len): pipes
     accept,    // accept4: res is the new fd; addr/addrlen get the peer
     poll_in,   // wait until readable: res is the IoReady bits seen
+    poll,      // wait until readable or writable as op.flags asks (kIoReadable |
+               // kIoWritable); res: the IoReady bits seen. Holds the read slot.
     send,      // send(fd, buf, len, flags | MSG_NOSIGNAL)
     sendmsg,   // sendmsg(fd, msg, flags | MSG_NOSIGNAL): gather, or datagrams to an address
     write,     // write(fd, buf, len): pipes
@@ -63,7 +65,7 @@ enum class OpKind : std::uint8_t {
 };
 
 inline bool is_read_kind(OpKind k) noexcept {
-    return k <= OpKind::poll_in;
+    return k <= OpKind::poll;
 }
 
 /// One operation on an IoState. Lives with whoever waits for it (a task's
