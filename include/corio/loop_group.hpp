@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "corio/detail/callback.hpp"
+#include "corio/detail/remote_task.hpp"
 #include "corio/event_loop.hpp"
 #include "corio/executor.hpp"
 #include "corio/task.hpp"
@@ -203,25 +204,57 @@ auto run_per_core(F make_main, LoopGroupOptions options = {}) {
 namespace detail {
 
 // submit_to()'s awaiter: starts the coroutine on the target loop when
-// awaited (start_threadsafe, as run_coroutine_threadsafe) and sleeps until
-// its ConcurrentFuture completes; the completion comes back through the
-// caller loop's thread-safe entry, counted as external work so that the
-// caller's loop neither jumps virtual time nor closes while it is out.
+// awaited (start_threadsafe, the bridge run_coroutine_threadsafe uses too)
+// and sleeps until the outcome comes back through the caller loop's
+// thread-safe entry, counted as external work so that the caller's loop
+// neither jumps virtual time nor closes while it is out.
 //
-// Ownership: the SubmitLink is created at suspension and freed by the item
-// the ConcurrentFuture's callback posts to the caller's loop, which always
-// comes (the future always completes). The awaiter and the link point at
-// each other; both live on the caller's loop thread, and whichever goes
-// first unhooks the other.
+// Ownership: the SubmitLink is made at suspension; the remote side fills
+// it and posts it to the caller's loop (SubmitSink, exactly once, see
+// remote_task.hpp), whose item frees it. The awaiter and the link point at
+// each other; both are touched on the caller's loop thread only (the remote
+// side touches the link before posting it), and whichever goes first
+// unhooks the other.
 template <class T>
 class SubmitAwaiter;
 
 template <class T>
 struct SubmitLink {
-    EventLoop* loop;
-    SubmitAwaiter<T>* awaiter;
+    explicit SubmitLink(EventLoop& caller) noexcept : loop(&caller) {}
+
+    EventLoop* loop;                      // the caller's
+    SubmitAwaiter<T>* awaiter = nullptr;  // null once the awaiter is gone
+    RemoteOutcome<T> outcome;
 
     static void complete(void* p, bool run) noexcept;
+};
+
+template <class T>
+class SubmitSink {
+public:
+    explicit SubmitSink(SubmitLink<T>* link) noexcept : link_(link) {}
+    SubmitSink(SubmitSink&& o) noexcept : link_(std::exchange(o.link_, nullptr)) {}
+    SubmitSink& operator=(SubmitSink&&) = delete;
+    // Any thread: never delivered (the remote side was dropped): cancelled.
+    ~SubmitSink() {
+        if (link_ != nullptr) {
+            RemoteOutcome<T> out;
+            out.cancelled = true;
+            deliver(std::move(out));
+        }
+    }
+
+    void deliver(RemoteOutcome<T>&& out) noexcept {
+        SubmitLink<T>* link = std::exchange(link_, nullptr);
+        link->outcome = std::move(out);
+        ReadyItem item{&SubmitLink<T>::complete, static_cast<void*>(link)};
+        // Cannot fail: the caller's loop waits for its external work before
+        // it stops accepting items.
+        LoopAccess::post_threadsafe(*link->loop, &item, 1);
+    }
+
+private:
+    SubmitLink<T>* link_;
 };
 
 template <class T>
@@ -244,28 +277,33 @@ public:
     void await_suspend(std::coroutine_handle<> h) {
         TaskState& t = current_task();
         EventLoop& here = t.loop();
-        bridge_ = start_threadsafe(std::move(coro_), *target_, cf_);
-        auto* link = new SubmitLink<T>{&here, this};
-        link_ = link;
+        auto* link = new SubmitLink<T>(here);
         LoopAccess::begin_external_work(here);
+        // On RuntimeError (a closed target) the dropped sink has posted the
+        // link, which nobody waits for: it just ends the external work.
+        bridge_ = start_threadsafe(std::move(coro_), *target_, SubmitSink<T>(link));
+        link->awaiter = this;
+        link_ = link;
         on_cancel = [](Waiter* w) {
             auto* self = static_cast<SubmitAwaiter*>(w);
             // Forward and keep waiting: the remote task's outcome is ours.
             cancel_threadsafe(self->bridge_, *self->target_, self->task->cancel_message());
             return true;
         };
-        cf_.add_done_callback([link](const ConcurrentFuture<T>&) {
-            ReadyItem item{&SubmitLink<T>::complete, static_cast<void*>(link)};
-            // Cannot fail: the caller's loop waits for its external work
-            // before it stops accepting items.
-            LoopAccess::post_threadsafe(*link->loop, &item, 1);
-        });
         suspend(t, h);
     }
 
     T await_resume() {
         check_cancelled();
-        return std::move(cf_).result();
+        if (outcome_.error) {
+            std::rethrow_exception(std::exchange(outcome_.error, nullptr));
+        }
+        if (outcome_.cancelled) {
+            throw CancelledError(std::move(outcome_.cancel_message));
+        }
+        if constexpr (!std::is_void_v<T>) {
+            return std::move(*outcome_.value);
+        }
     }
 
 private:
@@ -273,9 +311,9 @@ private:
 
     EventLoop* target_;
     Task<T> coro_;
-    ConcurrentFuture<T> cf_;
     std::shared_ptr<ThreadsafeBridge> bridge_;
     SubmitLink<T>* link_ = nullptr;
+    RemoteOutcome<T> outcome_;
 };
 
 template <class T>
@@ -284,6 +322,7 @@ void SubmitLink<T>::complete(void* p, bool run) noexcept {
     LoopAccess::end_external_work(*self->loop);
     if (SubmitAwaiter<T>* a = self->awaiter) {
         a->link_ = nullptr;
+        a->outcome_ = std::move(self->outcome);
         if (run) {
             a->wake();
         }

@@ -11,10 +11,10 @@
 #include <atomic>
 #include <memory>
 #include <optional>
-#include <string>
 #include <type_traits>
 #include <utility>
 
+#include "corio/detail/remote_task.hpp"
 #include "corio/executor.hpp"
 #include "corio/future.hpp"
 #include "corio/task.hpp"
@@ -134,121 +134,44 @@ struct WrapBridge final : CompletionNode {
     ConcurrentFuture<T> source;
 };
 
-// A coroutine started on a loop from any thread (run_coroutine_threadsafe,
-// submit_to). Shared by both sides; `task` and `cancel_requested` are
-// touched on the target loop's thread only: `task` is set when the task
-// starts and cleared when it finishes. (A loop that closes with the task
-// pending runs no callback of this bridge afterwards.)
-struct ThreadsafeBridge {
-    TaskState* task = nullptr;
-    bool cancel_requested = false;  // a cancel arrived before the task started
-};
-
-// Any thread: asks the bridged task to cancel, on its loop; a task not
-// started yet will not start. A closed loop has nothing left to cancel.
-inline void cancel_threadsafe(const std::shared_ptr<ThreadsafeBridge>& bridge, EventLoop& loop,
-                              std::string msg) {
-    try {
-        loop.call_soon_threadsafe([bridge, msg = std::move(msg)] {
-            if (bridge->task != nullptr) {
-                bridge->task->request_cancel(msg);
-            } else {
-                bridge->cancel_requested = true;
-            }
-        });
-    } catch (const RuntimeError&) {
-        // The loop is closed: the task is gone and its future completed.
-    }
-}
-
-// Completes a ConcurrentFuture exactly once: from the task's outcome (fire),
-// or, when destroyed unfired (the callback holding it was dropped because
-// the loop closed), by cancelling it, so that nobody waits for it forever.
+// run_coroutine_threadsafe's sink (see remote_task.hpp): completes the
+// ConcurrentFuture once; cancels it if destroyed without delivering.
 template <class T>
-class ThreadsafeCompleter {
+class ConcurrentSink {
 public:
-    ThreadsafeCompleter(ConcurrentFuture<T> cf, std::shared_ptr<ThreadsafeBridge> bridge)
-        : cf_(std::move(cf)), bridge_(std::move(bridge)) {}
-    ThreadsafeCompleter(ThreadsafeCompleter&& o) noexcept
-        : cf_(std::move(o.cf_)),
-          bridge_(std::move(o.bridge_)),
-          armed_(std::exchange(o.armed_, false)) {}
-    ThreadsafeCompleter& operator=(ThreadsafeCompleter&&) = delete;
-    // Any thread (the last reference to a dropped callback may go anywhere).
-    ~ThreadsafeCompleter() {
+    explicit ConcurrentSink(ConcurrentFuture<T> cf) : cf_(std::move(cf)) {}
+    ConcurrentSink(ConcurrentSink&& o) noexcept
+        : cf_(std::move(o.cf_)), armed_(std::exchange(o.armed_, false)) {}
+    ConcurrentSink& operator=(ConcurrentSink&&) = delete;
+    // Any thread (a dropped callback's last reference may go anywhere).
+    ~ConcurrentSink() {
         if (armed_) {
             cf_.cancel();
         }
     }
 
-    const ConcurrentFuture<T>& future() const noexcept { return cf_; }
-    ThreadsafeBridge& bridge() const noexcept { return *bridge_; }
-
-    // Loop thread: the task finished.
-    void fire(TaskHandle<T>& t) {
+    void deliver(RemoteOutcome<T>&& out) {
         armed_ = false;
-        bridge_->task = nullptr;
-        if (t.cancelled()) {
+        if (out.cancelled) {
             cf_.cancel();
             return;
         }
         if (!cf_.set_running_or_notify_cancel()) {
             return;
         }
-        if (std::exception_ptr e = t.exception()) {
-            cf_.set_exception(e);
+        if (out.error) {
+            cf_.set_exception(std::move(out.error));
         } else if constexpr (std::is_void_v<T>) {
             cf_.set_result();
         } else {
-            cf_.set_result(std::move(t).result());
-        }
-    }
-    // The task will not start.
-    void cancel() {
-        armed_ = false;
-        cf_.cancel();
-    }
-    // Loop thread: the task could not be created.
-    void fail(std::exception_ptr e) {
-        armed_ = false;
-        if (cf_.set_running_or_notify_cancel()) {
-            cf_.set_exception(std::move(e));
+            cf_.set_result(std::move(*out.value));
         }
     }
 
 private:
     ConcurrentFuture<T> cf_;
-    std::shared_ptr<ThreadsafeBridge> bridge_;
     bool armed_ = true;
 };
-
-// Any thread: starts `coro` as a task on `loop` and completes `cf` with its
-// outcome. `cf` always completes: cancelled if the task is cancelled, never
-// starts (cancel_threadsafe or cf.cancel() first), or is dropped by a
-// closing loop. Throws RuntimeError if the loop is closed (cf is then
-// cancelled).
-template <class T>
-std::shared_ptr<ThreadsafeBridge> start_threadsafe(Task<T> coro, EventLoop& loop,
-                                                   ConcurrentFuture<T> cf) {
-    auto bridge = std::make_shared<ThreadsafeBridge>();
-    loop.call_soon_threadsafe([coro = std::move(coro), done = ThreadsafeCompleter<T>(cf, bridge),
-                               &loop]() mutable {
-        if (done.future().done() || done.bridge().cancel_requested) {
-            done.cancel();  // cancelled before it could start
-            return;
-        }
-        TaskHandle<T> task;
-        try {
-            task = loop.create_task(std::move(coro));
-        } catch (...) {
-            done.fail(std::current_exception());
-            return;
-        }
-        done.bridge().task = task.state();
-        task.add_done_callback([done = std::move(done)](TaskHandle<T> t) mutable { done.fire(t); });
-    });
-    return bridge;
-}
 
 }  // namespace detail
 
@@ -310,7 +233,7 @@ Future<T> wrap_future(ConcurrentFuture<T> source) {
 template <class T>
 ConcurrentFuture<T> run_coroutine_threadsafe(Task<T> coro, EventLoop& loop) {
     ConcurrentFuture<T> cf;
-    auto bridge = detail::start_threadsafe(std::move(coro), loop, cf);
+    auto bridge = detail::start_threadsafe(std::move(coro), loop, detail::ConcurrentSink<T>(cf));
     cf.add_done_callback([bridge, &loop](ConcurrentFuture<T> f) {
         if (f.cancelled()) {
             detail::cancel_threadsafe(bridge, loop, {});
