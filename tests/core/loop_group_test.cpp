@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 
 #include <atomic>
@@ -84,6 +85,17 @@ TEST(LoopGroup, StartsOneRunningLoopPerNamedThread) {
         EXPECT_FALSE(group.index_of(other).has_value());
     }
     checks.expect_clean(3);
+}
+
+TEST(LoopGroup, PinnedLoopsEachRunOnOneCpu) {
+    LoopGroup group(corio::LoopGroupOptions{.threads = 2, .pin_threads = true});
+    std::vector<int> cpus = group.run([](EventLoop&, std::size_t) -> Task<int> {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        ::sched_getaffinity(0, sizeof set, &set);
+        co_return CPU_COUNT(&set);
+    });
+    EXPECT_EQ(cpus, (std::vector<int>{1, 1}));
 }
 
 TEST(LoopGroup, DefaultsToOneLoopPerCore) {
@@ -286,6 +298,21 @@ TEST_P(SubmitTo, TheResultComesBackToTheCallersLoop) {
             }());
             EXPECT_EQ(s.size(), 1000u);
             co_await corio::submit_to(g.loop(to), []() -> Task<void> { co_return; }());
+        });
+    }
+    checks.expect_clean(2);
+}
+
+TEST_P(SubmitTo, GatheredCallsEachComeBackFromTheirOwnLoop) {
+    auto [from, to] = GetParam();
+    GroupChecks checks;
+    {
+        LoopGroup group(checks.options(2));
+        on_loop(group, from, [to = to](LoopGroup& g, std::size_t me) -> Task<void> {
+            auto [here, there] = co_await corio::gather(corio::submit_to(g.loop(me), where(&g)),
+                                                        corio::submit_to(g.loop(to), where(&g)));
+            EXPECT_EQ(here, me);
+            EXPECT_EQ(there, to);
         });
     }
     checks.expect_clean(2);
