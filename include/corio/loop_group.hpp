@@ -127,6 +127,14 @@ public:
     /// Ctrl-C would. The default actions are back when run() returns.
     ///
     /// Cancellation: none (it is not a coroutine); use stop().
+    ///
+    /// Why a factory rather than N ready-made tasks: a coroutine's frame is
+    /// allocated by the thread that calls the coroutine function (corio's
+    /// per-thread frame allocator), and a main usually needs its loop and
+    /// index to set up per-loop state; calling make_main on each loop's
+    /// thread gives both (Seastar's `smp::invoke_on_all` does the same).
+    /// make_main lives until run() returns, so a coroutine lambda that
+    /// captures by reference is safe here.
     template <class F>
     auto run(F make_main);
 

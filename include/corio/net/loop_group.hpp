@@ -38,7 +38,10 @@ namespace corio::net {
 /// No asyncio counterpart: N asyncio `Server`s of N processes.
 class GroupServer {
 public:
+    /// The servers and their loops, shared with the tasks that run on them
+    /// (internal).
     struct State;
+    /// Made by start_server / create_server (internal).
     explicit GroupServer(std::shared_ptr<State> state) noexcept;
     GroupServer(GroupServer&& o) noexcept = default;
     GroupServer& operator=(GroupServer&& o) noexcept;
