@@ -175,6 +175,10 @@ inline constexpr Entry kTour[] = {
     {"net", "subprocess_pipeline",
      "a pipeline of child processes: words | sort | uniq -c | sort -rn, with communicate()",
      "issue 4 (networking examples); Python docs, Subprocesses", real_time, 0.0},
+    {"net", "loop_per_core",
+     "one echo port served by a loop on each of 2 threads (LoopGroup, SO_REUSEPORT)",
+     "issue 10 (loops on many threads); aiohttp's one process per core with reuse_port", real_time,
+     0.0},
 };
 
 }  // namespace example

@@ -1,5 +1,5 @@
 // corio/corio.hpp - the core of corio in one include: the event loop, tasks,
-// futures, combinators, timeouts, TaskGroup and run().
+// futures, combinators, timeouts, TaskGroup, run() and LoopGroup.
 //
 // The C++ counterpart of `import asyncio`. Fixed content: every core header,
 // no feature macros.
@@ -13,6 +13,7 @@
 #include "corio/io_wait.hpp"
 #include "corio/gather.hpp"
 #include "corio/locks.hpp"
+#include "corio/loop_group.hpp"
 #include "corio/queues.hpp"
 #include "corio/run.hpp"
 #include "corio/shield.hpp"

@@ -253,12 +253,15 @@ public:
 
     /// Runs `cb` (through the ready queue, on this loop) whenever signal
     /// `sig` arrives, instead of its default action; replaces this loop's
-    /// previous handler for `sig`. Signals are process-wide: the last loop to
-    /// register a signal gets it. Throws std::invalid_argument for an invalid
-    /// signal or SIGKILL/SIGSTOP. asyncio: `loop.add_signal_handler`.
+    /// previous handler for `sig`. Signals are process-wide: when several
+    /// loops (in several threads) have a handler for `sig`, each delivery
+    /// runs every one of them, each on its own loop. Throws
+    /// std::invalid_argument for an invalid signal or SIGKILL/SIGSTOP.
+    /// asyncio: `loop.add_signal_handler` (one handler per signal per loop).
     void add_signal_handler(int sig, detail::Callback cb);
-    /// Restores the default action of `sig`; false if this loop had no
-    /// handler for it. asyncio: `loop.remove_signal_handler`.
+    /// Removes this loop's handler for `sig`; once no loop has one, the
+    /// signal's default action is back. False if this loop had no handler
+    /// for it. asyncio: `loop.remove_signal_handler`.
     bool remove_signal_handler(int sig);
 
     // -- Errors ---------------------------------------------------------------

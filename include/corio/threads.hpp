@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "corio/detail/remote_task.hpp"
 #include "corio/executor.hpp"
 #include "corio/future.hpp"
 #include "corio/task.hpp"
@@ -133,10 +134,43 @@ struct WrapBridge final : CompletionNode {
     ConcurrentFuture<T> source;
 };
 
-// Shared by run_coroutine_threadsafe's two sides; `task` is touched on the
-// loop thread only (set when the task starts, cleared when it ends).
-struct ThreadsafeBridge {
-    TaskState* task = nullptr;
+// run_coroutine_threadsafe's sink (see remote_task.hpp): completes the
+// ConcurrentFuture once; cancels it if destroyed without delivering.
+template <class T>
+class ConcurrentSink {
+public:
+    explicit ConcurrentSink(ConcurrentFuture<T> cf) : cf_(std::move(cf)) {}
+    ConcurrentSink(ConcurrentSink&& o) noexcept
+        : cf_(std::move(o.cf_)), armed_(std::exchange(o.armed_, false)) {}
+    ConcurrentSink& operator=(ConcurrentSink&&) = delete;
+    // Any thread (a dropped callback's last reference may go anywhere).
+    ~ConcurrentSink() {
+        if (armed_) {
+            cf_.cancel();
+        }
+    }
+
+    void deliver(RemoteOutcome<T>&& out) {
+        armed_ = false;
+        if (out.cancelled) {
+            cf_.cancel();
+            return;
+        }
+        if (!cf_.set_running_or_notify_cancel()) {
+            return;
+        }
+        if (out.error) {
+            cf_.set_exception(std::move(out.error));
+        } else if constexpr (std::is_void_v<T>) {
+            cf_.set_result();
+        } else {
+            cf_.set_result(std::move(*out.value));
+        }
+    }
+
+private:
+    ConcurrentFuture<T> cf_;
+    bool armed_ = true;
 };
 
 }  // namespace detail
@@ -191,49 +225,18 @@ Future<T> wrap_future(ConcurrentFuture<T> source) {
 
 /// Submits `coro` to `loop` (running in another thread) from any thread, and
 /// returns a ConcurrentFuture for its result, to block on with result(timeout).
-/// Cancelling the ConcurrentFuture cancels the task on its loop. Throws
-/// RuntimeError if the loop is closed. `loop` must outlive the future's
-/// completion. asyncio: `asyncio.run_coroutine_threadsafe`.
+/// Cancelling the ConcurrentFuture cancels the task on its loop. The future
+/// always completes: if the loop closes before the task starts or while it
+/// is pending, it is cancelled. Throws RuntimeError if the loop is closed.
+/// `loop` must outlive the future's completion. asyncio:
+/// `asyncio.run_coroutine_threadsafe`.
 template <class T>
 ConcurrentFuture<T> run_coroutine_threadsafe(Task<T> coro, EventLoop& loop) {
     ConcurrentFuture<T> cf;
-    auto bridge = std::make_shared<detail::ThreadsafeBridge>();
-    loop.call_soon_threadsafe([coro = std::move(coro), cf, bridge, &loop]() mutable {
-        if (cf.done()) {
-            return;  // cancelled before it could start
-        }
-        TaskHandle<T> task = loop.create_task(std::move(coro));
-        bridge->task = task.state();
-        task.add_done_callback([cf, bridge](TaskHandle<T> t) mutable {
-            bridge->task = nullptr;
-            if (t.cancelled()) {
-                cf.cancel();
-                return;
-            }
-            if (!cf.set_running_or_notify_cancel()) {
-                return;
-            }
-            if (std::exception_ptr e = t.exception()) {
-                cf.set_exception(e);
-            } else if constexpr (std::is_void_v<T>) {
-                cf.set_result();
-            } else {
-                cf.set_result(std::move(t).result());
-            }
-        });
-    });
+    auto bridge = detail::start_threadsafe(std::move(coro), loop, detail::ConcurrentSink<T>(cf));
     cf.add_done_callback([bridge, &loop](ConcurrentFuture<T> f) {
-        if (!f.cancelled()) {
-            return;
-        }
-        try {
-            loop.call_soon_threadsafe([bridge] {
-                if (bridge->task != nullptr) {
-                    bridge->task->request_cancel({});
-                }
-            });
-        } catch (const RuntimeError&) {
-            // The loop is closed: its tasks are gone already.
+        if (f.cancelled()) {
+            detail::cancel_threadsafe(bridge, loop, {});
         }
     });
     return cf;

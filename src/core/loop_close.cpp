@@ -2,6 +2,8 @@
 // what it still finishes, and what it waits for.
 #include <unistd.h>
 
+#include <vector>
+
 #include "corio/detail/future_state.hpp"
 #include "corio/event_loop.hpp"
 #include "loop_impl.hpp"
@@ -97,14 +99,18 @@ void EventLoop::close() {
         // asyncio's close() does shutdown(wait=False); nothing is left to wait for.
         detail::shutdown_executor(*ex);
     }
+    // Stop accepting, then drop what came in, outside the lock: dropping an
+    // item runs destructors that may try to post here again (they are
+    // refused now, instead of deadlocking on the lock).
+    std::vector<detail::ReadyItem> last;
     {
         std::lock_guard lock(im.mu);
         im.accepting = false;
-        for (const detail::ReadyItem& item : im.incoming) {
-            item.fn(item.arg, false);
-        }
-        im.incoming.clear();
+        last.swap(im.incoming);
         im.incoming_count.store(0);
+    }
+    for (const detail::ReadyItem& item : last) {
+        item.fn(item.arg, false);
     }
     im.run_end_of_iteration(false);
     im.backend.reset();

@@ -6,17 +6,15 @@
 #include <unistd.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "corio/executor.hpp"
+#include "shutdown.hpp"
 
 namespace corio::detail {
 
-namespace {
-
-// Cancels every pending task and runs the loop until they are all done.
-// Tasks created while unwinding are cancelled in the next round.
-void cancel_all_tasks(EventLoop& loop) {
+void cancel_all_tasks(EventLoop& loop, const char* what) {
     for (int round = 0; round < 16; ++round) {
         std::vector<TaskHandle<void>> tasks;
         for (TaskState* t = LoopAccess::first_task(loop); t; t = t->next_task) {
@@ -38,19 +36,17 @@ void cancel_all_tasks(EventLoop& loop) {
         loop.run_forever();
         for (auto& t : tasks) {
             if (t.done() && !t.cancelled() && t.exception()) {
-                loop.call_exception_handler(
-                    ExceptionContext{"unhandled exception during corio::run() shutdown",
-                                     t.exception(), t.get_name(), t.state()->task_source()});
+                loop.call_exception_handler(ExceptionContext{
+                    std::string("unhandled exception during ") + what + " shutdown", t.exception(),
+                    t.get_name(), t.state()->task_source()});
             }
         }
     }
 }
 
-}  // namespace
-
 void finish_run(EventLoop& loop) noexcept {
     try {
-        cancel_all_tasks(loop);
+        cancel_all_tasks(loop, "corio::run()");
         // asyncio's shutdown_default_executor(): wait for its threads.
         if (std::shared_ptr<Executor> ex = std::move(LoopAccess::default_executor(loop))) {
             ex->shutdown(true);

@@ -1,10 +1,20 @@
 // src/core/signals.cpp - signal handlers that run on a loop.
 //
-// The C handler only writes the signal number into the owning loop's
-// self-pipe (async-signal-safe); the loop reads the pipe like any fd and
-// schedules the callbacks. `g_signal_fd[sig]` is that pipe's write end, or
-// -1; a loop sets it when it registers the signal and clears it (if it is
-// still its own) when it removes it or closes.
+// Every loop with a handler for a signal runs it when the signal reaches the
+// process (asyncio allows one handler per signal per loop; several loops in
+// several threads each get theirs). The C handler only writes the signal
+// number into the self-pipe of every loop that registered the signal
+// (async-signal-safe); each loop reads its pipe like any fd and schedules its
+// own callbacks.
+//
+// The fan-out the C handler walks is a lock-free list of slots, one per loop
+// that has a handler for any signal: the slot's pipe write end and a mask of
+// its signals. Slots are only ever added to the list (never freed), and
+// reused once their loop is done with them, so the handler can walk the list
+// at any moment. Writers (add/remove, under g_registry_mu) change a slot's
+// fields atomically; before a pipe is closed, the remover clears the slot and
+// waits until no handler is inside the walk (`g_in_handler`), so a handler
+// never writes into an fd that was closed and reused meanwhile.
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -12,12 +22,14 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <thread>
 
 #include "corio/event_loop.hpp"
 
@@ -25,43 +37,86 @@ namespace corio {
 
 namespace {
 
-constexpr int kMaxSignal = 65;
-std::atomic<int> g_signal_fd[kMaxSignal];
+constexpr int kMaxSignal = 65;  // signals 1..64: one bit each in a 64-bit mask
 
-struct SignalFdInit {
-    SignalFdInit() {
-        for (auto& f : g_signal_fd) {
-            f.store(-1);
-        }
-    }
-} g_signal_fd_init;
+std::uint64_t bit_of(int sig) noexcept {
+    return std::uint64_t{1} << (sig - 1);
+}
+
+struct SignalSlot {
+    std::atomic<int> fd{-1};             // the loop's pipe write end, or -1
+    std::atomic<std::uint64_t> mask{0};  // the signals that loop handles
+    SignalSlot* next = nullptr;          // set before the slot is published
+    bool in_use = false;                 // under g_registry_mu
+};
+
+std::atomic<SignalSlot*> g_slots{nullptr};
+std::atomic<int> g_in_handler{0};
 
 extern "C" void on_signal(int sig) {
     int saved = errno;
+    g_in_handler.fetch_add(1, std::memory_order_seq_cst);
     if (sig > 0 && sig < kMaxSignal) {
-        int fd = g_signal_fd[sig].load(std::memory_order_relaxed);
-        if (fd >= 0) {
-            unsigned char b = static_cast<unsigned char>(sig);
-            [[maybe_unused]] ssize_t n = ::write(fd, &b, 1);
+        unsigned char b = static_cast<unsigned char>(sig);
+        for (SignalSlot* s = g_slots.load(std::memory_order_acquire); s != nullptr; s = s->next) {
+            if ((s->mask.load(std::memory_order_seq_cst) & bit_of(sig)) == 0) {
+                continue;
+            }
+            int fd = s->fd.load(std::memory_order_seq_cst);
+            if (fd >= 0) {
+                [[maybe_unused]] ssize_t n = ::write(fd, &b, 1);
+            }
         }
     }
+    g_in_handler.fetch_sub(1, std::memory_order_seq_cst);
     errno = saved;
 }
 
-// Per loop: the self-pipe and the callbacks. Keyed by loop in a registry,
-// so the loop's header carries no signal state.
+// Per loop: the self-pipe, its slot and the callbacks. Keyed by loop in a
+// registry, so the loop's header carries no signal state. The map's shape is
+// guarded by g_registry_mu; a loop's entry is used by that loop's thread.
 struct LoopSignals {
     int pipe_r = -1;
     int pipe_w = -1;
+    SignalSlot* slot = nullptr;
     std::map<int, std::shared_ptr<detail::Callback>> handlers;
 };
 
+std::mutex g_registry_mu;
+// How many loops handle each signal (under g_registry_mu): the first installs
+// on_signal, the last to leave restores the default action.
+int g_loops_per_signal[kMaxSignal];
+
 std::map<const EventLoop*, LoopSignals>& registry() {
-    static auto* r =
-        new std::map<const EventLoop*, LoopSignals>;  // loop thread access only per loop
+    static auto* r = new std::map<const EventLoop*, LoopSignals>;
     return *r;
 }
-std::mutex g_registry_mu;
+
+// Under g_registry_mu.
+SignalSlot* acquire_slot(int pipe_w) {
+    SignalSlot* s = g_slots.load(std::memory_order_acquire);
+    for (; s != nullptr && s->in_use; s = s->next) {
+    }
+    if (s == nullptr) {
+        s = new SignalSlot;  // never freed: a handler may be walking the list
+        s->next = g_slots.load(std::memory_order_relaxed);
+        g_slots.store(s, std::memory_order_release);
+    }
+    s->in_use = true;
+    s->mask.store(0);
+    s->fd.store(pipe_w);
+    return s;
+}
+
+// Under g_registry_mu. After it returns no handler writes to the slot's pipe.
+void release_slot(SignalSlot* s) noexcept {
+    s->mask.store(0);
+    s->fd.store(-1);
+    while (g_in_handler.load(std::memory_order_seq_cst) != 0) {
+        std::this_thread::yield();  // a handler in flight may still hold the old fd
+    }
+    s->in_use = false;
+}
 
 void check_signal(int sig) {
     if (sig <= 0 || sig >= kMaxSignal || sig == SIGKILL || sig == SIGSTOP) {
@@ -99,9 +154,16 @@ void EventLoop::add_signal_handler(int sig, detail::Callback cb) {
                 }
             }
         });
+        std::lock_guard lock(g_registry_mu);
+        ls->slot = acquire_slot(ls->pipe_w);
     }
+    std::lock_guard lock(g_registry_mu);
+    bool first_for_loop = ls->handlers.find(sig) == ls->handlers.end();
     ls->handlers[sig] = std::make_shared<detail::Callback>(std::move(cb));
-    g_signal_fd[sig].store(ls->pipe_w);
+    if (first_for_loop) {
+        ++g_loops_per_signal[sig];
+    }
+    ls->slot->mask.fetch_or(bit_of(sig));
     struct sigaction sa {};
     sa.sa_handler = &on_signal;
     sigemptyset(&sa.sa_mask);
@@ -115,21 +177,21 @@ bool EventLoop::remove_signal_handler(int sig) {
     if (sig <= 0 || sig >= kMaxSignal) {
         return false;
     }
-    LoopSignals* ls = nullptr;
     {
         std::lock_guard lock(g_registry_mu);
         auto it = registry().find(this);
-        if (it != registry().end()) {
-            ls = &it->second;
+        if (it == registry().end() || it->second.handlers.erase(sig) == 0) {
+            return false;
+        }
+        it->second.slot->mask.fetch_and(~bit_of(sig));
+        if (--g_loops_per_signal[sig] == 0) {
+            ::signal(sig, SIG_DFL);
+        }
+        if (!it->second.handlers.empty()) {
+            return true;
         }
     }
-    if (ls == nullptr || ls->handlers.erase(sig) == 0) {
-        return false;
-    }
-    int mine = ls->pipe_w;
-    if (g_signal_fd[sig].compare_exchange_strong(mine, -1)) {
-        ::signal(sig, SIG_DFL);
-    }
+    remove_all_signal_handlers();  // the last one: the pipe and its fd watch go too
     return true;
 }
 
@@ -143,16 +205,20 @@ void EventLoop::remove_all_signal_handlers() noexcept {
         }
         ls = std::move(it->second);
         registry().erase(it);
-    }
-    for (auto& [sig, cb] : ls.handlers) {
-        int mine = ls.pipe_w;
-        if (g_signal_fd[sig].compare_exchange_strong(mine, -1)) {
-            ::signal(sig, SIG_DFL);
+        for (auto& [sig, cb] : ls.handlers) {
+            if (--g_loops_per_signal[sig] == 0) {
+                ::signal(sig, SIG_DFL);
+            }
+        }
+        if (ls.slot != nullptr) {
+            release_slot(ls.slot);
         }
     }
-    remove_reader(ls.pipe_r);
-    ::close(ls.pipe_r);
-    ::close(ls.pipe_w);
+    if (ls.pipe_r >= 0) {
+        remove_reader(ls.pipe_r);
+        ::close(ls.pipe_r);
+        ::close(ls.pipe_w);
+    }
 }
 
 }  // namespace corio

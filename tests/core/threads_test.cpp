@@ -211,3 +211,62 @@ TEST(RunCoroutineThreadsafe, SubmitsToALoopInAnotherThreadAndBlocksForTheResult)
     loop.call_soon_threadsafe([&] { stop->set_result(); });
     loop_thread.join();
 }
+
+// These futures used to stay pending forever: whoever blocked on result()
+// (or a loop awaiting wrap_future of them) hung.
+TEST(RunCoroutineThreadsafe, AFutureWhoseLoopClosesBeforeTheTaskStartsIsCancelled) {
+    bool ran = false;
+    corio::ConcurrentFuture<int> f;
+    {
+        corio::EventLoop loop;
+        f = corio::run_coroutine_threadsafe(
+            [](bool& r) -> Task<int> {
+                r = true;
+                co_return 1;
+            }(ran),
+            loop);
+        EXPECT_FALSE(f.done());
+        loop.close();
+    }
+    EXPECT_TRUE(f.cancelled());
+    EXPECT_THROW(f.result(0s), corio::CancelledError);
+    EXPECT_FALSE(ran);
+}
+
+TEST(RunCoroutineThreadsafe, AFutureWhoseLoopClosesWithTheTaskPendingIsCancelled) {
+    corio::EventLoop loop;
+    corio_test::Reports reports;
+    corio_test::install_recorder(loop, &reports);
+    bool started = false;
+    auto f = corio::run_coroutine_threadsafe(
+        [](bool& s) -> Task<void> {
+            s = true;
+            co_await corio::sleep(1h);
+        }(started),
+        loop);
+    while (!started) {
+        loop.run_once(false);
+    }
+    EXPECT_FALSE(f.done());
+    loop.close();
+    EXPECT_TRUE(f.cancelled());
+    EXPECT_TRUE(reports.contains("Task was destroyed but it is pending"));
+}
+
+TEST(RunCoroutineThreadsafe, CancellingBeforeTheTaskStartsKeepsItFromRunning) {
+    corio::EventLoop loop;
+    bool ran = false;
+    auto f = corio::run_coroutine_threadsafe(
+        [](bool& r) -> Task<void> {
+            r = true;
+            co_return;
+        }(ran),
+        loop);
+    EXPECT_TRUE(f.cancel());
+    for (int i = 0; i < 3; ++i) {
+        loop.run_once(false);
+    }
+    EXPECT_FALSE(ran);
+    EXPECT_TRUE(f.cancelled());
+    EXPECT_EQ(corio::detail::LoopAccess::census(loop).tasks, 0u);
+}
