@@ -91,7 +91,14 @@ public:
     /// a backend with its own buffers hands a view of them instead
     /// (`borrowed`), to give back with release_read().
     virtual StreamRead read_some(IoState& io, char* into, std::size_t len) = 0;
-    virtual void release_read(IoState& io, const StreamRead& r) noexcept = 0;
+    /// Gives back a borrowed buffer after `used` of its bytes were taken.
+    /// If `used` < r.n the rest stays first in line for the next read_some
+    /// of `io` (which must then be alive); else `io` is not touched (it
+    /// may have been closed meanwhile) and may be null.
+    virtual void release_read(IoState* io, const StreamRead& r, std::size_t used) noexcept = 0;
+    /// True if read_some would give something now (a transport that pulled
+    /// its share of a turn posts itself again only then).
+    virtual bool has_read_data(const IoState& io) const noexcept = 0;
     /// Writes the gathered buffers (at most IOV_MAX): done (bytes written,
     /// maybe fewer than offered), would_block (on_ready comes when writable),
     /// pending (io_uring: in flight; the buffers must stay untouched until
@@ -100,6 +107,9 @@ public:
     /// After on_ready, for a write that was pending: its outcome, or pending
     /// if it still is.
     virtual StreamWrite write_result(IoState& io) noexcept = 0;
+    /// Asks the kernel to cut a pending write short (the transport is
+    /// closing); on_ready and write_result() then report how it ended.
+    virtual void cancel_write(IoState& io) noexcept = 0;
 
     // -- add_reader / add_writer ----------------------------------------------
 

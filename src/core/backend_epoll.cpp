@@ -213,7 +213,8 @@ public:
         return out;
     }
 
-    void release_read(IoState&, const StreamRead&) noexcept override {}
+    void release_read(IoState*, const StreamRead&, std::size_t) noexcept override {}
+    bool has_read_data(const IoState& io) const noexcept override { return io.readable(); }
 
     StreamWrite write_some(IoState& io, const iovec* iov, int n, bool is_socket) override {
         while (io.writable()) {
@@ -242,6 +243,7 @@ public:
     }
 
     StreamWrite write_result(IoState&) noexcept override { return {StreamWrite::done, 0, 0}; }
+    void cancel_write(IoState&) noexcept override {}
 
     void watch(int fd, std::uint32_t interest, std::uint32_t old_interest,
                std::uint64_t token) override {

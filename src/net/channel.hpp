@@ -1,8 +1,7 @@
-// src/net/channel.hpp - one non-blocking read or write on a connection's
-// channel: a socket or pipe fd, with or without TLS on top (private). Streams
-// (StreamConn) and transports (TransportImpl) both move their bytes through
-// here and differ only in what they do with the outcome: a stream task waits
-// and retries, a transport returns to the loop until the next edge.
+// src/net/channel.hpp - what the networking layer's connection objects
+// share (private): the per-thread read buffer, SIGPIPE, OS errors with the
+// peer named, write-buffer limits, and PostedIo (one posted call per burst
+// of events).
 #pragma once
 
 #include <cstddef>
@@ -11,58 +10,25 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
-#include <string_view>
 #include <utility>
 
 #include "core/io.hpp"
 #include "corio/net/socket.hpp"
-#include "corio/task.hpp"
-#include "tls_session.hpp"
 
 namespace corio::net::detail {
 
-/// What one channel_read/channel_write did. `want_read`/`want_write`: nothing
-/// moved, the channel needs that readiness first (its `ready` bit is already
-/// cleared when the kernel said so). `failed`: the connection is broken;
-/// `error` says why (`err` is the errno, 0 for TLS protocol errors).
-struct ChannelIo {
-    enum Kind : unsigned char { done, want_read, want_write, eof, failed } kind;
-    std::size_t n = 0;
-    std::exception_ptr error;
-    int err = 0;
-};
-
-/// The channel: the fd's readiness, the TLS session (or null), whether the fd
-/// is a socket (recv/send) or a pipe (read/write), and the peer for messages.
-struct Channel {
-    corio::detail::IoState& io;
-    TlsSession* tls;
-    bool is_socket;
-    const SocketAddress& peer;
-};
-
-/// Reads up to `len` bytes into `buf`. A short plain read clears the
-/// readable bit (the next arrival raises a new edge).
-ChannelIo channel_read(const Channel& ch, char* buf, std::size_t len);
-/// Writes what it can of `data` without blocking.
-ChannelIo channel_write(const Channel& ch, std::string_view data);
-/// Runs the TLS handshake to its end, waiting for readiness as it asks.
-/// Throws SslError (including a peer that closed mid-handshake) or
-/// std::system_error.
-Task<void> tls_handshake(TlsSession& tls, corio::detail::IoState& io, SocketAddress peer);
-
-/// Every read on this thread lands here first (kScratchSize bytes), so an
-/// idle connection holds no read buffer: a stream copies out what arrived, a
-/// transport hands data_received a view of it. Valid until the next read on
-/// this thread; reads never nest (resume_reading only posts).
+/// Reads that have no buffer of their own land here (kScratchSize bytes),
+/// so an idle connection holds no read buffer: a protocol gets a view of
+/// it. Valid until the next read on this thread; reads never nest
+/// (resume_reading only posts).
 inline constexpr std::size_t kScratchSize = 64 * 1024;
 char* read_scratch();
 
 /// Sets SIGPIPE to SIG_IGN if it is at its default, once per process, as
-/// Python does at start-up: TLS (OpenSSL writes with write(), not send with
-/// MSG_NOSIGNAL) and pipes to children would otherwise kill the process when
-/// the peer is gone, instead of failing with EPIPE. A handler the program
-/// installed itself is left alone. Children get SIGPIPE back at its default.
+/// Python does at start-up: pipes to children (write(), not send with
+/// MSG_NOSIGNAL) would otherwise kill the process when the peer is gone,
+/// instead of failing with EPIPE. A handler the program installed itself
+/// is left alone. Children get SIGPIPE back at its default.
 void ignore_sigpipe();
 
 /// A std::system_error for `err` during `op` ("recv from") with the peer.
@@ -82,12 +48,12 @@ inline std::pair<std::size_t, std::size_t> write_buffer_limits(std::optional<std
 }
 
 /// The event handling shared by the callback transports (stream and
-/// datagram). The loop's poll phase calls on_io(), which posts one
-/// Impl::io_ready() per burst of events. The transport holds itself
-/// (`self_`) while open, as asyncio's loop holds a transport, and the posted
-/// call holds a reference of its own: connection_lost may run first and
-/// drop `self_`. Impl sets `loop_` and `self_` when it starts, and befriends
-/// this class for io_ready().
+/// datagram). The backend calls on_io() in the poll phase (IoState's
+/// on_ready), which posts one Impl::io_ready() per burst of events. The
+/// transport holds itself (`self_`) while open, as asyncio's loop holds a
+/// transport, and the posted call holds a reference of its own:
+/// connection_lost may run first and drop `self_`. Impl sets `loop_` and
+/// `self_` when it starts, and befriends this class for io_ready().
 template <class Impl>
 class PostedIo {
 protected:

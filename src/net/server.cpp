@@ -58,6 +58,16 @@ void ServerState::close() {
     check_idle();
 }
 
+void report_failed_handshake(ServerState& st, const SocketAddress& peer) noexcept {
+    if (st.loop->get_debug()) {
+        st.loop->call_exception_handler(ExceptionContext{
+            "TLS handshake of an accepted connection failed (client " + peer.to_string() + ")",
+            std::current_exception(),
+            {},
+            {}});
+    }
+}
+
 void ServerState::check_idle() noexcept {
     if (!serving && active == 0) {
         idle.set();
@@ -130,7 +140,7 @@ Task<void> accept_loop(std::shared_ptr<ServerState> st, std::size_t index) {
         }
         auto& [sock, peer] = *accepted;
         try {
-            st->on_accept(std::move(sock));
+            st->on_accept(std::move(sock), peer);
         } catch (...) {
             st->loop->call_exception_handler(ExceptionContext{
                 "Error setting up an accepted connection (from " + peer.to_string() + ")",
@@ -265,11 +275,11 @@ void Server::close() {
 }
 
 void Server::close_clients() {
-    state_->clients.for_each([](detail::ServerClient::Link& l) { l.client->close(); });
+    state_->clients.for_each([](detail::ServerClient::Link& l) { l.client->close_client(); });
 }
 
 void Server::abort_clients() {
-    state_->clients.for_each([](detail::ServerClient::Link& l) { l.client->abort(); });
+    state_->clients.for_each([](detail::ServerClient::Link& l) { l.client->abort_client(); });
 }
 
 namespace {

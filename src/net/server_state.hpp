@@ -30,9 +30,10 @@ public:
     ServerClient& operator=(const ServerClient&) = delete;
     virtual ~ServerClient() { detach_from_server(); }
 
-    /// Close after the buffered data is sent / at once.
-    virtual void close() = 0;
-    virtual void abort() = 0;
+    /// Close after the buffered data is sent / at once (close_clients,
+    /// abort_clients).
+    virtual void close_client() = 0;
+    virtual void abort_client() = 0;
 
     struct Link : corio::detail::ListNode {
         ServerClient* client = nullptr;
@@ -51,7 +52,7 @@ public:
     ~ServerState();
 
     /// Runs for each accepted connection (starts its handler or transport).
-    std::function<void(Socket)> on_accept;
+    std::function<void(Socket, SocketAddress)> on_accept;
     ServerOptions options;
     std::shared_ptr<SslContext> ssl;  // options.ssl, kept alive
     std::vector<Socket> listeners;
@@ -74,6 +75,12 @@ public:
     void close();
     void check_idle() noexcept;
 };
+
+/// The TLS handshake of an accepted connection failed (the current
+/// exception says why): reported in debug mode only, with the client's
+/// address, as asyncio does - a client that cannot speak TLS is the
+/// client's problem, and 600 of them must not flood the log.
+void report_failed_handshake(ServerState& st, const SocketAddress& peer) noexcept;
 
 /// A new server on the running loop; throws std::invalid_argument for bad options.
 std::shared_ptr<ServerState> new_server(const ServerOptions& options, const char* what);

@@ -221,6 +221,9 @@ corio::detail::IoState& Socket::io() {
     }
     if (!io_->registered()) {
         corio::detail::LoopAccess::io_register(corio::detail::running_loop_for("socket I/O"), *io_);
+        // The first write is tried at once (a new socket is writable before
+        // the loop has polled it; EAGAIN clears this and waits for an edge).
+        io_->ready |= corio::detail::kIoWritable;
     }
     return *io_;
 }

@@ -1,39 +1,159 @@
-// src/net/stream_conn.cpp - reading, writing, flushing, closing and TLS of
-// one stream connection.
+// src/net/stream_conn.cpp - the protocol side of streams: filling the read
+// buffer, flow control both ways, closing.
 #include "stream_conn.hpp"
 
-#include <unistd.h>
+#include <algorithm>
+#include <vector>
 
-#include <cerrno>
-#include <system_error>
-#include <tuple>
+#include "channel.hpp"
 
 namespace corio::net::detail {
 
-using corio::detail::IoState;
-using corio::detail::LoopAccess;
-using corio::detail::wait_ready;
+// -- ByteBuffer ---------------------------------------------------------------
 
-StreamConn::StreamConn(Socket sock, std::size_t limit, bool is_socket)
-    : sock_(std::move(sock)), is_socket_(is_socket), fed_(false), limit_(limit) {
-    if (is_socket_) {
-        try {
-            peer_ = sock_.peer_address();
-        } catch (const std::system_error&) {
-            // not connected (yet): leave it empty
+namespace {
+
+// Standard-size buffers freed on this thread, for the next connection that
+// receives something. Bounded: a burst does not stay cached forever.
+constexpr std::size_t kPoolMax = 32;
+
+struct BufferPool {
+    std::vector<char*> free;
+    ~BufferPool() {
+        for (char* p : free) {
+            delete[] p;
         }
-        try {
-            local_ = sock_.local_address();
-        } catch (const std::system_error&) {
+    }
+};
+
+BufferPool& buffer_pool() {
+    thread_local BufferPool p;
+    return p;
+}
+
+}  // namespace
+
+char* ByteBuffer::reserve(std::size_t n) {
+    if (cap_ - tail_ >= n) {
+        return buf_ + tail_;
+    }
+    std::size_t size = tail_ - head_;
+    if (cap_ - size >= n && head_ > 0) {
+        std::memmove(buf_, buf_ + head_, size);
+    } else {
+        std::size_t cap = cap_ ? cap_ * 2 : kPooledSize;
+        while (cap - size < n) {
+            cap *= 2;
         }
+        char* nb;
+        BufferPool& pool = buffer_pool();
+        if (cap == kPooledSize && !pool.free.empty()) {
+            nb = pool.free.back();
+            pool.free.pop_back();
+        } else {
+            nb = new char[cap];
+        }
+        if (size > 0) {
+            std::memcpy(nb, buf_ + head_, size);
+        }
+        drop_storage();
+        buf_ = nb;
+        cap_ = cap;
+    }
+    head_ = 0;
+    tail_ = size;
+    return buf_ + tail_;
+}
+
+void ByteBuffer::drop_storage() noexcept {
+    if (buf_ == nullptr) {
+        return;
+    }
+    BufferPool& pool = buffer_pool();
+    if (cap_ == kPooledSize && pool.free.size() < kPoolMax) {
+        try {
+            pool.free.push_back(buf_);
+            buf_ = nullptr;
+        } catch (...) {
+        }
+    }
+    delete[] buf_;
+    buf_ = nullptr;
+    cap_ = head_ = tail_ = 0;
+}
+
+// -- the protocol on the transport ----------------------------------------------
+
+// Forwards the transport's calls to the StreamConn while it lives. After
+// it is gone (the last reader and writer dropped, the transport closing and
+// still flushing) what arrives is dropped.
+class StreamConn::Adapter final : public BufferedProtocol {
+public:
+    explicit Adapter(StreamConn* c) : c_(c) { c->adapter_ = this; }
+    ~Adapter() override {
+        if (c_ != nullptr) {
+            c_->adapter_ = nullptr;
+        }
+    }
+    void detach() noexcept { c_ = nullptr; }
+
+    void connection_made(Transport& t) override {
+        if (c_ != nullptr) {
+            c_->connection_made(t);
+        }
+    }
+    std::span<char> get_buffer(std::size_t sizehint) override {
+        if (c_ != nullptr) {
+            return c_->get_buffer(sizehint);
+        }
+        return {read_scratch(), kScratchSize};
+    }
+    void buffer_updated(std::size_t n) override {
+        if (c_ != nullptr) {
+            c_->buffer_updated(n);
+        }
+    }
+    bool eof_received() override { return c_ != nullptr && c_->eof_received(); }
+    void connection_lost(std::exception_ptr e) override {
+        if (c_ != nullptr) {
+            c_->connection_lost(std::move(e));
+        }
+    }
+    void pause_writing() override {
+        if (c_ != nullptr) {
+            c_->pause_writing();
+        }
+    }
+    void resume_writing() override {
+        if (c_ != nullptr) {
+            c_->resume_writing();
+        }
+    }
+
+private:
+    StreamConn* c_;
+};
+
+StreamConn::StreamConn(std::size_t limit, bool fed) : fed_(fed), limit_(limit) {}
+
+StreamConn::~StreamConn() {
+    if (adapter_ != nullptr) {
+        adapter_->detach();
+    }
+    if (transport_ && !closed_) {
+        transport_->close();  // it stays alive to send what is buffered
     }
 }
 
-StreamConn::StreamConn(std::size_t limit) : is_socket_(false), fed_(true), limit_(limit) {}
+std::unique_ptr<Protocol> StreamConn::make_protocol() {
+    return std::make_unique<Adapter>(this);
+}
 
-StreamConn::~StreamConn() = default;
+void StreamConn::connection_made(Transport& t) {
+    transport_ = t.shared_from_this();
+}
 
-// -- reading ------------------------------------------------------------------
+// -- reading ----------------------------------------------------------------------
 
 void StreamConn::begin_read() {
     if (reading_) {
@@ -42,10 +162,7 @@ void StreamConn::begin_read() {
     reading_ = true;
 }
 
-Task<void> StreamConn::fill(std::size_t hint, std::string* direct) {
-    if (hint == 0 || hint > kScratchSize) {
-        hint = kScratchSize;
-    }
+Task<void> StreamConn::fill() {
     const std::size_t had = rbuf_.size();
     for (;;) {
         if (read_error_) {
@@ -54,91 +171,76 @@ Task<void> StreamConn::fill(std::size_t hint, std::string* direct) {
         if (eof_ || rbuf_.size() > had) {
             co_return;
         }
-        if (fed_ || handshaking_) {
-            corio::detail::ListWaiter w;
-            struct ReadWait {
-                StreamConn* c;
-                corio::detail::ListWaiter* w;
-                bool await_ready() const noexcept { return false; }
-                void await_suspend(std::coroutine_handle<> h) {
-                    corio::detail::TaskState& t = corio::detail::Waiter::current_task();
-                    w->on_cancel = &corio::detail::ListWaiter::unlink_and_cancel;
-                    c->read_waiters_.push_back(*w);
-                    w->suspend(t, h);
-                }
-                void await_resume() { w->check_cancelled(); }
-            };
-            co_await ReadWait{this, &w};
-            continue;
+        if (read_paused_ && transport_) {
+            // The reader wants more than the buffer may hold (asyncio).
+            read_paused_ = false;
+            transport_->resume_reading();
         }
-        if (!sock_ || closed_) {
-            eof_ = true;  // our side closed the connection: a pending read ends
-            co_return;
-        }
-        IoState& io = sock_.io();
-        // Straight into rbuf_ when it has the room anyway; else through the
-        // thread's scratch buffer, so that idle connections keep no buffer.
-        const bool in_place = rbuf_.room() >= hint;
-        char* into = in_place ? rbuf_.reserve(hint) : read_scratch();
-        ChannelIo r = channel_read(channel(), into, hint);
-        switch (r.kind) {
-            case ChannelIo::done:
-                if (in_place) {
-                    rbuf_.commit(r.n);
-                } else if (direct != nullptr && rbuf_.empty()) {
-                    direct->assign(into, r.n);
-                } else {
-                    rbuf_.append(std::string_view(into, r.n));
-                }
-                co_return;
-            case ChannelIo::eof:
-                eof_ = true;
-                co_return;
-            case ChannelIo::want_read:
-                co_await wait_ready(io, false);
-                break;
-            case ChannelIo::want_write:  // TLS: a record must go out first
-                // No other task waits to write on a stream's socket (writes
-                // flush through on_writable; the handshake runs while reads
-                // wait above), so the writer slot is free.
-                // The edge that woke us no longer reaches the background
-                // flush: hand it on (unless the socket was closed meanwhile).
-                if (co_await wait_ready(io, true) >= 0 && io.on_ready != nullptr) {
-                    io.on_ready(&io);
-                }
-                break;
-            case ChannelIo::failed:
-                if (r.err == EBADF && closed_) {
-                    eof_ = true;
-                    co_return;
-                }
-                lose(r.error);
-                break;
-        }
+        corio::detail::ListWaiter w;
+        struct ReadWait {
+            StreamConn* c;
+            corio::detail::ListWaiter* w;
+            bool await_ready() const noexcept { return false; }
+            void await_suspend(std::coroutine_handle<> h) {
+                corio::detail::TaskState& t = corio::detail::Waiter::current_task();
+                w->on_cancel = &corio::detail::ListWaiter::unlink_and_cancel;
+                c->read_waiters_.push_back(*w);
+                w->suspend(t, h);
+            }
+            void await_resume() { w->check_cancelled(); }
+        };
+        co_await ReadWait{this, &w};
     }
 }
 
-bool StreamConn::at_eof() noexcept {
-    // asyncio's protocol feeds EOF as soon as it arrives; corio reads only
-    // when asked, so it looks now. Not while a read waits: its wake-up edge
-    // must not be consumed here.
-    if (!eof_ && rbuf_.empty() && !reading_ && !fed_ && !handshaking_ && sock_ && !closed_ &&
-        !read_error_) {
-        try {
-            char* into = read_scratch();
-            ChannelIo r = channel_read(channel(), into, kScratchSize);
-            if (r.kind == ChannelIo::done) {
-                rbuf_.append(std::string_view(into, r.n));
-            } else if (r.kind == ChannelIo::eof) {
-                eof_ = true;
-            } else if (r.kind == ChannelIo::failed) {
-                lose(r.error);  // kept for the next read, as fill() does
-            }
-        } catch (...) {
-            lose(std::current_exception());  // bad_alloc after the read: the next read says so
-        }
+std::string StreamConn::take(std::size_t n) {
+    std::string out = rbuf_.take(n);
+    maybe_resume_reading();
+    return out;
+}
+
+void StreamConn::consume(std::size_t n) {
+    rbuf_.consume(n);
+    maybe_resume_reading();
+}
+
+void StreamConn::maybe_resume_reading() {
+    rbuf_.release_if_empty();
+    if (read_paused_ && rbuf_.size() <= limit_ && transport_) {
+        read_paused_ = false;
+        transport_->resume_reading();
     }
-    return eof_ && rbuf_.empty();
+}
+
+std::span<char> StreamConn::get_buffer(std::size_t sizehint) {
+    char* p = rbuf_.reserve(std::min<std::size_t>(sizehint, 16 * 1024));
+    return {p, rbuf_.room()};
+}
+
+void StreamConn::buffer_updated(std::size_t n) {
+    rbuf_.commit(n);
+    after_fill();
+}
+
+void StreamConn::data_received(std::string_view data) {
+    rbuf_.append(data);
+    after_fill();
+}
+
+void StreamConn::after_fill() {
+    wake_readers();
+    if (!read_paused_ && rbuf_.size() > 2 * limit_ && transport_) {
+        read_paused_ = true;  // asyncio: more than twice the limit waits
+        transport_->pause_reading();
+    }
+}
+
+bool StreamConn::eof_received() {
+    eof_ = true;
+    wake_readers();
+    // As asyncio: a plain socket stays open for writing (half-close); TLS
+    // closes.
+    return transport_ && !transport_->get_extra_info("ssl_object").has_value();
 }
 
 void StreamConn::wake_readers() noexcept {
@@ -167,114 +269,27 @@ void StreamConn::set_read_error(std::exception_ptr e) {
 
 // -- writing ------------------------------------------------------------------
 
-std::size_t StreamConn::send_some(std::string_view data) {
-    ChannelIo r = channel_write(channel(), data);
-    if (r.kind == ChannelIo::failed) {
-        lose(r.error);
-    }
-    return r.kind == ChannelIo::done ? r.n : 0;
-}
-
 void StreamConn::write(std::string_view data) {
-    if (eof_requested_) {
-        throw RuntimeError("write() after write_eof()");
-    }
     if (fed_) {
         throw RuntimeError("write() on a stream without a connection");
     }
-    if (closing_ || lost_ || data.empty()) {
-        return;  // dropped, as asyncio does after close or a lost connection
-    }
-    if (wbuf_.empty()) {
-        std::size_t n = send_some(data);
-        data.remove_prefix(n);
-        if (data.empty() || lost_) {
-            return;
-        }
-    }
-    wbuf_.append(data);
-    update_paused();
-    if (!self_) {
-        self_ = shared_from_this();
-        IoState& io = sock_.io();
-        io.owner = this;
-        io.on_ready = &writable_hook;
-        // The socket may already be writable (no edge will come): try soon.
-        if (io.writable()) {
-            writable_hook(&io);
-        }
+    if (transport_) {
+        transport_->write(data);
     }
 }
 
-void StreamConn::writable_hook(IoState* st) noexcept {
-    // Runs in the loop's poll phase: only post the flush.
-    auto* c = static_cast<StreamConn*>(st->owner);
-    if (!st->writable() || c->wbuf_.empty()) {
-        return;  // news of another kind
+void StreamConn::writelines(std::span<const std::string_view> pieces) {
+    if (fed_) {
+        throw RuntimeError("writelines() on a stream without a connection");
     }
-    if (!c->flush_ref_) {
-        c->flush_ref_ = c->shared_from_this();  // the posted call keeps us alive
-        LoopAccess::post(*st->loop, &StreamConn::flush_ready, c);
+    if (transport_) {
+        transport_->writelines(pieces);
     }
 }
 
-void StreamConn::flush_ready(void* p, bool run) noexcept {
-    auto* c = static_cast<StreamConn*>(p);
-    std::shared_ptr<StreamConn> keep = std::move(c->flush_ref_);
-    if (!run) {
-        c->self_.reset();  // the loop is closing
-        return;
-    }
-    c->flush();
-}
-
-void StreamConn::flush() {
-    while (!wbuf_.empty() && !lost_) {
-        std::size_t n = send_some(wbuf_.view());
-        if (n == 0) {
-            if (!lost_) {
-                update_paused();
-                return;  // wait for the next writable edge
-            }
-            break;
-        }
-        wbuf_.consume(n);
-    }
-    after_flush();
-}
-
-void StreamConn::after_flush() {
-    update_paused();
+void StreamConn::resume_writing() noexcept {
+    write_paused_ = false;
     wake_drainers();
-    if (lost_) {
-        wbuf_.clear();
-    }
-    if (wbuf_.empty()) {
-        if (IoState* io = sock_.io_state()) {
-            io->on_ready = nullptr;
-        }
-        if (eof_requested_ && !eof_sent_ && !lost_) {
-            eof_sent_ = true;
-            try {
-                sock_.shutdown(SHUT_WR);
-            } catch (const std::system_error& e) {
-                lose(std::current_exception());
-            }
-        }
-        if (closing_) {
-            finish_close();
-        }
-        auto keep = std::move(self_);  // may be the last reference: destroyed at scope end
-    }
-}
-
-void StreamConn::update_paused() noexcept {
-    if (!paused_ && wbuf_.size() > high_) {
-        paused_ = true;
-    } else if (paused_ && wbuf_.size() <= low_) {
-        paused_ = false;
-        wake_drainers();
-    }
 }
 
 void StreamConn::wake_drainers() noexcept {
@@ -283,106 +298,54 @@ void StreamConn::wake_drainers() noexcept {
     }
 }
 
-void StreamConn::lose(std::exception_ptr e) noexcept {
-    if (!lost_) {
-        lost_ = e;
-    }
-    if (!read_error_) {
-        read_error_ = e;
-    }
-    wbuf_.clear();
-    // asyncio closes the transport on a fatal error.
-    closing_ = true;
-    finish_close();
-    auto keep = std::move(self_);  // nothing left to send; callers hold references
-}
-
 void StreamConn::close() {
-    if (closing_) {
-        return;
-    }
-    closing_ = true;
-    if (wbuf_.empty()) {
-        finish_close();
+    if (transport_) {
+        transport_->close();
     }
 }
 
 void StreamConn::abort() {
-    wbuf_.clear();
-    closing_ = true;
-    finish_close();
-    auto keep = std::move(self_);
-}
-
-void StreamConn::finish_close() noexcept {
-    if (closed_) {
-        return;
+    if (transport_) {
+        transport_->abort();
     }
-    closed_ = true;
-    paused_ = false;  // drain() ends (and reports the lost connection)
-    if (tls_ && !lost_ && sock_) {
-        tls_->shutdown();  // close_notify, best effort
-    }
-    if (IoState* io = sock_.io_state()) {
-        io->on_ready = nullptr;
-    }
-    sock_.close();  // a task waiting to read wakes and sees EOF
-    wake_drainers();
-    wake_readers();
-    closed_event_.set();
-    detach_from_server();
 }
 
 void StreamConn::write_eof() {
-    if (tls_) {
-        throw RuntimeError("write_eof() is not supported on TLS streams");
-    }
-    if (eof_requested_ || closing_) {
-        return;
-    }
-    eof_requested_ = true;
-    if (!is_socket_) {
-        close();  // a pipe has no half-close: asyncio closes it once flushed
-        return;
-    }
-    if (wbuf_.empty()) {
-        after_flush();
+    if (transport_) {
+        if (!transport_->can_write_eof() && transport_->get_extra_info("ssl_object").has_value()) {
+            throw RuntimeError("write_eof() is not supported on TLS streams");
+        }
+        transport_->write_eof();
     }
 }
 
 void StreamConn::set_write_buffer_limits(std::optional<std::size_t> high,
                                          std::optional<std::size_t> low) {
-    std::tie(high_, low_) = write_buffer_limits(high, low);
-    update_paused();
+    if (transport_) {
+        transport_->set_write_buffer_limits(high, low);
+    } else {
+        write_buffer_limits(high, low);  // the same argument checks
+    }
 }
 
-// -- TLS ----------------------------------------------------------------------
-
-Task<void> StreamConn::start_tls(std::shared_ptr<SslContext> ctx, std::string server_hostname) {
-    if (!rbuf_.empty()) {
-        throw RuntimeError("start_tls: unread data is buffered");
-    }
-    if (!sock_) {
-        throw RuntimeError("start_tls: the connection is closed");
-    }
-    if (tls_) {
-        throw RuntimeError("start_tls: the connection already uses TLS");
-    }
-    tls_ = std::make_unique<TlsSession>(std::move(ctx), sock_.fd(), server_hostname);
-    // A read waiting on the plain socket would take the handshake's bytes
-    // (and its place as the socket's reader): wake it, and it waits in fill()
-    // until the handshake is over, as reads started meanwhile do.
-    handshaking_ = true;
-    IoState& io = sock_.io();
-    corio::detail::interrupt_read(io);
-    struct Done {
-        StreamConn* c;
-        ~Done() {
-            c->handshaking_ = false;
-            c->wake_readers();
+void StreamConn::connection_lost(std::exception_ptr e) {
+    closed_ = true;
+    write_paused_ = false;  // drain() ends (and reports the lost connection)
+    if (e) {
+        lost_ = e;
+        if (!read_error_) {
+            read_error_ = e;
         }
-    } done{this};
-    co_await tls_handshake(*tls_, io, peer_);
+    } else {
+        eof_ = true;
+    }
+    wake_readers();
+    wake_drainers();
+    closed_event_.set();
+}
+
+std::any StreamConn::get_extra_info(std::string_view name) const {
+    return transport_ ? transport_->get_extra_info(name) : std::any();
 }
 
 }  // namespace corio::net::detail

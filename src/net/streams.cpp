@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <system_error>
 
+#include "connection.hpp"
 #include "corio/net/dns.hpp"
 #include "corio/timeouts.hpp"
 #include "stream_conn.hpp"
@@ -36,7 +37,8 @@ struct ReadGuard {
 
 // -- StreamReader -------------------------------------------------------------
 
-StreamReader::StreamReader(std::size_t limit) : conn_(std::make_shared<StreamConn>(limit)) {
+StreamReader::StreamReader(std::size_t limit)
+    : conn_(std::make_shared<StreamConn>(limit, /*fed=*/true)) {
     if (limit == 0) {
         throw std::invalid_argument("StreamReader: limit must be > 0");
     }
@@ -56,29 +58,25 @@ Task<std::string> read_on(std::shared_ptr<StreamConn> c, long n) {
     }
     if (n < 0) {
         while (!c->eof()) {
-            co_await c->fill(0);
+            co_await c->fill();
         }
-        co_return c->rbuf().take(c->rbuf().size());
+        co_return c->take(c->buffered());
     }
-    if (c->rbuf().empty()) {
-        std::string direct;
-        co_await c->fill(static_cast<std::size_t>(n), &direct);
-        if (!direct.empty()) {
-            co_return direct;
-        }
+    if (c->buffered() == 0) {
+        co_await c->fill();
     }
-    co_return c->rbuf().take(std::min(c->rbuf().size(), static_cast<std::size_t>(n)));
+    co_return c->take(std::min(c->buffered(), static_cast<std::size_t>(n)));
 }
 
 Task<std::string> readexactly_on(std::shared_ptr<StreamConn> c, std::size_t n) {
     ReadGuard guard(*c);
-    while (c->rbuf().size() < n) {
+    while (c->buffered() < n) {
         if (c->eof()) {
-            throw IncompleteReadError(c->rbuf().take(c->rbuf().size()), n);
+            throw IncompleteReadError(c->take(c->buffered()), n);
         }
-        co_await c->fill(n - c->rbuf().size());
+        co_await c->fill();
     }
-    co_return c->rbuf().take(n);
+    co_return c->take(n);
 }
 
 // asyncio's algorithm, limits included: the separator may be found at an
@@ -90,7 +88,7 @@ Task<std::string> readuntil_on(std::shared_ptr<StreamConn> c, std::string separa
     const std::size_t seplen = separator.size();
     std::size_t offset = 0;  // where the separator could start; earlier was searched
     for (;;) {
-        std::string_view buf = c->rbuf().view();
+        std::string_view buf = c->view();
         if (buf.size() >= offset + seplen) {
             std::size_t at = buf.find(separator, offset);
             if (at != std::string_view::npos) {
@@ -98,7 +96,7 @@ Task<std::string> readuntil_on(std::shared_ptr<StreamConn> c, std::string separa
                     throw LimitOverrunError("Separator is found, but chunk is longer than limit",
                                             at);
                 }
-                co_return c->rbuf().take(at + seplen);
+                co_return c->take(at + seplen);
             }
             offset = buf.size() + 1 - seplen;
             if (offset > c->limit()) {
@@ -107,9 +105,9 @@ Task<std::string> readuntil_on(std::shared_ptr<StreamConn> c, std::string separa
             }
         }
         if (c->eof()) {
-            throw IncompleteReadError(c->rbuf().take(c->rbuf().size()), std::nullopt);
+            throw IncompleteReadError(c->take(c->buffered()), std::nullopt);
         }
-        co_await c->fill(0);
+        co_await c->fill();
     }
 }
 
@@ -120,11 +118,11 @@ Task<std::string> readline_on(std::shared_ptr<StreamConn> c) {
     } catch (IncompleteReadError& e) {
         co_return std::move(e.partial);
     } catch (const LimitOverrunError& e) {
-        std::string_view buf = c->rbuf().view();
+        std::string_view buf = c->view();
         if (buf.substr(e.consumed, 1) == "\n") {
-            c->rbuf().consume(e.consumed + 1);
+            c->consume(e.consumed + 1);
         } else {
-            c->rbuf().clear();
+            c->consume(buf.size());
         }
         message = e.what();
     }
@@ -180,12 +178,15 @@ void StreamWriter::write(std::string_view data) {
     conn_->write(data);
 }
 
+void StreamWriter::writelines_views(std::span<const std::string_view> pieces) {
+    conn_->writelines(pieces);
+}
+
 namespace {
 
-// Waits while the connection is open and its buffer is above the high-water
-// mark (or, with `until_empty`, not empty). Woken on every flush that frees
-// room, and on close.
-Task<void> wait_for_room(std::shared_ptr<StreamConn> c, bool until_empty) {
+// Waits while the connection is open and the transport has paused us.
+// Woken when it resumes, and on close.
+Task<void> wait_for_room(std::shared_ptr<StreamConn> c) {
     struct DrainWait {
         explicit DrainWait(StreamConn* conn) : c(conn) {}
         StreamConn* c;
@@ -199,15 +200,11 @@ Task<void> wait_for_room(std::shared_ptr<StreamConn> c, bool until_empty) {
         }
         void await_resume() { w.check_cancelled(); }
     };
-    while ((until_empty ? c->pending() > 0 : c->paused()) && !c->closed()) {
+    while (c->paused() && !c->closed()) {
         DrainWait wait(c.get());
         co_await wait;
     }
 }
-
-}  // namespace
-
-namespace {
 
 Task<void> drain_on(std::shared_ptr<StreamConn> c) {
     if (std::exception_ptr e = c->read_error()) {
@@ -217,7 +214,7 @@ Task<void> drain_on(std::shared_ptr<StreamConn> c) {
         co_await corio::sleep(std::chrono::seconds(0));  // asyncio yields here too
     }
     if (c->paused() && !c->closed()) {  // checked here too: most drains do not wait
-        co_await wait_for_room(c, false);
+        co_await wait_for_room(c);
     }
     if (std::exception_ptr e = c->lost()) {
         std::rethrow_exception(e);
@@ -232,23 +229,27 @@ Task<void> wait_closed_on(std::shared_ptr<StreamConn> c) {
     co_await c->closed_event().wait();
 }
 
+// asyncio's StreamWriter.start_tls: drain, then loop.start_tls on the
+// transport; the stream protocol moves under the TLS layer, so a read
+// waiting meanwhile gets the decrypted data. What was written before goes
+// out first in clear text (the transport's queue is in order).
 Task<void> start_tls_on(std::shared_ptr<StreamConn> c, std::shared_ptr<SslContext> ctx,
                         std::string server_hostname, std::optional<Duration> handshake_timeout) {
+    if (c->transport() && c->transport()->get_extra_info("ssl_object").has_value()) {
+        throw RuntimeError("start_tls: the connection already uses TLS");
+    }
     co_await drain_on(c);
-    // Everything written before goes out in clear text first, as in asyncio.
-    co_await wait_for_room(c, true);
-    if (c->closed()) {
+    if (c->buffered() > 0) {
+        throw RuntimeError("start_tls: unread data is buffered");
+    }
+    std::shared_ptr<Transport> raw = c->transport();
+    if (!raw || c->closed()) {
         throw std::system_error(ECONNRESET, std::generic_category(), "Connection lost");
     }
-    try {
-        co_await wait_for(c->start_tls(std::move(ctx), std::move(server_hostname)),
-                          handshake_timeout);
-    } catch (...) {
-        if (c->tls() != nullptr) {
-            c->abort();  // a half-made session cannot carry data: asyncio aborts too
-        }
-        throw;
-    }
+    StartTlsOptions options;
+    options.server_hostname = server_hostname;
+    options.ssl_handshake_timeout = handshake_timeout;
+    c->set_transport(co_await net::start_tls(raw, std::move(ctx), options));
 }
 
 }  // namespace
@@ -272,7 +273,7 @@ bool StreamWriter::is_closing() const noexcept {
     return conn_->closing();
 }
 bool StreamWriter::can_write_eof() const noexcept {
-    return conn_->tls() == nullptr;
+    return conn_->can_write_eof();
 }
 void StreamWriter::write_eof() {
     conn_->write_eof();
@@ -296,51 +297,31 @@ std::size_t StreamWriter::get_write_buffer_size() const noexcept {
 }
 
 SocketAddress StreamWriter::peername() const {
-    return conn_->peername();
+    std::any a = conn_->get_extra_info("peername");
+    return a.has_value() ? std::any_cast<SocketAddress>(a) : SocketAddress();
 }
 SocketAddress StreamWriter::sockname() const {
-    return conn_->sockname();
+    std::any a = conn_->get_extra_info("sockname");
+    return a.has_value() ? std::any_cast<SocketAddress>(a) : SocketAddress();
 }
 int StreamWriter::socket() const noexcept {
-    return conn_->socket().fd();
+    if (!conn_->transport() || conn_->closed()) {
+        return -1;
+    }
+    std::any a = conn_->get_extra_info("socket");
+    return a.has_value() ? std::any_cast<int>(a) : -1;
 }
 SSL* StreamWriter::ssl_object() const noexcept {
-    return conn_->tls() ? conn_->tls()->native_handle() : nullptr;
+    try {
+        std::any a = conn_->get_extra_info("ssl_object");
+        return a.has_value() ? std::any_cast<SSL*>(a) : nullptr;
+    } catch (...) {
+        return nullptr;
+    }
 }
 
 std::any StreamWriter::get_extra_info(std::string_view name) const {
-    if (name == "peername") {
-        return peername();
-    }
-    if (name == "sockname") {
-        return sockname();
-    }
-    if (name == "socket") {
-        return socket();
-    }
-    TlsSession* tls = conn_->tls();
-    if (tls == nullptr) {
-        return {};
-    }
-    if (name == "ssl_object") {
-        return tls->native_handle();
-    }
-    if (name == "alpn_protocol") {
-        return tls->alpn_protocol();
-    }
-    if (name == "server_hostname") {
-        return tls->server_name();
-    }
-    if (name == "cipher") {
-        return tls->cipher();
-    }
-    if (name == "version") {
-        return tls->version();
-    }
-    if (name == "peercert_subject") {
-        return tls->peer_subject();
-    }
-    return {};
+    return conn_->get_extra_info(name);
 }
 
 // -- open_connection ----------------------------------------------------------
@@ -367,9 +348,16 @@ struct ConnectPlan {
 
 Task<std::pair<StreamReader, StreamWriter>> make_streams(Task<Socket> connecting,
                                                          ConnectPlan plan) {
-    auto conn = std::make_shared<StreamConn>(co_await std::move(connecting), plan.limit);
+    auto conn = std::make_shared<StreamConn>(plan.limit);
+    Socket sock = co_await std::move(connecting);
     if (plan.ssl) {
-        co_await wait_for(conn->start_tls(plan.ssl, plan.server_hostname), plan.handshake_timeout);
+        // Named, not a braced temporary inside co_await (GCC 12 destroys
+        // those twice: docs/pitfalls.md).
+        detail::TlsPlan tls{plan.ssl, plan.server_hostname, plan.handshake_timeout};
+        co_await detail::start_tls_connection(std::move(sock), conn->make_protocol(),
+                                              std::move(tls), nullptr);
+    } else {
+        detail::start_plain(std::move(sock), conn->make_protocol(), nullptr);
     }
     co_return std::pair<StreamReader, StreamWriter>(StreamReader(conn), StreamWriter(conn));
 }
@@ -380,22 +368,36 @@ Task<std::pair<StreamReader, StreamWriter>> make_streams(Task<Socket> connecting
 Task<void> serve_client(std::shared_ptr<detail::ServerState> st, ClientConnected handler,
                         std::shared_ptr<StreamConn> conn) {
     try {
-        if (st->ssl) {
-            co_await wait_for(conn->start_tls(st->ssl, std::string()),
-                              st->options.ssl_handshake_timeout);
-        }
         co_await handler(StreamReader(conn), StreamWriter(conn));
     } catch (const CancelledError&) {
         conn->abort();  // the server (or the program) is shutting down
     } catch (...) {
         st->loop->call_exception_handler(
             ExceptionContext{"Unhandled exception in client_connected_cb (client " +
-                                 conn->peername().to_string() + ")",
+                                 StreamWriter(conn).peername().to_string() + ")",
                              std::current_exception(),
                              corio::current_task().get_name(),
                              {}});
         conn->abort();
     }
+}
+
+// A TLS client: the handshake first; a failure is the client's problem, not
+// the server's, so it is reported in debug mode only (as asyncio).
+Task<void> serve_tls_client(std::shared_ptr<detail::ServerState> st, ClientConnected handler,
+                            Socket sock, SocketAddress peer) {
+    auto conn = std::make_shared<StreamConn>(st->options.limit);
+    detail::TlsPlan tls{st->ssl, std::string(), st->options.ssl_handshake_timeout};
+    try {
+        co_await detail::start_tls_connection(std::move(sock), conn->make_protocol(),
+                                              std::move(tls), st.get());
+    } catch (const CancelledError&) {
+        co_return;
+    } catch (...) {
+        detail::report_failed_handshake(*st, peer);
+        co_return;
+    }
+    co_await serve_client(std::move(st), std::move(handler), std::move(conn));
 }
 
 }  // namespace
@@ -422,12 +424,17 @@ std::shared_ptr<detail::ServerState> stream_server(ClientConnected handler,
     }
     auto st = detail::new_server(options, "start_server()");
     detail::ServerState* raw = st.get();
-    st->on_accept = [raw, handler = std::move(handler)](Socket sock) {
-        if (sock.local_address().family() != AF_UNIX) {
+    st->on_accept = [raw, handler = std::move(handler)](Socket sock, SocketAddress peer) {
+        if (peer.family() != AF_UNIX) {
             sock.set_nodelay(true);
         }
-        auto conn = std::make_shared<StreamConn>(std::move(sock), raw->options.limit);
-        raw->attach(*conn);
+        if (raw->ssl) {
+            corio::create_task(serve_tls_client(raw->shared_from_this(), handler, std::move(sock),
+                                                std::move(peer)));
+            return;
+        }
+        auto conn = std::make_shared<StreamConn>(raw->options.limit);
+        detail::start_plain(std::move(sock), conn->make_protocol(), raw);
         corio::create_task(serve_client(raw->shared_from_this(), handler, std::move(conn)));
     };
     return st;

@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "channel.hpp"
+#include "connection.hpp"
 #include "corio/future.hpp"
 #include "corio/gather.hpp"
 #include "corio/locks.hpp"
@@ -311,19 +312,23 @@ Task<Process> spawn(std::vector<std::string> argv, SubprocessOptions o, std::str
 
     Process proc(st);
     std::size_t limit = o.limit;
-    auto stream_of = [limit](Pipe& p) {
+    // A pipe transport per pipe (asyncio's unix_events pipe transports): the
+    // stream protocol reads stdout/stderr; stdin is written, never read.
+    auto stream_of = [limit](Pipe& p, bool we_write) {
         p.child.reset();
-        return std::make_shared<detail::StreamConn>(Socket::adopt(p.parent.release()), limit,
-                                                    false);
+        auto conn = std::make_shared<detail::StreamConn>(limit);
+        detail::start_plain(Socket::adopt(p.parent.release()), conn->make_protocol(), nullptr,
+                            /*is_socket=*/false, /*reading=*/!we_write);
+        return conn;
     };
     if (in) {
-        proc.stdin_.emplace(stream_of(*in));
+        proc.stdin_.emplace(stream_of(*in, true));
     }
     if (out) {
-        proc.stdout_.emplace(stream_of(*out));
+        proc.stdout_.emplace(stream_of(*out, false));
     }
     if (err) {
-        proc.stderr_.emplace(stream_of(*err));
+        proc.stderr_.emplace(stream_of(*err, false));
     }
     co_return proc;
 }

@@ -1,15 +1,13 @@
 // src/net/tls.cpp - SslContext and the TLS session behind TLS streams.
 #include "corio/net/tls.hpp"
 
-#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include <cstring>
 
-#include "channel.hpp"
-#include "tls_session.hpp"
+#include "tls_engine.hpp"
 
 namespace corio::net {
 
@@ -28,13 +26,6 @@ std::string ssl_error_text(const char* what) {
 }
 
 namespace {
-
-bool is_ip_literal(const std::string& host) {
-    in6_addr a6;
-    in_addr a4;
-    return ::inet_pton(AF_INET, host.c_str(), &a4) == 1 ||
-           ::inet_pton(AF_INET6, host.c_str(), &a6) == 1;
-}
 
 [[noreturn]] void throw_ssl(const char* what) {
     throw SslError(ssl_error_text(what));
@@ -190,144 +181,6 @@ void SslContext::set_sni_callback(std::function<std::shared_ptr<SslContext>(std:
     sni_ = std::move(fn);
     ::SSL_CTX_set_tlsext_servername_callback(ctx_, &SslAccess::servername);
     ::SSL_CTX_set_tlsext_servername_arg(ctx_, this);
-}
-
-// -- TlsSession ---------------------------------------------------------------
-
-TlsSession::TlsSession(std::shared_ptr<SslContext> ctx, int fd, const std::string& server_hostname)
-    : ctx_(std::move(ctx)) {
-    detail::ignore_sigpipe();  // OpenSSL writes with write(2): EPIPE, not death
-    ssl_ = ::SSL_new(ctx_->native_handle());
-    if (ssl_ == nullptr) {
-        throw_ssl("SSL_new");
-    }
-    if (::SSL_set_fd(ssl_, fd) != 1) {
-        ::SSL_free(ssl_);
-        throw_ssl("SSL_set_fd");
-    }
-    if (ctx_->is_server()) {
-        ::SSL_set_accept_state(ssl_);
-        return;
-    }
-    ::SSL_set_connect_state(ssl_);
-    if (!server_hostname.empty()) {
-        if (!is_ip_literal(server_hostname)) {
-            // RFC 6066: SNI carries host names only; an address is still
-            // checked against the certificate's IP entries (below), as Python.
-            ::SSL_set_tlsext_host_name(ssl_, server_hostname.c_str());
-        }
-        if (ctx_->check_hostname()) {
-            ::SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-            if (::SSL_set1_host(ssl_, server_hostname.c_str()) != 1) {
-                ::SSL_free(ssl_);
-                throw_ssl("SSL_set1_host");
-            }
-        }
-    } else if (ctx_->check_hostname()) {
-        ::SSL_free(ssl_);
-        throw std::invalid_argument(
-            "TLS: server_hostname is required when the context checks host names");
-    }
-}
-
-TlsSession::~TlsSession() {
-    ::SSL_free(ssl_);
-}
-
-TlsResult TlsSession::classify(int rc, const char* what) {
-    int err = ::SSL_get_error(ssl_, rc);
-    switch (err) {
-        case SSL_ERROR_WANT_READ:
-            return {TlsResult::want_read, 0};
-        case SSL_ERROR_WANT_WRITE:
-            return {TlsResult::want_write, 0};
-        case SSL_ERROR_ZERO_RETURN:
-            return {TlsResult::eof, 0};
-        case SSL_ERROR_SYSCALL:
-            if (errno == 0) {
-                return {TlsResult::eof, 0};
-            }
-            return {TlsResult::os_error, static_cast<std::size_t>(errno)};
-        default: {
-            long verify = ::SSL_get_verify_result(ssl_);
-            std::string text = ssl_error_text(what);
-            if (verify != X509_V_OK) {
-                text += " (certificate verify failed: ";
-                text += ::X509_verify_cert_error_string(verify);
-                text += ")";
-            }
-            last_error_ = text;
-            return {TlsResult::ssl_error, 0};
-        }
-    }
-}
-
-TlsResult TlsSession::handshake() {
-    ::ERR_clear_error();
-    int rc = ::SSL_do_handshake(ssl_);
-    if (rc == 1) {
-        return {TlsResult::ok, 0};
-    }
-    return classify(rc, "TLS handshake");
-}
-
-TlsResult TlsSession::read(char* buf, std::size_t n) {
-    ::ERR_clear_error();
-    std::size_t got = 0;
-    if (::SSL_read_ex(ssl_, buf, n, &got) == 1) {
-        return {TlsResult::ok, got};
-    }
-    return classify(0, "TLS read");
-}
-
-TlsResult TlsSession::write(const char* buf, std::size_t n) {
-    ::ERR_clear_error();
-    std::size_t put = 0;
-    if (::SSL_write_ex(ssl_, buf, n, &put) == 1) {
-        return {TlsResult::ok, put};
-    }
-    return classify(0, "TLS write");
-}
-
-TlsResult TlsSession::shutdown() {
-    ::ERR_clear_error();
-    int rc = ::SSL_shutdown(ssl_);
-    if (rc >= 0) {
-        return {TlsResult::ok, 0};
-    }
-    return classify(rc, "TLS shutdown");
-}
-
-std::string TlsSession::alpn_protocol() const {
-    const unsigned char* p = nullptr;
-    unsigned int len = 0;
-    ::SSL_get0_alpn_selected(ssl_, &p, &len);
-    return p ? std::string(reinterpret_cast<const char*>(p), len) : std::string();
-}
-
-std::string TlsSession::server_name() const {
-    const char* n = ::SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
-    return n ? std::string(n) : std::string();
-}
-
-std::string TlsSession::version() const {
-    return ::SSL_get_version(ssl_);
-}
-
-std::string TlsSession::cipher() const {
-    const char* c = ::SSL_get_cipher_name(ssl_);
-    return c ? std::string(c) : std::string();
-}
-
-std::string TlsSession::peer_subject() const {
-    X509* cert = ::SSL_get1_peer_certificate(ssl_);
-    if (cert == nullptr) {
-        return {};
-    }
-    char buf[512];
-    ::X509_NAME_oneline(::X509_get_subject_name(cert), buf, sizeof buf);
-    ::X509_free(cert);
-    return buf;
 }
 
 }  // namespace corio::net

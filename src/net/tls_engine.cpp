@@ -25,22 +25,8 @@ bool is_ip_literal(const std::string& host) {
            ::inet_pton(AF_INET6, host.c_str(), &a6) == 1;
 }
 
-// OpenSSL's error queue as text after `what`; empties the queue.
-std::string openssl_errors(const char* what) {
-    std::string text(what);
-    bool first = true;
-    while (unsigned long e = ::ERR_get_error()) {
-        char buf[256];
-        ::ERR_error_string_n(e, buf, sizeof buf);
-        text += first ? ": " : "; ";
-        text += buf;
-        first = false;
-    }
-    return text;
-}
-
 [[noreturn]] void throw_ssl(const char* what) {
-    throw SslError(openssl_errors(what));
+    throw SslError(ssl_error_text(what));
 }
 
 }  // namespace
@@ -193,7 +179,7 @@ bool TlsEngine::handshake_done() const noexcept {
 }
 
 TlsEngine::Status TlsEngine::fail(const char* what) {
-    std::string text = openssl_errors(what);
+    std::string text = ssl_error_text(what);
     long verify = ::SSL_get_verify_result(ssl_);
     if (verify != X509_V_OK) {
         text += " (certificate verify failed: ";

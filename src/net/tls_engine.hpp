@@ -42,6 +42,13 @@
 
 typedef struct bio_st BIO;
 
+namespace corio::net {
+
+/// OpenSSL's error queue as text, prefixed by `what`; empties the queue.
+std::string ssl_error_text(const char* what);
+
+}  // namespace corio::net
+
 namespace corio::net::detail {
 
 class TlsEngine {

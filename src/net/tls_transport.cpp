@@ -446,8 +446,9 @@ void TlsTransport::fail(std::exception_ptr e, bool abort_raw) {
         return;
     }
     // An alert the engine left for the peer goes out first, unless the raw
-    // transport is backed up anyway.
-    close_raw(!abort_raw && raw_->get_write_buffer_size() == 0);
+    // transport is backed up anyway (its queue holds this iteration's
+    // writes until the end of the iteration: only a paused one is backed up).
+    close_raw(!abort_raw && !raw_write_paused_);
 }
 
 void TlsTransport::close_raw(bool graceful) {

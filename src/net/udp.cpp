@@ -2,23 +2,32 @@
 // selector_events._SelectorDatagramTransport.
 #include "corio/net/udp.hpp"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <cerrno>
 #include <deque>
 #include <string>
 #include <system_error>
 
 #include "channel.hpp"
+#include "core/io.hpp"
 
 namespace corio::net {
 
 namespace {
 
+using corio::detail::IoOp;
 using corio::detail::IoState;
-using corio::detail::kIoReadable;
-using corio::detail::LoopAccess;
+using corio::detail::OpKind;
 
 constexpr int kDatagramsPerTurn = 64;
+constexpr std::size_t kMaxDatagram = 64 * 1024;
 
+// Receives and sends through the backend's recvmsg/sendmsg operations, one
+// of each at a time: an operation that finishes at once is handled at
+// once; one that waits (epoll: for an edge; io_uring: in the ring) ends in
+// the poll phase, which posts io_ready().
 class DatagramTransportImpl final : public DatagramTransport,
                                     detail::PostedIo<DatagramTransportImpl> {
     friend class detail::PostedIo<DatagramTransportImpl>;
@@ -31,13 +40,15 @@ public:
         proto_ = std::move(proto);
         self_ = std::static_pointer_cast<DatagramTransportImpl>(shared_from_this());
         IoState& io = sock_.io();
-        io.owner = this;
-        io.on_ready = &on_io;
         loop_ = io.loop;
-        guarded([&] { proto_->connection_made(*this); }, "protocol.connection_made() failed");
-        if (io.readable()) {
-            post();
+        for (OwnedOp* op : {&recv_op_, &send_op_}) {
+            op->owner = this;
+            op->io = &io;
+            op->complete = &op_done;
         }
+        recv_buf_ = std::make_unique_for_overwrite<char[]>(kMaxDatagram);
+        guarded([&] { proto_->connection_made(*this); }, "protocol.connection_made() failed");
+        post();  // starts receiving (a datagram already there comes from the posted call)
     }
 
     void sendto(std::string_view data, std::optional<SocketAddress> addr) override {
@@ -50,11 +61,11 @@ public:
         if (addr && remote_ && !(*addr == *remote_)) {
             throw std::invalid_argument("sendto: addr differs from the connected remote address");
         }
-        if (queue_.empty() && try_send(data, addr)) {
-            return;
-        }
         queued_bytes_ += data.size();
         queue_.push_back({std::string(data), addr});
+        // Tries the kernel at once, as asyncio does with nothing queued: a
+        // datagram the kernel took cannot be lost by abort().
+        send_queued();
     }
 
     void close() override {
@@ -68,8 +79,10 @@ public:
     }
 
     void abort() override {
-        queue_.clear();
-        queued_bytes_ = 0;
+        if (send_op_.state == IoOp::idle) {
+            queue_.clear();  // else the front is in flight: dropped when the socket closes
+            queued_bytes_ = 0;
+        }
         closing_ = true;
         lost(nullptr);
     }
@@ -100,89 +113,103 @@ private:
         std::string data;
         std::optional<SocketAddress> addr;
     };
+    struct OwnedOp : IoOp {
+        DatagramTransportImpl* owner = nullptr;
+    };
 
-    // A burst of events, posted by PostedIo (the endpoint is open).
+    static void op_done(IoOp* op) noexcept { static_cast<OwnedOp*>(op)->owner->post(); }
+
+    // A burst of completions, posted by PostedIo (the endpoint is open).
     void io_ready() {
-        IoState& io = *sock_.io_state();
-        if (io.writable() && !queue_.empty()) {
-            flush();
-        }
-        if (!closing_ && io.readable()) {
-            receive();
-        }
+        send_queued();
+        receive();
     }
 
     void receive() {
-        char* buf = detail::read_scratch();
-        IoState& io = *sock_.io_state();
-        for (int i = 0; i < kDatagramsPerTurn && !closing_; ++i) {
-            SocketAddress from;
-            socklen_t len = sizeof(sockaddr_storage);
-            ssize_t n = ::recvfrom(io.fd, buf, detail::kScratchSize, 0, from.data(), &len);
-            if (n < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                if (errno == EAGAIN) {
-                    io.read_drained();
+        for (int i = 0; i < kDatagramsPerTurn && !closing_ && sock_; ++i) {
+            if (recv_op_.state == IoOp::pending) {
+                return;  // op_done posts us
+            }
+            if (recv_op_.state == IoOp::idle) {
+                recv_iov_ = {recv_buf_.get(), kMaxDatagram};
+                recv_msg_ = {};
+                recv_msg_.msg_name = from_.data();
+                recv_msg_.msg_namelen = sizeof(sockaddr_storage);
+                recv_msg_.msg_iov = &recv_iov_;
+                recv_msg_.msg_iovlen = 1;
+                recv_op_.kind = OpKind::recvmsg;
+                recv_op_.msg = &recv_msg_;
+                if (!corio::detail::start_op(recv_op_)) {
                     return;
                 }
-                error(errno, "recvfrom");
-                continue;
+            } else {
+                corio::detail::finish_op(recv_op_);  // done: taken now
+                recv_op_.io = &sock_.io();
             }
-            from.set_size(len);
-            guarded(
-                [&] {
-                    proto_->datagram_received(std::string_view(buf, static_cast<std::size_t>(n)),
-                                              from);
-                },
-                "protocol.datagram_received() failed");
+            deliver(recv_op_.res);
         }
-        if (!closing_ && io.readable()) {
-            post();
+        if (!closing_ && sock_) {
+            post();  // more may be waiting: after the other ready callbacks
         }
     }
 
-    // Sends one datagram; false if the socket would block (then it is queued).
-    // Tries the kernel at once, as asyncio does with nothing queued: a new
-    // socket is writable before the loop has polled it (its ready bits are
-    // still clear), and a datagram the kernel took cannot be lost by abort().
-    bool try_send(std::string_view data, const std::optional<SocketAddress>& addr) {
-        IoState& io = sock_.io();
-        for (;;) {
-            ssize_t n = addr ? ::sendto(io.fd, data.data(), data.size(), MSG_NOSIGNAL, addr->data(),
-                                        addr->size())
-                             : ::send(io.fd, data.data(), data.size(), MSG_NOSIGNAL);
-            if (n >= 0) {
-                return true;
-            }
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno == EAGAIN) {
-                io.write_full();
-                return false;
-            }
-            error(errno, "sendto");
-            return true;  // reported, dropped (datagram semantics)
+    void deliver(int res) {
+        if (res < 0) {
+            error(-res, "recvfrom");
+            return;
         }
+        from_.set_size(recv_msg_.msg_namelen);
+        guarded(
+            [&] {
+                proto_->datagram_received(
+                    std::string_view(recv_buf_.get(), static_cast<std::size_t>(res)), from_);
+            },
+            "protocol.datagram_received() failed");
     }
 
-    void flush() {
-        while (!queue_.empty()) {
-            Pending& p = queue_.front();
-            if (!try_send(p.data, p.addr)) {
-                return;
+    // Sends the queue's datagrams in order, one operation at a time.
+    void send_queued() {
+        while (!queue_.empty() && sock_) {
+            int res;
+            if (send_op_.state == IoOp::pending) {
+                return;  // op_done posts us
             }
-            queued_bytes_ -= p.data.size();
+            if (send_op_.state == IoOp::done) {
+                corio::detail::finish_op(send_op_);
+                send_op_.io = &sock_.io();
+                res = send_op_.res;
+            } else {
+                Pending& p = queue_.front();
+                send_iov_ = {p.data.data(), p.data.size()};
+                send_msg_ = {};
+                if (p.addr && !remote_) {
+                    send_msg_.msg_name = p.addr->data();
+                    send_msg_.msg_namelen = p.addr->size();
+                }
+                send_msg_.msg_iov = &send_iov_;
+                send_msg_.msg_iovlen = 1;
+                send_op_.kind = OpKind::sendmsg;
+                send_op_.msg = &send_msg_;
+                if (!corio::detail::start_op(send_op_)) {
+                    return;
+                }
+                res = send_op_.res;
+            }
+            if (res < 0) {
+                error(-res, "sendto");  // reported, dropped (datagram semantics)
+            }
+            queued_bytes_ -= queue_.front().data.size();
             queue_.pop_front();
         }
-        if (closing_) {
+        if (closing_ && queue_.empty()) {
             lost(nullptr);
         }
     }
 
     void error(int err, const char* op) {
+        if (closing_ && err == EBADF) {
+            return;  // our own close ended the operation
+        }
         std::string where = remote_ ? std::string(op) + " " + remote_->to_string() : op;
         std::exception_ptr e =
             std::make_exception_ptr(std::system_error(err, std::generic_category(), where));
@@ -210,10 +237,9 @@ private:
         closing_ = true;
         std::shared_ptr<DatagramTransportImpl> self = self_;
         auto finish = [self, e] {
-            if (IoState* io = self->sock_.io_state()) {
-                io->on_ready = nullptr;
-            }
-            self->sock_.close();
+            self->sock_.close();  // operations still going end here
+            self->queue_.clear();
+            self->queued_bytes_ = 0;
             try {
                 self->proto_->connection_lost(e);
             } catch (...) {
@@ -238,6 +264,14 @@ private:
     std::size_t queued_bytes_ = 0;
     bool closing_ = false;
     bool lost_ = false;
+    OwnedOp recv_op_;
+    OwnedOp send_op_;
+    std::unique_ptr<char[]> recv_buf_;
+    SocketAddress from_;
+    iovec recv_iov_{};
+    msghdr recv_msg_{};
+    iovec send_iov_{};
+    msghdr send_msg_{};
 };
 
 Task<std::shared_ptr<DatagramTransport>> open_endpoint(

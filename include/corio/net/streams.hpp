@@ -1,13 +1,16 @@
 // corio/net/streams.hpp - StreamReader, StreamWriter, open_connection,
 // start_server (TCP, Unix sockets, TLS).
 //
-// Mirrors asyncio's streams.py. Reads go straight to the kernel when the
-// reader asks (its buffer only keeps what readline/readuntil looked ahead
-// at), so a reader that stops reading is natural backpressure. Writes are
-// sent at once when the socket can take them; the rest is buffered and
-// flushed in the background, and drain() waits while the buffer is above
-// its high-water mark (64 KiB) until it is below the low one (16 KiB).
-// Reader and writer of one connection share it; either keeps it alive.
+// Mirrors asyncio's streams.py, and is built the same way: a protocol on a
+// transport. The transport reads whenever data comes and the reader's
+// buffer takes it; once it holds more than twice the limit, reading pauses
+// until a read brings it back under the limit (asyncio's backpressure).
+// Writes are queued and leave together at the end of the loop iteration
+// (one gathered syscall for everything written in it), and drain() waits
+// while the transport's buffer is above its high-water mark (64 KiB) until
+// it is below the low one (16 KiB). Reader and writer of one connection
+// share it; either keeps it alive, and when both are gone the connection
+// closes once what was written has been sent.
 #pragma once
 
 #include <sys/socket.h>
@@ -17,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -90,17 +94,21 @@ class StreamWriter {
 public:
     explicit StreamWriter(std::shared_ptr<detail::StreamConn> conn) noexcept;
 
-    /// Sends `data` now if the socket takes it, buffers the rest (flushed in
-    /// the background). Never suspends. After close() or a lost connection the
-    /// data is dropped (drain() reports the error); after write_eof() it is
-    /// a RuntimeError. asyncio: `write`.
+    /// Queues `data` (copied) to be sent at the end of this loop iteration,
+    /// with everything else written in it, or at once past 64 KiB queued.
+    /// Never suspends. After close() or a lost connection the data is
+    /// dropped (drain() reports the error); after write_eof() it is a
+    /// RuntimeError. asyncio: `write`.
     void write(std::string_view data);
-    /// write() of each element. asyncio: `writelines`.
+    /// Buffers every element, as write() of each; they leave together, in
+    /// one gathered write. asyncio: `writelines`.
     template <class Range>
     void writelines(const Range& lines) {
+        std::vector<std::string_view> pieces;
         for (const auto& l : lines) {
-            write(std::string_view(l));
+            pieces.emplace_back(l);
         }
+        writelines_views(pieces);
     }
     /// Suspends while the write buffer is above its high-water mark, until
     /// it is below the low one. Throws the connection's error (e.g.
@@ -164,6 +172,8 @@ public:
     const std::shared_ptr<detail::StreamConn>& conn() const noexcept { return conn_; }
 
 private:
+    void writelines_views(std::span<const std::string_view> pieces);
+
     std::shared_ptr<detail::StreamConn> conn_;
 };
 

@@ -16,9 +16,11 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "corio/errors.hpp"
 #include "corio/net/socket.hpp"
@@ -51,20 +53,52 @@ public:
     virtual void resume_writing() {}
 };
 
+/// A Protocol that lends its own buffer for what arrives: the transport asks
+/// for room (get_buffer), reads into it, and says how much came
+/// (buffer_updated). No copy between the kernel and the protocol's buffer on
+/// the epoll backend; one copy out of the ring's shared buffers on io_uring
+/// (where an idle connection holds no buffer at all). A transport that
+/// cannot lend (TLS, which decrypts into its own buffer) calls
+/// data_received, which copies through get_buffer/buffer_updated.
+/// asyncio: `asyncio.BufferedProtocol`.
+class BufferedProtocol : public Protocol {
+public:
+    /// Room for at least one byte, at most `sizehint` needed (a hint: a
+    /// bigger span is fine). Valid until buffer_updated(). Returning an
+    /// empty span is a protocol error (the connection is closed).
+    virtual std::span<char> get_buffer(std::size_t sizehint) = 0;
+    /// `nbytes` bytes were written at the start of the last buffer.
+    virtual void buffer_updated(std::size_t nbytes) = 0;
+    /// For transports that do not lend: copies `data` in through
+    /// get_buffer/buffer_updated, as many times as needed.
+    void data_received(std::string_view data) final;
+};
+
 /// The connection side of a Protocol. asyncio: `asyncio.Transport`.
 class Transport : public std::enable_shared_from_this<Transport> {
 public:
     virtual ~Transport() = default;
 
-    /// Sends `data` now if the socket takes it, buffers the rest. After
-    /// close() or a lost connection the data is dropped; after write_eof() it
-    /// is a RuntimeError. asyncio: `write`.
+    /// Buffers `data` (copied: the caller's buffer is free at once). What
+    /// one iteration of the loop writes leaves in one gathered syscall at
+    /// the end of the iteration, or sooner once 64 KiB are buffered. After
+    /// close() or a lost connection the data is dropped; after write_eof()
+    /// it is a RuntimeError. asyncio: `write`.
     virtual void write(std::string_view data) = 0;
+    /// Buffers every piece, as write() of each, in one go.
+    /// asyncio: `writelines`.
+    virtual void writelines(std::span<const std::string_view> pieces) {
+        for (std::string_view p : pieces) {
+            write(p);
+        }
+    }
     template <class Range>
     void writelines(const Range& lines) {
+        std::vector<std::string_view> pieces;
         for (const auto& l : lines) {
-            write(std::string_view(l));
+            pieces.emplace_back(l);
         }
+        writelines(std::span<const std::string_view>(pieces));
     }
     /// Half-closes once the buffer is sent (not on TLS: RuntimeError).
     virtual void write_eof() = 0;
