@@ -2,17 +2,27 @@
 # check the include guard), so each one includes what it uses.
 #
 # Also keeps the layers apart (DESIGN.md): the core (include/corio/*.hpp,
-# detail/, testing/, src/core/) never includes the networking layer.
+# detail/, testing/, src/core/) never includes the networking or HTTP layer,
+# and the networking layer never includes the HTTP layer.
 function(corio_check_headers)
   file(GLOB_RECURSE core_files ${PROJECT_SOURCE_DIR}/include/corio/*.hpp
        ${PROJECT_SOURCE_DIR}/src/core/*.cpp ${PROJECT_SOURCE_DIR}/src/core/*.hpp)
   foreach(f ${core_files})
-    if(f MATCHES "/include/corio/net(/|\\.hpp$)")
+    if(f MATCHES "/include/corio/(net|http)(/|\\.hpp$)")
       continue()
     endif()
-    file(STRINGS ${f} bad REGEX "#include [<\"]corio/net")
+    file(STRINGS ${f} bad REGEX "#include [<\"]corio/(net|http)")
     if(bad)
-      message(FATAL_ERROR "layering: ${f} is core but includes the networking layer: ${bad}")
+      message(FATAL_ERROR "layering: ${f} is core but includes an upper layer: ${bad}")
+    endif()
+  endforeach()
+  file(GLOB_RECURSE net_files ${PROJECT_SOURCE_DIR}/include/corio/net/*.hpp
+       ${PROJECT_SOURCE_DIR}/include/corio/net.hpp ${PROJECT_SOURCE_DIR}/src/net/*.cpp
+       ${PROJECT_SOURCE_DIR}/src/net/*.hpp)
+  foreach(f ${net_files})
+    file(STRINGS ${f} bad REGEX "#include [<\"]corio/http")
+    if(bad)
+      message(FATAL_ERROR "layering: ${f} is networking but includes the HTTP layer: ${bad}")
     endif()
   endforeach()
   file(GLOB_RECURSE headers RELATIVE ${PROJECT_SOURCE_DIR}/include
@@ -25,6 +35,6 @@ function(corio_check_headers)
     list(APPEND sources ${src})
   endforeach()
   add_library(corio_check_headers OBJECT ${sources})
-  target_link_libraries(corio_check_headers PRIVATE corio::core corio::net)
+  target_link_libraries(corio_check_headers PRIVATE corio::core corio::net corio::http)
   corio_apply_flags(corio_check_headers)
 endfunction()
