@@ -31,6 +31,7 @@ ensure_packages() {
 }
 
 # What building corio needs (GCC build; the sanitizer builds add clang).
-CORIO_BUILD_PACKAGES=(g++ cmake ninja-build libssl-dev)
-CORIO_TEST_PACKAGES=(g++ cmake ninja-build libssl-dev clang libclang-rt-14-dev libgtest-dev libgmock-dev
-                     clang-format)
+# node-llhttp ships llhttp's C sources, which corio::http compiles.
+CORIO_BUILD_PACKAGES=(g++ cmake ninja-build libssl-dev node-llhttp)
+CORIO_TEST_PACKAGES=(g++ cmake ninja-build libssl-dev node-llhttp clang libclang-rt-14-dev libgtest-dev
+                     libgmock-dev clang-format)

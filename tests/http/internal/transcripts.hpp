@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "http/chunked.hpp"
+#include "http/parser.hpp"
 
 namespace corio::http::testing {
 
@@ -19,6 +20,141 @@ using Transcript = std::vector<std::string>;
 
 /// Which of the parser's two ways of taking the head a driver uses.
 enum class FeedMode { parse, feed };
+
+inline std::string framing_text(detail::BodyFraming f, std::uint64_t length) {
+    switch (f) {
+        case detail::BodyFraming::none:
+            return "none";
+        case detail::BodyFraming::content_length:
+            return "length(" + std::to_string(length) + ")";
+        case detail::BodyFraming::chunked:
+            return "chunked";
+        case detail::BodyFraming::until_eof:
+            return "eof";
+    }
+    return "?";
+}
+
+inline std::string fields_text(const detail::HeaderFields& fields) {
+    std::string s = "[";
+    for (detail::HeaderField f : fields) {
+        if (s.size() > 1) {
+            s += "|";
+        }
+        s.append(f.name).append(": ").append(f.value);
+    }
+    return s + "]";
+}
+
+inline std::string describe(const detail::RequestHead& h) {
+    std::string s = "head ";
+    s.append(h.method_name).append(" target=").append(h.target);
+    s.append(" path=").append(h.path).append(" query=").append(h.query);
+    s += " v=" + std::to_string(h.version.major) + "." + std::to_string(h.version.minor);
+    s += " ka=" + std::to_string(h.keep_alive) + " upgrade=" + std::to_string(h.upgrade);
+    s += " expect=" + std::to_string(h.expect_continue);
+    s += " body=" + framing_text(h.framing, h.content_length);
+    return s + " " + fields_text(h.headers);
+}
+
+inline std::string describe(const detail::ResponseHead& h) {
+    std::string s = "head " + std::to_string(h.status) + " reason=";
+    s.append(h.reason);
+    s += " v=" + std::to_string(h.version.major) + "." + std::to_string(h.version.minor);
+    s += " ka=" + std::to_string(h.keep_alive) + " upgrade=" + std::to_string(h.upgrade);
+    s += " body=" + framing_text(h.framing, h.content_length);
+    return s + " " + fields_text(h.headers);
+}
+
+/// Feeds `pieces` to `parser` in `mode`, then signals EOF. `place(s)`
+/// returns the bytes of `s` where the parser is to read them (a guard
+/// page). After upgrade or closed, the bytes left over are recorded.
+template <class Parser, class Place>
+Transcript drive_parser(Parser& parser, const std::vector<std::string_view>& pieces, Place&& place,
+                        FeedMode mode) {
+    Transcript t;
+    std::string pending;  // bytes not consumed yet
+    std::string body;
+    bool stopped = false;
+    bool keep_rest = false;  // after upgrade or closed: the bytes left are deterministic
+    auto flush_body = [&](const char* what) {
+        if (!body.empty()) {
+            t.push_back(std::string(what) + body);
+            body.clear();
+        }
+    };
+    // Records one step; false when nothing more is to be parsed.
+    auto record = [&](const detail::ParseStep& s) {
+        switch (s.event) {
+            case detail::ParseStep::need_data:
+                return false;
+            case detail::ParseStep::head:
+                t.push_back(describe(parser.head()));
+                return true;
+            case detail::ParseStep::body:
+                body.append(s.bytes);
+                return true;
+            case detail::ParseStep::message_complete:
+                flush_body("body ");
+                t.push_back("complete ka=" + std::to_string(parser.keep_alive()));
+                return true;
+            case detail::ParseStep::upgrade:
+                t.push_back("upgrade");
+                keep_rest = true;
+                break;
+            case detail::ParseStep::closed:
+                t.push_back("closed");
+                keep_rest = true;
+                break;
+            case detail::ParseStep::error:
+                flush_body("partial body ");
+                t.push_back("error " + std::string(detail::error_name(parser.error())));
+                break;
+        }
+        stopped = true;
+        return false;
+    };
+    for (std::string_view piece : pieces) {
+        pending.append(piece);
+        if (stopped) {
+            continue;
+        }
+        std::string_view view = place(pending);
+        for (;;) {
+            detail::ParseStep s = mode == FeedMode::parse ? parser.parse(view) : parser.feed(view);
+            view.remove_prefix(s.consumed);
+            if (!record(s)) {
+                break;
+            }
+        }
+        pending.assign(view);
+    }
+    while (!stopped) {
+        if (!record(parser.finish())) {
+            break;
+        }
+    }
+    flush_body("partial body ");
+    if (keep_rest && !pending.empty()) {
+        t.push_back("rest " + pending);
+    }
+    return t;
+}
+
+template <class Place>
+Transcript drive_requests(const std::vector<std::string_view>& pieces, Place&& place, FeedMode mode,
+                          const detail::ParserLimits& limits = {}) {
+    detail::RequestParser parser(limits);
+    return drive_parser(parser, pieces, place, mode);
+}
+
+template <class Place>
+Transcript drive_responses(const std::vector<std::string_view>& pieces, Place&& place,
+                           FeedMode mode, Method request_method = Method::GET) {
+    detail::ResponseParser parser;
+    parser.set_request_method(request_method);
+    return drive_parser(parser, pieces, place, mode);
+}
 
 /// Feeds `pieces` to a chunked decoder; records the body and how it ended.
 template <class Place>
