@@ -13,6 +13,7 @@
 
 #include "http/chunked.hpp"
 #include "http/parser.hpp"
+#include "http/websocket_codec.hpp"
 
 namespace corio::http::testing {
 
@@ -197,6 +198,45 @@ Transcript drive_chunked(const std::vector<std::string_view>& pieces, Place&& pl
     }
     if (!rest.empty()) {
         t.push_back("rest " + rest);
+    }
+    return t;
+}
+
+/// Feeds `pieces` to a WebSocket decoder of `role`; records each event.
+template <class Place>
+Transcript drive_websocket(const std::vector<std::string_view>& pieces, Place&& place,
+                           detail::WsRole role, const detail::WsLimits& limits = {}) {
+    detail::WebSocketDecoder d(role, limits);
+    Transcript t;
+    bool stopped = false;
+    for (std::string_view piece : pieces) {
+        std::string_view view = place(piece);
+        while (!stopped) {
+            detail::WsEvent e = d.decode(view);
+            view.remove_prefix(e.consumed);
+            std::string payload(e.payload);
+            switch (e.kind) {
+                case detail::WsEvent::need_data:
+                    break;
+                case detail::WsEvent::message:
+                    t.push_back((e.type == WSMsgType::TEXT ? "text " : "binary ") + payload);
+                    continue;
+                case detail::WsEvent::ping:
+                    t.push_back("ping " + payload);
+                    continue;
+                case detail::WsEvent::pong:
+                    t.push_back("pong " + payload);
+                    continue;
+                case detail::WsEvent::close:
+                    t.push_back("close " + std::to_string(e.close_code) + " " + payload);
+                    continue;
+                case detail::WsEvent::error:
+                    t.push_back("error " + std::to_string(e.close_code) + " " + e.error_message);
+                    stopped = true;
+                    break;
+            }
+            break;
+        }
     }
     return t;
 }
