@@ -201,10 +201,6 @@ int ParserCore::on_span(Span kind, const char* at, std::size_t len) noexcept {
                 target_len_ = 0;
             }
             target_len_ += n;
-            if (target_len_ > limits_.max_uri_size) {
-                callback_error_ = ParseError::uri_too_long;
-                return -1;
-            }
             break;
         case Span::status:
             if (!cont) {
@@ -215,10 +211,6 @@ int ParserCore::on_span(Span kind, const char* at, std::size_t len) noexcept {
             break;
         case Span::field:
             if (!cont) {
-                if (fields_.size() >= limits_.max_headers) {
-                    callback_error_ = ParseError::too_many_headers;
-                    return -1;
-                }
                 fields_.push_back(FieldSpan{off, 0, off, 0});
             }
             fields_.back().name_len += n;
@@ -240,8 +232,21 @@ int ParserCore::on_span(Span kind, const char* at, std::size_t len) noexcept {
     return 0;
 }
 
+// Limits are checked where a span ends, never on the partial spans llhttp
+// reports at the end of each call: those depend on how the input was cut,
+// and a limit error must not overtake a syntax error at a later byte in one
+// cut and not in another.
 int ParserCore::on_span_complete() noexcept {
+    const Span done = span_;
     span_ = Span::none;
+    if (done == Span::url && target_len_ > limits_.max_uri_size) {
+        callback_error_ = ParseError::uri_too_long;
+        return -1;
+    }
+    if (done == Span::field && fields_.size() > limits_.max_headers) {
+        callback_error_ = ParseError::too_many_headers;
+        return -1;
+    }
     return 0;
 }
 
@@ -529,7 +534,11 @@ ParseStep ParserCore::parse_head(std::string_view data, bool retain) {
         head_copy_.append(fresh, stop);
     }
     if (fresh_n > avail) {
-        return fail(ParseError::header_too_large);
+        // The head outgrew its limit. Inside an overlong target, that is
+        // the target's fault (all of it so far has been reported by now).
+        return fail(span_ == Span::url && target_len_ > limits_.max_uri_size
+                        ? ParseError::uri_too_long
+                        : ParseError::header_too_large);
     }
     return ParseStep{ParseStep::need_data, retain ? 0 : data.size(), {}};
 }
