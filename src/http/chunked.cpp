@@ -23,6 +23,8 @@ void ChunkedDecoder::reset() noexcept {
     trailer_size_ = 0;
 }
 
+// One function on purpose: the byte loop and its switch over the states read
+// as the grammar of RFC 9112 7.1, line by line, and stay the hot path.
 ChunkedStep ChunkedDecoder::decode(std::string_view in) noexcept {
     if (state_ == State::done) {
         return ChunkedStep{ChunkedStep::done, 0, {}};

@@ -606,6 +606,16 @@ ParseError ParserCore::finish_request_head(const char* base) {
     h.upgrade = p->upgrade != 0;
     // RFC 9110 10.1.1: a server ignores 100-continue from an HTTP/1.0 client.
     h.expect_continue = expect_continue && h.version == HttpVersion11;
+    if (ParseError e = request_framing(h, flags, p->content_length); e != ParseError::none) {
+        return e;
+    }
+    keep_alive_ = h.keep_alive;
+    start_body(h.framing, h.content_length);
+    return ParseError::none;
+}
+
+ParseError ParserCore::request_framing(RequestHead& h, std::uint16_t flags,
+                                       std::uint64_t content_length) const noexcept {
     if (h.method == Method::CONNECT) {
         h.framing = BodyFraming::none;
     } else if (flags & F_TRANSFER_ENCODING) {
@@ -618,19 +628,11 @@ ParseError ParserCore::finish_request_head(const char* base) {
         }
         h.framing = BodyFraming::chunked;
     } else if (flags & F_CONTENT_LENGTH) {
-        if (p->content_length > limits_.max_body_size) {
+        if (content_length > limits_.max_body_size) {
             return ParseError::body_too_large;
         }
         h.framing = BodyFraming::content_length;
-        h.content_length = p->content_length;
-    }
-    keep_alive_ = h.keep_alive;
-    if (h.framing == BodyFraming::chunked) {
-        chunked_.reset();
-        state_ = State::body_chunked;
-    } else {
-        remaining_ = h.content_length;
-        state_ = State::body_length;
+        h.content_length = content_length;
     }
     return ParseError::none;
 }
@@ -681,7 +683,12 @@ ParseError ParserCore::finish_response_head(const char* base) {
         h.keep_alive = false;
     }
     keep_alive_ = h.keep_alive;
-    switch (h.framing) {
+    start_body(h.framing, h.content_length);
+    return ParseError::none;
+}
+
+void ParserCore::start_body(BodyFraming framing, std::uint64_t content_length) noexcept {
+    switch (framing) {
         case BodyFraming::chunked:
             chunked_.reset();
             state_ = State::body_chunked;
@@ -689,12 +696,12 @@ ParseError ParserCore::finish_response_head(const char* base) {
         case BodyFraming::until_eof:
             state_ = State::body_eof;
             break;
-        default:
-            remaining_ = h.content_length;
+        case BodyFraming::content_length:
+        case BodyFraming::none:
+            remaining_ = content_length;
             state_ = State::body_length;
             break;
     }
-    return ParseError::none;
 }
 
 ParseError ParserCore::from_llhttp_error(int err) const noexcept {

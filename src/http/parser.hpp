@@ -271,6 +271,9 @@ private:
     ParseStep complete_head(std::string_view data, bool retain, std::size_t end);
     ParseError finish_request_head(const char* base);
     ParseError finish_response_head(const char* base);
+    ParseError request_framing(RequestHead& h, std::uint16_t flags,
+                               std::uint64_t content_length) const noexcept;
+    void start_body(BodyFraming framing, std::uint64_t content_length) noexcept;
     ParseStep end_message() noexcept;
     ParseStep fail(ParseError e) noexcept;
     void start_head() noexcept;

@@ -6,6 +6,7 @@
 
 namespace corio::http::detail {
 
+// The state switch is Unicode's table 3-7, one case per row; kept whole.
 bool Utf8Validator::feed(const char* p, std::size_t n) noexcept {
     std::uint8_t s = state_;
     std::size_t i = 0;
