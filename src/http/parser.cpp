@@ -336,6 +336,9 @@ std::size_t ParserCore::HeadScan::run(const char* p, std::size_t n, ParseError& 
 
 ParserCore::ParserCore(Kind kind, const ParserLimits& limits) : kind_(kind), limits_(limits) {
     static_assert(sizeof(llhttp_t) <= sizeof(ll_storage_) && alignof(llhttp_t) <= 8);
+    if (limits_.max_head_size > UINT32_MAX) {
+        throw std::invalid_argument("limits.max_head_size: above 4 GiB (heads are 32-bit offsets)");
+    }
     llhttp_t* p = new (ll_storage_) llhttp_t;
     llhttp_init(p, kind == Kind::request ? HTTP_REQUEST : HTTP_RESPONSE,
                 &LlhttpCallbacks::settings);

@@ -232,6 +232,7 @@ public:
 
 protected:
     enum class Kind : std::uint8_t { request, response };
+    /// Throws std::invalid_argument for a max_head_size above 4 GiB.
     ParserCore(Kind kind, const ParserLimits& limits);
     ~ParserCore();
 

@@ -136,6 +136,11 @@ bool WebSocketDecoder::finish_header(WsEvent& err, std::size_t consumed) {
             return false;
         }
         if (opcode_ != WsOpcode::continuation) {
+            // Keep a working buffer, but not the peak of one huge message
+            // for the rest of the connection.
+            if (message_.capacity() > kKeptCapacity) {
+                std::string().swap(message_);
+            }
             message_.clear();
             text_ = opcode_ == WsOpcode::text;
             utf8_.reset();

@@ -78,11 +78,15 @@ struct WsEvent {
 };
 
 /// Decodes one direction of a WebSocket connection. Payloads are unmasked
-/// into the decoder's own buffers (capacity is kept: no allocation per
-/// message once warm). After a close frame, further bytes are consumed and
-/// ignored; after an error nothing more is decoded. Not thread-safe.
+/// into the decoder's own buffers (up to 64 KiB of capacity is kept: no
+/// allocation per message once warm, and no huge buffer held after a huge
+/// message). After a close frame, further bytes are consumed and ignored;
+/// after an error nothing more is decoded. Not thread-safe.
 class WebSocketDecoder {
 public:
+    /// Message buffer capacity kept between messages.
+    static constexpr std::size_t kKeptCapacity = 64 * 1024;
+
     explicit WebSocketDecoder(WsRole role, const WsLimits& limits = {}) noexcept
         : role_(role), limits_(limits) {}
 

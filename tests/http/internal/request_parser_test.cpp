@@ -438,6 +438,9 @@ TEST(RequestParser, MisuseIsReported) {
     EXPECT_EQ(p.parse(partial).event, ParseStep::need_data);
     EXPECT_THROW(p.parse(partial.substr(0, 5)), std::invalid_argument);
     EXPECT_THROW(p.feed("st: h\r\n\r\n"), std::logic_error);
+    ParserLimits huge;
+    huge.max_head_size = std::size_t{1} << 33;
+    EXPECT_THROW(RequestParser{huge}, std::invalid_argument);
 }
 
 TEST(RequestParser, ErrorsAreFinal) {
