@@ -453,6 +453,21 @@ TEST(RequestParser, ErrorsAreFinal) {
     EXPECT_EQ(p.finish().event, ParseStep::error);
 }
 
+TEST(RequestParser, FieldsLookUpLikeHeadersAndCopyIntoThem) {
+    RequestParser p;
+    ASSERT_EQ(
+        p.parse("GET / HTTP/1.1\r\nHost: h\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\n\r\n").event,
+        ParseStep::head);
+    const HeaderFields& f = p.head().headers;
+    EXPECT_EQ(f.size(), 3u);
+    EXPECT_EQ(f.get("SET-COOKIE"), "a=1");
+    EXPECT_EQ(f.get_all("Set-Cookie"), (std::vector<std::string_view>{"a=1", "b=2"}));
+    EXPECT_EQ(f.count("set-cookie"), 2u);
+    EXPECT_FALSE(f.contains("Cookie"));
+    EXPECT_EQ(f.to_headers(),
+              (Headers{{"Host", "h"}, {"Set-Cookie", "a=1"}, {"set-cookie", "b=2"}}));
+}
+
 TEST(RequestParser, HeadViewsStayValidUntilTheNextHeadStarts) {
     RequestParser p;
     std::string buf = "POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nxyz";
