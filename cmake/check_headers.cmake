@@ -3,7 +3,8 @@
 #
 # Also keeps the layers apart (DESIGN.md): the core (include/corio/*.hpp,
 # detail/, testing/, src/core/) includes neither the networking layer nor a
-# protocol layer, and the networking layer does not include the Redis layer.
+# protocol layer, the networking layer includes no protocol layer, and the
+# protocol layers (HTTP, Redis) do not include each other.
 function(corio_check_layer files forbidden what)
   foreach(f ${files})
     file(STRINGS ${f} bad REGEX "#include [<\"]corio/(${forbidden})")
@@ -18,17 +19,23 @@ function(corio_check_headers)
        ${PROJECT_SOURCE_DIR}/src/*.cpp ${PROJECT_SOURCE_DIR}/src/*.hpp)
   set(core_files "")
   set(net_files "")
+  set(http_files "")
+  set(redis_files "")
   foreach(f ${all_files})
     if(f MATCHES "/include/corio/net(/|\\.hpp$)" OR f MATCHES "/src/net/")
       list(APPEND net_files ${f})
     elseif(f MATCHES "/include/corio/redis(/|\\.hpp$)" OR f MATCHES "/src/redis/")
-      # the Redis layer: nothing above it yet
+      list(APPEND redis_files ${f})
+    elseif(f MATCHES "/include/corio/http(/|\\.hpp$)" OR f MATCHES "/src/http/")
+      list(APPEND http_files ${f})
     elseif(f MATCHES "/include/corio/" OR f MATCHES "/src/(core|testing)/")
       list(APPEND core_files ${f})
     endif()
   endforeach()
-  corio_check_layer("${core_files}" "net|redis" "core")
-  corio_check_layer("${net_files}" "redis" "networking")
+  corio_check_layer("${core_files}" "net|redis|http" "core")
+  corio_check_layer("${net_files}" "redis|http" "networking")
+  corio_check_layer("${http_files}" "redis" "HTTP")
+  corio_check_layer("${redis_files}" "http" "Redis")
   file(GLOB_RECURSE headers RELATIVE ${PROJECT_SOURCE_DIR}/include
        CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/include/corio/*.hpp)
   set(sources "")
@@ -39,6 +46,7 @@ function(corio_check_headers)
     list(APPEND sources ${src})
   endforeach()
   add_library(corio_check_headers OBJECT ${sources})
-  target_link_libraries(corio_check_headers PRIVATE corio::core corio::net corio::redis)
+  target_link_libraries(corio_check_headers PRIVATE corio::core corio::net corio::redis
+                                                    corio::http)
   corio_apply_flags(corio_check_headers)
 endfunction()

@@ -31,11 +31,8 @@ ensure_packages() {
 }
 
 # What building corio needs (GCC build; the sanitizer builds add clang).
-CORIO_BUILD_PACKAGES=(g++ cmake ninja-build libssl-dev)
+# node-llhttp ships llhttp's C sources, which corio::http compiles.
+CORIO_BUILD_PACKAGES=(g++ cmake ninja-build libssl-dev node-llhttp)
 # python3: the TLS tests run a peer written with Python's ssl module.
-CORIO_TEST_PACKAGES=(g++ cmake ninja-build libssl-dev clang libclang-rt-14-dev libgtest-dev libgmock-dev
-<<<<<<< HEAD
-                     libbenchmark-dev clang-format)
-=======
-                     clang-format python3)
->>>>>>> tls
+CORIO_TEST_PACKAGES=(g++ cmake ninja-build libssl-dev node-llhttp clang libclang-rt-14-dev
+                     libgtest-dev libgmock-dev libbenchmark-dev clang-format python3)

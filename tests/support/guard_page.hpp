@@ -1,6 +1,7 @@
-// tests/support/guard_page.hpp - places bytes so that they end exactly where
-// an inaccessible page begins (picohttpparser's test trick): a parser that
-// reads one byte past its input faults at once instead of reading garbage.
+// tests/support/guard_page.hpp - places codec input so that its last byte
+// is the last readable byte before an inaccessible page (picohttpparser's
+// test trick): a codec that reads one byte past its input crashes at once,
+// in every build, not only under AddressSanitizer.
 #pragma once
 
 #include <sys/mman.h>
@@ -8,7 +9,6 @@
 
 #include <cstddef>
 #include <cstring>
-#include <new>
 #include <stdexcept>
 #include <string_view>
 
@@ -19,39 +19,45 @@ public:
     /// Room for inputs of up to `capacity` bytes.
     explicit GuardPage(std::size_t capacity = 1 << 16) {
         page_ = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-        room_ = (capacity + page_ - 1) / page_ * page_;
-        void* p = ::mmap(nullptr, room_ + page_, PROT_READ | PROT_WRITE,
+        size_ = (capacity + page_ - 1) / page_ * page_ + page_;
+        void* p = ::mmap(nullptr, size_ + page_, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED) {
-            throw std::bad_alloc();
+            throw std::runtime_error("GuardPage: mmap failed");
         }
         base_ = static_cast<char*>(p);
-        if (::mprotect(base_ + room_, page_, PROT_NONE) != 0) {
-            ::munmap(base_, room_ + page_);
-            throw std::bad_alloc();
+        if (::mprotect(base_ + size_, page_, PROT_NONE) != 0) {
+            ::munmap(base_, size_ + page_);
+            throw std::runtime_error("GuardPage: mprotect failed");
         }
     }
     GuardPage(const GuardPage&) = delete;
     GuardPage& operator=(const GuardPage&) = delete;
-    ~GuardPage() { ::munmap(base_, room_ + page_); }
+    ~GuardPage() { ::munmap(base_, size_ + page_); }
 
-    /// A copy of `bytes` whose last byte is the last readable one; the
-    /// previous placement is overwritten.
-    std::string_view place(std::string_view bytes) {
-        if (bytes.size() > room_) {
-            throw std::length_error("GuardPage::place: input larger than the capacity");
+    /// Copies `data` to end right at the guard page and returns the copy.
+    /// The previous placement is overwritten with 0xA5 first, so a view
+    /// into it that a codec kept reads garbage, not the old bytes.
+    std::string_view place(std::string_view data) {
+        if (data.size() > size_) {
+            throw std::length_error("GuardPage: input larger than the capacity");
         }
-        char* at = base_ + room_ - bytes.size();
-        if (!bytes.empty()) {
-            std::memcpy(at, bytes.data(), bytes.size());
-        }
-        return {at, bytes.size()};
+        std::memset(base_ + size_ - last_, 0xA5, last_);
+        char* at = base_ + size_ - data.size();
+        std::memcpy(at, data.data(), data.size());
+        last_ = data.size();
+        return std::string_view(at, data.size());
     }
 
 private:
     char* base_ = nullptr;
     std::size_t page_ = 0;
-    std::size_t room_ = 0;
+    std::size_t size_ = 0;  // readable bytes; the guard page follows
+    std::size_t last_ = 0;  // size of the current placement
 };
 
 }  // namespace corio_test
+
+namespace corio::testing {
+using corio_test::GuardPage;
+}  // namespace corio::testing

@@ -1,0 +1,57 @@
+// IMF-fixdate formatting on the C++20 calendar types.
+#include "date.hpp"
+
+#include <algorithm>
+
+namespace corio::http::detail {
+
+namespace {
+
+void two_digits(char* out, unsigned v) noexcept {
+    out[0] = static_cast<char>('0' + v / 10);
+    out[1] = static_cast<char>('0' + v % 10);
+}
+
+}  // namespace
+
+void format_http_date(std::int64_t unix_seconds, char* out) noexcept {
+    using namespace std::chrono;
+    static constexpr char kDays[] = "SunMonTueWedThuFriSat";
+    static constexpr char kMonths[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    // 0000-01-01 and 9999-12-31 23:59:59 in Unix seconds.
+    unix_seconds = std::clamp<std::int64_t>(unix_seconds, -62167219200, 253402300799);
+    const sys_seconds t{seconds(unix_seconds)};
+    const sys_days day = floor<days>(t);
+    const year_month_day ymd(day);
+    const hh_mm_ss<seconds> hms(t - day);
+    const unsigned wd = weekday(day).c_encoding();  // 0 = Sunday
+    const unsigned month = static_cast<unsigned>(ymd.month()) - 1;
+    const int year = static_cast<int>(ymd.year());
+    std::copy_n(kDays + 3 * wd, 3, out);
+    out[3] = ',';
+    out[4] = ' ';
+    two_digits(out + 5, static_cast<unsigned>(ymd.day()));
+    out[7] = ' ';
+    std::copy_n(kMonths + 3 * month, 3, out + 8);
+    out[11] = ' ';
+    two_digits(out + 12, static_cast<unsigned>(year / 100));
+    two_digits(out + 14, static_cast<unsigned>(year % 100));
+    out[16] = ' ';
+    two_digits(out + 17, static_cast<unsigned>(hms.hours().count()));
+    out[19] = ':';
+    two_digits(out + 20, static_cast<unsigned>(hms.minutes().count()));
+    out[22] = ':';
+    two_digits(out + 23, static_cast<unsigned>(hms.seconds().count()));
+    std::copy_n(" GMT", 4, out + 25);
+}
+
+std::string_view DateCache::get(std::chrono::system_clock::time_point now) noexcept {
+    const std::int64_t s = std::chrono::floor<std::chrono::seconds>(now.time_since_epoch()).count();
+    if (s != second_) {
+        format_http_date(s, buf_);
+        second_ = s;
+    }
+    return std::string_view(buf_, kHttpDateSize);
+}
+
+}  // namespace corio::http::detail
