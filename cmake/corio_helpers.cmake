@@ -59,9 +59,12 @@ function(corio_add_library)
     LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 endfunction()
 
-# corio_add_test(NAME event_loop_test SRCS ... DEPS ... LABELS unit)
+# corio_add_test(NAME event_loop_test SRCS ... DEPS ... LABELS unit [IO])
+# IO: the test runs loops that do I/O; it is registered twice, on the epoll
+# backend (NAME) and on io_uring (NAME.io_uring, label "io_uring"), through
+# the CORIO_BACKEND environment variable.
 function(corio_add_test)
-  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "IO" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SRCS})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
   target_include_directories(${ARG_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/tests ${PROJECT_SOURCE_DIR}/src)
@@ -74,6 +77,14 @@ function(corio_add_test)
     set(ARG_TIMEOUT 120)
   endif()
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+  if(ARG_IO)
+    set_tests_properties(${ARG_NAME} PROPERTIES ENVIRONMENT "CORIO_BACKEND=epoll")
+    if(CORIO_WITH_IO_URING)
+      add_test(NAME ${ARG_NAME}.io_uring COMMAND ${ARG_NAME})
+      set_tests_properties(${ARG_NAME}.io_uring PROPERTIES LABELS "${ARG_LABELS};io_uring"
+                           TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "CORIO_BACKEND=io_uring")
+    endif()
+  endif()
 endfunction()
 
 # corio_add_example(NAME hello SRCS ... DEPS ...)

@@ -31,8 +31,9 @@ ensure_packages() {
 }
 
 # What building corio needs (GCC build; the sanitizer builds add clang).
-# node-llhttp ships llhttp's C sources, which corio::http compiles.
-CORIO_BUILD_PACKAGES=(g++ cmake ninja-build libssl-dev node-llhttp)
+# node-llhttp ships llhttp's C sources, which corio::http compiles; liburing-dev
+# gives the io_uring backend.
+CORIO_BUILD_PACKAGES=(g++ cmake ninja-build libssl-dev node-llhttp liburing-dev)
 # python3: the TLS tests run a peer written with Python's ssl module.
-CORIO_TEST_PACKAGES=(g++ cmake ninja-build libssl-dev node-llhttp clang libclang-rt-14-dev
+CORIO_TEST_PACKAGES=(g++ cmake ninja-build libssl-dev node-llhttp liburing-dev clang libclang-rt-14-dev
                      libgtest-dev libgmock-dev libbenchmark-dev clang-format python3)

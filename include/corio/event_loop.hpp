@@ -126,6 +126,20 @@ struct ExceptionContext {
 using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
 
 /// Options for a new loop.
+/// The loop's I/O backend (see docs/event-loop.md).
+enum class BackendKind : std::uint8_t {
+    /// The environment variable CORIO_BACKEND (epoll or io_uring) decides;
+    /// unset, corio's default (the faster one on the echo benchmark, W5).
+    automatic,
+    /// Readiness: epoll, edge-triggered, syscalls tried at once.
+    epoll,
+    /// Completions: io_uring, one batched submit-and-wait per iteration.
+    /// Where io_uring is unavailable or refused (old kernel, io_uring
+    /// disabled by sysctl or seccomp, RLIMIT_MEMLOCK, corio built without
+    /// liburing) the loop falls back to epoll and says why in debug mode.
+    io_uring,
+};
+
 struct LoopOptions {
     /// Virtual time: when nothing is ready, no I/O is pending and no executor
     /// work is outstanding, the clock jumps to the next timer. For tests. The
@@ -134,6 +148,8 @@ struct LoopOptions {
     bool virtual_time = false;
     /// Debug mode; unset means the environment variable CORIO_DEBUG=1 decides.
     std::optional<bool> debug;
+    /// The I/O backend.
+    BackendKind backend = BackendKind::automatic;
 };
 
 /// The event loop. Not copyable or movable; one loop runs per thread at a time.
@@ -289,6 +305,8 @@ public:
     Duration slow_callback_duration = std::chrono::milliseconds(100);
 
     bool virtual_time() const noexcept { return virtual_time_; }
+    /// The backend the loop runs on: "epoll" or "io_uring".
+    const char* backend_name() const noexcept;
 
 private:
     friend struct detail::LoopAccess;

@@ -28,6 +28,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <string_view>
 #include <system_error>
 
 #include "corio/detail/future_state.hpp"
@@ -42,6 +45,27 @@ namespace {
 
 constexpr std::uint32_t kPollInterval = 32;
 
+// corio's default backend where neither the options nor CORIO_BACKEND say.
+constexpr BackendKind kDefaultBackend = BackendKind::epoll;
+
+BackendKind chosen_backend(BackendKind asked) {
+    if (asked != BackendKind::automatic) {
+        return asked;
+    }
+    if (const char* env = std::getenv("CORIO_BACKEND"); env != nullptr && *env != '\0') {
+        std::string_view v(env);
+        if (v == "epoll") {
+            return BackendKind::epoll;
+        }
+        if (v == "io_uring" || v == "uring") {
+            return BackendKind::io_uring;
+        }
+        throw std::invalid_argument("CORIO_BACKEND must be epoll or io_uring, not '" +
+                                    std::string(v) + "'");
+    }
+    return kDefaultBackend;
+}
+
 }  // namespace
 
 EventLoop::EventLoop() : EventLoop(LoopOptions{}) {}
@@ -51,13 +75,27 @@ EventLoop::EventLoop(LoopOptions options)
       debug_(options.debug.value_or(detail::env_debug())),
       virtual_time_(options.virtual_time || detail::env_virtual_time()) {
     detail::LoopImpl& im = *impl_;
-    im.backend = detail::make_epoll_backend();
+    std::string why_not;
+    if (chosen_backend(options.backend) == BackendKind::io_uring) {
+        im.backend = detail::make_uring_backend(&why_not);
+    }
+    if (!im.backend) {
+        im.backend = detail::make_epoll_backend();
+    }
     im.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (im.wake_fd < 0) {
         throw std::system_error(errno, std::generic_category(), "eventfd");
     }
     im.backend->set_wake_fd(im.wake_fd);
     detail::add_live_loop(this);
+    if (!why_not.empty() && debug_) {
+        call_exception_handler(ExceptionContext{
+            "io_uring is unavailable (" + why_not + "): the loop uses epoll", nullptr, {}, {}});
+    }
+}
+
+const char* EventLoop::backend_name() const noexcept {
+    return impl_->backend ? impl_->backend->name() : "closed";
 }
 
 EventLoop::~EventLoop() {

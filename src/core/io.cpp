@@ -134,6 +134,7 @@ OpAwait::~OpAwait() {
 }
 
 bool OpAwait::await_ready() {
+    current_task();  // outside a task: RuntimeError now, before anything started
     complete = &on_complete;
     return start_op(*this);
 }

@@ -90,9 +90,9 @@ struct IoOp {
     void (*complete)(IoOp* op) noexcept = nullptr;
     enum State : std::uint8_t { idle, pending, done };
     State state = idle;
-    // The backend's bookkeeping.
-    std::uint8_t backend_flags = 0;
-    IoOp* next = nullptr;
+    // The backend's bookkeeping (io_uring: the fd's state, which outlives
+    // `io` while the operation is in the kernel).
+    void* backend_ref = nullptr;
 };
 
 struct IoState : ListNode {  // linked in its loop's list while registered

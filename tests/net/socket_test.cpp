@@ -104,15 +104,15 @@ TEST(Sockets, ClosingASocketEndsAWaitingRecvWithEbadf) {
 }
 
 // Used to lose the bytes: the recv had finished (its task woken with the
-// data) when the task was cancelled, before it resumed.
+// data) when the task was cancelled, before it resumed. The checker runs
+// first in the iteration where the kernel's answer arrives: it was queued
+// in the iteration before, and the sender is another task.
 TEST(Sockets, ARecvCancelledAfterItGotDataLeavesTheBytesForTheNextOne) {
     net_run([]() -> Task<void> {
         auto [c, s] = co_await connected_pair();
         auto reader = corio::create_task(net::sock_recv(s, 10));
         co_await corio::sleep(0s);  // the recv is waiting
-        co_await net::sock_sendall(c, "kept");
-        // Cancel in the iteration where the kernel's answer arrived, before
-        // the reader resumes.
+        auto sender = corio::create_task(net::sock_sendall(c, "kept"));
         corio::detail::IoState* io = s.io_state();
         bool caught = co_await each_iteration_until([&] {
             if (io->reading != nullptr && io->reading->state == corio::detail::IoOp::done) {
@@ -123,12 +123,14 @@ TEST(Sockets, ARecvCancelledAfterItGotDataLeavesTheBytesForTheNextOne) {
         });
         EXPECT_TRUE(caught);
         EXPECT_THROW(co_await reader, corio::CancelledError);
+        co_await sender;
         // Lost bytes would leave this waiting: fail instead of hanging.
         EXPECT_EQ(co_await corio::wait_for(net::sock_recv(s, 10), 5s), "kept");
     }());
 }
 
-// Used to leak the accepted fd: accept had finished when its task was cancelled.
+// Used to leak the accepted fd: accept had finished when its task was
+// cancelled (the connector is another task, as above).
 TEST(Sockets, AnAcceptCancelledAfterItGotAConnectionLeavesItForTheNextOne) {
     net_run([]() -> Task<void> {
         std::uint16_t port = 0;
@@ -136,7 +138,8 @@ TEST(Sockets, AnAcceptCancelledAfterItGotAConnectionLeavesItForTheNextOne) {
         auto acceptor = corio::create_task(net::sock_accept(l));
         co_await corio::sleep(0s);
         net::Socket c = net::Socket::create(AF_INET, SOCK_STREAM);
-        co_await net::sock_connect(c, net::SocketAddress::ip("127.0.0.1", port));
+        auto connector =
+            corio::create_task(net::sock_connect(c, net::SocketAddress::ip("127.0.0.1", port)));
         corio::detail::IoState* io = l.io_state();
         bool caught = co_await each_iteration_until([&] {
             if (io->reading != nullptr && io->reading->state == corio::detail::IoOp::done) {
@@ -147,6 +150,7 @@ TEST(Sockets, AnAcceptCancelledAfterItGotAConnectionLeavesItForTheNextOne) {
         });
         EXPECT_TRUE(caught);
         EXPECT_THROW(co_await acceptor, corio::CancelledError);
+        co_await connector;
         auto [s, peer] = co_await corio::wait_for(net::sock_accept(l), 5s);
         EXPECT_EQ(peer, c.local_address());
         co_await net::sock_sendall(c, "hi");

@@ -234,10 +234,16 @@ TEST(Streams, DrainWaitsForASlowReaderThenReturns) {
         auto [r, w] = co_await net::open_connection("127.0.0.1", port);
         const std::string block(1 << 20, 'y');
         std::size_t sent = 0;
-        // Write until the socket and our buffer are past the high-water mark.
-        while (w.get_write_buffer_size() <= 64 * 1024) {
+        // Write until the socket is full and our buffer stays past the
+        // high-water mark once the loop has run (under io_uring a write is
+        // handed to the kernel when the iteration ends).
+        for (;;) {
             w.write(block);
             sent += block.size();
+            co_await corio::sleep(1ms);
+            if (w.get_write_buffer_size() > 64 * 1024) {
+                break;
+            }
         }
         auto draining = corio::create_task(w.drain());
         co_await corio::sleep(20ms);

