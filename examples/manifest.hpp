@@ -179,6 +179,9 @@ inline constexpr Entry kTour[] = {
      "one echo port served by a loop on each of 2 threads (LoopGroup, SO_REUSEPORT)",
      "issue 10 (loops on many threads); aiohttp's one process per core with reuse_port", real_time,
      0.0},
+    {"net", "uvloop_backend",
+     "one line picks the loop's kernel interface, epoll or io_uring, as uvloop's policy does",
+     "001_15107cb9a7a7dcdc.txt, 其他 › uvloop (S001-24)", real_time, 0.0},
 };
 
 }  // namespace example
