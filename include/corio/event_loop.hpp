@@ -53,6 +53,9 @@ struct IoState;
 /// of the heap); `fire` runs on the loop thread when `when` has passed.
 struct TimerNode {
     static constexpr std::uint32_t kNotQueued = ~std::uint32_t{0};
+    /// A `when` that never comes (TimePoint::max()): add_timer leaves such a
+    /// node out of the heap, so it never fires, not even under virtual time.
+    static constexpr std::int64_t kNever = INT64_MAX;
     std::int64_t when = 0;  // loop time, ns
     std::uint64_t seq = 0;  // FIFO order among equal deadlines
     std::uint32_t index = kNotQueued;
@@ -161,6 +164,9 @@ public:
 
     /// Schedules `cb` after `delay`. Throws std::invalid_argument if `delay`
     /// is negative (asyncio would run it at once; corio treats it as a bug).
+    /// A delay beyond the clock's range (Duration::max()) saturates to
+    /// "never": the handle exists and can be cancelled, `cb` never runs, and
+    /// no timer is kept (asyncio: `call_later(math.inf, cb)`).
     /// asyncio: `loop.call_later`.
     template <class Rep, class Period>
     TimerHandle call_later(std::chrono::duration<Rep, Period> delay, detail::Callback cb) {
@@ -168,7 +174,8 @@ public:
     }
 
     /// Schedules `cb` at loop time `when` (see time()). A time in the past runs
-    /// it on the next iteration. asyncio: `loop.call_at`.
+    /// it on the next iteration; TimePoint::max() never comes (no timer is
+    /// kept). asyncio: `loop.call_at`.
     TimerHandle call_at(TimePoint when, detail::Callback cb);
 
     /// The loop's monotonic clock (virtual under LoopOptions::virtual_time).
@@ -376,6 +383,16 @@ struct LoopAccess {
 EventLoop& running_loop_for(const char* what);
 /// Throws std::invalid_argument naming `what` if `d` is negative; returns `d`.
 Duration checked_delay(Duration d, const char* what);
+/// The deadline `now + d`, saturated: TimePoint::max() when the sum would
+/// overflow, and for d == Duration::max(). A deadline of TimePoint::max()
+/// means "never": no timer is armed for it (a timer there would fire under
+/// virtual time, which jumps to the next timer).
+inline TimePoint deadline_after(TimePoint now, Duration d) noexcept {
+    if (d.count() > 0 && now.time_since_epoch().count() > Duration::max().count() - d.count()) {
+        return TimePoint::max();
+    }
+    return now + d;
+}
 /// Reports `ctx` to `loop`'s handler if that loop is still alive on this
 /// thread, else to the default handler.
 void report(EventLoop* loop, const ExceptionContext& ctx) noexcept;

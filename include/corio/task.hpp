@@ -448,7 +448,8 @@ struct SleepValueAwaiter : SleepAwaiter {
 /// (asyncio's `sleep(0)`). Cancellation interrupts the sleep and throws
 /// CancelledError; the timer is removed at once. Throws std::invalid_argument
 /// for a negative delay (asyncio returns at once; corio treats it as a bug),
-/// RuntimeError outside a task. asyncio: `asyncio.sleep`.
+/// RuntimeError outside a task. A delay beyond the clock's range
+/// (Duration::max()) sleeps until cancelled. asyncio: `asyncio.sleep`.
 template <class Rep, class Period>
 detail::SleepAwaiter sleep(std::chrono::duration<Rep, Period> delay) {
     return detail::SleepAwaiter(

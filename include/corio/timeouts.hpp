@@ -85,7 +85,9 @@ private:
 };
 
 /// A Timeout expiring `delay` from now (loop time); std::nullopt: no deadline.
-/// Throws RuntimeError when no loop runs. asyncio: `asyncio.timeout`.
+/// A delay beyond the clock's range (Duration::max()) saturates: when() is
+/// TimePoint::max() and the scope never expires. Throws RuntimeError when no
+/// loop runs. asyncio: `asyncio.timeout`.
 Timeout timeout(std::optional<Duration> delay);
 /// A Timeout expiring at loop time `when`. asyncio: `asyncio.timeout_at`.
 Timeout timeout_at(std::optional<TimePoint> when);
@@ -111,7 +113,7 @@ Task<child_value_t<C>> wait_for_child(C child, std::optional<Duration> timeout) 
             throw TimeoutError("timed out");
         }
     }
-    Timeout scope(get_running_loop().time() + *timeout);
+    Timeout scope(deadline_after(get_running_loop().time(), *timeout));
     co_return co_await scope.run(std::move(child));
 }
 
@@ -125,7 +127,7 @@ Task<T> wait_for_task(Task<T> task, std::optional<Duration> timeout) {
     if (!timeout) {
         co_return co_await std::move(task);
     }
-    Timeout scope(get_running_loop().time() + *timeout);
+    Timeout scope(deadline_after(get_running_loop().time(), *timeout));
     co_return co_await scope.run(std::move(task));
 }
 
@@ -135,8 +137,9 @@ Task<T> wait_for_task(Task<T> task, std::optional<Duration> timeout) {
 /// cancels `aw`, waits for it to unwind, then throws TimeoutError (a lazy
 /// Task runs inline in the caller, as asyncio 3.12's wait_for does, and is
 /// cancelled at its current await). A timeout <= 0 times out at once unless
-/// a TaskHandle or Future is already done. Cancelling the caller cancels `aw`
-/// and rethrows CancelledError. asyncio: `asyncio.wait_for`.
+/// a TaskHandle or Future is already done; Duration::max() means no limit,
+/// like std::nullopt. Cancelling the caller cancels `aw` and rethrows
+/// CancelledError. asyncio: `asyncio.wait_for`.
 template <class A>
 requires detail::gatherable<A>
 auto wait_for(A aw, std::optional<Duration> timeout) -> Task<detail::child_value_t<A>> {

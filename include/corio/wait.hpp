@@ -27,7 +27,7 @@ inline constexpr ReturnWhen ALL_COMPLETED = ReturnWhen::ALL_COMPLETED;
 
 /// Options of wait(): `{.timeout = 2s, .return_when = FIRST_COMPLETED}`.
 struct WaitOptions {
-    std::optional<Duration> timeout;  // none: no limit
+    std::optional<Duration> timeout;  // none (or Duration::max()): no limit
     ReturnWhen return_when = ALL_COMPLETED;
 };
 
@@ -62,7 +62,8 @@ Task<WaitResult<F>> wait_impl(std::vector<F> fs, WaitOptions opts) {
         MultiWait mw(recs.data(), recs.size(), until, false);
         if (opts.timeout) {
             EventLoop& loop = get_running_loop();
-            mw.set_deadline((loop.time() + *opts.timeout).time_since_epoch().count());
+            mw.set_deadline(
+                deadline_after(loop.time(), *opts.timeout).time_since_epoch().count());
         }
         co_await mw;
     }
@@ -117,7 +118,8 @@ public:
         if (timeout) {
             loop_ = &get_running_loop();
             deadline_.owner = this;
-            deadline_.when = (loop_->time() + *timeout).time_since_epoch().count();
+            deadline_.when =
+                detail::deadline_after(loop_->time(), *timeout).time_since_epoch().count();
             deadline_.fire = &on_deadline;
             detail::LoopAccess::add_timer(*loop_, deadline_);
         }

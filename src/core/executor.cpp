@@ -94,9 +94,15 @@ void ConcurrentStateBase::finish_locked(std::unique_lock<std::mutex>& lock) {
 void ConcurrentStateBase::wait_done(std::unique_lock<std::mutex>& lock,
                                     std::optional<Duration> timeout) {
     auto is_done = [this] { return state_ == State::cancelled || state_ == State::finished; };
-    if (!timeout) {
+    // A timeout too large for the clock (Duration::max()) means no limit:
+    // wait_for() would overflow `now + timeout` and give up at once.
+    TimePoint deadline = TimePoint::max();
+    if (timeout) {
+        deadline = deadline_after(std::chrono::time_point_cast<Duration>(Clock::now()), *timeout);
+    }
+    if (deadline == TimePoint::max()) {
         cv_.wait(lock, is_done);
-    } else if (!cv_.wait_for(lock, *timeout, is_done)) {
+    } else if (!cv_.wait_until(lock, deadline, is_done)) {
         throw TimeoutError("ConcurrentFuture: timed out");
     }
 }

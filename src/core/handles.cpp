@@ -84,7 +84,7 @@ Handle EventLoop::call_soon_threadsafe(detail::Callback cb) {
 
 TimerHandle EventLoop::call_later_ns(Duration delay, detail::Callback cb) {
     detail::checked_delay(delay, "call_later");
-    return call_at(time() + delay, std::move(cb));
+    return call_at(detail::deadline_after(time(), delay), std::move(cb));
 }
 
 TimerHandle EventLoop::call_at(TimePoint when, detail::Callback cb) {
@@ -93,7 +93,9 @@ TimerHandle EventLoop::call_at(TimePoint when, detail::Callback cb) {
     h->timer.when = when.time_since_epoch().count();
     h->timer.fire = &HandleImpl::fire;
     LoopAccess::add_timer(*this, h->timer);
-    h->add_ref();  // the heap's
+    if (h->timer.queued()) {
+        h->add_ref();  // the heap's (a timer at TimePoint::max() is never queued)
+    }
     return TimerHandle(h);
 }
 

@@ -123,6 +123,9 @@ std::int64_t LoopAccess::now_ns(const EventLoop& loop) noexcept {
 }
 
 void LoopAccess::add_timer(EventLoop& loop, TimerNode& node) {
+    if (node.when == TimerNode::kNever) {
+        return;  // never due: not queued (virtual time would jump to it)
+    }
     node.seq = ++loop.impl_->timer_seq;
     loop.impl_->timers.push(node);
 }

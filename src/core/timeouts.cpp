@@ -74,7 +74,7 @@ Timeout timeout(std::optional<Duration> delay) {
     if (!delay) {
         return Timeout(std::nullopt);
     }
-    return Timeout(loop.time() + *delay);
+    return Timeout(detail::deadline_after(loop.time(), *delay));
 }
 
 Timeout timeout_at(std::optional<TimePoint> when) {

@@ -529,3 +529,28 @@ TEST(IterationHook, CloseRunsQueuedHooksAsTheLastIteration) {
     }
     EXPECT_FALSE(hook.linked());
 }
+
+// Regression: call_later(Duration::max()) overflowed `time() + delay`: the
+// callback ran at once on a real clock, and a virtual clock jumped to the end
+// of time, after which no other timer kept its time.
+TEST(EventLoop, CallLaterWithDurationMaxNeverRunsAndOtherTimersKeepFiring) {
+    for (bool virtual_time : {true, false}) {
+        EventLoop loop(LoopOptions{.virtual_time = virtual_time, .debug = false});
+        bool never = false;
+        corio::TimePoint start = loop.time();
+        corio::TimePoint fired{};
+        corio::TimerHandle h = loop.call_later(corio::Duration::max(), [&] { never = true; });
+        EXPECT_EQ(h.when(), corio::TimePoint::max());
+        loop.call_later(1ms, [&] {
+            fired = loop.time();
+            loop.stop();
+        });
+        loop.run_forever();
+        EXPECT_FALSE(never);
+        EXPECT_GE(fired - start, 1ms);
+        EXPECT_LT(fired - start, 1h);
+        EXPECT_EQ(corio::detail::LoopAccess::census(loop).timers, 0u);  // nothing kept for it
+        h.cancel();
+        EXPECT_TRUE(h.cancelled());
+    }
+}

@@ -342,3 +342,15 @@ TEST(Task, DebugModeWarnsAboutCoroutinesNeverAwaited) {
     loop.run_forever();
     ASSERT_EQ(reports.count("coroutine 'answer' was never awaited"), 1u);
 }
+
+TEST(Task, SleepForDurationMaxSleepsUntilCancelled) {
+    vrun([]() -> Task<void> {
+        co_await corio::sleep(1s);
+        auto sleeper = corio::create_task(
+            []() -> Task<void> { co_await corio::sleep(corio::Duration::max()); }());
+        co_await corio::sleep(1h);
+        EXPECT_FALSE(sleeper.done());  // a virtual clock did not jump to the end of time
+        sleeper.cancel();
+        EXPECT_THROW(co_await sleeper, corio::CancelledError);
+    }());
+}
