@@ -245,9 +245,11 @@ auto bind_call(F&& f, Args&&... args) {
 /// Python: `concurrent.futures.ThreadPoolExecutor`.
 class ThreadPoolExecutor final : public Executor {
 public:
-    /// max_workers 0 means Python's default, min(32, hardware threads + 4).
-    /// `thread_name_prefix` names the threads (e.g. "worker_0").
-    explicit ThreadPoolExecutor(std::size_t max_workers = 0, std::string thread_name_prefix = {});
+    /// max_workers 0 means Python's default, min(32, hardware threads + 4)
+    /// (Python spells it None); a negative count throws std::invalid_argument
+    /// (Python's ValueError). `thread_name_prefix` names the threads (e.g.
+    /// "worker_0").
+    explicit ThreadPoolExecutor(long max_workers = 0, std::string thread_name_prefix = {});
     ThreadPoolExecutor(const ThreadPoolExecutor&) = delete;
     ThreadPoolExecutor& operator=(const ThreadPoolExecutor&) = delete;
     ~ThreadPoolExecutor() override;

@@ -212,9 +212,9 @@ public:
         }
         co_return result;
     }
-    /// Wakes up to `n` waiting tasks. Throws RuntimeError if the lock is not
-    /// held. asyncio: `Condition.notify`.
-    void notify(std::size_t n = 1);
+    /// Wakes up to `n` waiting tasks (none for n <= 0, as in asyncio). Throws
+    /// RuntimeError if the lock is not held. asyncio: `Condition.notify`.
+    void notify(long n = 1);
     /// Wakes every waiting task. asyncio: `Condition.notify_all`.
     void notify_all();
 
@@ -311,8 +311,8 @@ public:
 /// then all go on. Reusable. asyncio: `asyncio.Barrier` (3.11).
 class Barrier {
 public:
-    /// Throws std::invalid_argument if `parties` < 1.
-    explicit Barrier(std::size_t parties);
+    /// Throws std::invalid_argument if `parties` < 1 (asyncio's ValueError).
+    explicit Barrier(long parties);
     Barrier(const Barrier&) = delete;
     Barrier& operator=(const Barrier&) = delete;
 

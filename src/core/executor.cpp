@@ -139,8 +139,13 @@ void ConcurrentStateBase::add_done_callback(Function<void(ConcurrentStateBase&)>
 
 }  // namespace detail
 
-ThreadPoolExecutor::ThreadPoolExecutor(std::size_t max_workers, std::string thread_name_prefix)
-    : max_workers_(max_workers), prefix_(std::move(thread_name_prefix)) {
+ThreadPoolExecutor::ThreadPoolExecutor(long max_workers, std::string thread_name_prefix)
+    : max_workers_(static_cast<std::size_t>(max_workers)), prefix_(std::move(thread_name_prefix)) {
+    if (max_workers < 0) {
+        throw std::invalid_argument(
+            "ThreadPoolExecutor: max_workers must be greater than 0 (0 means the default), got " +
+            std::to_string(max_workers));
+    }
     if (max_workers_ == 0) {
         max_workers_ = std::min<std::size_t>(32, std::thread::hardware_concurrency() + 4);
     }

@@ -262,6 +262,18 @@ TEST(ConcurrentFuture, DoneCallbacksRunOnceEvenWhenAddedLate) {
     EXPECT_THROW(f.set_result(1), corio::InvalidStateError);
 }
 
+// Regression: -1 wrapped around to a huge size_t and was accepted.
+TEST(ThreadPoolExecutor, ANegativeMaxWorkersRaisesValueErrorAsPythonDoes) {
+    try {
+        ThreadPoolExecutor pool(-1);
+        ADD_FAILURE() << "accepted";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("max_workers"), std::string::npos);
+    }
+    ThreadPoolExecutor dflt(0);  // 0 is Python's None: the default size
+    EXPECT_GE(dflt.max_workers(), 5u);
+}
+
 // Regression: wait_for(now + Duration::max()) overflowed and gave up at once.
 TEST(ConcurrentFuture, ResultWithDurationMaxWaitsWithoutLimit) {
     ThreadPoolExecutor pool(1);

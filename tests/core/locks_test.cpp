@@ -240,6 +240,14 @@ TEST(Condition, NotifyWakesNAndNotifyAllWakesEveryone) {
         co_await corio::sleep(1ms);
         EXPECT_EQ(woken, 2);
         {
+            // n <= 0 wakes nobody, as in asyncio (-1 used to wrap around to "all").
+            auto held = co_await cond.scoped();
+            cond.notify(0);
+            cond.notify(-1);
+        }
+        co_await corio::sleep(1ms);
+        EXPECT_EQ(woken, 2);
+        {
             auto held = co_await cond.scoped();
             cond.notify_all();
         }
@@ -401,6 +409,7 @@ TEST(Barrier, PartiesMeetAndGetDistinctIndexesRoundAfterRound) {
     vrun([]() -> Task<void> {
         corio::Barrier barrier(3);
         EXPECT_THROW(corio::Barrier(0), std::invalid_argument);
+        EXPECT_THROW(corio::Barrier(-1), std::invalid_argument);  // used to wrap around
         for (int round = 0; round < 2; ++round) {
             std::vector<Task<std::size_t>> parties;
             for (int i = 0; i < 3; ++i) {
