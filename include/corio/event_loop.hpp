@@ -337,8 +337,13 @@ struct LoopAccess {
         loop.ready_.push(fn, arg);
     }
     static std::int64_t now_ns(const EventLoop& loop) noexcept;
+    // Queues `node` in the heap, unless node.when is TimerNode::kNever.
     static void add_timer(EventLoop& loop, TimerNode& node);
     static void remove_timer(EventLoop& loop, TimerNode& node) noexcept;
+    // Thread-safe: true when `loop` is running on another thread, or is not
+    // running and was created on another thread; then its tasks must be
+    // reached through post_threadsafe.
+    static bool belongs_to_other_thread(const EventLoop& loop) noexcept;
     static void link_task(EventLoop& loop, TaskState& task) noexcept;
     static void unlink_task(EventLoop& loop, TaskState& task) noexcept;
     static TaskState* first_task(EventLoop& loop) noexcept;

@@ -43,6 +43,12 @@ struct SourceLoc {
 
 // Warns (debug mode) about a coroutine destroyed before it ever ran.
 void report_never_awaited(const SourceLoc& where) noexcept;
+// Throws asyncio's RuntimeError("cannot reuse already awaited coroutine"),
+// naming `what` was given an empty or already awaited Task.
+[[noreturn]] void throw_reused_coroutine(const char* what);
+// Throws InvalidStateError: `what` (e.g. "TaskHandle::done()") was called on
+// an empty handle (default-constructed or moved from).
+[[noreturn]] void throw_empty_handle(const char* what);
 bool debug_enabled() noexcept;
 
 struct PromiseBase {
@@ -123,9 +129,12 @@ struct Promise<void> : PromiseBase {
 /// symmetric transfer (a chain of a million nested awaits uses no stack), and
 /// returns its value or rethrows its exception; this plain await never goes
 /// through the loop and adds no cancellation point. To run it concurrently,
-/// pass it to create_task(). A Task can be awaited once; it is move-only and
-/// destroying an unstarted Task destroys its frame (debug mode warns that the
-/// coroutine was never awaited). Only corio awaitables may be awaited inside.
+/// pass it to create_task(). A Task can be awaited once: awaiting it again,
+/// or awaiting a Task that was moved out (into create_task(), say), throws
+/// RuntimeError("cannot reuse already awaited coroutine"), as asyncio does, in
+/// every build. It is move-only and destroying an unstarted Task destroys its
+/// frame (debug mode warns that the coroutine was never awaited). Only corio
+/// awaitables may be awaited inside.
 template <class T>
 class [[nodiscard]] Task {
 public:
@@ -151,7 +160,14 @@ public:
 
     struct Awaiter {
         std::coroutine_handle<promise_type> h;
-        bool await_ready() const noexcept { return false; }
+        bool await_ready() const {
+            // Empty (moved out) or already awaited: resuming it would run a
+            // finished frame.
+            if (!h || h.promise().continuation_) {
+                detail::throw_reused_coroutine("co_await");
+            }
+            return false;
+        }
         std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
             h.promise().continuation_ = caller;
             return h;
@@ -159,16 +175,18 @@ public:
         T await_resume() { return h.promise().take(); }
     };
 
-    Awaiter operator co_await() && noexcept { return Awaiter{check()}; }
-    Awaiter operator co_await() & noexcept { return Awaiter{check()}; }
+    Awaiter operator co_await() && noexcept { return Awaiter{h_}; }
+    Awaiter operator co_await() & noexcept { return Awaiter{h_}; }
 
     /// Gives up ownership of the frame (used by create_task).
     std::coroutine_handle<promise_type> release() noexcept { return std::exchange(h_, nullptr); }
     /// The frame, still owned (internal: awaiters that run a Task lazily).
     std::coroutine_handle<promise_type> handle() const noexcept { return h_; }
 
+    /// True once the Task was awaited (it cannot be awaited or run again).
+    bool awaited() const noexcept { return h_ && h_.promise().continuation_; }
+
 private:
-    std::coroutine_handle<promise_type> check() const noexcept { return h_; }
     void destroy() noexcept {
         if (h_) {
             // Never awaited: nobody became its continuation (create_task
@@ -202,7 +220,12 @@ struct FutureAwaiter : CompletionNode, Waiter {
     FutureAwaiter(const FutureAwaiter&) = delete;
     FutureAwaiter& operator=(const FutureAwaiter&) = delete;
 
-    bool await_ready() const noexcept { return fut->done(); }
+    bool await_ready() const {
+        if (fut == nullptr) {
+            throw_empty_handle("co_await");
+        }
+        return fut->done();
+    }
     void await_suspend(std::coroutine_handle<> h);
 
     FutureBase* fut;
@@ -210,6 +233,16 @@ struct FutureAwaiter : CompletionNode, Waiter {
 
 template <class T>
 using result_ref_t = std::conditional_t<std::is_void_v<T>, void, std::add_lvalue_reference_t<T>>;
+
+// TaskHandle::cancel(): request_cancel() on the loop's thread (the usual
+// case, inline), else cancel_elsewhere().
+bool cancel_elsewhere(TaskState& t, std::string_view msg);
+inline bool cancel_from_any_thread(TaskState& t, std::string_view msg) {
+    if (tls_running_loop == &t.loop()) {
+        return t.request_cancel(msg);
+    }
+    return cancel_elsewhere(t, msg);
+}
 
 }  // namespace detail
 
@@ -250,27 +283,38 @@ public:
     template <class U, class = std::enable_if_t<std::is_void_v<T> && !std::is_void_v<U>>>
     TaskHandle(const TaskHandle<U>& o) noexcept : TaskHandle(TaskHandle<U>(o).release()) {}
 
+    /// False for an empty handle (default-constructed or moved from). Every
+    /// other member throws InvalidStateError on an empty handle, naming the
+    /// call; `co_await` of one throws it too.
     explicit operator bool() const noexcept { return s_ != nullptr; }
 
     /// True when the task finished: returned, failed or was cancelled.
-    bool done() const noexcept { return s_->done(); }
+    bool done() const { return st("TaskHandle::done()").done(); }
     /// True when the task finished by being cancelled.
-    bool cancelled() const noexcept {
-        return s_->status() == detail::FutureBase::Status::cancelled;
+    bool cancelled() const {
+        return st("TaskHandle::cancelled()").status() == detail::FutureBase::Status::cancelled;
     }
     /// Requests cancellation: CancelledError(msg) is thrown inside the task at
     /// its current await point (or into what it awaits, if that is a task or
     /// future). False if the task is already done. asyncio: `Task.cancel`.
-    bool cancel(std::string_view msg = {}) { return s_->request_cancel(msg); }
+    ///
+    /// Unlike the rest of TaskHandle, cancel() may be called from any thread:
+    /// from a thread other than the one running the task's loop, it posts the
+    /// request to the loop (waking it if it sleeps) and returns true, or false
+    /// if the loop is closed; a task that finishes before the request arrives
+    /// ignores it. (asyncio needs `loop.call_soon_threadsafe(task.cancel)`.)
+    bool cancel(std::string_view msg = {}) {
+        return detail::cancel_from_any_thread(st("TaskHandle::cancel()"), msg);
+    }
     /// Number of pending cancellation requests. asyncio: `Task.cancelling`.
-    int cancelling() const noexcept { return s_->cancelling(); }
+    int cancelling() const { return st("TaskHandle::cancelling()").cancelling(); }
     /// Decrements cancelling() and returns the new count. asyncio: `Task.uncancel`.
-    int uncancel() noexcept { return s_->uncancel(); }
+    int uncancel() { return st("TaskHandle::uncancel()").uncancel(); }
 
     /// The task's value (a reference into the task); rethrows its exception;
     /// CancelledError if cancelled; InvalidStateError if not done.
     detail::result_ref_t<T> result() const& {
-        s_->check_result();
+        st("TaskHandle::result()").check_result();
         if constexpr (!std::is_void_v<T>) {
             return promise().ref();
         }
@@ -278,14 +322,14 @@ public:
     /// Like result(), but moves the value out (copies it while another
     /// handle shares the task; see detail::take_value_of).
     T result() && {
-        s_->check_result();
+        st("TaskHandle::result()").check_result();
         if constexpr (!std::is_void_v<T>) {
             return detail::take_value_of(promise().ref(), *s_);
         }
     }
     /// The exception the task failed with (null if it succeeded);
     /// CancelledError if cancelled; InvalidStateError if not done.
-    std::exception_ptr exception() const { return s_->exception(); }
+    std::exception_ptr exception() const { return st("TaskHandle::exception()").exception(); }
 
     /// Calls `fn(handle)` through call_soon() once the task is done (at once,
     /// i.e. on the next iteration, if it is done already). Returns an id for
@@ -293,21 +337,22 @@ public:
     /// handler. asyncio: `Task.add_done_callback`.
     template <class F>
     std::uint64_t add_done_callback(F fn) {
-        return s_->add_done_callback([fn = std::move(fn)](detail::FutureBase& f) mutable {
-            f.add_ref();
-            fn(TaskHandle<T>(static_cast<detail::TaskState*>(&f)));
-        });
+        return st("TaskHandle::add_done_callback()")
+            .add_done_callback([fn = std::move(fn)](detail::FutureBase& f) mutable {
+                f.add_ref();
+                fn(TaskHandle<T>(static_cast<detail::TaskState*>(&f)));
+            });
     }
     /// Removes a callback added by add_done_callback(); returns how many were
     /// removed (0 or 1).
-    std::size_t remove_done_callback(std::uint64_t id) noexcept {
-        return s_->remove_done_callback(id);
+    std::size_t remove_done_callback(std::uint64_t id) {
+        return st("TaskHandle::remove_done_callback()").remove_done_callback(id);
     }
 
     /// The task's name ("Task-N" unless one was given).
-    std::string get_name() const { return s_->get_name(); }
-    void set_name(std::string name) { s_->set_name(std::move(name)); }
-    EventLoop& get_loop() const noexcept { return s_->loop(); }
+    std::string get_name() const { return st("TaskHandle::get_name()").get_name(); }
+    void set_name(std::string name) { st("TaskHandle::set_name()").set_name(std::move(name)); }
+    EventLoop& get_loop() const { return st("TaskHandle::get_loop()").loop(); }
 
     struct Awaiter : detail::FutureAwaiter {
         using FutureAwaiter::FutureAwaiter;
@@ -346,6 +391,12 @@ public:
     detail::TaskState* release() noexcept { return std::exchange(s_, nullptr); }
 
 private:
+    detail::TaskState& st(const char* what) const {
+        if (s_ == nullptr) {
+            detail::throw_empty_handle(what);
+        }
+        return *s_;
+    }
     auto& promise() const noexcept {
         if constexpr (std::is_void_v<T>) {
             return s_->promise();
@@ -371,11 +422,10 @@ TaskHandle<T> create_task(Task<T> coro, std::string name = {}) {
 template <class T>
 TaskHandle<T> EventLoop::create_task(Task<T> coro, std::string name) {
     check_open();
-    auto h = coro.release();
-    if (!h) {
-        throw RuntimeError(
-            "cannot reuse already awaited coroutine (create_task: coro is an empty Task)");
+    if (!coro || coro.awaited()) {
+        detail::throw_reused_coroutine("create_task");
     }
+    auto h = coro.release();
     auto* s = new detail::TaskState(*this, h, h.promise());
     s->start(std::move(name));
     s->add_ref();

@@ -99,9 +99,11 @@ void EventLoop::enter_running() {
     check_can_run();
     running_ = true;
     detail::tls_running_loop = this;
+    impl_->running_on.store(&detail::tls_running_loop, std::memory_order_release);
 }
 
 void EventLoop::leave_running() noexcept {
+    impl_->running_on.store(nullptr, std::memory_order_release);
     running_ = false;
     stopping_ = false;
     detail::tls_running_loop = nullptr;

@@ -306,6 +306,46 @@ bool TaskState::request_cancel(std::string_view msg) {
     return true;
 }
 
+namespace {
+
+// A cancel() posted from another thread. The task may be gone by the time it
+// arrives: it is looked up among the loop's pending tasks by address and id.
+struct PostedCancel {
+    EventLoop* loop;
+    TaskState* task;
+    std::uint32_t id;
+    std::string msg;
+
+    static void run(void* p, bool run) noexcept {
+        std::unique_ptr<PostedCancel> self(static_cast<PostedCancel*>(p));
+        if (!run) {
+            return;
+        }
+        for (TaskState* t = LoopAccess::first_task(*self->loop); t; t = t->next_task) {
+            if (t == self->task && t->id() == self->id) {
+                t->request_cancel(self->msg);
+                return;
+            }
+        }
+    }
+};
+
+}  // namespace
+
+bool cancel_elsewhere(TaskState& t, std::string_view msg) {
+    EventLoop& loop = t.loop();
+    if (!LoopAccess::belongs_to_other_thread(loop)) {
+        return t.request_cancel(msg);
+    }
+    auto posted = std::make_unique<PostedCancel>(PostedCancel{&loop, &t, t.id(), std::string(msg)});
+    ReadyItem item{&PostedCancel::run, posted.get()};
+    if (!LoopAccess::post_threadsafe(loop, &item, 1)) {
+        return false;  // the loop is closed: its tasks are gone
+    }
+    posted.release();
+    return true;
+}
+
 int TaskState::uncancel() noexcept {
     if (num_cancels_requested_ > 0) {
         --num_cancels_requested_;

@@ -136,6 +136,14 @@ void LoopAccess::remove_timer(EventLoop& loop, TimerNode& node) noexcept {
     }
 }
 
+bool LoopAccess::belongs_to_other_thread(const EventLoop& loop) noexcept {
+    const void* on = loop.impl_->running_on.load(std::memory_order_acquire);
+    if (on != nullptr) {
+        return on != &tls_running_loop;
+    }
+    return !loop_alive(&loop);
+}
+
 void LoopAccess::link_task(EventLoop& loop, TaskState& task) noexcept {
     LoopImpl& im = *loop.impl_;
     task.prev_task = im.last_task;

@@ -62,6 +62,9 @@ public:
     std::vector<ReadyItem> incoming;  // guarded by mu; each owns its arg
     bool accepting = true;            // guarded by mu
     std::atomic<std::size_t> incoming_count{0};
+    // The thread running the loop, as the address of that thread's
+    // tls_running_loop (null while it does not run); read by other threads.
+    std::atomic<const void*> running_on{nullptr};
     std::atomic<bool> polling{false};
     std::atomic<bool> wake_pending{false};
 

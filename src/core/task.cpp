@@ -81,6 +81,16 @@ void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
     suspend(t, h);
 }
 
+void throw_reused_coroutine(const char* what) {
+    throw RuntimeError(std::string("cannot reuse already awaited coroutine (") + what +
+                       ": the Task is empty or was already awaited)");
+}
+
+void throw_empty_handle(const char* what) {
+    throw InvalidStateError(std::string(what) +
+                            " on an empty TaskHandle (default-constructed or moved from)");
+}
+
 void report_never_awaited(const SourceLoc& where) noexcept {
     report(tls_running_loop,
            ExceptionContext{std::string("coroutine '") + where.func + "' was never awaited",

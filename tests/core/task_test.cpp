@@ -354,3 +354,59 @@ TEST(Task, SleepForDurationMaxSleepsUntilCancelled) {
         EXPECT_THROW(co_await sleeper, corio::CancelledError);
     }());
 }
+
+// Regression: these resumed a finished (or null) coroutine and crashed.
+TEST(Task, AwaitingATaskTwiceRaisesCannotReuseAlreadyAwaitedCoroutine) {
+    vrun([]() -> Task<void> {
+        Task<int> t = answer();
+        EXPECT_EQ(co_await t, 42);
+        try {
+            co_await t;
+            ADD_FAILURE() << "awaited twice";
+        } catch (const corio::RuntimeError& e) {
+            EXPECT_NE(std::string(e.what()).find("cannot reuse already awaited coroutine"),
+                      std::string::npos);
+        }
+    }());
+}
+
+TEST(Task, AwaitingATaskMovedIntoCreateTaskRaisesCannotReuse) {
+    vrun([]() -> Task<void> {
+        Task<int> t = answer();
+        auto h = corio::create_task(std::move(t));
+        EXPECT_THROW(co_await t, corio::RuntimeError);  // NOLINT(bugprone-use-after-move)
+        EXPECT_EQ(co_await h, 42);
+    }());
+}
+
+TEST(Task, RunningAnAwaitedTaskAgainRaisesCannotReuse) {
+    Task<int> t = answer();
+    EXPECT_EQ(vrun([](Task<int>& t) -> Task<int> { co_return co_await t; }(t)), 42);
+    EXPECT_THROW(vrun(std::move(t)), corio::RuntimeError);
+    EXPECT_THROW(corio::run(std::move(t)), corio::RuntimeError);
+    vrun([](Task<int>& t) -> Task<void> {
+        EXPECT_THROW(corio::create_task(std::move(t)), corio::RuntimeError);
+        co_return;
+    }(t));
+}
+
+TEST(TaskHandle, AnEmptyHandleRaisesInvalidStateErrorNamingTheCall) {
+    TaskHandle<int> empty;
+    EXPECT_FALSE(empty);
+    try {
+        (void)empty.done();
+        ADD_FAILURE();
+    } catch (const corio::InvalidStateError& e) {
+        EXPECT_NE(std::string(e.what()).find("TaskHandle::done()"), std::string::npos);
+    }
+    EXPECT_THROW((void)empty.cancelled(), corio::InvalidStateError);
+    EXPECT_THROW(empty.cancel(), corio::InvalidStateError);
+    EXPECT_THROW((void)empty.result(), corio::InvalidStateError);
+    EXPECT_THROW((void)empty.exception(), corio::InvalidStateError);
+    EXPECT_THROW((void)empty.get_name(), corio::InvalidStateError);
+    EXPECT_THROW(empty.add_done_callback([](TaskHandle<int>) {}), corio::InvalidStateError);
+    vrun([](TaskHandle<int> h) -> Task<void> {
+        EXPECT_THROW(co_await h, corio::InvalidStateError);
+        co_return;
+    }(empty));
+}

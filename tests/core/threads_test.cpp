@@ -211,3 +211,40 @@ TEST(RunCoroutineThreadsafe, SubmitsToALoopInAnotherThreadAndBlocksForTheResult)
     loop.call_soon_threadsafe([&] { stop->set_result(); });
     loop_thread.join();
 }
+
+// Regression: a cancel() from another thread was not seen while the loop
+// slept; the task went on until an unrelated timer woke the loop.
+TEST(TaskHandle, CancelFromAnotherThreadWakesTheSleepingLoop) {
+    corio::EventLoop loop;  // real time: the loop really sleeps in the backend
+    auto task = loop.create_task([]() -> Task<void> { co_await corio::sleep(1h); }());
+    std::thread t;
+    bool posted = false;
+    loop.call_soon([&] { t = std::thread([&] { posted = task.cancel("from a thread"); }); });
+    try {
+        loop.run_until_complete(task);  // an hour, if the request were not seen
+        ADD_FAILURE() << "not cancelled";
+    } catch (const corio::CancelledError& e) {
+        EXPECT_EQ(e.message(), "from a thread");
+    }
+    t.join();
+    EXPECT_TRUE(posted);
+    EXPECT_TRUE(task.cancelled());
+}
+
+TEST(TaskHandle, CancelFromAnotherThreadBeforeTheLoopRunsIsDeliveredWhenItRuns) {
+    corio::EventLoop loop(corio::LoopOptions{.virtual_time = true, .debug = false});
+    auto task = loop.create_task([]() -> Task<int> {
+        co_await corio::sleep(1h);
+        co_return 1;
+    }());
+    bool posted = false;
+    std::thread([&] { posted = task.cancel(); }).join();
+    EXPECT_TRUE(posted);
+    EXPECT_EQ(task.cancelling(), 0);  // not yet: it waits in the loop's inbox
+    EXPECT_THROW(loop.run_until_complete(task), corio::CancelledError);
+    EXPECT_EQ(loop.time(), corio::TimePoint{});  // cancelled, not slept
+    loop.close();
+    bool after_close = true;
+    std::thread([&] { after_close = task.cancel(); }).join();
+    EXPECT_FALSE(after_close);
+}
