@@ -162,7 +162,10 @@ auto EventLoop::run_in_executor(Executor* executor, F&& f, Args&&... args) {
 
 /// Runs `f(args...)` in the running loop's default executor and returns a
 /// Future for its result; `co_await corio::to_thread(f, x)`. Throws
-/// RuntimeError outside a running loop. asyncio: `asyncio.to_thread`.
+/// RuntimeError outside a running loop. Under GCC 12, a lambda with captures
+/// written inside the co_await is destroyed twice by the compiler: pass the
+/// arguments beside a capture-less lambda, or name the lambda first (see
+/// docs/pitfalls.md). asyncio: `asyncio.to_thread`.
 template <class F, class... Args>
 auto to_thread(F&& f, Args&&... args) {
     return detail::running_loop_for("to_thread()")

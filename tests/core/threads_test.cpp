@@ -114,6 +114,30 @@ TEST(ToThread, PassesArgumentsAndMovesResults) {
     }());
 }
 
+// GCC 12 destroys a capturing lambda twice when the lambda is a temporary
+// inside the co_await expression (docs/pitfalls.md); no signature of
+// to_thread can prevent it. These spellings are safe under every compiler
+// (the capture's use count shows a double destruction at once).
+TEST(ToThread, ACapturingLambdaIsSafeNamedFirstOrAsArguments) {
+    vrun([]() -> Task<void> {
+        auto s = std::make_shared<std::string>("hello");
+        auto fn = [s] { return *s + " world"; };
+        EXPECT_EQ(co_await corio::to_thread(fn), "hello world");
+        EXPECT_EQ(s.use_count(), 2);  // s and fn's copy
+        EXPECT_EQ(co_await corio::to_thread(std::move(fn)), "hello world");
+        EXPECT_EQ(s.use_count(), 1);
+        EXPECT_EQ(co_await corio::to_thread(
+                      [](const std::shared_ptr<std::string>& p) { return *p + "!"; }, s),
+                  "hello!");
+        EXPECT_EQ(s.use_count(), 1);
+#if defined(__clang__) || !defined(__GNUC__) || __GNUC__ >= 13
+        // The natural spelling, where the compiler gets it right.
+        EXPECT_EQ(co_await corio::to_thread([s] { return *s + "?"; }), "hello?");
+        EXPECT_EQ(s.use_count(), 1);
+#endif
+    }());
+}
+
 TEST(ToThread, RunShutsTheDefaultExecutorDown) {
     int before = thread_count();
     corio::run([]() -> Task<void> {
