@@ -4,8 +4,10 @@
 // Mirrors asyncio.wait and asyncio.as_completed (tasks.py, Python 3.13).
 #pragma once
 
+#include <concepts>
 #include <coroutine>
 #include <deque>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -93,6 +95,44 @@ Task<WaitResult<F>> wait(std::vector<F> fs, WaitOptions opts = {}) {
         }
     }
     return detail::wait_impl(std::move(fs), opts);
+}
+
+namespace detail {
+
+template <class R>
+concept waitable_range = requires(const R& r) {
+    std::begin(r);
+    std::end(r);
+    requires waitable<std::remove_cvref_t<decltype(*std::begin(r))>>;
+};
+template <class R>
+inline constexpr bool is_std_vector = false;
+template <class T, class A>
+inline constexpr bool is_std_vector<std::vector<T, A>> = true;
+
+}  // namespace detail
+
+/// wait() over any other range of tasks/futures (std::array, std::span,
+/// std::deque, ...); the handles are copied.
+template <class R>
+requires(detail::waitable_range<R> && !detail::is_std_vector<std::remove_cvref_t<R>>)
+auto wait(const R& fs, WaitOptions opts = {}) {
+    using F = std::remove_cvref_t<decltype(*std::begin(fs))>;
+    return wait(std::vector<F>(std::begin(fs), std::end(fs)), opts);
+}
+
+/// wait(t1, t2, ...): the tasks/futures given as arguments (all of one type),
+/// with the default options (ALL_COMPLETED, no timeout). This is the spelling
+/// to use inside a coroutine under GCC 12, which rejects any braced list in a
+/// co_await expression, `co_await wait(std::vector{t1, t2})` included ("array
+/// used as initializer"; see docs/pitfalls.md).
+template <detail::waitable F, class... Fs>
+requires(std::same_as<F, Fs>&&...) Task<WaitResult<F>> wait(F first, Fs... rest) {
+    std::vector<F> fs;
+    fs.reserve(1 + sizeof...(Fs));
+    fs.push_back(std::move(first));
+    (fs.push_back(std::move(rest)), ...);
+    return wait(std::move(fs), WaitOptions{});
 }
 
 /// Yields tasks/futures in the order they finish: `co_await ac.next()` gives
