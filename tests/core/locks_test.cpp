@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -217,6 +218,36 @@ TEST(Condition, WaitReleasesAndReacquiresTheLock) {
         }
         EXPECT_TRUE(co_await waiter);
         EXPECT_FALSE(cond.locked());
+    }());
+}
+
+TEST(Condition, WaitForReturnsThePredicatesLastValueWithItsType) {
+    vrun([]() -> Task<void> {
+        corio::Condition cond;
+        std::vector<std::string> items;
+        auto waiter = corio::create_task(
+            [](corio::Condition& c, std::vector<std::string>& v) -> Task<std::string> {
+                auto held = co_await c.scoped();
+                // asyncio: `item = await cond.wait_for(lambda: queue and queue[0])`
+                std::optional<std::string> got =
+                    co_await c.wait_for([&]() -> std::optional<std::string> {
+                        if (v.empty()) {
+                            return std::nullopt;
+                        }
+                        return v.front();
+                    });
+                co_return *got;
+            }(cond, items));
+        co_await corio::sleep(1ms);
+        {
+            auto held = co_await cond.scoped();
+            items.push_back("first");
+            cond.notify();
+        }
+        EXPECT_EQ(co_await waiter, "first");
+        auto held = co_await cond.scoped();
+        std::size_t n = co_await cond.wait_for([&] { return items.size(); });  // a count, not bool
+        EXPECT_EQ(n, 1u);
     }());
 }
 
