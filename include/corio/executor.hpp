@@ -397,8 +397,8 @@ auto ThreadPoolExecutor::map(F f, const Range& items, std::optional<Duration> ti
     using R = detail::call_result_t<F&, Item>;
     std::optional<TimePoint> deadline;
     if (timeout) {
-        deadline = detail::deadline_after(std::chrono::time_point_cast<Duration>(Clock::now()),
-                                          *timeout);
+        deadline =
+            detail::deadline_after(std::chrono::time_point_cast<Duration>(Clock::now()), *timeout);
     }
     std::vector<ConcurrentFuture<R>> futures;
     for (const auto& item : items) {

@@ -64,8 +64,7 @@ Task<WaitResult<F>> wait_impl(std::vector<F> fs, WaitOptions opts) {
         MultiWait mw(recs.data(), recs.size(), until, false);
         if (opts.timeout) {
             EventLoop& loop = get_running_loop();
-            mw.set_deadline(
-                deadline_after(loop.time(), *opts.timeout).time_since_epoch().count());
+            mw.set_deadline(deadline_after(loop.time(), *opts.timeout).time_since_epoch().count());
         }
         co_await mw;
     }
@@ -115,8 +114,9 @@ inline constexpr bool is_std_vector<std::vector<T, A>> = true;
 /// wait() over any other range of tasks/futures (std::array, std::span,
 /// std::deque, ...); the handles are copied.
 template <class R>
-requires(detail::waitable_range<R> && !detail::is_std_vector<std::remove_cvref_t<R>>)
-auto wait(const R& fs, WaitOptions opts = {}) {
+requires(detail::waitable_range<R> &&
+         !detail::is_std_vector<std::remove_cvref_t<R>>) auto wait(const R& fs,
+                                                                   WaitOptions opts = {}) {
     using F = std::remove_cvref_t<decltype(*std::begin(fs))>;
     return wait(std::vector<F>(std::begin(fs), std::end(fs)), opts);
 }

@@ -1,7 +1,6 @@
 // src/core/handles.cpp - Handle and TimerHandle, and scheduling callbacks
 // (call_soon, call_soon_threadsafe, call_later, call_at).
 #include "corio/event_loop.hpp"
-
 #include "loop_impl.hpp"
 
 namespace corio {

@@ -241,8 +241,7 @@ Semaphore::AcquireAwaiter::~AcquireAwaiter() {
 
 Barrier::Barrier(long parties) : parties_(static_cast<std::size_t>(parties)) {
     if (parties < 1) {
-        throw std::invalid_argument("Barrier: parties must be > 0, got " +
-                                    std::to_string(parties));
+        throw std::invalid_argument("Barrier: parties must be > 0, got " + std::to_string(parties));
     }
 }
 
