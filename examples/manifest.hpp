@@ -125,6 +125,9 @@ inline constexpr Entry kTour[] = {
     // Timeouts and shielding (the Python documentation's examples; the seeds only name them).
     {"core", "wait_for_timeout", "wait_for cancels what overruns and raises TimeoutError",
      "Python docs, Coroutines and Tasks › Timeouts › asyncio.wait_for"},
+    {"core", "timeout_scope",
+     "asyncio.timeout(): the TimeoutError it raises names the CancelledError that caused it",
+     "Python docs, Coroutines and Tasks › Timeouts › asyncio.timeout"},
     {"core", "shield_inner_keeps_running",
      "a cancelled caller of shield(task) stops; the task goes on and its result is kept",
      "Python docs, Coroutines and Tasks › Shielding From Cancellation"},

@@ -278,7 +278,10 @@ public:
     /// asyncio: `loop.call_exception_handler`.
     void call_exception_handler(const ExceptionContext& ctx) noexcept;
     /// Writes `ctx` to stderr: the message, the task and where it was created,
-    /// and the exception's type and what(). asyncio: `loop.default_exception_handler`.
+    /// and the exception's type and what(), after its chain of causes (see
+    /// exception_cause()), each followed by Python's "The above exception was
+    /// the direct cause of the following exception:". asyncio:
+    /// `loop.default_exception_handler`.
     static void default_exception_handler(const ExceptionContext& ctx) noexcept;
 
     // -- Debug ----------------------------------------------------------------

@@ -295,6 +295,27 @@ TEST(EventLoop, DefaultHandlerWritesMessageTaskAndExceptionToStderr) {
     EXPECT_NE(out.find("std::logic_error: bad"), std::string::npos) << out;
 }
 
+TEST(EventLoop, DefaultHandlerPrintsTheCauseFirstAsPythonDoes) {
+    std::exception_ptr e;
+    try {
+        try {
+            throw corio::CancelledError();
+        } catch (const corio::CancelledError&) {
+            std::throw_with_nested(corio::TimeoutError("timed out"));
+        }
+    } catch (...) {
+        e = std::current_exception();
+    }
+    testing::internal::CaptureStderr();
+    EventLoop::default_exception_handler(corio::ExceptionContext{"Task failed", e, {}, {}});
+    std::string out = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(out,
+              "corio: Task failed\n"
+              "  exception: corio::CancelledError\n"
+              "  The above exception was the direct cause of the following exception:\n"
+              "  exception: corio::TimeoutError: timed out\n");
+}
+
 TEST(EventLoop, HandlerThatThrowsFallsBackToDefaultHandler) {
     EventLoop loop(virtual_opts());
     loop.set_exception_handler([](EventLoop&, const corio::ExceptionContext&) {

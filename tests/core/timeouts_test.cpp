@@ -204,3 +204,40 @@ TEST(Timeout, DurationMaxNeverExpiresAndOtherTimersKeepTheirTimes) {
         EXPECT_EQ(elapsed_since(t0), 4s);
     }());
 }
+
+TEST(WaitFor, TimeoutErrorCarriesTheCancelledErrorAsItsCause) {
+    vrun([]() -> Task<void> {
+        std::exception_ptr caught;
+        try {
+            co_await corio::wait_for(after(1h, 1), 1s);
+        } catch (const corio::TimeoutError& e) {
+            caught = std::current_exception();
+            // Python: `raise TimeoutError from exc` -> e.__cause__ is the CancelledError.
+            EXPECT_THROW(std::rethrow_if_nested(e), corio::CancelledError);
+        }
+        CO_ASSERT_TRUE(caught);
+        EXPECT_EQ(corio::describe_exception(caught), "corio::TimeoutError: timed out");
+        EXPECT_EQ(corio::describe_exception(corio::exception_cause(caught)),
+                  "corio::CancelledError");
+        EXPECT_EQ(corio::format_exception(caught),
+                  "corio::CancelledError\n"
+                  "\n"
+                  "The above exception was the direct cause of the following exception:\n"
+                  "\n"
+                  "corio::TimeoutError: timed out\n");
+        // The same for a handle timing out at once, and for a Timeout scope.
+        auto h = corio::create_task(after(1h, 2));
+        try {
+            co_await corio::wait_for(h, 0s);
+        } catch (const corio::TimeoutError&) {
+            EXPECT_TRUE(corio::exception_cause(std::current_exception()));
+        }
+        auto cm = corio::timeout(1s);
+        try {
+            co_await cm.run(after(1h, 3));
+        } catch (const corio::TimeoutError&) {
+            EXPECT_TRUE(corio::exception_cause(std::current_exception()));
+        }
+        EXPECT_FALSE(corio::exception_cause(std::make_exception_ptr(std::runtime_error("x"))));
+    }());
+}
