@@ -76,6 +76,25 @@ struct IterationHook : ListNode {
     void (*run)(IterationHook* self, bool run) noexcept = nullptr;
 };
 
+/// An async generator that was started on a loop and has not finished: the
+/// loop's registry of them lets shutdown_asyncgens() close them all, and a
+/// generator dropped while suspended is closed by a task of its loop
+/// (asyncio's firstiter / finalizer hooks). Lives in the generator's
+/// promise; the loop thread only.
+struct AsyncGenNode : ListNode {
+    EventLoop* loop = nullptr;  // the loop it is registered on (null when not)
+    bool orphaned = false;      // its AsyncGenerator is gone: the registry owns the frame
+    bool running = false;       // a task is inside the generator (next, athrow, aclose)
+    bool started = false;       // it was resumed once
+    const char* func = "";      // the generator function, for reports
+    // Throws GeneratorExit in at the co_yield and runs the generator to its
+    // end; the task returns true if it yielded instead (an error). The frame
+    // is not destroyed.
+    Task<bool> (*close)(AsyncGenNode* self) = nullptr;
+    // Destroys the frame (the node goes with it).
+    void (*destroy)(AsyncGenNode* self) noexcept = nullptr;
+};
+
 // The loop running on this thread, and the task it is running right now.
 inline thread_local EventLoop* tls_running_loop = nullptr;
 inline thread_local TaskState* tls_current_task = nullptr;
@@ -212,6 +231,14 @@ public:
     /// and releases the I/O backend. Idempotent. Throws RuntimeError if the
     /// loop is running. asyncio: `loop.close`.
     void close();
+
+    /// Closes every async generator that was started on this loop and has not
+    /// finished, concurrently, as aclose() does: GeneratorExit is thrown in at
+    /// its co_yield and its cleanup runs, awaits included. Errors (and a
+    /// generator that yields again) go to the exception handler. run() and
+    /// Runner call it after cancelling the leftover tasks. Suspends until
+    /// every generator is closed. asyncio: `loop.shutdown_asyncgens()`.
+    Task<void> shutdown_asyncgens();
 
     /// Runs one iteration: poll I/O, move due timers and thread-safe callbacks
     /// to the ready queue, run what was ready. `block` = false never waits.
@@ -364,6 +391,8 @@ struct LoopAccess {
     static void queue_work(EventLoop& loop, Executor& executor, WorkItem& item);
     // The loop's default executor (made by threads.hpp on first use).
     static std::shared_ptr<Executor>& default_executor(EventLoop& loop) noexcept;
+    // The async generators started on the loop and not finished.
+    static IntrusiveList<AsyncGenNode>& asyncgens(EventLoop& loop) noexcept;
     // Work handed to another thread whose completion will come back through
     // post_threadsafe: virtual time does not jump while any is outstanding,
     // and close() waits for it.

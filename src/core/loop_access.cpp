@@ -206,6 +206,10 @@ void LoopAccess::at_end_of_iteration(EventLoop& loop, IterationHook& hook) noexc
     }
 }
 
+IntrusiveList<AsyncGenNode>& LoopAccess::asyncgens(EventLoop& loop) noexcept {
+    return loop.impl_->asyncgens;
+}
+
 std::shared_ptr<Executor>& LoopAccess::default_executor(EventLoop& loop) noexcept {
     return loop.impl_->default_executor;
 }

@@ -40,6 +40,9 @@ bool loop_alive(const EventLoop* loop) noexcept;
 /// Shuts `executor` down without waiting (defined with the executors, so the
 /// loop needs no executor header).
 void shutdown_executor(Executor& executor) noexcept;
+/// At close: destroys the frames of dropped generators the loop still holds
+/// and forgets the others (defined with the async generators).
+void drop_asyncgens(EventLoop& loop) noexcept;
 
 /// An fd watched with add_reader / add_writer (level-triggered).
 struct FdWatch {
@@ -80,6 +83,7 @@ public:
     // Hooks to run once at the end of this iteration (IterationHook).
     IntrusiveList<IterationHook> end_of_iteration;
     std::shared_ptr<Executor> default_executor;
+    IntrusiveList<AsyncGenNode> asyncgens;  // started, unfinished async generators
     IoEvent events[kMaxEvents];
 
     /// Queues thread-safe items; false if the loop no longer accepts them.
