@@ -268,6 +268,23 @@ TEST(AsyncGenerator, DroppedBeforeItStartedOrAfterItFinishedIsDestroyedAtOnce) {
     }());
 }
 
+// asyncio.run's shutdown_asyncgens(): after the leftover tasks are cancelled,
+// every generator started and not finished is closed before run() returns.
+TEST(AsyncGenerator, RunClosesEveryUnfinishedGeneratorBeforeReturning) {
+    Counted::reset();
+    std::vector<std::string> log;
+    std::unique_ptr<AsyncGenerator<int>> kept;  // outlives the loop, as a global would
+    corio::testing::run_virtual(
+        [](std::vector<std::string>& l, std::unique_ptr<AsyncGenerator<int>>& k) -> Task<void> {
+            k = std::make_unique<AsyncGenerator<int>>(counting(l));
+            EXPECT_EQ(co_await k->next(), 0);
+        }(log, kept));
+    EXPECT_EQ(log, (std::vector<std::string>{"cleaned up"}));  // its awaiting cleanup ran
+    EXPECT_TRUE(kept->done());
+    kept.reset();
+    EXPECT_EQ(Counted::alive(), 0);
+}
+
 TEST(AsyncGenerator, ShutdownAsyncgensReportsAGeneratorThatYieldsAgain) {
     corio::EventLoop loop(corio::LoopOptions{.virtual_time = true, .debug = false});
     corio_test::Reports reports;
