@@ -6,6 +6,7 @@
 #pragma once
 
 #include "corio/async_generator.hpp"
+#include "corio/contextvars.hpp"
 #include "corio/errors.hpp"
 #include "corio/event_loop.hpp"
 #include "corio/executor.hpp"

@@ -79,6 +79,13 @@ public:
     using Error::Error;
 };
 
+/// A lookup found nothing: ContextVar::get() of a variable with no value and
+/// no default. Python: `LookupError`.
+class LookupError : public Error {
+public:
+    using Error::Error;
+};
+
 /// get_nowait() on an empty queue. asyncio: `QueueEmpty`.
 class QueueEmpty : public Error {
 public:

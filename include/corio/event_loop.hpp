@@ -16,6 +16,7 @@
 #include <string>
 #include <type_traits>
 
+#include "corio/contextvars.hpp"
 #include "corio/detail/callback.hpp"
 #include "corio/detail/frame_allocator.hpp"
 #include "corio/detail/intrusive_list.hpp"
@@ -171,31 +172,46 @@ public:
     // -- Scheduling callbacks -------------------------------------------------
 
     /// Schedules `cb` to run on the next iteration, after the callbacks already
-    /// ready (FIFO). Throws RuntimeError if the loop is closed. An exception
-    /// thrown by `cb` goes to the exception handler. asyncio: `loop.call_soon`.
+    /// ready (FIFO). `cb` runs in a copy of the context current now (see
+    /// contextvars.hpp), or in `context` when given. Throws RuntimeError if
+    /// the loop is closed. An exception thrown by `cb` goes to the exception
+    /// handler. asyncio: `loop.call_soon(cb, context=)`.
     Handle call_soon(detail::Callback cb);
+    Handle call_soon(detail::Callback cb, const Context& context);
 
     /// Thread-safe call_soon(): may be called from any thread; wakes the loop
     /// if it is waiting for I/O. Wake-ups are batched: one eventfd write per
-    /// sleep of the loop, however many callbacks arrive. Throws RuntimeError if
+    /// sleep of the loop, however many callbacks arrive. `cb` runs in a copy
+    /// of the calling thread's current context (so a coroutine submitted with
+    /// run_coroutine_threadsafe, or a call from another loop, sees the
+    /// caller's context variables), or in `context`. Throws RuntimeError if
     /// the loop is closed. asyncio: `loop.call_soon_threadsafe`.
     Handle call_soon_threadsafe(detail::Callback cb);
+    Handle call_soon_threadsafe(detail::Callback cb, const Context& context);
 
     /// Schedules `cb` after `delay`. Throws std::invalid_argument if `delay`
     /// is negative (asyncio would run it at once; corio treats it as a bug).
     /// A delay beyond the clock's range (Duration::max()) saturates to
     /// "never": the handle exists and can be cancelled, `cb` never runs, and
-    /// no timer is kept (asyncio: `call_later(math.inf, cb)`).
-    /// asyncio: `loop.call_later`.
+    /// no timer is kept (asyncio: `call_later(math.inf, cb)`). The context is
+    /// call_soon()'s. asyncio: `loop.call_later`.
     template <class Rep, class Period>
     TimerHandle call_later(std::chrono::duration<Rep, Period> delay, detail::Callback cb) {
-        return call_later_ns(std::chrono::duration_cast<Duration>(delay), std::move(cb));
+        return call_later_ns(std::chrono::duration_cast<Duration>(delay), std::move(cb),
+                             detail::capture_context());
+    }
+    template <class Rep, class Period>
+    TimerHandle call_later(std::chrono::duration<Rep, Period> delay, detail::Callback cb,
+                           const Context& context) {
+        return call_later_ns(std::chrono::duration_cast<Duration>(delay), std::move(cb),
+                             context.ref());
     }
 
     /// Schedules `cb` at loop time `when` (see time()). A time in the past runs
     /// it on the next iteration; TimePoint::max() never comes (no timer is
-    /// kept). asyncio: `loop.call_at`.
+    /// kept). The context is call_soon()'s. asyncio: `loop.call_at`.
     TimerHandle call_at(TimePoint when, detail::Callback cb);
+    TimerHandle call_at(TimePoint when, detail::Callback cb, const Context& context);
 
     /// The loop's monotonic clock (virtual under LoopOptions::virtual_time).
     /// asyncio: `loop.time()`.
@@ -252,6 +268,9 @@ public:
     /// Wraps `coro` in a task scheduled on this loop (see corio::create_task).
     template <class T>
     TaskHandle<T> create_task(Task<T> coro, std::string name = {});
+    /// The same, running the task in `context` (shared, not copied).
+    template <class T>
+    TaskHandle<T> create_task(Task<T> coro, std::string name, const Context& context);
 
     // -- Executors (defined in threads.hpp) -----------------------------------
 
@@ -261,8 +280,9 @@ public:
     /// one batch. Exceptions thrown by `f` reach the awaiter with their type.
     /// Cancelling the Future (or the task awaiting it) keeps the call from
     /// starting if it has not yet; a running call finishes and its result is
-    /// dropped. Throws RuntimeError if the executor is shut down.
-    /// asyncio: `loop.run_in_executor`.
+    /// dropped. `f` runs in the worker thread's own context, not the
+    /// caller's (asyncio's difference with to_thread). Throws RuntimeError if
+    /// the executor is shut down. asyncio: `loop.run_in_executor`.
     template <class F, class... Args>
     auto run_in_executor(Executor* executor, F&& f, Args&&... args);
     /// Makes `executor` the default one (shared: run() shuts it down at the
@@ -326,7 +346,10 @@ public:
 private:
     friend struct detail::LoopAccess;
 
-    TimerHandle call_later_ns(Duration delay, detail::Callback cb);
+    TimerHandle call_later_ns(Duration delay, detail::Callback cb, detail::ContextRef context);
+    Handle call_soon_in(detail::Callback cb, detail::ContextRef context);
+    Handle call_soon_threadsafe_in(detail::Callback cb, detail::ContextRef context);
+    TimerHandle call_at_in(TimePoint when, detail::Callback cb, detail::ContextRef context);
     void check_open() const;
     // run_until_complete's body: runs until `s` is done (RuntimeError if the
     // loop stopped first).
@@ -365,6 +388,10 @@ namespace detail {
 struct LoopAccess {
     static void post(EventLoop& loop, void (*fn)(void*, bool), void* arg) {
         loop.ready_.push(fn, arg);
+    }
+    // call_soon() running `cb` in `context` (null: an empty context).
+    static Handle call_soon_in(EventLoop& loop, Callback cb, ContextRef context) {
+        return loop.call_soon_in(std::move(cb), std::move(context));
     }
     static std::int64_t now_ns(const EventLoop& loop) noexcept;
     // Queues `node` in the heap, unless node.when is TimerNode::kNever.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "corio/event_loop.hpp"
 #include "corio/task.hpp"
@@ -48,8 +49,10 @@ T run(Task<T> main, LoopOptions options = {});
 /// Runs coroutines on one event loop that it owns, across several run()
 /// calls, and shuts it down in close() (or its destructor): the C++ form of
 /// `with asyncio.Runner() as runner:`. The loop is made on first use (run()
-/// or get_loop()) with `options`. Not copyable or movable; use it on one
-/// thread. asyncio: `asyncio.Runner`.
+/// or get_loop()) with `options`, together with a copy of the current
+/// context, which every run() shares (a variable set by one run's task is
+/// seen by the next). Not copyable or movable; use it on one thread.
+/// asyncio: `asyncio.Runner`.
 class Runner {
 public:
     /// `options` chooses virtual time and debug mode of the loop.
@@ -71,14 +74,14 @@ public:
     T run(Task<T> coro) {
         check_can_run(coro, "run()");
         EventLoop& loop = get_loop();
-        TaskHandle<T> task = loop.create_task(std::move(coro));
-        detail::SigintCancelsMain sigint(loop, task);
-        try {
-            return loop.run_until_complete(std::move(task));
-        } catch (const CancelledError&) {
-            sigint.rethrow_as_interrupt();
-            throw;
-        }
+        return run_in(loop, std::move(coro), Context(context_));
+    }
+    /// run() with the task in `context` instead of the runner's context.
+    /// asyncio: `Runner.run(coro, context=)`.
+    template <class T>
+    T run(Task<T> coro, const Context& context) {
+        check_can_run(coro, "run()");
+        return run_in(get_loop(), std::move(coro), context);
     }
 
     /// The runner's loop, made on first call. Throws RuntimeError if the
@@ -98,6 +101,18 @@ private:
     template <class T>
     friend T run(Task<T> main, LoopOptions options);
 
+    template <class T>
+    T run_in(EventLoop& loop, Task<T> coro, const Context& context) {
+        TaskHandle<T> task = loop.create_task(std::move(coro), std::string(), context);
+        detail::SigintCancelsMain sigint(loop, task);
+        try {
+            return loop.run_until_complete(std::move(task));
+        } catch (const CancelledError&) {
+            sigint.rethrow_as_interrupt();
+            throw;
+        }
+    }
+
     // The corio function the user called ("corio::run()" or "Runner::..."),
     // for messages.
     Runner(LoopOptions options, const char* who) noexcept : options_(options), who_(who) {}
@@ -110,6 +125,9 @@ private:
     LoopOptions options_;
     const char* who_ = nullptr;  // null: Runner's own members
     std::unique_ptr<EventLoop> loop_;
+    // A copy of the context current when the loop was made; every run()
+    // without a context of its own runs its task in it (asyncio).
+    detail::ContextRef context_;
     bool closed_ = false;
 };
 

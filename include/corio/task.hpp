@@ -349,6 +349,11 @@ public:
         return st("TaskHandle::remove_done_callback()").remove_done_callback(id);
     }
 
+    /// The context the task runs in (an empty one is made for a task that had
+    /// none): Context::run() on it, or create_task(..., context) with it,
+    /// share the task's variables. asyncio: `Task.get_context`.
+    Context get_context() const { return Context(st("TaskHandle::get_context()").context()); }
+
     /// The task's name ("Task-N" unless one was given).
     std::string get_name() const { return st("TaskHandle::get_name()").get_name(); }
     void set_name(std::string name) { st("TaskHandle::set_name()").set_name(std::move(name)); }
@@ -410,8 +415,10 @@ private:
 
 /// Wraps `coro` in a task and schedules its first step on the running loop
 /// (after the callbacks already ready). Returns at once; the coroutine starts
-/// on a later iteration. `name` defaults to "Task-N". Throws RuntimeError when
-/// no loop is running, or for an empty Task (already awaited: asyncio's
+/// on a later iteration. `name` defaults to "Task-N". The task runs in a copy
+/// of the current context (see contextvars.hpp): it sees the context
+/// variables set so far, and what it sets stays its own. Throws RuntimeError
+/// when no loop is running, or for an empty Task (already awaited: asyncio's
 /// "cannot reuse already awaited coroutine").
 /// asyncio: `asyncio.create_task`.
 template <class T>
@@ -419,17 +426,47 @@ TaskHandle<T> create_task(Task<T> coro, std::string name = {}) {
     return detail::running_loop_for("create_task()").create_task(std::move(coro), std::move(name));
 }
 
+/// create_task() running the task in `context` itself, not in a copy: what
+/// the task sets is seen in `context` afterwards (and by other tasks sharing
+/// it). asyncio: `asyncio.create_task(coro, name=, context=)`.
+template <class T>
+TaskHandle<T> create_task(Task<T> coro, std::string name, const Context& context) {
+    return detail::running_loop_for("create_task()")
+        .create_task(std::move(coro), std::move(name), context);
+}
+/// create_task(coro, {}, context).
+template <class T>
+TaskHandle<T> create_task(Task<T> coro, const Context& context) {
+    return create_task(std::move(coro), std::string(), context);
+}
+
+namespace detail {
+
+template <class T>
+TaskHandle<T> make_task(EventLoop& loop, Task<T>& coro, std::string& name,
+                        const ContextRef* context) {
+    if (!coro || coro.awaited()) {
+        throw_reused_coroutine("create_task");
+    }
+    auto h = coro.release();
+    auto* s = new TaskState(loop, h, h.promise());
+    s->start(std::move(name), context);
+    s->add_ref();
+    return TaskHandle<T>(s);
+}
+
+}  // namespace detail
+
 template <class T>
 TaskHandle<T> EventLoop::create_task(Task<T> coro, std::string name) {
     check_open();
-    if (!coro || coro.awaited()) {
-        detail::throw_reused_coroutine("create_task");
-    }
-    auto h = coro.release();
-    auto* s = new detail::TaskState(*this, h, h.promise());
-    s->start(std::move(name));
-    s->add_ref();
-    return TaskHandle<T>(s);
+    return detail::make_task(*this, coro, name, nullptr);
+}
+
+template <class T>
+TaskHandle<T> EventLoop::create_task(Task<T> coro, std::string name, const Context& context) {
+    check_open();
+    return detail::make_task(*this, coro, name, &context.ref());
 }
 
 namespace detail {

@@ -16,6 +16,7 @@ namespace {
 struct CallbackNode : CompletionNode {
     std::uint64_t id = 0;
     Function<void(FutureBase&)> fn;
+    ContextRef context;  // current when it was added (asyncio), null if empty
 };
 
 // Keeps a record alive inside a scheduled callback.
@@ -35,14 +36,15 @@ private:
     FutureBase* f_;
 };
 
-void schedule_callback(FutureBase& f, Function<void(FutureBase&)> fn) {
-    f.loop().call_soon([ref = Ref(&f), fn = std::move(fn)]() mutable { fn(*ref); });
+void schedule_callback(FutureBase& f, Function<void(FutureBase&)> fn, ContextRef context) {
+    LoopAccess::call_soon_in(
+        f.loop(), [ref = Ref(&f), fn = std::move(fn)]() mutable { fn(*ref); }, std::move(context));
 }
 
 void callback_done(CompletionNode* n, FutureBase& f) {
     std::unique_ptr<CallbackNode> node(static_cast<CallbackNode*>(n));
     try {
-        schedule_callback(f, std::move(node->fn));
+        schedule_callback(f, std::move(node->fn), std::move(node->context));
     } catch (...) {
         report(&f.loop(), ExceptionContext{"Could not schedule a done callback",
                                            std::current_exception(), f.describe(), f.source()});
@@ -201,13 +203,14 @@ void FutureBase::finish(Status s, std::exception_ptr e) {
 std::uint64_t FutureBase::add_done_callback(Function<void(FutureBase&)> fn) {
     std::uint64_t id = extra().next_callback_id++;
     if (done()) {
-        schedule_callback(*this, std::move(fn));
+        schedule_callback(*this, std::move(fn), capture_context());
         return id;
     }
     auto* node = new CallbackNode;
     node->on_done = &callback_done;
     node->id = id;
     node->fn = std::move(fn);
+    node->context = capture_context();
     waiters_.push_back(*node);
     return id;
 }
@@ -235,10 +238,17 @@ TaskState::~TaskState() {
     }
 }
 
-void TaskState::start(std::string name) {
+void TaskState::start(std::string name, const ContextRef* context) {
     id_ = ++tls_task_counter;
     if (!name.empty()) {
         extra().name = std::move(name);
+    }
+    if (context != nullptr) {
+        if (*context) {
+            adopt_context(*context);
+        }
+    } else if (ContextRef copy = capture_context()) {
+        adopt_context(std::move(copy));
     }
     LoopAccess::link_task(*loop_, *this);
     LoopAccess::post(*loop_, &TaskState::step, this);
@@ -262,9 +272,15 @@ void TaskState::step(void* self, bool run) noexcept {
         }
     }
     t->waiting_on_ = nullptr;
+    // The task's context is current during its step (asyncio's
+    // `self._context.run(self.__step_run_and_handle_result)`); a task that
+    // never set a variable runs in an empty one (null).
+    ContextCell* outer = tls_context;
+    tls_context = t->has_context_ ? t->extra_->context.get() : nullptr;
     tls_current_task = t;
     t->resume_at_.resume();
     tls_current_task = nullptr;
+    tls_context = outer;
     if (t->coro_.done()) {
         t->on_frame_done();
     }
@@ -344,6 +360,18 @@ bool cancel_elsewhere(TaskState& t, std::string_view msg) {
     }
     posted.release();
     return true;
+}
+
+ContextRef TaskState::context() {
+    if (!has_context_) {
+        adopt_context(ContextRef::make(nullptr));
+    }
+    return extra_->context;
+}
+
+void TaskState::adopt_context(ContextRef ctx) {
+    extra().context = std::move(ctx);
+    has_context_ = true;
 }
 
 int TaskState::uncancel() noexcept {

@@ -84,6 +84,11 @@ public:
     IntrusiveList<IterationHook> end_of_iteration;
     std::shared_ptr<Executor> default_executor;
     IntrusiveList<AsyncGenNode> asyncgens;  // started, unfinished async generators
+    // The context of code the loop runs outside any task or callback (made
+    // real by a set() there), and the thread's context saved while it runs.
+    ContextRef loop_context;
+    ContextCell* outer_context = nullptr;
+    ContextRef* outer_context_slot = nullptr;
     IoEvent events[kMaxEvents];
 
     /// Queues thread-safe items; false if the loop no longer accepts them.

@@ -136,6 +136,7 @@ EventLoop& Runner::get_loop() {
     }
     if (!loop_) {
         loop_ = std::make_unique<EventLoop>(options_);
+        context_ = copy_context().ref();
     }
     return *loop_;
 }

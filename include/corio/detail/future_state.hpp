@@ -37,6 +37,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "corio/contextvars.hpp"
 #include "corio/detail/callback.hpp"
 #include "corio/detail/frame_allocator.hpp"
 #include "corio/detail/intrusive_list.hpp"
@@ -149,6 +150,7 @@ protected:
           is_task_(is_task),
           must_cancel_(false),
           started_(false),
+          has_context_(false),
           loop_(&loop) {}
     ~FutureBase();
 
@@ -156,6 +158,7 @@ protected:
         std::string name;
         std::string cancel_message;
         std::uint64_t next_callback_id = 1;
+        ContextRef context;  // TaskState with has_context_: the task's context
     };
     Extra& extra();
     void destroy_record() noexcept;  // reports an unretrieved exception, then deletes
@@ -174,6 +177,7 @@ protected:
     bool is_task_ : 1;
     bool must_cancel_ : 1;  // TaskState: cancel at the next suspension (asyncio's _must_cancel)
     bool started_ : 1;      // TaskState: the first step ran
+    bool has_context_ : 1;  // TaskState: extra_->context is its context (else an empty one)
     EventLoop* loop_;
     IntrusiveList<CompletionNode> waiters_;
     std::unique_ptr<Extra> extra_;
@@ -217,8 +221,16 @@ public:
     TaskState(EventLoop& loop, std::coroutine_handle<> coro, PromiseBase& promise);
     ~TaskState();
 
-    /// Schedules the first step and links the task into its loop.
-    void start(std::string name);
+    /// Schedules the first step and links the task into its loop. The task
+    /// runs in `context` if given (shared, as asyncio's create_task(...,
+    /// context=)), else in a copy of the current context (none if empty).
+    void start(std::string name, const ContextRef* context = nullptr);
+
+    /// The task's context, made (empty) if it had none. asyncio:
+    /// `Task.get_context`.
+    ContextRef context();
+    /// Makes `ctx` the task's context (set() in a task without one).
+    void adopt_context(ContextRef ctx);
 
     /// asyncio's Task.cancel(msg).
     bool request_cancel(std::string_view msg);
