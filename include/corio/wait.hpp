@@ -156,7 +156,7 @@ public:
             }
         }
         if (timeout) {
-            loop_ = &get_running_loop();
+            loop_ = &detail::running_loop_for("as_completed()");
             deadline_.owner = this;
             deadline_.when =
                 detail::deadline_after(loop_->time(), *timeout).time_since_epoch().count();
@@ -263,7 +263,9 @@ template <class R>
 requires detail::gatherable_range<R>
 auto as_completed(R&& aws, std::optional<Duration> timeout = std::nullopt) {
     using A = std::remove_cvref_t<decltype(*std::begin(aws))>;
-    return AsCompleted<detail::child_t<A>>(detail::children_of(std::forward<R>(aws)), timeout);
+    detail::running_loop_for("as_completed()");
+    return AsCompleted<detail::child_t<A>>(
+        detail::children_of(std::forward<R>(aws), "as_completed()"), timeout);
 }
 
 }  // namespace corio

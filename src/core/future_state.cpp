@@ -134,6 +134,9 @@ bool FutureBase::cancel(std::string_view msg) {
     if (done()) {
         return false;
     }
+    if (auto* r = static_cast<FutureRecord*>(this); r->cancel_hook_ != nullptr) {
+        return r->cancel_hook_(r, msg);
+    }
     set_cancel_message(msg);
     finish(Status::cancelled);
     return true;
@@ -184,6 +187,10 @@ void FutureRecord::set_result_status() {
 
 void FutureRecord::set_exception(std::exception_ptr e) {
     finish(Status::failed, std::move(e));
+}
+
+void FutureRecord::set_cancelled(std::exception_ptr e) {
+    finish(Status::cancelled, std::move(e));
 }
 
 void FutureBase::finish(Status s, std::exception_ptr e) {

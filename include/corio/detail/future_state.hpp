@@ -203,6 +203,8 @@ class FutureRecord : public FutureBase {
 public:
     void set_result_status();
     void set_exception(std::exception_ptr e);
+    /// Finishes the record as cancelled, raising `e` (a CancelledError).
+    void set_cancelled(std::exception_ptr e);
 
 protected:
     friend class FutureBase;
@@ -212,6 +214,9 @@ protected:
 
     std::exception_ptr exception_;
     void (*destroy_)(FutureRecord*) noexcept;
+    // cancel() of a record that does more than finish itself (gather's,
+    // which cancels its children instead); null for a plain future.
+    bool (*cancel_hook_)(FutureRecord*, std::string_view msg) = nullptr;
 };
 
 /// The record of a running task: a FutureBase that owns the coroutine frame
