@@ -61,7 +61,7 @@ Task<WaitResult<F>> wait_impl(std::vector<F> fs, WaitOptions opts) {
                                  ? MultiWait::Until::first_exception
                                  : MultiWait::Until::all_done;
     {
-        MultiWait mw(recs.data(), recs.size(), until, false);
+        MultiWait mw(recs.data(), recs.size(), until);
         if (opts.timeout) {
             EventLoop& loop = get_running_loop();
             mw.set_deadline(deadline_after(loop.time(), *opts.timeout).time_since_epoch().count());

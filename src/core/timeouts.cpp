@@ -85,7 +85,7 @@ namespace detail {
 
 Task<void> cancel_and_wait(FutureBase* f) {
     f->cancel({});
-    MultiWait mw(&f, 1, MultiWait::Until::all_done, false);
+    MultiWait mw(&f, 1, MultiWait::Until::all_done);
     co_await mw;
 }
 
