@@ -67,8 +67,12 @@ class [[nodiscard]] AsyncGenerator {
 public:
     static_assert(!std::is_reference_v<T>, "AsyncGenerator<T&> is not supported");
 
-    struct promise_type : detail::AsyncGenNode {
-        explicit promise_type(detail::SourceLoc loc = detail::SourceLoc::current()) noexcept {
+    // PromiseBase first, at the promise's start, as in every corio coroutine:
+    // `continuation_` is the consumer, `exception_` the error to rethrow, and
+    // the frames of a task's await chain can be walked (graph.hpp).
+    struct promise_type : detail::PromiseBase, detail::AsyncGenNode {
+        explicit promise_type(detail::SourceLoc loc = detail::SourceLoc::current()) noexcept
+            : PromiseBase(loc) {
             func = loc.func;
             close = &close_frame;
             destroy = &destroy_frame;
@@ -97,7 +101,7 @@ public:
             bool await_ready() const noexcept { return false; }
             std::coroutine_handle<> await_suspend(std::coroutine_handle<>) const noexcept {
                 p->running = false;
-                return p->consumer;
+                return p->continuation_;
             }
             // Raises what athrow() or aclose() threw in at this co_yield.
             void await_resume() const {
@@ -120,22 +124,14 @@ public:
                 p.running = false;
                 p.unlink();  // finished: out of the loop's registry
                 p.loop = nullptr;
-                return p.consumer;
+                return p.continuation_;
             }
             void await_resume() const noexcept {}
         };
         FinalAwaiter final_suspend() noexcept { return {}; }
         void return_void() noexcept {}
-        void unhandled_exception() noexcept { error = std::current_exception(); }
 
-        static void* operator new(std::size_t size) { return detail::frame_allocate(size); }
-        static void operator delete(void* p, std::size_t size) noexcept {
-            detail::frame_deallocate(p, size);
-        }
-
-        std::coroutine_handle<> consumer;
         std::optional<T> value;
-        std::exception_ptr error;
         std::exception_ptr thrown_in;  // to raise at the co_yield (athrow, aclose)
     };
 
@@ -168,7 +164,7 @@ public:
                 throw RuntimeError(std::string(what) +
                                    ": asynchronous generator is already running");
             }
-            p.consumer = consumer;
+            p.continuation_ = consumer;
             p.value.reset();
             p.running = true;
             if (!p.started) {
@@ -185,8 +181,8 @@ public:
                 return std::nullopt;
             }
             promise_type& p = h.promise();
-            if (p.error) {
-                std::rethrow_exception(std::exchange(p.error, nullptr));
+            if (p.exception_) {
+                std::rethrow_exception(std::exchange(p.exception_, nullptr));
             }
             if (h.done()) {
                 return std::nullopt;

@@ -12,6 +12,7 @@
 #include "corio/executor.hpp"
 #include "corio/future.hpp"
 #include "corio/gather.hpp"
+#include "corio/graph.hpp"
 #include "corio/locks.hpp"
 #include "corio/queues.hpp"
 #include "corio/run.hpp"

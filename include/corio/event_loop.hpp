@@ -47,6 +47,7 @@ class FutureBase;
 class HandleImpl;
 class LoopImpl;
 struct LoopAccess;
+struct GraphAccess;
 struct WorkItem;
 struct IoState;
 

@@ -174,6 +174,8 @@ struct GatherNode : CompletionNode {
 // Links the nodes into the pending children and takes the done ones into
 // account, in argument order (gather.cpp).
 void start_gather(GatherCore& core, GatherNode* nodes);
+// A GatherNode's on_done (named: graph.cpp recognises it).
+void gather_child_done(CompletionNode* n, FutureBase& child);
 
 // gather()'s record: a Future<R> that owns the children and their nodes.
 template <class R, bool Settled, class Children>

@@ -10,6 +10,7 @@
 
 #include <coroutine>
 #include <cstdint>
+#include <cstdio>
 #include <exception>
 #include <optional>
 #include <string>
@@ -41,6 +42,46 @@ struct SourceLoc {
     }
 };
 
+// A name (the low 48 bits: x86-64 and AArch64 user addresses fit) and a line
+// (the top 16) packed in one word: every byte of a frame counts (W1).
+inline std::uintptr_t pack_site(const char* name, std::uint32_t line) noexcept {
+    return reinterpret_cast<std::uintptr_t>(name) |
+           (std::uintptr_t{line < 0xffff ? line : 0xffff} << 48);
+}
+inline const char* site_name(std::uintptr_t site) noexcept {
+    return reinterpret_cast<const char*>(site & ((std::uintptr_t{1} << 48) - 1));
+}
+inline std::uint32_t site_line(std::uintptr_t site) noexcept {
+    return static_cast<std::uint32_t>(site >> 48);
+}
+
+#if defined(CORIO_AWAIT_LOCATIONS)
+/// Where a co_await is, filled in by the compiler (await locations mode).
+struct AwaitSite {
+    std::uintptr_t packed;
+    static AwaitSite current(const char* file = __builtin_FILE(),
+                             std::uint32_t line = __builtin_LINE()) noexcept {
+        return {pack_site(file, line)};
+    }
+};
+
+/// What await_transform hands back in await locations mode: the awaiter of
+/// the co_await's operand (made by its operator co_await, or the operand
+/// itself, by reference), forwarded as is. Returned as a prvalue built in
+/// place, so no awaiter is ever copied or moved (GCC 12 copies an awaiter
+/// returned as a reference).
+template <class Aw>
+struct Located {
+    Aw aw;
+    decltype(auto) await_ready() { return aw.await_ready(); }
+    template <class H>
+    decltype(auto) await_suspend(H h) {
+        return aw.await_suspend(h);
+    }
+    decltype(auto) await_resume() { return aw.await_resume(); }
+};
+#endif
+
 // Warns (debug mode) about a coroutine destroyed before it ever ran.
 void report_never_awaited(const SourceLoc& where) noexcept;
 // Throws asyncio's RuntimeError("cannot reuse already awaited coroutine"),
@@ -51,13 +92,13 @@ void report_never_awaited(const SourceLoc& where) noexcept;
 [[noreturn]] void throw_empty_handle(const char* what);
 bool debug_enabled() noexcept;
 
+// The promise part every corio coroutine (Task, AsyncGenerator) starts with,
+// at the start of its promise: a task's await chain is walked from its
+// innermost frame up through `continuation_` (graph.cpp), reading each
+// frame's promise as a PromiseBase.
 struct PromiseBase {
-    // The creation site is packed into one word: the function name's address
-    // in the low 48 bits (x86-64 and AArch64 user addresses fit) and the line
-    // in the top 16. Every byte of a frame counts (W1's budget).
-    explicit PromiseBase(SourceLoc loc) noexcept
-        : where_(reinterpret_cast<std::uintptr_t>(loc.func) |
-                 (std::uintptr_t{loc.line < 0xffff ? loc.line : 0xffff} << 48)) {}
+    // The coroutine's function and line, packed into one word (pack_site).
+    explicit PromiseBase(SourceLoc loc) noexcept : where_(pack_site(loc.func, loc.line)) {}
 
     using InitialAwaiter = std::suspend_always;
 
@@ -78,10 +119,25 @@ struct PromiseBase {
     static void* operator new(std::size_t size) { return frame_allocate(size); }
     static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }
 
-    SourceLoc location() const noexcept {
-        return {reinterpret_cast<const char*>(where_ & ((std::uintptr_t{1} << 48) - 1)),
-                static_cast<std::uint32_t>(where_ >> 48)};
+    SourceLoc location() const noexcept { return {site_name(where_), site_line(where_)}; }
+
+#if defined(CORIO_AWAIT_LOCATIONS)
+    // Await locations mode (CMake option CORIO_AWAIT_LOCATIONS, on in Debug
+    // builds): every co_await records its file and line in `at_` (one store)
+    // for get_stack(). Off, frames are 8 bytes smaller (W1: a task's frame
+    // would move up a size class).
+    template <class A>
+    auto await_transform(A&& a, AwaitSite site = AwaitSite::current()) {
+        at_ = site.packed;
+        if constexpr (requires { std::forward<A>(a).operator co_await(); }) {
+            return Located<decltype(std::forward<A>(a).operator co_await())>{
+                std::forward<A>(a).operator co_await()};
+        } else {
+            return Located<std::remove_reference_t<A>&>{a};
+        }
     }
+    std::uintptr_t at_ = 0;  // the file and line of the last co_await (pack_site)
+#endif
 
     std::coroutine_handle<> continuation_;  // the awaiting coroutine; null for a task's root
     std::exception_ptr exception_;
@@ -202,6 +258,22 @@ private:
     std::coroutine_handle<promise_type> h_;
 };
 
+/// One frame of a task's await chain: a corio coroutine and where it is
+/// suspended. Python: a frame of `Task.get_stack()`, asyncio's
+/// `FrameCallGraphEntry`.
+struct FrameInfo {
+    /// The coroutine's function, as `__func__` names it, without template
+    /// arguments ("operator()" for a lambda).
+    std::string function;
+    /// The line where the coroutine function begins.
+    std::uint32_t defined_at = 0;
+    /// The file and line of the co_await it is suspended at, in await
+    /// locations mode (on in Debug builds: CMake option
+    /// CORIO_AWAIT_LOCATIONS); else empty and 0.
+    std::string file;
+    std::uint32_t line = 0;
+};
+
 namespace detail {
 
 template <class T>
@@ -227,12 +299,19 @@ struct FutureAwaiter : CompletionNode, Waiter {
         return fut->done();
     }
     void await_suspend(std::coroutine_handle<> h);
+    // Its on_cancel and on_done (named: graph.cpp recognises them).
+    static bool cancel_fn(Waiter* w);
+    static void done_fn(CompletionNode* n, FutureBase& f);
 
     FutureBase* fut;
 };
 
 template <class T>
 using result_ref_t = std::conditional_t<std::is_void_v<T>, void, std::add_lvalue_reference_t<T>>;
+
+// TaskHandle::get_stack() and print_stack() (graph.cpp).
+std::vector<FrameInfo> task_stack(const TaskState& t);
+void print_task_stack(const TaskState& t, std::FILE* out);
 
 // TaskHandle::cancel(): request_cancel() on the loop's thread (the usual
 // case, inline), else cancel_elsewhere().
@@ -353,6 +432,21 @@ public:
     /// none): Context::run() on it, or create_task(..., context) with it,
     /// share the task's variables. asyncio: `Task.get_context`.
     Context get_context() const { return Context(st("TaskHandle::get_context()").context()); }
+
+    /// The task's await chain, outermost first: its own coroutine, the
+    /// coroutines it awaits inline (lazy Tasks, async generators), down to
+    /// the innermost, each with where it is suspended (see FrameInfo). Empty
+    /// for a task that is done, or not started yet. Costs nothing until
+    /// called. asyncio: `Task.get_stack()`.
+    std::vector<FrameInfo> get_stack() const {
+        return detail::task_stack(st("TaskHandle::get_stack()"));
+    }
+    /// Writes the stack as Python's traceback does ("Stack for ... (most
+    /// recent call last):", one line per frame) to `out`. asyncio:
+    /// `Task.print_stack()`.
+    void print_stack(std::FILE* out = stderr) const {
+        detail::print_task_stack(st("TaskHandle::print_stack()"), out);
+    }
 
     /// The task's name ("Task-N" unless one was given).
     std::string get_name() const { return st("TaskHandle::get_name()").get_name(); }
@@ -514,6 +608,9 @@ struct SleepAwaiter : Waiter, TimerNode {
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<> h);
     void await_resume() { check_cancelled(); }
+    // Its on_cancel functions (named: graph.cpp recognises them).
+    static bool cancel_timer(Waiter* w);
+    static bool cancel_yield(Waiter* w);
 
     Duration delay;
 };

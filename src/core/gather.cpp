@@ -3,13 +3,9 @@
 
 namespace corio::detail {
 
-namespace {
-
-void on_child_done(CompletionNode* n, FutureBase& child) {
+void gather_child_done(CompletionNode* n, FutureBase& child) {
     static_cast<GatherNode*>(n)->core->child_done(child);
 }
-
-}  // namespace
 
 void start_gather(GatherCore& core, GatherNode* nodes) {
     core.outer->add_ref();  // the children's completions may finish it here
@@ -19,7 +15,7 @@ void start_gather(GatherCore& core, GatherNode* nodes) {
             core.child_done(c);
         } else {
             nodes[i].core = &core;
-            nodes[i].on_done = &on_child_done;
+            nodes[i].on_done = &gather_child_done;
             c.add_waiter(nodes[i]);
         }
     }

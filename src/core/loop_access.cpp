@@ -50,13 +50,24 @@ void drain_wake_fd(int fd) noexcept {
     }
 }
 
+LoopRegistry& loop_registry() noexcept {
+    static LoopRegistry* r = new LoopRegistry;  // never destroyed: threads may outlive main
+    return *r;
+}
+
 void add_live_loop(EventLoop* loop) {
     tls_live_loops.push_back(loop);
+    LoopRegistry& r = loop_registry();
+    std::lock_guard lock(r.mu);
+    r.loops.push_back(loop);
 }
 
 void remove_live_loop(EventLoop* loop) noexcept {
     auto& live = tls_live_loops;
     live.erase(std::remove(live.begin(), live.end(), loop), live.end());
+    LoopRegistry& r = loop_registry();
+    std::lock_guard lock(r.mu);
+    r.loops.erase(std::remove(r.loops.begin(), r.loops.end(), loop), r.loops.end());
 }
 
 bool loop_alive(const EventLoop* loop) noexcept {

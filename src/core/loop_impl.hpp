@@ -31,9 +31,17 @@ bool env_debug() noexcept;
 bool env_virtual_time() noexcept;
 /// Reads the eventfd empty.
 void drain_wake_fd(int fd) noexcept;
-/// Registers / forgets a loop alive on this thread (see loop_alive()).
+/// Registers / forgets a loop alive on this thread (see loop_alive()), and in
+/// the process-wide registry (loop_registry()).
 void add_live_loop(EventLoop* loop);
 void remove_live_loop(EventLoop* loop) noexcept;
+/// Every live loop of the process, for capture_tasks(). Hold `mu` while
+/// using `loops` or a loop taken from it (a loop unregisters under it).
+struct LoopRegistry {
+    std::mutex mu;
+    std::vector<EventLoop*> loops;
+};
+LoopRegistry& loop_registry() noexcept;
 /// True if `loop` is alive on this thread: records that outlive their loop
 /// (a handle, a task record) never call into a dead one.
 bool loop_alive(const EventLoop* loop) noexcept;

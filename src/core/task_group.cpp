@@ -20,6 +20,11 @@ struct TaskGroup::ChildNode : detail::CompletionNode {
 
 TaskGroup::TaskGroup() : parent_(&detail::Waiter::current_task()) {}
 
+detail::TaskState* TaskGroup::parent_of_child(detail::CompletionNode& n) noexcept {
+    TaskGroup* g = static_cast<ChildNode&>(n).group;
+    return g != nullptr ? g->parent_ : nullptr;
+}
+
 TaskGroup::~TaskGroup() {
     if (live_.empty()) {
         return;
@@ -128,13 +133,15 @@ void TaskGroup::child_finished(ChildNode* node) {
 
 void TaskGroup::JoinAwaiter::await_suspend(std::coroutine_handle<> h) {
     detail::TaskState& t = current_task();
-    on_cancel = [](detail::Waiter* w) {
-        auto* self = static_cast<JoinAwaiter*>(w);
-        self->group->joiner_ = nullptr;
-        return self->cancel_and_wake();
-    };
+    on_cancel = &cancel_fn;
     group->joiner_ = this;
     suspend(t, h);
+}
+
+bool TaskGroup::JoinAwaiter::cancel_fn(detail::Waiter* w) {
+    auto* self = static_cast<JoinAwaiter*>(w);
+    self->group->joiner_ = nullptr;
+    return self->cancel_and_wake();
 }
 
 namespace {

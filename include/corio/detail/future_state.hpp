@@ -142,6 +142,7 @@ public:
     std::string source() const;
 
 protected:
+    friend struct GraphAccess;
     // Records are deleted through destroy_record(), which knows their type
     // from is_task_: no vtable (16 bytes per task matter, see W1).
     FutureBase(EventLoop& loop, bool is_task) noexcept
@@ -208,6 +209,7 @@ public:
 
 protected:
     friend class FutureBase;
+    friend struct GraphAccess;
     FutureRecord(EventLoop& loop, void (*destroy)(FutureRecord*) noexcept) noexcept
         : FutureBase(loop, false), destroy_(destroy) {}
     ~FutureRecord() = default;
@@ -264,6 +266,7 @@ public:
 private:
     friend struct Waiter;
     friend class FutureBase;
+    friend struct GraphAccess;
     void on_frame_done() noexcept;
 
     std::coroutine_handle<> coro_;       // root frame, owned

@@ -41,6 +41,7 @@ public:
     void await_resume() { check_cancelled(); }
 
 private:
+    friend struct GraphAccess;
     struct Node : CompletionNode {
         MultiWait* owner = nullptr;
     };
