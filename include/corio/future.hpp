@@ -190,6 +190,13 @@ private:
     detail::FutureState<T>* s_;
 };
 
+/// ensure_future() of a Future: returns it unchanged, as asyncio does.
+/// asyncio: `asyncio.ensure_future(fut)`.
+template <class T>
+Future<T> ensure_future(Future<T> future) {
+    return future;
+}
+
 template <class T>
 T EventLoop::run_until_complete(Future<T> future) {
     run_until_done(*future.state());

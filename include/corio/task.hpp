@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <exception>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -584,6 +585,30 @@ Task<decltype(std::declval<A&>().await_resume())> await_in_task(A aw) {
 template <detail::direct_awaiter A>
 auto create_task(A aw, std::string name = {}) {
     return create_task(detail::await_in_task(std::move(aw)), std::move(name));
+}
+
+/// asyncio's ensure_future() for a lazy Task: wraps it in a task, as
+/// create_task() does. Throws what create_task() throws, naming
+/// ensure_future(). asyncio: `asyncio.ensure_future(coro)`.
+template <class T>
+TaskHandle<T> ensure_future(Task<T> coro) {
+    return detail::running_loop_for("ensure_future()").create_task(std::move(coro));
+}
+/// ensure_future() of a task already made: returns it unchanged (asyncio
+/// returns a Future or Task as is). Throws std::invalid_argument for an
+/// empty handle.
+template <class T>
+TaskHandle<T> ensure_future(TaskHandle<T> task) {
+    if (!task) {
+        throw std::invalid_argument("ensure_future(): empty TaskHandle");
+    }
+    return task;
+}
+/// ensure_future() of a plain corio awaitable: awaited in a new task.
+template <detail::direct_awaiter A>
+auto ensure_future(A aw) {
+    return detail::running_loop_for("ensure_future()")
+        .create_task(detail::await_in_task(std::move(aw)));
 }
 
 /// The task running on this thread's loop, or an empty handle when called from

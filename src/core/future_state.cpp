@@ -51,7 +51,13 @@ void callback_done(CompletionNode* n, FutureBase& f) {
     }
 }
 
-thread_local std::uint64_t tls_task_counter = 0;
+// Task numbers: unnamed tasks count 1, 2, 3, ... ("Task-N", as asyncio's
+// counter, which only unnamed tasks advance); named tasks take theirs from
+// another sequence (top bit set), so that every task still has a distinct
+// number (a cancel() posted from another thread checks it).
+thread_local std::uint32_t tls_task_counter = 0;
+thread_local std::uint32_t tls_named_task_counter = 0;
+constexpr std::uint32_t kNamedTaskBit = 0x80000000u;
 
 }  // namespace
 
@@ -246,8 +252,10 @@ TaskState::~TaskState() {
 }
 
 void TaskState::start(std::string name, const ContextRef* context) {
-    id_ = ++tls_task_counter;
-    if (!name.empty()) {
+    if (name.empty()) {
+        id_ = ++tls_task_counter & ~kNamedTaskBit;
+    } else {
+        id_ = kNamedTaskBit | ++tls_named_task_counter;
         extra().name = std::move(name);
     }
     if (context != nullptr) {
@@ -395,7 +403,7 @@ std::string TaskState::get_name() const {
     if (extra_ && !extra_->name.empty()) {
         return extra_->name;
     }
-    return "Task-" + std::to_string(id_);
+    return "Task-" + std::to_string(id_ & ~kNamedTaskBit);
 }
 
 void TaskState::set_name(std::string name) {

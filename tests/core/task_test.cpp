@@ -410,3 +410,37 @@ TEST(TaskHandle, AnEmptyHandleRaisesInvalidStateErrorNamingTheCall) {
         co_return;
     }(empty));
 }
+
+TEST(EnsureFuture, WrapsACoroutineInATaskAndHandsTasksAndFuturesBackUnchanged) {
+    vrun([]() -> Task<void> {
+        TaskHandle<int> t = corio::ensure_future(answer());
+        EXPECT_EQ(corio::ensure_future(t), t);
+        corio::Future<int> f;
+        EXPECT_TRUE(corio::ensure_future(f) == f);
+        f.set_result(1);
+        auto s = corio::ensure_future(corio::sleep(1s, 5));  // a plain awaitable: a task too
+        EXPECT_EQ(co_await t, 42);
+        EXPECT_EQ(co_await s, 5);
+        EXPECT_THROW(corio::ensure_future(TaskHandle<int>()), std::invalid_argument);
+    }());
+    try {
+        (void)corio::ensure_future(answer());
+        ADD_FAILURE();
+    } catch (const corio::RuntimeError& e) {
+        EXPECT_STREQ(e.what(), "ensure_future(): no running event loop");
+    }
+}
+
+// asyncio numbers only the tasks it does not name: Task-1, Task-2, ...
+TEST(Task, NamedTasksDoNotAdvanceTheTaskNCounter) {
+    vrun([]() -> Task<void> {
+        auto first = corio::create_task(answer());
+        auto named = corio::create_task(answer(), "named");
+        auto second = corio::create_task(answer());
+        int n1 = std::stoi(first.get_name().substr(5));
+        EXPECT_EQ(second.get_name(), "Task-" + std::to_string(n1 + 1));
+        co_await first;
+        co_await named;
+        co_await second;
+    }());
+}

@@ -247,7 +247,8 @@ public:
     std::string get_name() const;
     void set_name(std::string name);
     std::string task_source() const;
-    /// The task's number (the N of "Task-N"); set once, by start().
+    /// The task's number, distinct among the tasks of its thread (the N of
+    /// "Task-N" for an unnamed one); set once, by start().
     std::uint32_t id() const noexcept { return id_; }
 
     PromiseBase& promise() const noexcept { return *promise_; }
