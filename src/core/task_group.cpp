@@ -18,7 +18,19 @@ struct TaskGroup::ChildNode : detail::CompletionNode {
     bool delivering = false;
 };
 
-TaskGroup::TaskGroup() : parent_(&detail::Waiter::current_task()) {}
+namespace {
+
+detail::TaskState& parent_task() {
+    if (detail::TaskState* t = detail::tls_current_task) {
+        return *t;
+    }
+    // asyncio: "TaskGroup cannot determine the parent task"
+    throw RuntimeError("TaskGroup(): cannot determine the parent task (create it inside a task)");
+}
+
+}  // namespace
+
+TaskGroup::TaskGroup() : parent_(&parent_task()) {}
 
 detail::TaskState* TaskGroup::parent_of_child(detail::CompletionNode& n) noexcept {
     TaskGroup* g = static_cast<ChildNode&>(n).group;
