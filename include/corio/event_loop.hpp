@@ -402,6 +402,8 @@ struct LoopAccess {
     // running and was created on another thread; then its tasks must be
     // reached through post_threadsafe.
     static bool belongs_to_other_thread(const EventLoop& loop) noexcept;
+    // Thread-safe: true while some thread runs the loop.
+    static bool running_anywhere(const EventLoop& loop) noexcept;
     static void link_task(EventLoop& loop, TaskState& task) noexcept;
     static void unlink_task(EventLoop& loop, TaskState& task) noexcept;
     static TaskState* first_task(EventLoop& loop) noexcept;

@@ -272,16 +272,15 @@ TaskDump capture_tasks(std::chrono::milliseconds timeout) {
         detail::LoopRegistry& reg = detail::loop_registry();
         std::lock_guard lock(reg.mu);
         for (EventLoop* loop : reg.loops) {
-            if (loop->is_closed()) {
-                continue;
-            }
             if (!detail::LoopAccess::belongs_to_other_thread(*loop)) {
-                std::vector<TaskInfo> mine = detail::GraphAccess::snapshot(*loop);
-                dump.tasks.insert(dump.tasks.end(), std::make_move_iterator(mine.begin()),
-                                  std::make_move_iterator(mine.end()));
+                if (!loop->is_closed()) {  // this thread's: read it here
+                    std::vector<TaskInfo> mine = detail::GraphAccess::snapshot(*loop);
+                    dump.tasks.insert(dump.tasks.end(), std::make_move_iterator(mine.begin()),
+                                      std::make_move_iterator(mine.end()));
+                }
                 continue;
             }
-            if (!loop->is_running()) {
+            if (!detail::LoopAccess::running_anywhere(*loop)) {
                 dump.notes.push_back("loop " + detail::loop_name(loop) +
                                      ": idle on another thread, not read");
                 continue;

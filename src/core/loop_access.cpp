@@ -155,6 +155,10 @@ bool LoopAccess::belongs_to_other_thread(const EventLoop& loop) noexcept {
     return !loop_alive(&loop);
 }
 
+bool LoopAccess::running_anywhere(const EventLoop& loop) noexcept {
+    return loop.impl_->running_on.load(std::memory_order_acquire) != nullptr;
+}
+
 void LoopAccess::link_task(EventLoop& loop, TaskState& task) noexcept {
     LoopImpl& im = *loop.impl_;
     task.prev_task = im.last_task;
