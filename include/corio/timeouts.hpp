@@ -82,6 +82,10 @@ private:
 
     std::optional<TimePoint> when_;
     detail::TaskState* task_ = nullptr;
+    // The task's loop, kept apart: the destructor may run after the task's
+    // record is gone (a scope in an async generator's frame that outlives
+    // the task it ran in).
+    EventLoop* loop_ = nullptr;
     Timer timer_;
     int cancelling_ = 0;
     State state_ = State::created;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "corio/detail/multi_wait.hpp"
 #include "corio/task.hpp"
 
 namespace corio::detail {
@@ -418,9 +419,25 @@ std::string TaskState::task_source() const {
     return std::string(loc.func) + "() at line " + std::to_string(loc.line);
 }
 
+namespace {
+
+// A wait whose awaiter would reach the task when destroyed (to take its timer
+// out of the heap): ended before the task goes, since the frame holding the
+// awaiter may outlive the task (an async generator owned elsewhere, or
+// orphaned). The others unregister by themselves without the task.
+void end_wait_before_task_dies(Waiter* w) noexcept {
+    if (w != nullptr && (w->on_cancel == &SleepAwaiter::cancel_timer ||
+                         w->on_cancel == &MultiWait::on_task_cancel)) {
+        w->on_cancel(w);  // takes the timer out; the step it posts is dropped by close()
+    }
+}
+
+}  // namespace
+
 void TaskState::destroy_pending() noexcept {
     report(loop_, ExceptionContext{"Task was destroyed but it is pending!", nullptr, get_name(),
                                    source()});
+    end_wait_before_task_dies(waiting_on_);
     LoopAccess::unlink_task(*loop_, *this);
     status_ = Status::cancelled;
     must_cancel_ = false;

@@ -321,7 +321,10 @@ TEST(AsyncGenerator, DroppedWhileSuspendedWithNoRunningLoopIsReportedInDebugMode
     loop.close();
 }
 
-TEST(AsyncGenerator, AFinalizerTaskThatNeverRanLeavesNothingBehindAtClose) {
+// Regression (ASan): the loop closed while the finalizer task was inside the
+// generator's cleanup (in a sleep); the generator's frame, destroyed after the
+// task, reached the task's freed record to take its timer out.
+TEST(AsyncGenerator, AFinalizerTaskCutShortByCloseLeavesNothingBehind) {
     Counted::reset();
     std::vector<std::string> log;
     {
@@ -331,7 +334,7 @@ TEST(AsyncGenerator, AFinalizerTaskThatNeverRanLeavesNothingBehindAtClose) {
         loop.run_until_complete([](std::vector<std::string>& l) -> Task<void> {
             auto gen = counting(l);
             co_await gen.next();
-        }(log));  // the finalizer task is created, and never runs
+        }(log));  // the finalizer task starts the cleanup (a 1 s sleep); then the loop stops
         loop.close();
         EXPECT_EQ(reports.count("Task was destroyed but it is pending"), 1u);
     }
@@ -432,4 +435,23 @@ TEST(AsyncGenerator, AthrowWhileAnotherTaskIsInsideNextIsAnError) {
         EXPECT_THROW(gen.athrow(std::exception_ptr()), std::invalid_argument);
         co_await gen.aclose();
     }());
+}
+
+// The generator's frame outlives the task it was suspended in (its owner is
+// elsewhere): destroying it later must not reach the task's freed record.
+TEST(AsyncGenerator, AGeneratorOwnedElsewhereOutlivesATaskDestroyedInsideIt) {
+    auto gen = std::make_unique<AsyncGenerator<int>>(ticker(3, 1h));
+    {
+        corio::EventLoop loop(corio::LoopOptions{.virtual_time = true, .debug = false});
+        corio_test::Reports reports;
+        corio_test::install_recorder(loop, &reports);
+        auto t = loop.create_task([](AsyncGenerator<int>& g) -> Task<void> {
+            co_await g.next();  // the generator sleeps an hour inside this task
+        }(*gen));
+        loop.run_once(false);
+        EXPECT_FALSE(t.done());
+        loop.close();  // the task is destroyed, the generator is not
+        EXPECT_EQ(reports.count("Task was destroyed but it is pending"), 1u);
+    }
+    gen.reset();
 }

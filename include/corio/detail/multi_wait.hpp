@@ -40,13 +40,15 @@ public:
     /// Throws CancelledError if the waiting task was cancelled.
     void await_resume() { check_cancelled(); }
 
+    /// Its on_cancel (named: graph.cpp and TaskState::destroy_pending know it).
+    static bool on_task_cancel(Waiter* w);
+
 private:
     friend struct GraphAccess;
     struct Node : CompletionNode {
         MultiWait* owner = nullptr;
     };
     static void on_child_done(CompletionNode* n, FutureBase& child);
-    static bool on_task_cancel(Waiter* w);
     static void on_deadline(TimerNode* t);
     bool satisfied_by(FutureBase& child) noexcept;
     void stop_watching() noexcept;
