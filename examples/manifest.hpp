@@ -61,10 +61,15 @@ inline constexpr Entry kTour[] = {
      "002_cbb7449e0a76d1e6.txt, 将 async/await 看做异步编程的 API (S002-11)"},
 
     // asyncio basics: coroutines, the loop, await.
+    {"core", "event_loop_pseudocode",
+     "the event loop: run what is ready, skip what waits, drop what is done",
+     "seed 001, asyncio详解 › 事件循环, pseudocode (S001-05)"},
     {"core", "coroutine_object", "calling a coroutine runs nothing; a loop runs it, once",
      "001_15107cb9a7a7dcdc.txt, 快速上手 / 执行协程对象 (S001-07, S001-08)"},
     {"core", "run_until_complete", "the simplest coroutine, run by get_event_loop()",
      "000_fabe7f21df4d4745.txt, 最简单的实例代码 (S000-04)"},
+    {"core", "run_until_complete_task", "run_until_complete(task) runs the loop until it is done",
+     "seed 001, asyncio详解 › 事件循环 (S001-06)"},
     {"core", "hello_world", "while hello() sleeps, the thread is back in the loop",
      "004_b914fa7585a194c4.txt, asyncio Hello world / async-await (S004-02, S004-05)"},
     {"core", "await_sleep", "await suspends the coroutine and resumes it 2 s later",
@@ -79,6 +84,11 @@ inline constexpr Entry kTour[] = {
      "002_cbb7449e0a76d1e6.txt, 简单并发执行 (S002-31)"},
 
     // Tasks.
+    {"core", "named_task", "a task named at create_task: get_name(), set_name(), its repr",
+     "seed 001, Task 对象 (S001-12)"},
+    {"core", "create_task_vs_ensure_future",
+     "a coroutine declared; create_task wraps it, ensure_future also passes tasks through",
+     "seed 002, 原生协程 (S002-10) and 七(3) Future对象 (S002-12)"},
     {"core", "create_task_concurrent", "tasks start at once, so awaiting them in turn overlaps",
      "001_15107cb9a7a7dcdc.txt, Task 对象 示例1 (S001-13)"},
     {"core", "say_after", "awaited directly: 3 s; as tasks: 2 s",
@@ -125,6 +135,9 @@ inline constexpr Entry kTour[] = {
     // Timeouts and shielding (the Python documentation's examples; the seeds only name them).
     {"core", "wait_for_timeout", "wait_for cancels what overruns and raises TimeoutError",
      "Python docs, Coroutines and Tasks › Timeouts › asyncio.wait_for"},
+    {"core", "timeout_scope",
+     "asyncio.timeout(): the TimeoutError it raises names the CancelledError that caused it",
+     "Python docs, Coroutines and Tasks › Timeouts › asyncio.timeout"},
     {"core", "shield_inner_keeps_running",
      "a cancelled caller of shield(task) stops; the task goes on and its result is kept",
      "Python docs, Coroutines and Tasks › Shielding From Cancellation"},
@@ -182,6 +195,25 @@ inline constexpr Entry kTour[] = {
     {"net", "uvloop_backend",
      "one line picks the loop's kernel interface, epoll or io_uring, as uvloop's policy does",
      "001_15107cb9a7a7dcdc.txt, 其他 › uvloop (S001-24)", real_time, 0.0},
+};
+
+/// A tutorial example with nothing to run (a syntax rule): a section of
+/// docs/asyncio-mapping.md covers it, and the tour names it at the end.
+struct DocNote {
+    const char* seed;   // the tutorial example
+    const char* what;   // what it says
+    const char* where;  // where the docs answer it
+};
+
+inline constexpr DocNote kDocNotes[] = {
+    {"seed 000, 通过异步io asyncio 实现 (S000-03)",
+     "@asyncio.coroutine --> async def, yield from --> await",
+     "docs/asyncio-mapping.md, \"Generator-based coroutines\" (programs: hello_world, "
+     "ensure_future_wait)"},
+    {"seed 004, async/await (S004-04)",
+     "replace @asyncio.coroutine with async and yield from with await",
+     "docs/asyncio-mapping.md, \"Generator-based coroutines\" (programs: hello_world, "
+     "ensure_future_wait)"},
 };
 
 }  // namespace example

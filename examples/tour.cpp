@@ -74,6 +74,12 @@ int main(int argc, char** argv) {
             ++failures;
         }
     }
+    if (argc <= 1) {
+        std::printf("\n== Not programs: tutorial text that the docs answer\n");
+        for (const example::DocNote& n : example::kDocNotes) {
+            std::printf("   %s\n     %s\n     -> %s\n", n.seed, n.what, n.where);
+        }
+    }
     std::printf("\n== tour finished: %d example(s) failed\n", failures);
     return failures == 0 ? 0 : 1;
 }

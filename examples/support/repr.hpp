@@ -12,6 +12,7 @@
 //                               <Task cancelled name='Task-3'>
 //                               <Task finished name='Task-2' exception=std::runtime_error('boom')>
 //   repr(concurrent_future)     <Future at 0x55d0c3a1e2b0 state=running>
+//   print_traceback(e)          the exception and its causes, as a traceback shows them
 //
 // Python's Task repr also names the coroutine and its source line; corio's
 // description keeps what is deterministic: name, state, result.
@@ -142,6 +143,14 @@ inline std::string repr(const std::exception_ptr& e) {
         return d + "()";
     }
     return d.substr(0, colon) + "(" + repr(std::string_view(d).substr(colon + 2)) + ")";
+}
+
+/// What Python's traceback prints for an exception, without the stack
+/// frames: its chain of causes, innermost first, each followed by "The above
+/// exception was the direct cause of the following exception:" (see
+/// corio::format_exception). Python: `traceback.print_exception(e)`.
+inline void print_traceback(const std::exception_ptr& e) {
+    std::fputs(corio::format_exception(e).c_str(), stdout);
 }
 
 template <class... Ts>

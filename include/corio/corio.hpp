@@ -6,12 +6,14 @@
 #pragma once
 
 #include "corio/async_generator.hpp"
+#include "corio/contextvars.hpp"
 #include "corio/errors.hpp"
 #include "corio/event_loop.hpp"
 #include "corio/executor.hpp"
 #include "corio/future.hpp"
 #include "corio/io_wait.hpp"
 #include "corio/gather.hpp"
+#include "corio/graph.hpp"
 #include "corio/locks.hpp"
 #include "corio/loop_group.hpp"
 #include "corio/queues.hpp"

@@ -54,7 +54,10 @@ public:
 };
 
 /// A deadline passed: wait_for, timeout scopes, as_completed, and
-/// ThreadPoolExecutor results. asyncio: `TimeoutError`.
+/// ThreadPoolExecutor results. asyncio: `TimeoutError`. The one raised by
+/// wait_for() and timeout() carries the CancelledError that the deadline
+/// caused as its nested exception (Python's `raise TimeoutError from exc`):
+/// exception_cause(), std::rethrow_if_nested() and format_exception() reach it.
 class TimeoutError : public Error {
 public:
     TimeoutError() : Error("TimeoutError") {}
@@ -72,6 +75,13 @@ public:
 /// loop, run() inside a running loop, a closed loop, a task awaited from
 /// another loop.
 class RuntimeError : public Error {
+public:
+    using Error::Error;
+};
+
+/// A lookup found nothing: ContextVar::get() of a variable with no value and
+/// no default. Python: `LookupError`.
+class LookupError : public Error {
 public:
     using Error::Error;
 };
@@ -140,7 +150,19 @@ private:
 };
 
 /// Describes an in-flight or stored exception as "type: what()", demangled;
-/// CancelledError and non-standard exceptions are described too.
+/// CancelledError and non-standard exceptions are described too. An
+/// exception thrown with std::throw_with_nested is named by its own type.
 std::string describe_exception(const std::exception_ptr& e);
+
+/// The exception that directly caused `e`: the one nested in it by
+/// std::throw_with_nested (what Python keeps in `__cause__`), or null.
+std::exception_ptr exception_cause(const std::exception_ptr& e);
+
+/// `e` and its chain of causes as Python prints them (without the stack
+/// frames): the innermost cause first, each followed by "The above exception
+/// was the direct cause of the following exception:", one describe_exception()
+/// line each, separated by blank lines, ending in a newline. Python:
+/// `traceback.format_exception(e)`.
+std::string format_exception(const std::exception_ptr& e);
 
 }  // namespace corio

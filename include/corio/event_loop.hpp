@@ -16,6 +16,7 @@
 #include <string>
 #include <type_traits>
 
+#include "corio/contextvars.hpp"
 #include "corio/detail/callback.hpp"
 #include "corio/detail/frame_allocator.hpp"
 #include "corio/detail/intrusive_list.hpp"
@@ -46,6 +47,7 @@ class FutureBase;
 class HandleImpl;
 class LoopImpl;
 struct LoopAccess;
+struct GraphAccess;
 struct WorkItem;
 struct IoState;
 class Backend;
@@ -54,6 +56,9 @@ class Backend;
 /// of the heap); `fire` runs on the loop thread when `when` has passed.
 struct TimerNode {
     static constexpr std::uint32_t kNotQueued = ~std::uint32_t{0};
+    /// A `when` that never comes (TimePoint::max()): add_timer leaves such a
+    /// node out of the heap, so it never fires, not even under virtual time.
+    static constexpr std::int64_t kNever = INT64_MAX;
     std::int64_t when = 0;  // loop time, ns
     std::uint64_t seq = 0;  // FIFO order among equal deadlines
     std::uint32_t index = kNotQueued;
@@ -72,6 +77,25 @@ struct TimerNode {
 /// while the loop tears down, gets `run` = false.
 struct IterationHook : ListNode {
     void (*run)(IterationHook* self, bool run) noexcept = nullptr;
+};
+
+/// An async generator that was started on a loop and has not finished: the
+/// loop's registry of them lets shutdown_asyncgens() close them all, and a
+/// generator dropped while suspended is closed by a task of its loop
+/// (asyncio's firstiter / finalizer hooks). Lives in the generator's
+/// promise; the loop thread only.
+struct AsyncGenNode : ListNode {
+    EventLoop* loop = nullptr;  // the loop it is registered on (null when not)
+    bool orphaned = false;      // its AsyncGenerator is gone: the registry owns the frame
+    bool running = false;       // a task is inside the generator (next, athrow, aclose)
+    bool started = false;       // it was resumed once
+    const char* func = "";      // the generator function, for reports
+    // Throws GeneratorExit in at the co_yield and runs the generator to its
+    // end; the task returns true if it yielded instead (an error). The frame
+    // is not destroyed.
+    Task<bool> (*close)(AsyncGenNode* self) = nullptr;
+    // Destroys the frame (the node goes with it).
+    void (*destroy)(AsyncGenNode* self) noexcept = nullptr;
 };
 
 // The loop running on this thread, and the task it is running right now.
@@ -166,27 +190,46 @@ public:
     // -- Scheduling callbacks -------------------------------------------------
 
     /// Schedules `cb` to run on the next iteration, after the callbacks already
-    /// ready (FIFO). Throws RuntimeError if the loop is closed. An exception
-    /// thrown by `cb` goes to the exception handler. asyncio: `loop.call_soon`.
+    /// ready (FIFO). `cb` runs in a copy of the context current now (see
+    /// contextvars.hpp), or in `context` when given. Throws RuntimeError if
+    /// the loop is closed. An exception thrown by `cb` goes to the exception
+    /// handler. asyncio: `loop.call_soon(cb, context=)`.
     Handle call_soon(detail::Callback cb);
+    Handle call_soon(detail::Callback cb, const Context& context);
 
     /// Thread-safe call_soon(): may be called from any thread; wakes the loop
     /// if it is waiting for I/O. Wake-ups are batched: one eventfd write per
-    /// sleep of the loop, however many callbacks arrive. Throws RuntimeError if
+    /// sleep of the loop, however many callbacks arrive. `cb` runs in a copy
+    /// of the calling thread's current context (so a coroutine submitted with
+    /// run_coroutine_threadsafe, or a call from another loop, sees the
+    /// caller's context variables), or in `context`. Throws RuntimeError if
     /// the loop is closed. asyncio: `loop.call_soon_threadsafe`.
     Handle call_soon_threadsafe(detail::Callback cb);
+    Handle call_soon_threadsafe(detail::Callback cb, const Context& context);
 
     /// Schedules `cb` after `delay`. Throws std::invalid_argument if `delay`
     /// is negative (asyncio would run it at once; corio treats it as a bug).
-    /// asyncio: `loop.call_later`.
+    /// A delay beyond the clock's range (Duration::max()) saturates to
+    /// "never": the handle exists and can be cancelled, `cb` never runs, and
+    /// no timer is kept (asyncio: `call_later(math.inf, cb)`). The context is
+    /// call_soon()'s. asyncio: `loop.call_later`.
     template <class Rep, class Period>
     TimerHandle call_later(std::chrono::duration<Rep, Period> delay, detail::Callback cb) {
-        return call_later_ns(std::chrono::duration_cast<Duration>(delay), std::move(cb));
+        return call_later_ns(std::chrono::duration_cast<Duration>(delay), std::move(cb),
+                             detail::capture_context());
+    }
+    template <class Rep, class Period>
+    TimerHandle call_later(std::chrono::duration<Rep, Period> delay, detail::Callback cb,
+                           const Context& context) {
+        return call_later_ns(std::chrono::duration_cast<Duration>(delay), std::move(cb),
+                             context.ref());
     }
 
     /// Schedules `cb` at loop time `when` (see time()). A time in the past runs
-    /// it on the next iteration. asyncio: `loop.call_at`.
+    /// it on the next iteration; TimePoint::max() never comes (no timer is
+    /// kept). The context is call_soon()'s. asyncio: `loop.call_at`.
     TimerHandle call_at(TimePoint when, detail::Callback cb);
+    TimerHandle call_at(TimePoint when, detail::Callback cb, const Context& context);
 
     /// The loop's monotonic clock (virtual under LoopOptions::virtual_time).
     /// asyncio: `loop.time()`.
@@ -223,6 +266,14 @@ public:
     /// loop is running. asyncio: `loop.close`.
     void close();
 
+    /// Closes every async generator that was started on this loop and has not
+    /// finished, concurrently, as aclose() does: GeneratorExit is thrown in at
+    /// its co_yield and its cleanup runs, awaits included. Errors (and a
+    /// generator that yields again) go to the exception handler. run() and
+    /// Runner call it after cancelling the leftover tasks. Suspends until
+    /// every generator is closed. asyncio: `loop.shutdown_asyncgens()`.
+    Task<void> shutdown_asyncgens();
+
     /// Runs one iteration: poll I/O, move due timers and thread-safe callbacks
     /// to the ready queue, run what was ready. `block` = false never waits.
     /// Outside run_forever() it marks the loop running for the iteration. For
@@ -235,6 +286,9 @@ public:
     /// Wraps `coro` in a task scheduled on this loop (see corio::create_task).
     template <class T>
     TaskHandle<T> create_task(Task<T> coro, std::string name = {});
+    /// The same, running the task in `context` (shared, not copied).
+    template <class T>
+    TaskHandle<T> create_task(Task<T> coro, std::string name, const Context& context);
 
     // -- Executors (defined in threads.hpp) -----------------------------------
 
@@ -244,8 +298,9 @@ public:
     /// one batch. Exceptions thrown by `f` reach the awaiter with their type.
     /// Cancelling the Future (or the task awaiting it) keeps the call from
     /// starting if it has not yet; a running call finishes and its result is
-    /// dropped. Throws RuntimeError if the executor is shut down.
-    /// asyncio: `loop.run_in_executor`.
+    /// dropped. `f` runs in the worker thread's own context, not the
+    /// caller's (asyncio's difference with to_thread). Throws RuntimeError if
+    /// the executor is shut down. asyncio: `loop.run_in_executor`.
     template <class F, class... Args>
     auto run_in_executor(Executor* executor, F&& f, Args&&... args);
     /// Makes `executor` the default one (shared: run() shuts it down at the
@@ -291,7 +346,10 @@ public:
     /// asyncio: `loop.call_exception_handler`.
     void call_exception_handler(const ExceptionContext& ctx) noexcept;
     /// Writes `ctx` to stderr: the message, the task and where it was created,
-    /// and the exception's type and what(). asyncio: `loop.default_exception_handler`.
+    /// and the exception's type and what(), after its chain of causes (see
+    /// exception_cause()), each followed by Python's "The above exception was
+    /// the direct cause of the following exception:". asyncio:
+    /// `loop.default_exception_handler`.
     static void default_exception_handler(const ExceptionContext& ctx) noexcept;
 
     // -- Debug ----------------------------------------------------------------
@@ -311,7 +369,10 @@ public:
 private:
     friend struct detail::LoopAccess;
 
-    TimerHandle call_later_ns(Duration delay, detail::Callback cb);
+    TimerHandle call_later_ns(Duration delay, detail::Callback cb, detail::ContextRef context);
+    Handle call_soon_in(detail::Callback cb, detail::ContextRef context);
+    Handle call_soon_threadsafe_in(detail::Callback cb, detail::ContextRef context);
+    TimerHandle call_at_in(TimePoint when, detail::Callback cb, detail::ContextRef context);
     void check_open() const;
     // run_until_complete's body: runs until `s` is done (RuntimeError if the
     // loop stopped first).
@@ -351,9 +412,20 @@ struct LoopAccess {
     static void post(EventLoop& loop, void (*fn)(void*, bool), void* arg) {
         loop.ready_.push(fn, arg);
     }
+    // call_soon() running `cb` in `context` (null: an empty context).
+    static Handle call_soon_in(EventLoop& loop, Callback cb, ContextRef context) {
+        return loop.call_soon_in(std::move(cb), std::move(context));
+    }
     static std::int64_t now_ns(const EventLoop& loop) noexcept;
+    // Queues `node` in the heap, unless node.when is TimerNode::kNever.
     static void add_timer(EventLoop& loop, TimerNode& node);
     static void remove_timer(EventLoop& loop, TimerNode& node) noexcept;
+    // Thread-safe: true when `loop` is running on another thread, or is not
+    // running and was created on another thread; then its tasks must be
+    // reached through post_threadsafe.
+    static bool belongs_to_other_thread(const EventLoop& loop) noexcept;
+    // Thread-safe: true while some thread runs the loop.
+    static bool running_anywhere(const EventLoop& loop) noexcept;
     static void link_task(EventLoop& loop, TaskState& task) noexcept;
     static void unlink_task(EventLoop& loop, TaskState& task) noexcept;
     static TaskState* first_task(EventLoop& loop) noexcept;
@@ -371,6 +443,8 @@ struct LoopAccess {
     static void queue_work(EventLoop& loop, Executor& executor, WorkItem& item);
     // The loop's default executor (made by threads.hpp on first use).
     static std::shared_ptr<Executor>& default_executor(EventLoop& loop) noexcept;
+    // The async generators started on the loop and not finished.
+    static IntrusiveList<AsyncGenNode>& asyncgens(EventLoop& loop) noexcept;
     // Work handed to another thread whose completion will come back through
     // post_threadsafe: virtual time does not jump while any is outstanding,
     // and close() waits for it.
@@ -401,6 +475,16 @@ struct LoopAccess {
 EventLoop& running_loop_for(const char* what);
 /// Throws std::invalid_argument naming `what` if `d` is negative; returns `d`.
 Duration checked_delay(Duration d, const char* what);
+/// The deadline `now + d`, saturated: TimePoint::max() when the sum would
+/// overflow, and for d == Duration::max(). A deadline of TimePoint::max()
+/// means "never": no timer is armed for it (a timer there would fire under
+/// virtual time, which jumps to the next timer).
+inline TimePoint deadline_after(TimePoint now, Duration d) noexcept {
+    if (d.count() > 0 && now.time_since_epoch().count() > Duration::max().count() - d.count()) {
+        return TimePoint::max();
+    }
+    return now + d;
+}
 /// Reports `ctx` to `loop`'s handler if that loop is still alive on this
 /// thread, else to the default handler.
 void report(EventLoop* loop, const ExceptionContext& ctx) noexcept;

@@ -124,9 +124,10 @@ public:
     /// True once finished or cancelled.
     bool done() const { return s_->done(); }
 
-    /// Blocks until done (at most `timeout`) and returns the value (a
-    /// reference into the shared state; `std::move(f).result()` moves it out).
-    /// Throws TimeoutError, CancelledError, or the work's exception.
+    /// Blocks until done (at most `timeout`; Duration::max() means no limit)
+    /// and returns the value (a reference into the shared state;
+    /// `std::move(f).result()` moves it out). Throws TimeoutError,
+    /// CancelledError, or the work's exception.
     detail::result_ref_t<T> result(std::optional<Duration> timeout = std::nullopt) const& {
         s_->wait_result(timeout);
         if constexpr (!std::is_void_v<T>) {
@@ -244,9 +245,11 @@ auto bind_call(F&& f, Args&&... args) {
 /// Python: `concurrent.futures.ThreadPoolExecutor`.
 class ThreadPoolExecutor final : public Executor {
 public:
-    /// max_workers 0 means Python's default, min(32, hardware threads + 4).
-    /// `thread_name_prefix` names the threads (e.g. "worker_0").
-    explicit ThreadPoolExecutor(std::size_t max_workers = 0, std::string thread_name_prefix = {});
+    /// max_workers 0 means Python's default, min(32, hardware threads + 4)
+    /// (Python spells it None); a negative count throws std::invalid_argument
+    /// (Python's ValueError). `thread_name_prefix` names the threads (e.g.
+    /// "worker_0").
+    explicit ThreadPoolExecutor(long max_workers = 0, std::string thread_name_prefix = {});
     ThreadPoolExecutor(const ThreadPoolExecutor&) = delete;
     ThreadPoolExecutor& operator=(const ThreadPoolExecutor&) = delete;
     ~ThreadPoolExecutor() override;
@@ -345,7 +348,7 @@ public:
         }
         ConcurrentFuture<R>& f = futures_[pos_++];
         std::optional<Duration> left;
-        if (deadline_) {
+        if (deadline_ && *deadline_ != TimePoint::max()) {
             left = std::max(Duration(0),
                             *deadline_ - std::chrono::time_point_cast<Duration>(Clock::now()));
         }
@@ -394,7 +397,8 @@ auto ThreadPoolExecutor::map(F f, const Range& items, std::optional<Duration> ti
     using R = detail::call_result_t<F&, Item>;
     std::optional<TimePoint> deadline;
     if (timeout) {
-        deadline = std::chrono::time_point_cast<Duration>(Clock::now()) + *timeout;
+        deadline =
+            detail::deadline_after(std::chrono::time_point_cast<Duration>(Clock::now()), *timeout);
     }
     std::vector<ConcurrentFuture<R>> futures;
     for (const auto& item : items) {

@@ -19,20 +19,30 @@ namespace corio {
 
 namespace detail {
 
+// The record of a Future<T>. Records that do more (gather's) derive from it
+// and pass their own deleter.
 template <class T>
-class FutureState final : public FutureRecord {
+class FutureState : public FutureRecord {
 public:
     explicit FutureState(EventLoop& loop) noexcept : FutureRecord(loop, &destroy) {}
     std::optional<T> value;
+
+protected:
+    FutureState(EventLoop& loop, void (*destroy)(FutureRecord*) noexcept) noexcept
+        : FutureRecord(loop, destroy) {}
 
 private:
     static void destroy(FutureRecord* r) noexcept { delete static_cast<FutureState*>(r); }
 };
 
 template <>
-class FutureState<void> final : public FutureRecord {
+class FutureState<void> : public FutureRecord {
 public:
     explicit FutureState(EventLoop& loop) noexcept : FutureRecord(loop, &destroy) {}
+
+protected:
+    FutureState(EventLoop& loop, void (*destroy)(FutureRecord*) noexcept) noexcept
+        : FutureRecord(loop, destroy) {}
 
 private:
     static void destroy(FutureRecord* r) noexcept { delete static_cast<FutureState*>(r); }
@@ -165,6 +175,9 @@ public:
 
     /// The underlying record (internal).
     detail::FutureBase* state() const noexcept { return s_; }
+    /// Adopts one reference to `s` (internal: records derived from
+    /// FutureState, such as gather's).
+    static Future adopt(detail::FutureState<T>* s) noexcept { return Future(s); }
 
 private:
     explicit Future(detail::FutureState<T>* s) noexcept : s_(s) {}
@@ -176,6 +189,13 @@ private:
 
     detail::FutureState<T>* s_;
 };
+
+/// ensure_future() of a Future: returns it unchanged, as asyncio does.
+/// asyncio: `asyncio.ensure_future(fut)`.
+template <class T>
+Future<T> ensure_future(Future<T> future) {
+    return future;
+}
 
 template <class T>
 T EventLoop::run_until_complete(Future<T> future) {

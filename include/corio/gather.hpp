@@ -1,20 +1,24 @@
 // corio/gather.hpp - gather and gather_settled: run awaitables concurrently
 // and collect their results in argument order.
 //
-// Mirrors asyncio.gather (tasks.py). gather_settled is
+// Mirrors asyncio.gather (tasks.py): gather() schedules its children when it
+// is called and returns a future (asyncio's _GatheringFuture) that can be
+// awaited, inspected and cancelled. gather_settled is
 // `gather(..., return_exceptions=True)`.
 #pragma once
 
-#include <array>
 #include <exception>
+#include <memory>
 #include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
 
-#include "corio/detail/multi_wait.hpp"
 #include "corio/future.hpp"
 #include "corio/task.hpp"
 
@@ -64,21 +68,24 @@ namespace detail {
 
 // What gather accepts: a lazy Task (wrapped in a new task), a TaskHandle or a
 // Future; `type` is what it holds while gathered, `value` what it yields.
+// make() names the corio function the user called in its errors.
 template <class A>
 struct Child;
 template <class T>
 struct Child<Task<T>> {
     using type = TaskHandle<T>;
     using value = T;
-    static type make(Task<T>&& t) { return create_task(std::move(t)); }
+    static type make(Task<T>&& t, const char* what) {
+        return running_loop_for(what).create_task(std::move(t));
+    }
 };
 template <class T>
 struct Child<TaskHandle<T>> {
     using type = TaskHandle<T>;
     using value = T;
-    static type make(TaskHandle<T>&& t) {
+    static type make(TaskHandle<T>&& t, const char* what) {
         if (!t) {
-            throw std::invalid_argument("gather: empty TaskHandle");
+            throw std::invalid_argument(std::string(what) + ": empty TaskHandle");
         }
         return std::move(t);
     }
@@ -87,7 +94,7 @@ template <class T>
 struct Child<Future<T>> {
     using type = Future<T>;
     using value = T;
-    static type make(Future<T>&& f) { return std::move(f); }
+    static type make(Future<T>&& f, const char*) { return std::move(f); }
 };
 
 // A plain corio awaitable (e.g. `event.wait()`, `queue.get()`) is awaited in
@@ -97,7 +104,9 @@ requires direct_awaiter<A>
 struct Child<A> {
     using value = decltype(std::declval<A&>().await_resume());
     using type = TaskHandle<value>;
-    static type make(A&& a) { return create_task(await_in_task(std::move(a))); }
+    static type make(A&& a, const char* what) {
+        return running_loop_for(what).create_task(await_in_task(std::move(a)));
+    }
 };
 
 template <class A>
@@ -133,80 +142,141 @@ auto take_outcome(C& child) {
     return Outcome<V>(s->error_ptr(), cancelled);
 }
 
-// gather's end: every child's exception counts as retrieved, and the ones
-// still running will not report theirs (asyncio's gather does the same).
-template <class Recs>
-void release_children(const Recs& recs) noexcept {
-    for (FutureBase* r : recs) {
-        r->mark_retrieved();
-    }
-}
+// The bookkeeping of a gather record, apart from the types (gather.cpp).
+// Protocol: one GatherNode per pending child is linked into that child; each
+// child's completion calls child_done(). In plain mode the first child to
+// fail or be cancelled finishes the record with that error at once (the
+// others go on; their exceptions count as retrieved); otherwise the record
+// finishes when every child is done: cancelled if cancel() was asked for
+// (and cancelled a child), else with `complete` (which builds the value).
+// Loop thread only.
+struct GatherCore {
+    FutureRecord* outer;
+    FutureBase* const* children;
+    std::size_t n;
+    std::size_t finished = 0;
+    bool settled;
+    bool cancel_requested = false;
+    FutureBase* last_cancelled = nullptr;
+    void (*complete)(FutureRecord* outer) = nullptr;
 
-// Waits per `Settled`; for plain gather, rethrows the first failure (in
-// completion order, as asyncio does).
-template <bool Settled, class Recs>
-Task<void> wait_children(const Recs& recs) {
-    MultiWait mw(recs.data(), recs.size(),
-                 Settled ? MultiWait::Until::all_done : MultiWait::Until::first_failure, true);
-    try {
-        co_await mw;
-    } catch (...) {
-        release_children(recs);
-        throw;
+    void child_done(FutureBase& child);
+    // asyncio's _GatheringFuture.cancel(): cancels the children; true if it
+    // cancelled any.
+    bool cancel_children(std::string_view msg);
+    void mark_children_retrieved() noexcept;
+};
+
+struct GatherNode : CompletionNode {
+    GatherCore* core = nullptr;
+};
+
+// Links the nodes into the pending children and takes the done ones into
+// account, in argument order (gather.cpp).
+void start_gather(GatherCore& core, GatherNode* nodes);
+// A GatherNode's on_done (named: graph.cpp recognises it).
+void gather_child_done(CompletionNode* n, FutureBase& child);
+
+// gather()'s record: a Future<R> that owns the children and their nodes.
+template <class R, bool Settled, class Children>
+class GatherState final : public FutureState<R> {
+public:
+    GatherState(EventLoop& loop, Children children)
+        : FutureState<R>(loop, &destroy), children_(std::move(children)) {
+        if constexpr (is_vector) {
+            recs_.reserve(children_.size());
+            for (auto& c : children_) {
+                recs_.push_back(c.state());
+            }
+        } else {
+            std::apply([this](auto&... c) { (recs_.push_back(c.state()), ...); }, children_);
+        }
+        nodes_ = std::make_unique<GatherNode[]>(recs_.size());
+        core_.outer = this;
+        core_.children = recs_.data();
+        core_.n = recs_.size();
+        core_.settled = Settled;
+        core_.complete = &complete;
+        this->cancel_hook_ = [](FutureRecord* r, std::string_view msg) {
+            return static_cast<GatherState*>(r)->core_.cancel_children(msg);
+        };
     }
-    if (FutureBase* failed = mw.first_failure()) {
-        release_children(recs);
-        failed->check_result();
+
+    GatherCore core_;
+
+private:
+    static constexpr bool is_vector = requires(Children & c) { c.size(); };
+
+    static void destroy(FutureRecord* r) noexcept { delete static_cast<GatherState*>(r); }
+
+    // Every child is done (and none failed, in plain mode): the results.
+    static void complete(FutureRecord* r) {
+        auto* self = static_cast<GatherState*>(r);
+        try {
+            self->value.emplace(self->collect());
+        } catch (...) {
+            self->set_exception(std::current_exception());
+            return;
+        }
+        self->set_result_status();
     }
+    R collect() {
+        if constexpr (is_vector) {
+            R out;
+            out.reserve(children_.size());
+            for (auto& c : children_) {
+                if constexpr (Settled) {
+                    out.push_back(take_outcome(c));
+                } else {
+                    out.push_back(take_value(c));
+                }
+            }
+            return out;
+        } else {
+            return std::apply(
+                [](auto&... c) {
+                    if constexpr (Settled) {
+                        return R{take_outcome(c)...};
+                    } else {
+                        return R{take_value(c)...};
+                    }
+                },
+                children_);
+        }
+    }
+
+    Children children_;
+    std::vector<FutureBase*> recs_;
+    std::unique_ptr<GatherNode[]> nodes_;
+
+    template <class R2, bool S2, class C2>
+    friend Future<R2> make_gather(C2 children);
+};
+
+template <class R, bool Settled, class Children>
+Future<R> make_gather(Children children) {
+    EventLoop& loop = get_running_loop();
+    auto* state = new GatherState<R, Settled, Children>(loop, std::move(children));
+    Future<R> fut = Future<R>::adopt(state);
+    start_gather(state->core_, state->nodes_.get());
+    return fut;
 }
 
 template <bool Settled, class... Cs>
-auto gather_tuple(std::tuple<Cs...> children)
-    -> Task<std::conditional_t<Settled, std::tuple<Outcome<unit_if_void_t<child_value_t<Cs>>>...>,
-                               std::tuple<unit_if_void_t<child_value_t<Cs>>...>>> {
-    std::array<FutureBase*, sizeof...(Cs)> recs = std::apply(
-        [](auto&... c) { return std::array<FutureBase*, sizeof...(Cs)>{c.state()...}; }, children);
-    co_await wait_children<Settled>(recs);
-    release_children(recs);
-    if constexpr (Settled) {
-        co_return std::apply(
-            [](auto&... c) {
-                return std::tuple<Outcome<unit_if_void_t<child_value_t<Cs>>>...>{
-                    take_outcome(c)...};
-            },
-            children);
-    } else {
-        co_return std::apply(
-            [](auto&... c) {
-                return std::tuple<unit_if_void_t<child_value_t<Cs>>...>{take_value(c)...};
-            },
-            children);
-    }
-}
-
+using gather_tuple_t =
+    std::conditional_t<Settled, std::tuple<Outcome<unit_if_void_t<child_value_t<Cs>>>...>,
+                       std::tuple<unit_if_void_t<child_value_t<Cs>>...>>;
 template <bool Settled, class C>
-auto gather_vector(std::vector<C> children)
-    -> Task<std::vector<std::conditional_t<Settled, Outcome<unit_if_void_t<child_value_t<C>>>,
-                                           unit_if_void_t<child_value_t<C>>>>> {
-    std::vector<FutureBase*> recs;
-    recs.reserve(children.size());
-    for (auto& c : children) {
-        recs.push_back(c.state());
-    }
-    co_await wait_children<Settled>(recs);
-    release_children(recs);
+using gather_vector_t =
     std::vector<std::conditional_t<Settled, Outcome<unit_if_void_t<child_value_t<C>>>,
-                                   unit_if_void_t<child_value_t<C>>>>
-        out;
-    out.reserve(children.size());
-    for (auto& c : children) {
-        if constexpr (Settled) {
-            out.push_back(take_outcome(c));
-        } else {
-            out.push_back(take_value(c));
-        }
-    }
-    co_return out;
+                                   unit_if_void_t<child_value_t<C>>>>;
+
+template <bool Settled, class... As>
+auto gather_args(const char* what, As... aws) {
+    // The running loop first, so that nothing starts when there is none.
+    running_loop_for(what);
+    std::tuple<child_t<As>...> children{Child<As>::make(std::move(aws), what)...};
+    return make_gather<gather_tuple_t<Settled, child_t<As>...>, Settled>(std::move(children));
 }
 
 template <class R>
@@ -219,63 +289,70 @@ concept gatherable_range = requires(R& r) {
 // The children of a range: elements of an lvalue range are copied when they
 // can be (handles), else moved from (lazy Tasks).
 template <class R>
-auto children_of(R&& range) {
+auto children_of(R&& range, const char* what) {
     using A = std::remove_cvref_t<decltype(*std::begin(range))>;
     std::vector<child_t<A>> children;
     for (auto&& a : range) {
         if constexpr (std::is_lvalue_reference_v<R> && std::is_copy_constructible_v<A>) {
-            children.push_back(Child<A>::make(A(a)));
+            children.push_back(Child<A>::make(A(a), what));
         } else {
-            children.push_back(Child<A>::make(A(std::move(a))));
+            children.push_back(Child<A>::make(A(std::move(a)), what));
         }
     }
     return children;
 }
 
 template <bool Settled, class R>
-auto gather_range(R&& range) {
-    return gather_vector<Settled>(children_of(std::forward<R>(range)));
+auto gather_range(R&& range, const char* what) {
+    running_loop_for(what);
+    using C = child_t<std::remove_cvref_t<decltype(*std::begin(range))>>;
+    return make_gather<gather_vector_t<Settled, C>, Settled>(
+        children_of(std::forward<R>(range), what));
 }
 
 }  // namespace detail
 
-/// Runs the awaitables concurrently and returns their results as a tuple, in
-/// argument order (a void child gives Unit). Lazy Tasks become tasks at once,
-/// in argument order, as asyncio's gather wraps coroutines; TaskHandles and
-/// Futures are awaited as they are. The returned Task suspends until every
-/// child succeeded, or rethrows the first failure (in completion order) while
-/// the other children keep running (asyncio's default). Cancelling the
-/// awaiting task cancels every child still running, then raises
-/// CancelledError. Throws RuntimeError outside a running loop.
+/// Runs the awaitables concurrently and returns at once a Future of their
+/// results, a tuple in argument order (a void child gives Unit): asyncio's
+/// gathering future. Lazy Tasks become tasks at once, in argument order, as
+/// asyncio's gather wraps coroutines; TaskHandles and Futures are watched as
+/// they are. The Future is done when every child succeeded, or, with the
+/// first failure (in completion order), failed with it while the other
+/// children keep running (asyncio's default); a child cancelled elsewhere
+/// counts as a failure with CancelledError. It can be awaited (any number of
+/// times), inspected with done()/result()/exception(), and cancelled:
+/// cancel() cancels every child still running (and returns whether any
+/// was); the Future then ends with CancelledError. Awaiting it suspends until
+/// it is done; cancelling the awaiting task cancels it, so the children.
+/// Throws RuntimeError outside a running loop (nothing starts then).
 /// asyncio: `asyncio.gather(*aws)`.
 template <class... As>
 requires(detail::gatherable<As>&&...) auto gather(As... aws) {
-    return detail::gather_tuple<false>(
-        std::tuple<detail::child_t<As>...>{detail::Child<As>::make(std::move(aws))...});
+    return detail::gather_args<false>("gather()", std::move(aws)...);
 }
 
-/// gather() over a range (e.g. std::vector<Task<T>>): returns a vector in the
-/// range's order. Lazy Tasks are moved out of the range; handles are copied.
+/// gather() over a range (e.g. std::vector<Task<T>>): a Future of a vector in
+/// the range's order. Lazy Tasks are moved out of the range; handles are
+/// copied.
 template <class R>
 requires(detail::gatherable_range<R> && !detail::gatherable<R>) auto gather(R&& range) {
-    return detail::gather_range<false>(std::forward<R>(range));
+    return detail::gather_range<false>(std::forward<R>(range), "gather()");
 }
 
-/// Like gather(), but waits for every child and returns one Outcome per child,
-/// holding its value or its exception (CancelledError for a cancelled child);
-/// never throws a child's error. Cancelling the awaiting task cancels the
-/// children, waits for them, then raises CancelledError.
+/// Like gather(), but the Future waits for every child and holds one Outcome
+/// per child, its value or its exception (CancelledError for a cancelled
+/// child); it never fails with a child's error. cancel() cancels the
+/// children, and the Future ends with CancelledError once they are all done.
 /// asyncio: `asyncio.gather(*aws, return_exceptions=True)`.
 template <class... As>
 requires(detail::gatherable<As>&&...) auto gather_settled(As... aws) {
-    return detail::gather_tuple<true>(
-        std::tuple<detail::child_t<As>...>{detail::Child<As>::make(std::move(aws))...});
+    return detail::gather_args<true>("gather_settled()", std::move(aws)...);
 }
 
-/// gather_settled() over a range; returns a vector of Outcome.
+/// gather_settled() over a range: a Future of a vector of Outcome.
 template <class R>
 requires(detail::gatherable_range<R> && !detail::gatherable<R>) auto gather_settled(R&& range) {
-    return detail::gather_range<true>(std::forward<R>(range));
+    return detail::gather_range<true>(std::forward<R>(range), "gather_settled()");
 }
 
 }  // namespace corio

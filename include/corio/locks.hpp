@@ -12,6 +12,8 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "corio/detail/future_state.hpp"
@@ -201,20 +203,26 @@ public:
     /// A waiter cancelled after being notified passes the notification on.
     /// Throws RuntimeError if the lock is not held. asyncio: `Condition.wait`.
     Task<bool> wait();
-    /// Waits until `predicate()` is true (checked first, then after each
-    /// notification) and returns its last value. asyncio: `Condition.wait_for`.
+    /// Waits until `predicate()` is truthy (checked first, with the lock held,
+    /// then after each notification) and returns its last value, of the type
+    /// the predicate returns (a count, a pointer, an optional, ...). Suspends
+    /// in wait(); cancellation behaves as wait()'s (the lock is held again
+    /// when CancelledError propagates). Throws RuntimeError if the lock is not
+    /// held, and what the predicate throws. asyncio: `Condition.wait_for`.
     template <class Predicate>
-    Task<bool> wait_for(Predicate predicate) {
-        bool result = static_cast<bool>(predicate());
-        while (!result) {
+    auto wait_for(Predicate predicate)
+        -> Task<std::remove_cvref_t<std::invoke_result_t<Predicate&>>> {
+        std::optional<std::remove_cvref_t<std::invoke_result_t<Predicate&>>> result;
+        result.emplace(predicate());
+        while (!*result) {
             co_await wait();
-            result = static_cast<bool>(predicate());
+            result.emplace(predicate());
         }
-        co_return result;
+        co_return std::move(*result);
     }
-    /// Wakes up to `n` waiting tasks. Throws RuntimeError if the lock is not
-    /// held. asyncio: `Condition.notify`.
-    void notify(std::size_t n = 1);
+    /// Wakes up to `n` waiting tasks (none for n <= 0, as in asyncio). Throws
+    /// RuntimeError if the lock is not held. asyncio: `Condition.notify`.
+    void notify(long n = 1);
     /// Wakes every waiting task. asyncio: `Condition.notify_all`.
     void notify_all();
 
@@ -311,8 +319,8 @@ public:
 /// then all go on. Reusable. asyncio: `asyncio.Barrier` (3.11).
 class Barrier {
 public:
-    /// Throws std::invalid_argument if `parties` < 1.
-    explicit Barrier(std::size_t parties);
+    /// Throws std::invalid_argument if `parties` < 1 (asyncio's ValueError).
+    explicit Barrier(long parties);
     Barrier(const Barrier&) = delete;
     Barrier& operator=(const Barrier&) = delete;
 

@@ -60,12 +60,16 @@ public:
     std::size_t size() const noexcept { return live_.size(); }
 
 private:
+    friend struct detail::GraphAccess;
     struct ChildNode;
     void check_can_create();
     void adopt(detail::TaskState* child);
     void abort() noexcept;
     void child_finished(ChildNode* node);
     static void on_child_done(detail::CompletionNode* n, detail::FutureBase& f);
+    // The parent task of the group a ChildNode belongs to (null if the group
+    // is gone): the task that waits for that child.
+    static detail::TaskState* parent_of_child(detail::CompletionNode& n) noexcept;
     static void deliver(void* node, bool run) noexcept;
 
     struct JoinAwaiter : detail::Waiter {
@@ -73,6 +77,7 @@ private:
         bool await_ready() const noexcept { return group->live_.empty(); }
         void await_suspend(std::coroutine_handle<> h);
         void await_resume() { check_cancelled(); }
+        static bool cancel_fn(detail::Waiter* w);  // its on_cancel (graph.cpp knows it)
     };
 
     detail::TaskState* parent_;

@@ -195,12 +195,27 @@ auto EventLoop::run_in_executor(Executor* executor, F&& f, Args&&... args) {
 }
 
 /// Runs `f(args...)` in the running loop's default executor and returns a
-/// Future for its result; `co_await corio::to_thread(f, x)`. Throws
-/// RuntimeError outside a running loop. asyncio: `asyncio.to_thread`.
+/// Future for its result; `co_await corio::to_thread(f, x)`. `f` runs in a
+/// copy of the caller's context (ContextVar::get() in the worker sees the
+/// caller's values; what it sets stays in that copy), as asyncio's to_thread
+/// does and run_in_executor does not. Cancellation is run_in_executor's.
+/// Throws RuntimeError outside a running loop. Under GCC 12, a lambda with
+/// captures written inside the co_await is destroyed twice by the compiler:
+/// pass the arguments beside a capture-less lambda, or name the lambda first
+/// (see docs/pitfalls.md). asyncio: `asyncio.to_thread`.
 template <class F, class... Args>
 auto to_thread(F&& f, Args&&... args) {
-    return detail::running_loop_for("to_thread()")
-        .run_in_executor(nullptr, std::forward<F>(f), std::forward<Args>(args)...);
+    EventLoop& loop = detail::running_loop_for("to_thread()");
+    return loop.run_in_executor(
+        nullptr,
+        [context = detail::capture_context(),
+         call = detail::bind_call(std::forward<F>(f),
+                                  std::forward<Args>(args)...)]() mutable -> decltype(auto) {
+            // functools.partial(ctx.run, func): an empty context is made real
+            // into `context` (this call's own) by a set() in `f`.
+            detail::ContextScope scope(context.get(), &context);
+            return call();
+        });
 }
 
 /// A loop Future (on the running loop) that mirrors `source`: done when it

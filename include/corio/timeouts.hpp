@@ -8,6 +8,7 @@
 //   co_await cm.run([&]() -> Task<void> { cm.reschedule(deadline); co_await work(); }());
 #pragma once
 
+#include <exception>
 #include <optional>
 #include <type_traits>
 
@@ -40,7 +41,8 @@ public:
 
     /// Awaits `aw` (a lazy Task runs inline in the calling task; a TaskHandle
     /// or Future is awaited) under the deadline. Returns its result or
-    /// rethrows its error; throws TimeoutError if the deadline cancelled it.
+    /// rethrows its error; throws TimeoutError if the deadline cancelled it,
+    /// with the CancelledError nested in it as its cause.
     /// Throws RuntimeError if the scope was already used or outside a task.
     template <class A>
     requires detail::gatherable<A>
@@ -57,7 +59,8 @@ public:
             }
         } catch (const CancelledError&) {
             if (exit(true)) {
-                throw TimeoutError("timed out");
+                // Python: `raise TimeoutError from exc_val`.
+                std::throw_with_nested(TimeoutError("timed out"));
             }
             throw;
         } catch (...) {
@@ -79,13 +82,19 @@ private:
 
     std::optional<TimePoint> when_;
     detail::TaskState* task_ = nullptr;
+    // The task's loop, kept apart: the destructor may run after the task's
+    // record is gone (a scope in an async generator's frame that outlives
+    // the task it ran in).
+    EventLoop* loop_ = nullptr;
     Timer timer_;
     int cancelling_ = 0;
     State state_ = State::created;
 };
 
 /// A Timeout expiring `delay` from now (loop time); std::nullopt: no deadline.
-/// Throws RuntimeError when no loop runs. asyncio: `asyncio.timeout`.
+/// A delay beyond the clock's range (Duration::max()) saturates: when() is
+/// TimePoint::max() and the scope never expires. Throws RuntimeError when no
+/// loop runs. asyncio: `asyncio.timeout`.
 Timeout timeout(std::optional<Duration> delay);
 /// A Timeout expiring at loop time `when`. asyncio: `asyncio.timeout_at`.
 Timeout timeout_at(std::optional<TimePoint> when);
@@ -108,10 +117,10 @@ Task<child_value_t<C>> wait_for_child(C child, std::optional<Duration> timeout) 
         try {
             co_return std::move(child).result();
         } catch (const CancelledError&) {
-            throw TimeoutError("timed out");
+            std::throw_with_nested(TimeoutError("timed out"));
         }
     }
-    Timeout scope(get_running_loop().time() + *timeout);
+    Timeout scope(deadline_after(get_running_loop().time(), *timeout));
     co_return co_await scope.run(std::move(child));
 }
 
@@ -125,18 +134,20 @@ Task<T> wait_for_task(Task<T> task, std::optional<Duration> timeout) {
     if (!timeout) {
         co_return co_await std::move(task);
     }
-    Timeout scope(get_running_loop().time() + *timeout);
+    Timeout scope(deadline_after(get_running_loop().time(), *timeout));
     co_return co_await scope.run(std::move(task));
 }
 
 }  // namespace detail
 
 /// Waits for `aw` at most `timeout` (std::nullopt: no limit). On expiry it
-/// cancels `aw`, waits for it to unwind, then throws TimeoutError (a lazy
+/// cancels `aw`, waits for it to unwind, then throws TimeoutError, with the
+/// CancelledError nested in it as its cause (see exception_cause()) (a lazy
 /// Task runs inline in the caller, as asyncio 3.12's wait_for does, and is
 /// cancelled at its current await). A timeout <= 0 times out at once unless
-/// a TaskHandle or Future is already done. Cancelling the caller cancels `aw`
-/// and rethrows CancelledError. asyncio: `asyncio.wait_for`.
+/// a TaskHandle or Future is already done; Duration::max() means no limit,
+/// like std::nullopt. Cancelling the caller cancels `aw` and rethrows
+/// CancelledError. asyncio: `asyncio.wait_for`.
 template <class A>
 requires detail::gatherable<A>
 auto wait_for(A aw, std::optional<Duration> timeout) -> Task<detail::child_value_t<A>> {

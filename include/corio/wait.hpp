@@ -4,8 +4,10 @@
 // Mirrors asyncio.wait and asyncio.as_completed (tasks.py, Python 3.13).
 #pragma once
 
+#include <concepts>
 #include <coroutine>
 #include <deque>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -27,7 +29,7 @@ inline constexpr ReturnWhen ALL_COMPLETED = ReturnWhen::ALL_COMPLETED;
 
 /// Options of wait(): `{.timeout = 2s, .return_when = FIRST_COMPLETED}`.
 struct WaitOptions {
-    std::optional<Duration> timeout;  // none: no limit
+    std::optional<Duration> timeout;  // none (or Duration::max()): no limit
     ReturnWhen return_when = ALL_COMPLETED;
 };
 
@@ -59,10 +61,10 @@ Task<WaitResult<F>> wait_impl(std::vector<F> fs, WaitOptions opts) {
                                  ? MultiWait::Until::first_exception
                                  : MultiWait::Until::all_done;
     {
-        MultiWait mw(recs.data(), recs.size(), until, false);
+        MultiWait mw(recs.data(), recs.size(), until);
         if (opts.timeout) {
             EventLoop& loop = get_running_loop();
-            mw.set_deadline((loop.time() + *opts.timeout).time_since_epoch().count());
+            mw.set_deadline(deadline_after(loop.time(), *opts.timeout).time_since_epoch().count());
         }
         co_await mw;
     }
@@ -94,6 +96,45 @@ Task<WaitResult<F>> wait(std::vector<F> fs, WaitOptions opts = {}) {
     return detail::wait_impl(std::move(fs), opts);
 }
 
+namespace detail {
+
+template <class R>
+concept waitable_range = requires(const R& r) {
+    std::begin(r);
+    std::end(r);
+    requires waitable<std::remove_cvref_t<decltype(*std::begin(r))>>;
+};
+template <class R>
+inline constexpr bool is_std_vector = false;
+template <class T, class A>
+inline constexpr bool is_std_vector<std::vector<T, A>> = true;
+
+}  // namespace detail
+
+/// wait() over any other range of tasks/futures (std::array, std::span,
+/// std::deque, ...); the handles are copied.
+template <class R>
+requires(detail::waitable_range<R> &&
+         !detail::is_std_vector<std::remove_cvref_t<R>>) auto wait(const R& fs,
+                                                                   WaitOptions opts = {}) {
+    using F = std::remove_cvref_t<decltype(*std::begin(fs))>;
+    return wait(std::vector<F>(std::begin(fs), std::end(fs)), opts);
+}
+
+/// wait(t1, t2, ...): the tasks/futures given as arguments (all of one type),
+/// with the default options (ALL_COMPLETED, no timeout). This is the spelling
+/// to use inside a coroutine under GCC 12, which rejects any braced list in a
+/// co_await expression, `co_await wait(std::vector{t1, t2})` included ("array
+/// used as initializer"; see docs/pitfalls.md).
+template <detail::waitable F, class... Fs>
+requires(std::same_as<F, Fs>&&...) Task<WaitResult<F>> wait(F first, Fs... rest) {
+    std::vector<F> fs;
+    fs.reserve(1 + sizeof...(Fs));
+    fs.push_back(std::move(first));
+    (fs.push_back(std::move(rest)), ...);
+    return wait(std::move(fs), WaitOptions{});
+}
+
 /// Yields tasks/futures in the order they finish: `co_await ac.next()` gives
 /// the next finished one (await it for its result), or nullopt once all were
 /// given. Made by as_completed(); not copyable or movable (the children point
@@ -115,9 +156,10 @@ public:
             }
         }
         if (timeout) {
-            loop_ = &get_running_loop();
+            loop_ = &detail::running_loop_for("as_completed()");
             deadline_.owner = this;
-            deadline_.when = (loop_->time() + *timeout).time_since_epoch().count();
+            deadline_.when =
+                detail::deadline_after(loop_->time(), *timeout).time_since_epoch().count();
             deadline_.fire = &on_deadline;
             detail::LoopAccess::add_timer(*loop_, deadline_);
         }
@@ -221,7 +263,9 @@ template <class R>
 requires detail::gatherable_range<R>
 auto as_completed(R&& aws, std::optional<Duration> timeout = std::nullopt) {
     using A = std::remove_cvref_t<decltype(*std::begin(aws))>;
-    return AsCompleted<detail::child_t<A>>(detail::children_of(std::forward<R>(aws)), timeout);
+    detail::running_loop_for("as_completed()");
+    return AsCompleted<detail::child_t<A>>(
+        detail::children_of(std::forward<R>(aws), "as_completed()"), timeout);
 }
 
 }  // namespace corio

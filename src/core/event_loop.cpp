@@ -137,9 +137,16 @@ void EventLoop::enter_running() {
     check_can_run();
     running_ = true;
     detail::tls_running_loop = this;
+    impl_->running_on.store(&detail::tls_running_loop, std::memory_order_release);
+    // The thread's context is not the loop's: tasks and callbacks carry their own.
+    impl_->outer_context = std::exchange(detail::tls_context, impl_->loop_context.get());
+    impl_->outer_context_slot = std::exchange(detail::tls_context_slot, &impl_->loop_context);
 }
 
 void EventLoop::leave_running() noexcept {
+    detail::tls_context = impl_->outer_context;
+    detail::tls_context_slot = impl_->outer_context_slot;
+    impl_->running_on.store(nullptr, std::memory_order_release);
     running_ = false;
     stopping_ = false;
     detail::tls_running_loop = nullptr;

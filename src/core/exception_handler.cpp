@@ -1,6 +1,8 @@
 // src/core/exception_handler.cpp - the loop's exception handler and its
 // default, which writes the report to stderr.
 #include <cstdio>
+#include <exception>
+#include <vector>
 
 #include "corio/errors.hpp"
 #include "corio/event_loop.hpp"
@@ -38,7 +40,20 @@ void EventLoop::default_exception_handler(const ExceptionContext& ctx) noexcept 
             text += "  source: " + ctx.source + "\n";
         }
         if (ctx.exception) {
-            text += "  exception: " + describe_exception(ctx.exception) + "\n";
+            // The chain of causes, innermost first, as Python prints it.
+            std::vector<std::exception_ptr> chain;
+            for (std::exception_ptr e = ctx.exception; e && chain.size() < 64;
+                 e = exception_cause(e)) {
+                chain.push_back(e);
+            }
+            for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+                if (it != chain.rbegin()) {
+                    text +=
+                        "  The above exception was the direct cause of the following "
+                        "exception:\n";
+                }
+                text += "  exception: " + describe_exception(*it) + "\n";
+            }
         }
         std::fputs(text.c_str(), stderr);
     } catch (...) {

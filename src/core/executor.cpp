@@ -94,9 +94,15 @@ void ConcurrentStateBase::finish_locked(std::unique_lock<std::mutex>& lock) {
 void ConcurrentStateBase::wait_done(std::unique_lock<std::mutex>& lock,
                                     std::optional<Duration> timeout) {
     auto is_done = [this] { return state_ == State::cancelled || state_ == State::finished; };
-    if (!timeout) {
+    // A timeout too large for the clock (Duration::max()) means no limit:
+    // wait_for() would overflow `now + timeout` and give up at once.
+    TimePoint deadline = TimePoint::max();
+    if (timeout) {
+        deadline = deadline_after(std::chrono::time_point_cast<Duration>(Clock::now()), *timeout);
+    }
+    if (deadline == TimePoint::max()) {
         cv_.wait(lock, is_done);
-    } else if (!cv_.wait_for(lock, *timeout, is_done)) {
+    } else if (!cv_.wait_until(lock, deadline, is_done)) {
         throw TimeoutError("ConcurrentFuture: timed out");
     }
 }
@@ -133,8 +139,13 @@ void ConcurrentStateBase::add_done_callback(Function<void(ConcurrentStateBase&)>
 
 }  // namespace detail
 
-ThreadPoolExecutor::ThreadPoolExecutor(std::size_t max_workers, std::string thread_name_prefix)
-    : max_workers_(max_workers), prefix_(std::move(thread_name_prefix)) {
+ThreadPoolExecutor::ThreadPoolExecutor(long max_workers, std::string thread_name_prefix)
+    : max_workers_(static_cast<std::size_t>(max_workers)), prefix_(std::move(thread_name_prefix)) {
+    if (max_workers < 0) {
+        throw std::invalid_argument(
+            "ThreadPoolExecutor: max_workers must be greater than 0 (0 means the default), got " +
+            std::to_string(max_workers));
+    }
     if (max_workers_ == 0) {
         max_workers_ = std::min<std::size_t>(32, std::thread::hardware_concurrency() + 4);
     }

@@ -178,7 +178,9 @@ struct ExitHook {
         for (std::size_t cls = 0; cls < FrameCache::kClasses; ++cls) {
 #if defined(CORIO_ASAN)
             while (Block* b = c.heads[cls]) {
+#if defined(CORIO_FRAME_POISONING)
                 __asan_unpoison_memory_region(b, cls * FrameCache::kGranule);
+#endif
                 c.heads[cls] = b->next;
                 std::free(b);
             }

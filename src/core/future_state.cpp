@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "corio/detail/multi_wait.hpp"
 #include "corio/task.hpp"
 
 namespace corio::detail {
@@ -16,6 +17,7 @@ namespace {
 struct CallbackNode : CompletionNode {
     std::uint64_t id = 0;
     Function<void(FutureBase&)> fn;
+    ContextRef context;  // current when it was added (asyncio), null if empty
 };
 
 // Keeps a record alive inside a scheduled callback.
@@ -35,21 +37,28 @@ private:
     FutureBase* f_;
 };
 
-void schedule_callback(FutureBase& f, Function<void(FutureBase&)> fn) {
-    f.loop().call_soon([ref = Ref(&f), fn = std::move(fn)]() mutable { fn(*ref); });
+void schedule_callback(FutureBase& f, Function<void(FutureBase&)> fn, ContextRef context) {
+    LoopAccess::call_soon_in(
+        f.loop(), [ref = Ref(&f), fn = std::move(fn)]() mutable { fn(*ref); }, std::move(context));
 }
 
 void callback_done(CompletionNode* n, FutureBase& f) {
     std::unique_ptr<CallbackNode> node(static_cast<CallbackNode*>(n));
     try {
-        schedule_callback(f, std::move(node->fn));
+        schedule_callback(f, std::move(node->fn), std::move(node->context));
     } catch (...) {
         report(&f.loop(), ExceptionContext{"Could not schedule a done callback",
                                            std::current_exception(), f.describe(), f.source()});
     }
 }
 
-thread_local std::uint64_t tls_task_counter = 0;
+// Task numbers: unnamed tasks count 1, 2, 3, ... ("Task-N", as asyncio's
+// counter, which only unnamed tasks advance); named tasks take theirs from
+// another sequence (top bit set), so that every task still has a distinct
+// number (a cancel() posted from another thread checks it).
+thread_local std::uint32_t tls_task_counter = 0;
+thread_local std::uint32_t tls_named_task_counter = 0;
+constexpr std::uint32_t kNamedTaskBit = 0x80000000u;
 
 }  // namespace
 
@@ -132,6 +141,9 @@ bool FutureBase::cancel(std::string_view msg) {
     if (done()) {
         return false;
     }
+    if (auto* r = static_cast<FutureRecord*>(this); r->cancel_hook_ != nullptr) {
+        return r->cancel_hook_(r, msg);
+    }
     set_cancel_message(msg);
     finish(Status::cancelled);
     return true;
@@ -184,6 +196,10 @@ void FutureRecord::set_exception(std::exception_ptr e) {
     finish(Status::failed, std::move(e));
 }
 
+void FutureRecord::set_cancelled(std::exception_ptr e) {
+    finish(Status::cancelled, std::move(e));
+}
+
 void FutureBase::finish(Status s, std::exception_ptr e) {
     status_ = s;
     if (e) {
@@ -201,13 +217,14 @@ void FutureBase::finish(Status s, std::exception_ptr e) {
 std::uint64_t FutureBase::add_done_callback(Function<void(FutureBase&)> fn) {
     std::uint64_t id = extra().next_callback_id++;
     if (done()) {
-        schedule_callback(*this, std::move(fn));
+        schedule_callback(*this, std::move(fn), capture_context());
         return id;
     }
     auto* node = new CallbackNode;
     node->on_done = &callback_done;
     node->id = id;
     node->fn = std::move(fn);
+    node->context = capture_context();
     waiters_.push_back(*node);
     return id;
 }
@@ -235,10 +252,19 @@ TaskState::~TaskState() {
     }
 }
 
-void TaskState::start(std::string name) {
-    id_ = ++tls_task_counter;
-    if (!name.empty()) {
+void TaskState::start(std::string name, const ContextRef* context) {
+    if (name.empty()) {
+        id_ = ++tls_task_counter & ~kNamedTaskBit;
+    } else {
+        id_ = kNamedTaskBit | ++tls_named_task_counter;
         extra().name = std::move(name);
+    }
+    if (context != nullptr) {
+        if (*context) {
+            adopt_context(*context);
+        }
+    } else if (ContextRef copy = capture_context()) {
+        adopt_context(std::move(copy));
     }
     LoopAccess::link_task(*loop_, *this);
     LoopAccess::post(*loop_, &TaskState::step, this);
@@ -262,9 +288,15 @@ void TaskState::step(void* self, bool run) noexcept {
         }
     }
     t->waiting_on_ = nullptr;
+    // The task's context is current during its step (asyncio's
+    // `self._context.run(self.__step_run_and_handle_result)`); a task that
+    // never set a variable runs in an empty one (null).
+    ContextCell* outer = tls_context;
+    tls_context = t->has_context_ ? t->extra_->context.get() : nullptr;
     tls_current_task = t;
     t->resume_at_.resume();
     tls_current_task = nullptr;
+    tls_context = outer;
     if (t->coro_.done()) {
         t->on_frame_done();
     }
@@ -306,6 +338,58 @@ bool TaskState::request_cancel(std::string_view msg) {
     return true;
 }
 
+namespace {
+
+// A cancel() posted from another thread. The task may be gone by the time it
+// arrives: it is looked up among the loop's pending tasks by address and id.
+struct PostedCancel {
+    EventLoop* loop;
+    TaskState* task;
+    std::uint32_t id;
+    std::string msg;
+
+    static void run(void* p, bool run) noexcept {
+        std::unique_ptr<PostedCancel> self(static_cast<PostedCancel*>(p));
+        if (!run) {
+            return;
+        }
+        for (TaskState* t = LoopAccess::first_task(*self->loop); t; t = t->next_task) {
+            if (t == self->task && t->id() == self->id) {
+                t->request_cancel(self->msg);
+                return;
+            }
+        }
+    }
+};
+
+}  // namespace
+
+bool cancel_elsewhere(TaskState& t, std::string_view msg) {
+    EventLoop& loop = t.loop();
+    if (!LoopAccess::belongs_to_other_thread(loop)) {
+        return t.request_cancel(msg);
+    }
+    auto posted = std::make_unique<PostedCancel>(PostedCancel{&loop, &t, t.id(), std::string(msg)});
+    ReadyItem item{&PostedCancel::run, posted.get()};
+    if (!LoopAccess::post_threadsafe(loop, &item, 1)) {
+        return false;  // the loop is closed: its tasks are gone
+    }
+    posted.release();
+    return true;
+}
+
+ContextRef TaskState::context() {
+    if (!has_context_) {
+        adopt_context(ContextRef::make(nullptr));
+    }
+    return extra_->context;
+}
+
+void TaskState::adopt_context(ContextRef ctx) {
+    extra().context = std::move(ctx);
+    has_context_ = true;
+}
+
 int TaskState::uncancel() noexcept {
     if (num_cancels_requested_ > 0) {
         --num_cancels_requested_;
@@ -320,7 +404,7 @@ std::string TaskState::get_name() const {
     if (extra_ && !extra_->name.empty()) {
         return extra_->name;
     }
-    return "Task-" + std::to_string(id_);
+    return "Task-" + std::to_string(id_ & ~kNamedTaskBit);
 }
 
 void TaskState::set_name(std::string name) {
@@ -335,9 +419,25 @@ std::string TaskState::task_source() const {
     return std::string(loc.func) + "() at line " + std::to_string(loc.line);
 }
 
+namespace {
+
+// A wait whose awaiter would reach the task when destroyed (to take its timer
+// out of the heap): ended before the task goes, since the frame holding the
+// awaiter may outlive the task (an async generator owned elsewhere, or
+// orphaned). The others unregister by themselves without the task.
+void end_wait_before_task_dies(Waiter* w) noexcept {
+    if (w != nullptr && (w->on_cancel == &SleepAwaiter::cancel_timer ||
+                         w->on_cancel == &MultiWait::on_task_cancel)) {
+        w->on_cancel(w);  // takes the timer out; the step it posts is dropped by close()
+    }
+}
+
+}  // namespace
+
 void TaskState::destroy_pending() noexcept {
     report(loop_, ExceptionContext{"Task was destroyed but it is pending!", nullptr, get_name(),
                                    source()});
+    end_wait_before_task_dies(waiting_on_);
     LoopAccess::unlink_task(*loop_, *this);
     status_ = Status::cancelled;
     must_cancel_ = false;

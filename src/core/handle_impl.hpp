@@ -45,6 +45,9 @@ public:
     std::atomic<bool> cancelled{false};
     EventLoop* loop;
     Callback cb;
+    // The context `cb` runs in; null: an empty one, made real (and kept
+    // here, for the next run of a reader callback) by a set() inside.
+    ContextRef context;
     HandleTimer timer;  // used by timer handles only
     bool is_timer;
 };

@@ -1,7 +1,6 @@
 // src/core/handles.cpp - Handle and TimerHandle, and scheduling callbacks
 // (call_soon, call_soon_threadsafe, call_later, call_at).
 #include "corio/event_loop.hpp"
-
 #include "loop_impl.hpp"
 
 namespace corio {
@@ -11,6 +10,7 @@ namespace detail {
 void HandleImpl::run(void* self, bool run) noexcept {
     auto* h = static_cast<HandleImpl*>(self);
     if (run && !h->cancelled.load(std::memory_order_acquire)) {
+        ContextScope scope(h->context.get(), &h->context);  // asyncio: `self._context.run(cb)`
         try {
             h->cb();
         } catch (...) {
@@ -64,15 +64,33 @@ TimePoint TimerHandle::when() const noexcept {
 }
 
 Handle EventLoop::call_soon(detail::Callback cb) {
+    return call_soon_in(std::move(cb), detail::capture_context());
+}
+
+Handle EventLoop::call_soon(detail::Callback cb, const Context& context) {
+    return call_soon_in(std::move(cb), context.ref());
+}
+
+Handle EventLoop::call_soon_in(detail::Callback cb, detail::ContextRef context) {
     check_open();
     auto* h = new HandleImpl(*this, std::move(cb), false);
+    h->context = std::move(context);
     h->add_ref();  // the ready queue's
     ready_.push(&HandleImpl::run, h);
     return Handle(h);
 }
 
 Handle EventLoop::call_soon_threadsafe(detail::Callback cb) {
+    return call_soon_threadsafe_in(std::move(cb), detail::capture_context());
+}
+
+Handle EventLoop::call_soon_threadsafe(detail::Callback cb, const Context& context) {
+    return call_soon_threadsafe_in(std::move(cb), context.ref());
+}
+
+Handle EventLoop::call_soon_threadsafe_in(detail::Callback cb, detail::ContextRef context) {
     auto* h = new HandleImpl(*this, std::move(cb), false);
+    h->context = std::move(context);
     h->add_ref();  // the incoming queue's
     detail::ReadyItem item{&HandleImpl::run, h};
     if (!impl_->post_threadsafe(&item, 1)) {
@@ -82,18 +100,30 @@ Handle EventLoop::call_soon_threadsafe(detail::Callback cb) {
     return Handle(h);
 }
 
-TimerHandle EventLoop::call_later_ns(Duration delay, detail::Callback cb) {
+TimerHandle EventLoop::call_later_ns(Duration delay, detail::Callback cb,
+                                     detail::ContextRef context) {
     detail::checked_delay(delay, "call_later");
-    return call_at(time() + delay, std::move(cb));
+    return call_at_in(detail::deadline_after(time(), delay), std::move(cb), std::move(context));
 }
 
 TimerHandle EventLoop::call_at(TimePoint when, detail::Callback cb) {
+    return call_at_in(when, std::move(cb), detail::capture_context());
+}
+
+TimerHandle EventLoop::call_at(TimePoint when, detail::Callback cb, const Context& context) {
+    return call_at_in(when, std::move(cb), context.ref());
+}
+
+TimerHandle EventLoop::call_at_in(TimePoint when, detail::Callback cb, detail::ContextRef context) {
     check_open();
     auto* h = new HandleImpl(*this, std::move(cb), true);
+    h->context = std::move(context);
     h->timer.when = when.time_since_epoch().count();
     h->timer.fire = &HandleImpl::fire;
     LoopAccess::add_timer(*this, h->timer);
-    h->add_ref();  // the heap's
+    if (h->timer.queued()) {
+        h->add_ref();  // the heap's (a timer at TimePoint::max() is never queued)
+    }
     return TimerHandle(h);
 }
 

@@ -134,15 +134,18 @@ Task<bool> Condition::wait() {
     co_return true;
 }
 
-void Condition::notify(std::size_t n) {
+void Condition::notify(long n) {
     if (!locked()) {
         throw RuntimeError("cannot notify on un-acquired lock");
     }
-    notify_unlocked(n);
+    notify_unlocked(n > 0 ? static_cast<std::size_t>(n) : 0);
 }
 
 void Condition::notify_all() {
-    notify(waiters_.size());
+    if (!locked()) {
+        throw RuntimeError("cannot notify on un-acquired lock");
+    }
+    notify_unlocked(waiters_.size());
 }
 
 void Condition::notify_unlocked(std::size_t n) noexcept {
@@ -236,9 +239,9 @@ Semaphore::AcquireAwaiter::~AcquireAwaiter() {
 
 // -- Barrier ------------------------------------------------------------------
 
-Barrier::Barrier(std::size_t parties) : parties_(parties) {
+Barrier::Barrier(long parties) : parties_(static_cast<std::size_t>(parties)) {
     if (parties < 1) {
-        throw std::invalid_argument("Barrier: parties must be > 0");
+        throw std::invalid_argument("Barrier: parties must be > 0, got " + std::to_string(parties));
     }
 }
 

@@ -49,13 +49,24 @@ void drain_wake_fd(int fd) noexcept {
     }
 }
 
+LoopRegistry& loop_registry() noexcept {
+    static LoopRegistry* r = new LoopRegistry;  // never destroyed: threads may outlive main
+    return *r;
+}
+
 void add_live_loop(EventLoop* loop) {
     tls_live_loops.push_back(loop);
+    LoopRegistry& r = loop_registry();
+    std::lock_guard lock(r.mu);
+    r.loops.push_back(loop);
 }
 
 void remove_live_loop(EventLoop* loop) noexcept {
     auto& live = tls_live_loops;
     live.erase(std::remove(live.begin(), live.end(), loop), live.end());
+    LoopRegistry& r = loop_registry();
+    std::lock_guard lock(r.mu);
+    r.loops.erase(std::remove(r.loops.begin(), r.loops.end(), loop), r.loops.end());
 }
 
 bool loop_alive(const EventLoop* loop) noexcept {
@@ -104,6 +115,9 @@ std::int64_t LoopAccess::now_ns(const EventLoop& loop) noexcept {
 }
 
 void LoopAccess::add_timer(EventLoop& loop, TimerNode& node) {
+    if (node.when == TimerNode::kNever) {
+        return;  // never due: not queued (virtual time would jump to it)
+    }
     node.seq = ++loop.impl_->timer_seq;
     loop.impl_->timers.push(node);
 }
@@ -112,6 +126,18 @@ void LoopAccess::remove_timer(EventLoop& loop, TimerNode& node) noexcept {
     if (node.queued()) {
         loop.impl_->timers.remove(node);
     }
+}
+
+bool LoopAccess::belongs_to_other_thread(const EventLoop& loop) noexcept {
+    const void* on = loop.impl_->running_on.load(std::memory_order_acquire);
+    if (on != nullptr) {
+        return on != &tls_running_loop;
+    }
+    return !loop_alive(&loop);
+}
+
+bool LoopAccess::running_anywhere(const EventLoop& loop) noexcept {
+    return loop.impl_->running_on.load(std::memory_order_acquire) != nullptr;
 }
 
 void LoopAccess::link_task(EventLoop& loop, TaskState& task) noexcept {
@@ -179,6 +205,10 @@ void LoopAccess::at_end_of_iteration(EventLoop& loop, IterationHook& hook) noexc
 
 Backend& LoopAccess::backend(EventLoop& loop) noexcept {
     return *loop.impl_->backend;
+}
+
+IntrusiveList<AsyncGenNode>& LoopAccess::asyncgens(EventLoop& loop) noexcept {
+    return loop.impl_->asyncgens;
 }
 
 std::shared_ptr<Executor>& LoopAccess::default_executor(EventLoop& loop) noexcept {

@@ -46,6 +46,8 @@ void EventLoop::close() {
     while (detail::TaskState* t = im.first_task) {
         t->destroy_pending();
     }
+    // Async generators never closed (those the tasks above held are gone now).
+    detail::drop_asyncgens(*this);
     // Callbacks that will never run.
     while (!ready_.empty()) {
         detail::ReadyItem item = ready_.pop();

@@ -31,15 +31,26 @@ bool env_debug() noexcept;
 bool env_virtual_time() noexcept;
 /// Reads the eventfd empty.
 void drain_wake_fd(int fd) noexcept;
-/// Registers / forgets a loop alive on this thread (see loop_alive()).
+/// Registers / forgets a loop alive on this thread (see loop_alive()), and in
+/// the process-wide registry (loop_registry()).
 void add_live_loop(EventLoop* loop);
 void remove_live_loop(EventLoop* loop) noexcept;
+/// Every live loop of the process, for capture_tasks(). Hold `mu` while
+/// using `loops` or a loop taken from it (a loop unregisters under it).
+struct LoopRegistry {
+    std::mutex mu;
+    std::vector<EventLoop*> loops;
+};
+LoopRegistry& loop_registry() noexcept;
 /// True if `loop` is alive on this thread: records that outlive their loop
 /// (a handle, a task record) never call into a dead one.
 bool loop_alive(const EventLoop* loop) noexcept;
 /// Shuts `executor` down without waiting (defined with the executors, so the
 /// loop needs no executor header).
 void shutdown_executor(Executor& executor) noexcept;
+/// At close: destroys the frames of dropped generators the loop still holds
+/// and forgets the others (defined with the async generators).
+void drop_asyncgens(EventLoop& loop) noexcept;
 
 /// An fd watched with add_reader / add_writer (level-triggered).
 struct FdWatch {
@@ -62,6 +73,9 @@ public:
     std::vector<ReadyItem> incoming;  // guarded by mu; each owns its arg
     bool accepting = true;            // guarded by mu
     std::atomic<std::size_t> incoming_count{0};
+    // The thread running the loop, as the address of that thread's
+    // tls_running_loop (null while it does not run); read by other threads.
+    std::atomic<const void*> running_on{nullptr};
     std::atomic<bool> polling{false};
     std::atomic<bool> wake_pending{false};
 
@@ -77,6 +91,12 @@ public:
     // Hooks to run once at the end of this iteration (IterationHook).
     IntrusiveList<IterationHook> end_of_iteration;
     std::shared_ptr<Executor> default_executor;
+    IntrusiveList<AsyncGenNode> asyncgens;  // started, unfinished async generators
+    // The context of code the loop runs outside any task or callback (made
+    // real by a set() there), and the thread's context saved while it runs.
+    ContextRef loop_context;
+    ContextCell* outer_context = nullptr;
+    ContextRef* outer_context_slot = nullptr;
     IoEvent events[kMaxEvents];
 
     /// Queues thread-safe items; false if the loop no longer accepts them.

@@ -1,13 +1,9 @@
-// src/core/multi_wait.cpp - the engine behind gather and wait.
+// src/core/multi_wait.cpp - the engine behind wait.
 #include "corio/detail/multi_wait.hpp"
 
 namespace corio::detail {
 
 namespace {
-
-bool succeeded(const FutureBase& f) noexcept {
-    return f.status() == FutureBase::Status::result;
-}
 
 bool failed_with_exception(const FutureBase& f) noexcept {
     return f.status() == FutureBase::Status::failed;
@@ -15,8 +11,8 @@ bool failed_with_exception(const FutureBase& f) noexcept {
 
 }  // namespace
 
-MultiWait::MultiWait(FutureBase* const* children, std::size_t n, Until until, bool forward_cancel)
-    : children_(children), n_(n), until_(until), forward_cancel_(forward_cancel) {}
+MultiWait::MultiWait(FutureBase* const* children, std::size_t n, Until until)
+    : children_(children), n_(n), until_(until) {}
 
 MultiWait::~MultiWait() {
     stop_watching();
@@ -35,12 +31,6 @@ void MultiWait::stop_watching() noexcept {
 
 bool MultiWait::satisfied_by(FutureBase& child) noexcept {
     switch (until_) {
-        case Until::first_failure:
-            if (!succeeded(child)) {
-                first_failure_ = &child;
-                return true;
-            }
-            return remaining_ == 0;
         case Until::all_done:
             return remaining_ == 0;
         case Until::first_done:
@@ -60,12 +50,6 @@ bool MultiWait::await_ready() noexcept {
             continue;
         }
         switch (until_) {
-            case Until::first_failure:
-                if (!succeeded(c)) {
-                    first_failure_ = &c;
-                    return true;
-                }
-                break;
             case Until::first_done:
                 return true;
             case Until::first_exception:
@@ -124,31 +108,9 @@ bool MultiWait::on_task_cancel(Waiter* w) {
     if (self->woken_) {
         return false;
     }
-    if (!self->forward_cancel_) {
-        self->woken_ = true;
-        self->stop_watching();
-        return self->cancel_and_wake();
-    }
-    bool any = false;
-    std::string msg = self->task->cancel_message();
-    for (std::size_t i = 0; i < self->n_; ++i) {
-        FutureBase* c = self->children_[i];
-        if (!c->done() && c->cancel(msg)) {
-            any = true;
-        }
-    }
-    if (any) {
-        self->cancel_requested_ = true;
-    }
-    return any;
-}
-
-void MultiWait::await_resume() {
-    check_cancelled();
-    if (cancel_requested_ && first_failure_ == nullptr) {
-        // Every child finished although the gather was cancelled.
-        task->throw_cancelled();
-    }
+    self->woken_ = true;
+    self->stop_watching();
+    return self->cancel_and_wake();
 }
 
 }  // namespace corio::detail

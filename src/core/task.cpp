@@ -25,13 +25,19 @@ void FutureAwaiter::await_suspend(std::coroutine_handle<> h) {
     if (fut == &t) {
         throw RuntimeError("Task '" + t.get_name() + "' cannot await itself");
     }
-    on_done = [](CompletionNode* n, FutureBase&) { static_cast<FutureAwaiter*>(n)->wake(); };
-    on_cancel = [](Waiter* w) {
-        auto* self = static_cast<FutureAwaiter*>(w);
-        return self->fut->cancel(self->task->cancel_message());
-    };
+    on_done = &done_fn;
+    on_cancel = &cancel_fn;
     fut->add_waiter(*this);
     suspend(t, h);
+}
+
+bool FutureAwaiter::cancel_fn(Waiter* w) {
+    auto* self = static_cast<FutureAwaiter*>(w);
+    return self->fut->cancel(self->task->cancel_message());
+}
+
+void FutureAwaiter::done_fn(CompletionNode* n, FutureBase&) {
+    static_cast<FutureAwaiter*>(n)->wake();
 }
 
 Duration checked_delay(Duration d, const char* what) {
@@ -64,7 +70,7 @@ void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
     if (delay.count() == 0) {
         // A bare yield: the step is queued at once and cannot be recalled, so a
         // cancellation lands as must_cancel and is thrown at await_resume.
-        on_cancel = [](Waiter*) { return false; };
+        on_cancel = &cancel_yield;
         suspend(t, h);
         wake();
         return;
@@ -72,13 +78,29 @@ void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
     EventLoop& loop = t.loop();
     when = saturating_add(LoopAccess::now_ns(loop), delay.count());
     fire = [](TimerNode* n) { static_cast<SleepAwaiter*>(n)->wake(); };
-    on_cancel = [](Waiter* w) {
-        auto* self = static_cast<SleepAwaiter*>(w);
-        LoopAccess::remove_timer(self->task->loop(), *self);
-        return self->cancel_and_wake();
-    };
+    on_cancel = &cancel_timer;
     LoopAccess::add_timer(loop, *this);
     suspend(t, h);
+}
+
+bool SleepAwaiter::cancel_yield(Waiter*) {
+    return false;
+}
+
+bool SleepAwaiter::cancel_timer(Waiter* w) {
+    auto* self = static_cast<SleepAwaiter*>(w);
+    LoopAccess::remove_timer(self->task->loop(), *self);
+    return self->cancel_and_wake();
+}
+
+void throw_reused_coroutine(const char* what) {
+    throw RuntimeError(std::string("cannot reuse already awaited coroutine (") + what +
+                       ": the Task is empty or was already awaited)");
+}
+
+void throw_empty_handle(const char* what) {
+    throw InvalidStateError(std::string(what) +
+                            " on an empty TaskHandle (default-constructed or moved from)");
 }
 
 void report_never_awaited(const SourceLoc& where) noexcept {

@@ -18,7 +18,24 @@ struct TaskGroup::ChildNode : detail::CompletionNode {
     bool delivering = false;
 };
 
-TaskGroup::TaskGroup() : parent_(&detail::Waiter::current_task()) {}
+namespace {
+
+detail::TaskState& parent_task() {
+    if (detail::TaskState* t = detail::tls_current_task) {
+        return *t;
+    }
+    // asyncio: "TaskGroup cannot determine the parent task"
+    throw RuntimeError("TaskGroup(): cannot determine the parent task (create it inside a task)");
+}
+
+}  // namespace
+
+TaskGroup::TaskGroup() : parent_(&parent_task()) {}
+
+detail::TaskState* TaskGroup::parent_of_child(detail::CompletionNode& n) noexcept {
+    TaskGroup* g = static_cast<ChildNode&>(n).group;
+    return g != nullptr ? g->parent_ : nullptr;
+}
 
 TaskGroup::~TaskGroup() {
     if (live_.empty()) {
@@ -128,13 +145,15 @@ void TaskGroup::child_finished(ChildNode* node) {
 
 void TaskGroup::JoinAwaiter::await_suspend(std::coroutine_handle<> h) {
     detail::TaskState& t = current_task();
-    on_cancel = [](detail::Waiter* w) {
-        auto* self = static_cast<JoinAwaiter*>(w);
-        self->group->joiner_ = nullptr;
-        return self->cancel_and_wake();
-    };
+    on_cancel = &cancel_fn;
     group->joiner_ = this;
     suspend(t, h);
+}
+
+bool TaskGroup::JoinAwaiter::cancel_fn(detail::Waiter* w) {
+    auto* self = static_cast<JoinAwaiter*>(w);
+    self->group->joiner_ = nullptr;
+    return self->cancel_and_wake();
 }
 
 namespace {

@@ -7,7 +7,7 @@ using detail::LoopAccess;
 
 Timeout::~Timeout() {
     if (timer_.queued()) {
-        LoopAccess::remove_timer(task_->loop(), timer_);
+        LoopAccess::remove_timer(*loop_, timer_);
     }
 }
 
@@ -20,6 +20,7 @@ void Timeout::enter() {
         throw RuntimeError("Timeout should be used inside a task");
     }
     task_ = t;
+    loop_ = &t->loop();
     cancelling_ = t->cancelling();
     state_ = State::entered;
     arm();
@@ -36,7 +37,7 @@ void Timeout::reschedule(std::optional<TimePoint> when) {
 }
 
 void Timeout::arm() {
-    EventLoop& loop = task_->loop();
+    EventLoop& loop = *loop_;
     if (timer_.queued()) {
         LoopAccess::remove_timer(loop, timer_);
     }
@@ -56,7 +57,7 @@ void Timeout::on_timeout(detail::TimerNode* n) {
 
 bool Timeout::exit(bool cancelled) noexcept {
     if (timer_.queued()) {
-        LoopAccess::remove_timer(task_->loop(), timer_);
+        LoopAccess::remove_timer(*loop_, timer_);
     }
     if (state_ == State::expiring) {
         state_ = State::expired;
@@ -74,7 +75,7 @@ Timeout timeout(std::optional<Duration> delay) {
     if (!delay) {
         return Timeout(std::nullopt);
     }
-    return Timeout(loop.time() + *delay);
+    return Timeout(detail::deadline_after(loop.time(), *delay));
 }
 
 Timeout timeout_at(std::optional<TimePoint> when) {
@@ -85,7 +86,7 @@ namespace detail {
 
 Task<void> cancel_and_wait(FutureBase* f) {
     f->cancel({});
-    MultiWait mw(&f, 1, MultiWait::Until::all_done, false);
+    MultiWait mw(&f, 1, MultiWait::Until::all_done);
     co_await mw;
 }
 

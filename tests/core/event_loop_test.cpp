@@ -295,6 +295,27 @@ TEST(EventLoop, DefaultHandlerWritesMessageTaskAndExceptionToStderr) {
     EXPECT_NE(out.find("std::logic_error: bad"), std::string::npos) << out;
 }
 
+TEST(EventLoop, DefaultHandlerPrintsTheCauseFirstAsPythonDoes) {
+    std::exception_ptr e;
+    try {
+        try {
+            throw corio::CancelledError();
+        } catch (const corio::CancelledError&) {
+            std::throw_with_nested(corio::TimeoutError("timed out"));
+        }
+    } catch (...) {
+        e = std::current_exception();
+    }
+    testing::internal::CaptureStderr();
+    EventLoop::default_exception_handler(corio::ExceptionContext{"Task failed", e, {}, {}});
+    std::string out = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(out,
+              "corio: Task failed\n"
+              "  exception: corio::CancelledError\n"
+              "  The above exception was the direct cause of the following exception:\n"
+              "  exception: corio::TimeoutError: timed out\n");
+}
+
 TEST(EventLoop, HandlerThatThrowsFallsBackToDefaultHandler) {
     EventLoop loop(virtual_opts());
     loop.set_exception_handler([](EventLoop&, const corio::ExceptionContext&) {
@@ -528,4 +549,29 @@ TEST(IterationHook, CloseRunsQueuedHooksAsTheLastIteration) {
         EXPECT_EQ(log, (std::vector<std::string>{"hook"}));
     }
     EXPECT_FALSE(hook.linked());
+}
+
+// Regression: call_later(Duration::max()) overflowed `time() + delay`: the
+// callback ran at once on a real clock, and a virtual clock jumped to the end
+// of time, after which no other timer kept its time.
+TEST(EventLoop, CallLaterWithDurationMaxNeverRunsAndOtherTimersKeepFiring) {
+    for (bool virtual_time : {true, false}) {
+        EventLoop loop(LoopOptions{.virtual_time = virtual_time, .debug = false});
+        bool never = false;
+        corio::TimePoint start = loop.time();
+        corio::TimePoint fired{};
+        corio::TimerHandle h = loop.call_later(corio::Duration::max(), [&] { never = true; });
+        EXPECT_EQ(h.when(), corio::TimePoint::max());
+        loop.call_later(1ms, [&] {
+            fired = loop.time();
+            loop.stop();
+        });
+        loop.run_forever();
+        EXPECT_FALSE(never);
+        EXPECT_GE(fired - start, 1ms);
+        EXPECT_LT(fired - start, 1h);
+        EXPECT_EQ(corio::detail::LoopAccess::census(loop).timers, 0u);  // nothing kept for it
+        h.cancel();
+        EXPECT_TRUE(h.cancelled());
+    }
 }

@@ -261,3 +261,33 @@ TEST(ConcurrentFuture, DoneCallbacksRunOnceEvenWhenAddedLate) {
     EXPECT_EQ(seen, (std::vector<int>{5, 6}));
     EXPECT_THROW(f.set_result(1), corio::InvalidStateError);
 }
+
+// Regression: -1 wrapped around to a huge size_t and was accepted.
+TEST(ThreadPoolExecutor, ANegativeMaxWorkersRaisesValueErrorAsPythonDoes) {
+    try {
+        ThreadPoolExecutor pool(-1);
+        ADD_FAILURE() << "accepted";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("max_workers"), std::string::npos);
+    }
+    ThreadPoolExecutor dflt(0);  // 0 is Python's None: the default size
+    EXPECT_GE(dflt.max_workers(), 5u);
+}
+
+// Regression: wait_for(now + Duration::max()) overflowed and gave up at once.
+TEST(ConcurrentFuture, ResultWithDurationMaxWaitsWithoutLimit) {
+    ThreadPoolExecutor pool(1);
+    std::latch go(1);
+    auto f = pool.submit([&] {
+        go.wait();
+        return 5;
+    });
+    std::thread releaser([&] {
+        std::this_thread::sleep_for(20ms);  // let result() block first
+        go.count_down();
+    });
+    EXPECT_EQ(f.result(corio::Duration::max()), 5);
+    releaser.join();
+    auto m = pool.map([](int x) { return x * 2; }, std::vector<int>{1, 2}, corio::Duration::max());
+    EXPECT_EQ(m.all(), (std::vector<int>{2, 4}));
+}

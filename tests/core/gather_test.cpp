@@ -131,13 +131,60 @@ TEST(Gather, CancellingTheGatherCancelsEveryChild) {
     vrun([]() -> Task<void> {
         auto a = corio::create_task(after(1h, 1));
         auto b = corio::create_task(after(2h, 2));
-        auto g = corio::create_task(corio::gather(a, b));
+        auto g = corio::gather(a, b);
         co_await corio::sleep(1s);
-        g.cancel();
+        EXPECT_TRUE(g.cancel("stop"));
         EXPECT_THROW(co_await g, corio::CancelledError);
+        EXPECT_TRUE(g.cancelled());
         EXPECT_TRUE(a.cancelled());
         EXPECT_TRUE(b.cancelled());
+        EXPECT_FALSE(g.cancel());  // done: nothing to cancel
     }());
+}
+
+TEST(Gather, CancellingTheAwaitingTaskCancelsTheGatherAndSoTheChildren) {
+    vrun([]() -> Task<void> {
+        auto a = corio::create_task(after(1h, 1));
+        auto waiter = corio::create_task(
+            [](TaskHandle<int> t) -> Task<void> { co_await corio::gather(t, after(2h, 2)); }(a));
+        co_await corio::sleep(1s);
+        waiter.cancel();
+        EXPECT_THROW(co_await waiter, corio::CancelledError);
+        EXPECT_TRUE(a.cancelled());
+    }());
+}
+
+// asyncio's gather() returns a future at once: inspect it, await it twice.
+TEST(Gather, ReturnsAFutureAtOnceThatCanBeInspectedAndAwaitedTwice) {
+    vrun([]() -> Task<void> {
+        auto g = corio::gather(after(1s, 1), after(2s, 2));
+        EXPECT_FALSE(g.done());
+        EXPECT_THROW((void)g.result(), corio::InvalidStateError);
+        co_await corio::sleep(3s);
+        EXPECT_TRUE(g.done());  // nobody awaited it: the children ran anyway
+        auto& first = co_await g;
+        auto& second = co_await g;
+        EXPECT_EQ(&first, &second);
+        EXPECT_EQ(first, std::make_tuple(1, 2));
+        EXPECT_EQ(g.result(), std::make_tuple(1, 2));
+        auto none = corio::gather();
+        EXPECT_TRUE(none.done());  // asyncio: gather() of nothing is done at once
+    }());
+}
+
+TEST(Gather, OutsideARunningLoopRaisesNamingGatherAndStartsNothing) {
+    bool ran = false;
+    try {
+        (void)corio::gather([](bool& r) -> Task<void> {
+            r = true;
+            co_return;
+        }(ran));
+        ADD_FAILURE();
+    } catch (const corio::RuntimeError& e) {
+        EXPECT_STREQ(e.what(), "gather(): no running event loop");
+    }
+    EXPECT_FALSE(ran);
+    EXPECT_THROW((void)corio::shield(quiet(1s)), corio::RuntimeError);
 }
 
 TEST(Gather, SettledGatherCancelledWaitsForChildrenThenRaises) {
@@ -154,9 +201,10 @@ TEST(Gather, SettledGatherCancelledWaitsForChildrenThenRaises) {
             c = true;
             std::rethrow_exception(cancelled);
         }(cleaned));
-        auto g = corio::create_task(corio::gather_settled(child));
+        auto g = corio::gather_settled(child);
         co_await corio::sleep(1s);
-        g.cancel();
+        EXPECT_TRUE(g.cancel());
+        EXPECT_FALSE(g.done());  // waits for the child's cleanup
         EXPECT_THROW(co_await g, corio::CancelledError);
         EXPECT_TRUE(cleaned);
     }());

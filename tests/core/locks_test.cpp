@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -220,6 +221,36 @@ TEST(Condition, WaitReleasesAndReacquiresTheLock) {
     }());
 }
 
+TEST(Condition, WaitForReturnsThePredicatesLastValueWithItsType) {
+    vrun([]() -> Task<void> {
+        corio::Condition cond;
+        std::vector<std::string> items;
+        auto waiter = corio::create_task(
+            [](corio::Condition& c, std::vector<std::string>& v) -> Task<std::string> {
+                auto held = co_await c.scoped();
+                // asyncio: `item = await cond.wait_for(lambda: queue and queue[0])`
+                std::optional<std::string> got =
+                    co_await c.wait_for([&]() -> std::optional<std::string> {
+                        if (v.empty()) {
+                            return std::nullopt;
+                        }
+                        return v.front();
+                    });
+                co_return *got;
+            }(cond, items));
+        co_await corio::sleep(1ms);
+        {
+            auto held = co_await cond.scoped();
+            items.push_back("first");
+            cond.notify();
+        }
+        EXPECT_EQ(co_await waiter, "first");
+        auto held = co_await cond.scoped();
+        std::size_t n = co_await cond.wait_for([&] { return items.size(); });  // a count, not bool
+        EXPECT_EQ(n, 1u);
+    }());
+}
+
 TEST(Condition, NotifyWakesNAndNotifyAllWakesEveryone) {
     vrun([]() -> Task<void> {
         corio::Condition cond;
@@ -236,6 +267,14 @@ TEST(Condition, NotifyWakesNAndNotifyAllWakesEveryone) {
         {
             auto held = co_await cond.scoped();
             cond.notify(2);
+        }
+        co_await corio::sleep(1ms);
+        EXPECT_EQ(woken, 2);
+        {
+            // n <= 0 wakes nobody, as in asyncio (-1 used to wrap around to "all").
+            auto held = co_await cond.scoped();
+            cond.notify(0);
+            cond.notify(-1);
         }
         co_await corio::sleep(1ms);
         EXPECT_EQ(woken, 2);
@@ -401,6 +440,7 @@ TEST(Barrier, PartiesMeetAndGetDistinctIndexesRoundAfterRound) {
     vrun([]() -> Task<void> {
         corio::Barrier barrier(3);
         EXPECT_THROW(corio::Barrier(0), std::invalid_argument);
+        EXPECT_THROW(corio::Barrier(-1), std::invalid_argument);  // used to wrap around
         for (int round = 0; round < 2; ++round) {
             std::vector<Task<std::size_t>> parties;
             for (int i = 0; i < 3; ++i) {

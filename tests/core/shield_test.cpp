@@ -67,3 +67,20 @@ TEST(Shield, PassesTheInnersErrorOn) {
                      std::out_of_range);
     }());
 }
+
+// asyncio's shield() returns a future: cancel it, and the inner one runs on.
+TEST(Shield, ReturnsAFutureThatCanBeCancelledWithoutCancellingTheInner) {
+    vrun([]() -> Task<void> {
+        auto inner = corio::create_task(after(5s, 8));
+        corio::Future<int> outer = corio::shield(inner);
+        EXPECT_FALSE(outer.done());
+        EXPECT_TRUE(outer.cancel());
+        EXPECT_TRUE(outer.cancelled());
+        EXPECT_THROW(co_await outer, corio::CancelledError);
+        EXPECT_FALSE(inner.cancelled());
+        EXPECT_EQ(co_await inner, 8);
+        auto second = corio::shield(inner);  // an inner already done: done at once
+        EXPECT_TRUE(second.done());
+        EXPECT_EQ(second.result(), 8);
+    }());
+}

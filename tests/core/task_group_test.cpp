@@ -231,3 +231,14 @@ TEST(TaskGroup, DestroyedWithoutJoinCancelsChildrenAndReports) {
 TEST(TaskGroup, NeedsATask) {
     EXPECT_THROW(TaskGroup{}, corio::RuntimeError);
 }
+
+TEST(TaskGroup, MadeOutsideATaskRaisesRuntimeErrorNamingTaskGroup) {
+    try {
+        corio::TaskGroup tg;
+        ADD_FAILURE();
+    } catch (const corio::RuntimeError& e) {
+        EXPECT_NE(std::string(e.what()).find("TaskGroup(): cannot determine the parent task"),
+                  std::string::npos)
+            << e.what();
+    }
+}

@@ -342,3 +342,105 @@ TEST(Task, DebugModeWarnsAboutCoroutinesNeverAwaited) {
     loop.run_forever();
     ASSERT_EQ(reports.count("coroutine 'answer' was never awaited"), 1u);
 }
+
+TEST(Task, SleepForDurationMaxSleepsUntilCancelled) {
+    vrun([]() -> Task<void> {
+        co_await corio::sleep(1s);
+        auto sleeper = corio::create_task(
+            []() -> Task<void> { co_await corio::sleep(corio::Duration::max()); }());
+        co_await corio::sleep(1h);
+        EXPECT_FALSE(sleeper.done());  // a virtual clock did not jump to the end of time
+        sleeper.cancel();
+        EXPECT_THROW(co_await sleeper, corio::CancelledError);
+    }());
+}
+
+// Regression: these resumed a finished (or null) coroutine and crashed.
+TEST(Task, AwaitingATaskTwiceRaisesCannotReuseAlreadyAwaitedCoroutine) {
+    vrun([]() -> Task<void> {
+        Task<int> t = answer();
+        EXPECT_EQ(co_await t, 42);
+        try {
+            co_await t;
+            ADD_FAILURE() << "awaited twice";
+        } catch (const corio::RuntimeError& e) {
+            EXPECT_NE(std::string(e.what()).find("cannot reuse already awaited coroutine"),
+                      std::string::npos);
+        }
+    }());
+}
+
+TEST(Task, AwaitingATaskMovedIntoCreateTaskRaisesCannotReuse) {
+    vrun([]() -> Task<void> {
+        Task<int> t = answer();
+        auto h = corio::create_task(std::move(t));
+        EXPECT_THROW(co_await t, corio::RuntimeError);  // NOLINT(bugprone-use-after-move)
+        EXPECT_EQ(co_await h, 42);
+    }());
+}
+
+TEST(Task, RunningAnAwaitedTaskAgainRaisesCannotReuse) {
+    Task<int> t = answer();
+    EXPECT_EQ(vrun([](Task<int>& t) -> Task<int> { co_return co_await t; }(t)), 42);
+    EXPECT_THROW(vrun(std::move(t)), corio::RuntimeError);
+    EXPECT_THROW(corio::run(std::move(t)), corio::RuntimeError);
+    vrun([](Task<int>& t) -> Task<void> {
+        EXPECT_THROW(corio::create_task(std::move(t)), corio::RuntimeError);
+        co_return;
+    }(t));
+}
+
+TEST(TaskHandle, AnEmptyHandleRaisesInvalidStateErrorNamingTheCall) {
+    TaskHandle<int> empty;
+    EXPECT_FALSE(empty);
+    try {
+        (void)empty.done();
+        ADD_FAILURE();
+    } catch (const corio::InvalidStateError& e) {
+        EXPECT_NE(std::string(e.what()).find("TaskHandle::done()"), std::string::npos);
+    }
+    EXPECT_THROW((void)empty.cancelled(), corio::InvalidStateError);
+    EXPECT_THROW(empty.cancel(), corio::InvalidStateError);
+    EXPECT_THROW((void)empty.result(), corio::InvalidStateError);
+    EXPECT_THROW((void)empty.exception(), corio::InvalidStateError);
+    EXPECT_THROW((void)empty.get_name(), corio::InvalidStateError);
+    EXPECT_THROW(empty.add_done_callback([](TaskHandle<int>) {}), corio::InvalidStateError);
+    vrun([](TaskHandle<int> h) -> Task<void> {
+        EXPECT_THROW(co_await h, corio::InvalidStateError);
+        co_return;
+    }(empty));
+}
+
+TEST(EnsureFuture, WrapsACoroutineInATaskAndHandsTasksAndFuturesBackUnchanged) {
+    vrun([]() -> Task<void> {
+        TaskHandle<int> t = corio::ensure_future(answer());
+        EXPECT_EQ(corio::ensure_future(t), t);
+        corio::Future<int> f;
+        EXPECT_TRUE(corio::ensure_future(f) == f);
+        f.set_result(1);
+        auto s = corio::ensure_future(corio::sleep(1s, 5));  // a plain awaitable: a task too
+        EXPECT_EQ(co_await t, 42);
+        EXPECT_EQ(co_await s, 5);
+        EXPECT_THROW(corio::ensure_future(TaskHandle<int>()), std::invalid_argument);
+    }());
+    try {
+        (void)corio::ensure_future(answer());
+        ADD_FAILURE();
+    } catch (const corio::RuntimeError& e) {
+        EXPECT_STREQ(e.what(), "ensure_future(): no running event loop");
+    }
+}
+
+// asyncio numbers only the tasks it does not name: Task-1, Task-2, ...
+TEST(Task, NamedTasksDoNotAdvanceTheTaskNCounter) {
+    vrun([]() -> Task<void> {
+        auto first = corio::create_task(answer());
+        auto named = corio::create_task(answer(), "named");
+        auto second = corio::create_task(answer());
+        int n1 = std::stoi(first.get_name().substr(5));
+        EXPECT_EQ(second.get_name(), "Task-" + std::to_string(n1 + 1));
+        co_await first;
+        co_await named;
+        co_await second;
+    }());
+}

@@ -114,6 +114,30 @@ TEST(ToThread, PassesArgumentsAndMovesResults) {
     }());
 }
 
+// GCC 12 destroys a capturing lambda twice when the lambda is a temporary
+// inside the co_await expression (docs/pitfalls.md); no signature of
+// to_thread can prevent it. These spellings are safe under every compiler
+// (the capture's use count shows a double destruction at once).
+TEST(ToThread, ACapturingLambdaIsSafeNamedFirstOrAsArguments) {
+    vrun([]() -> Task<void> {
+        auto s = std::make_shared<std::string>("hello");
+        auto fn = [s] { return *s + " world"; };
+        EXPECT_EQ(co_await corio::to_thread(fn), "hello world");
+        EXPECT_EQ(s.use_count(), 2);  // s and fn's copy
+        EXPECT_EQ(co_await corio::to_thread(std::move(fn)), "hello world");
+        EXPECT_EQ(s.use_count(), 1);
+        EXPECT_EQ(co_await corio::to_thread(
+                      [](const std::shared_ptr<std::string>& p) { return *p + "!"; }, s),
+                  "hello!");
+        EXPECT_EQ(s.use_count(), 1);
+#if defined(__clang__) || !defined(__GNUC__) || __GNUC__ >= 13
+        // The natural spelling, where the compiler gets it right.
+        EXPECT_EQ(co_await corio::to_thread([s] { return *s + "?"; }), "hello?");
+        EXPECT_EQ(s.use_count(), 1);
+#endif
+    }());
+}
+
 TEST(ToThread, RunShutsTheDefaultExecutorDown) {
     int before = thread_count();
     corio::run([]() -> Task<void> {
@@ -269,4 +293,41 @@ TEST(RunCoroutineThreadsafe, CancellingBeforeTheTaskStartsKeepsItFromRunning) {
     EXPECT_FALSE(ran);
     EXPECT_TRUE(f.cancelled());
     EXPECT_EQ(corio::detail::LoopAccess::census(loop).tasks, 0u);
+}
+
+// Regression: a cancel() from another thread was not seen while the loop
+// slept; the task went on until an unrelated timer woke the loop.
+TEST(TaskHandle, CancelFromAnotherThreadWakesTheSleepingLoop) {
+    corio::EventLoop loop;  // real time: the loop really sleeps in the backend
+    auto task = loop.create_task([]() -> Task<void> { co_await corio::sleep(1h); }());
+    std::thread t;
+    bool posted = false;
+    loop.call_soon([&] { t = std::thread([&] { posted = task.cancel("from a thread"); }); });
+    try {
+        loop.run_until_complete(task);  // an hour, if the request were not seen
+        ADD_FAILURE() << "not cancelled";
+    } catch (const corio::CancelledError& e) {
+        EXPECT_EQ(e.message(), "from a thread");
+    }
+    t.join();
+    EXPECT_TRUE(posted);
+    EXPECT_TRUE(task.cancelled());
+}
+
+TEST(TaskHandle, CancelFromAnotherThreadBeforeTheLoopRunsIsDeliveredWhenItRuns) {
+    corio::EventLoop loop(corio::LoopOptions{.virtual_time = true, .debug = false});
+    auto task = loop.create_task([]() -> Task<int> {
+        co_await corio::sleep(1h);
+        co_return 1;
+    }());
+    bool posted = false;
+    std::thread([&] { posted = task.cancel(); }).join();
+    EXPECT_TRUE(posted);
+    EXPECT_EQ(task.cancelling(), 0);  // not yet: it waits in the loop's inbox
+    EXPECT_THROW(loop.run_until_complete(task), corio::CancelledError);
+    EXPECT_EQ(loop.time(), corio::TimePoint{});  // cancelled, not slept
+    loop.close();
+    bool after_close = true;
+    std::thread([&] { after_close = task.cancel(); }).join();
+    EXPECT_FALSE(after_close);
 }

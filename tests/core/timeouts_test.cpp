@@ -175,3 +175,69 @@ TEST(Timeout, AnOuterCancellationIsNotTurnedIntoTimeoutError) {
         EXPECT_THROW(co_await h, corio::CancelledError);
     }());
 }
+
+// Regression: `time() + Duration::max()` overflowed, so wait_for(handle,
+// Duration::max()) timed out at once and wait_for(coroutine, ...) or
+// timeout(...) armed a deadline in the past or at the end of time.
+TEST(WaitFor, DurationMaxMeansNoLimitAsNoneDoes) {
+    vrun([]() -> Task<void> {
+        co_await corio::sleep(1s);  // loop time > 0: the sum would overflow
+        auto t0 = corio::get_running_loop().time();
+        auto h = corio::create_task(after(5s, 7));
+        EXPECT_EQ(co_await corio::wait_for(h, corio::Duration::max()), 7);
+        EXPECT_EQ(co_await corio::wait_for(after(5s, 8), corio::Duration::max()), 8);
+        EXPECT_EQ(elapsed_since(t0), 10s);
+    }());
+}
+
+TEST(Timeout, DurationMaxNeverExpiresAndOtherTimersKeepTheirTimes) {
+    vrun([]() -> Task<void> {
+        co_await corio::sleep(1s);
+        auto t0 = corio::get_running_loop().time();
+        auto cm = corio::timeout(corio::Duration::max());
+        EXPECT_EQ(cm.when(), corio::TimePoint::max());
+        EXPECT_EQ(co_await cm.run(after(3s, 4)), 4);
+        EXPECT_FALSE(cm.expired());
+        EXPECT_EQ(elapsed_since(t0), 3s);
+        auto at = corio::timeout_at(corio::TimePoint::max());
+        EXPECT_EQ(co_await at.run(after(1s, 5)), 5);
+        EXPECT_EQ(elapsed_since(t0), 4s);
+    }());
+}
+
+TEST(WaitFor, TimeoutErrorCarriesTheCancelledErrorAsItsCause) {
+    vrun([]() -> Task<void> {
+        std::exception_ptr caught;
+        try {
+            co_await corio::wait_for(after(1h, 1), 1s);
+        } catch (const corio::TimeoutError& e) {
+            caught = std::current_exception();
+            // Python: `raise TimeoutError from exc` -> e.__cause__ is the CancelledError.
+            EXPECT_THROW(std::rethrow_if_nested(e), corio::CancelledError);
+        }
+        CO_ASSERT_TRUE(caught);
+        EXPECT_EQ(corio::describe_exception(caught), "corio::TimeoutError: timed out");
+        EXPECT_EQ(corio::describe_exception(corio::exception_cause(caught)),
+                  "corio::CancelledError");
+        EXPECT_EQ(corio::format_exception(caught),
+                  "corio::CancelledError\n"
+                  "\n"
+                  "The above exception was the direct cause of the following exception:\n"
+                  "\n"
+                  "corio::TimeoutError: timed out\n");
+        // The same for a handle timing out at once, and for a Timeout scope.
+        auto h = corio::create_task(after(1h, 2));
+        try {
+            co_await corio::wait_for(h, 0s);
+        } catch (const corio::TimeoutError&) {
+            EXPECT_TRUE(corio::exception_cause(std::current_exception()));
+        }
+        auto cm = corio::timeout(1s);
+        try {
+            co_await cm.run(after(1h, 3));
+        } catch (const corio::TimeoutError&) {
+            EXPECT_TRUE(corio::exception_cause(std::current_exception()));
+        }
+        EXPECT_FALSE(corio::exception_cause(std::make_exception_ptr(std::runtime_error("x"))));
+    }());
+}

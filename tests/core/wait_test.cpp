@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -166,5 +168,28 @@ TEST(AsCompleted, AfterTheTimeoutOnlyEarlierFinishersAreGivenOut) {
         EXPECT_EQ(a->result() + b->result(), 30);
         EXPECT_THROW(co_await ac.next(), corio::TimeoutError);
         EXPECT_THROW(co_await ac.next(), corio::TimeoutError);
+    }());
+}
+
+// GCC 12 rejects `co_await wait(std::vector{t1, t2})` ("array used as
+// initializer": any braced list inside co_await); these spellings compile.
+TEST(Wait, TakesTheTasksAsArgumentsOrAsAnyRange) {
+    vrun([]() -> Task<void> {
+        auto t1 = corio::create_task(after(10ms, 1));
+        auto t2 = corio::create_task(after(20ms, 2));
+        auto [done, pending] = co_await corio::wait(t1, t2);
+        EXPECT_EQ(done.size(), 2u);
+        EXPECT_TRUE(pending.empty());
+        EXPECT_EQ(done[0], t1);  // in the order given
+        std::array<TaskHandle<int>, 2> arr{corio::create_task(after(1h, 3)),
+                                           corio::create_task(after(5ms, 4))};
+        auto r = co_await corio::wait(arr, {.return_when = corio::FIRST_COMPLETED});
+        EXPECT_EQ(r.done.size(), 1u);
+        EXPECT_EQ(r.done[0], arr[1]);
+        auto r2 = co_await corio::wait(std::span(arr), {.timeout = 1s});
+        EXPECT_EQ(r2.pending.size(), 1u);
+        arr[0].cancel();
+        auto r3 = co_await corio::wait(arr[0]);
+        EXPECT_TRUE(r3.done[0].cancelled());
     }());
 }

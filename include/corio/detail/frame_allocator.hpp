@@ -20,6 +20,15 @@
 // Under AddressSanitizer each block is its own malloc (with redzones) and a
 // cached block is poisoned, so overflows and uses after free are still caught.
 //
+// Poisoning is decided once, by how the library was built: CORIO_FRAME_POISONING
+// is a public compile definition of corio::core built with CORIO_SANITIZE
+// containing "address", so the library and every program built against it
+// poison and unpoison alike. A program that instruments itself against a
+// plain corio (or the other way round) then neither poisons nor unpoisons:
+// deciding per translation unit made a block that a plain library freed and
+// an instrumented program reused (or vice versa) stay poisoned, a false
+// "use-after-poison".
+//
 // Invariant: a thread pushes onto its lists only after registering its exit
 // hook (`registered`), and never after the hook ran (`dead`).
 #pragma once
@@ -34,7 +43,7 @@
 #define CORIO_ASAN 1
 #endif
 #endif
-#if defined(CORIO_ASAN)
+#if defined(CORIO_FRAME_POISONING)
 #include <sanitizer/asan_interface.h>
 #endif
 
@@ -70,7 +79,7 @@ inline void* frame_allocate(std::size_t size) {
     FrameCache& c = tls_frame_cache;
     if (cls < FrameCache::kClasses) {
         if (FrameCache::Block* b = c.heads[cls]) {
-#if defined(CORIO_ASAN)
+#if defined(CORIO_FRAME_POISONING)
             __asan_unpoison_memory_region(b, cls * FrameCache::kGranule);
 #endif
             c.heads[cls] = b->next;
@@ -90,7 +99,7 @@ inline void frame_deallocate(void* p, std::size_t size) noexcept {
         b->next = c.heads[cls];
         c.heads[cls] = b;
         ++c.counts[cls];
-#if defined(CORIO_ASAN)
+#if defined(CORIO_FRAME_POISONING)
         __asan_poison_memory_region(b, cls * FrameCache::kGranule);
 #endif
         return;

@@ -37,6 +37,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "corio/contextvars.hpp"
 #include "corio/detail/callback.hpp"
 #include "corio/detail/frame_allocator.hpp"
 #include "corio/detail/intrusive_list.hpp"
@@ -141,6 +142,7 @@ public:
     std::string source() const;
 
 protected:
+    friend struct GraphAccess;
     // Records are deleted through destroy_record(), which knows their type
     // from is_task_: no vtable (16 bytes per task matter, see W1).
     FutureBase(EventLoop& loop, bool is_task) noexcept
@@ -149,6 +151,7 @@ protected:
           is_task_(is_task),
           must_cancel_(false),
           started_(false),
+          has_context_(false),
           loop_(&loop) {}
     ~FutureBase();
 
@@ -156,6 +159,7 @@ protected:
         std::string name;
         std::string cancel_message;
         std::uint64_t next_callback_id = 1;
+        ContextRef context;  // TaskState with has_context_: the task's context
     };
     Extra& extra();
     void destroy_record() noexcept;  // reports an unretrieved exception, then deletes
@@ -174,6 +178,7 @@ protected:
     bool is_task_ : 1;
     bool must_cancel_ : 1;  // TaskState: cancel at the next suspension (asyncio's _must_cancel)
     bool started_ : 1;      // TaskState: the first step ran
+    bool has_context_ : 1;  // TaskState: extra_->context is its context (else an empty one)
     EventLoop* loop_;
     IntrusiveList<CompletionNode> waiters_;
     std::unique_ptr<Extra> extra_;
@@ -199,15 +204,21 @@ class FutureRecord : public FutureBase {
 public:
     void set_result_status();
     void set_exception(std::exception_ptr e);
+    /// Finishes the record as cancelled, raising `e` (a CancelledError).
+    void set_cancelled(std::exception_ptr e);
 
 protected:
     friend class FutureBase;
+    friend struct GraphAccess;
     FutureRecord(EventLoop& loop, void (*destroy)(FutureRecord*) noexcept) noexcept
         : FutureBase(loop, false), destroy_(destroy) {}
     ~FutureRecord() = default;
 
     std::exception_ptr exception_;
     void (*destroy_)(FutureRecord*) noexcept;
+    // cancel() of a record that does more than finish itself (gather's,
+    // which cancels its children instead); null for a plain future.
+    bool (*cancel_hook_)(FutureRecord*, std::string_view msg) = nullptr;
 };
 
 /// The record of a running task: a FutureBase that owns the coroutine frame
@@ -217,8 +228,16 @@ public:
     TaskState(EventLoop& loop, std::coroutine_handle<> coro, PromiseBase& promise);
     ~TaskState();
 
-    /// Schedules the first step and links the task into its loop.
-    void start(std::string name);
+    /// Schedules the first step and links the task into its loop. The task
+    /// runs in `context` if given (shared, as asyncio's create_task(...,
+    /// context=)), else in a copy of the current context (none if empty).
+    void start(std::string name, const ContextRef* context = nullptr);
+
+    /// The task's context, made (empty) if it had none. asyncio:
+    /// `Task.get_context`.
+    ContextRef context();
+    /// Makes `ctx` the task's context (set() in a task without one).
+    void adopt_context(ContextRef ctx);
 
     /// asyncio's Task.cancel(msg).
     bool request_cancel(std::string_view msg);
@@ -228,6 +247,9 @@ public:
     std::string get_name() const;
     void set_name(std::string name);
     std::string task_source() const;
+    /// The task's number, distinct among the tasks of its thread (the N of
+    /// "Task-N" for an unnamed one); set once, by start().
+    std::uint32_t id() const noexcept { return id_; }
 
     PromiseBase& promise() const noexcept { return *promise_; }
     std::coroutine_handle<> coroutine() const noexcept { return coro_; }
@@ -245,6 +267,7 @@ public:
 private:
     friend struct Waiter;
     friend class FutureBase;
+    friend struct GraphAccess;
     void on_frame_done() noexcept;
 
     std::coroutine_handle<> coro_;       // root frame, owned

@@ -1,5 +1,5 @@
 // corio/detail/multi_wait.hpp - one task waiting on many records at once:
-// the engine behind gather, gather_settled and wait.
+// the engine behind wait() (and timeouts' cancel_and_wait).
 //
 // One CompletionNode per child is linked into each pending child; the first
 // node that makes the condition true wakes the task and unlinks the others.
@@ -17,16 +17,14 @@ namespace corio::detail {
 class MultiWait : public Waiter, public TimerNode {
 public:
     enum class Until : std::uint8_t {
-        first_failure,    // gather: the first child that fails or is cancelled
-        all_done,         // gather_settled, wait(ALL_COMPLETED)
+        all_done,         // wait(ALL_COMPLETED)
         first_done,       // wait(FIRST_COMPLETED)
         first_exception,  // wait(FIRST_EXCEPTION): first child failing, else all
     };
 
-    /// `forward_cancel`: cancelling the waiting task cancels the children and
-    /// keeps waiting for them (gather); otherwise the wait alone is
-    /// interrupted and the children are left alone (wait).
-    MultiWait(FutureBase* const* children, std::size_t n, Until until, bool forward_cancel);
+    /// Cancelling the waiting task interrupts the wait alone; the children
+    /// are left alone (asyncio's wait).
+    MultiWait(FutureBase* const* children, std::size_t n, Until until);
     MultiWait(const MultiWait&) = delete;
     MultiWait& operator=(const MultiWait&) = delete;
     ~MultiWait();
@@ -39,20 +37,18 @@ public:
 
     bool await_ready() noexcept;
     void await_suspend(std::coroutine_handle<> h);
-    /// Throws CancelledError if the waiting task was cancelled (for
-    /// forward_cancel: once every child is done, if it was requested).
-    void await_resume();
+    /// Throws CancelledError if the waiting task was cancelled.
+    void await_resume() { check_cancelled(); }
 
-    /// The child that ended the wait by failing or being cancelled
-    /// (Until::first_failure), or null.
-    FutureBase* first_failure() const noexcept { return first_failure_; }
+    /// Its on_cancel (named: graph.cpp and TaskState::destroy_pending know it).
+    static bool on_task_cancel(Waiter* w);
 
 private:
+    friend struct GraphAccess;
     struct Node : CompletionNode {
         MultiWait* owner = nullptr;
     };
     static void on_child_done(CompletionNode* n, FutureBase& child);
-    static bool on_task_cancel(Waiter* w);
     static void on_deadline(TimerNode* t);
     bool satisfied_by(FutureBase& child) noexcept;
     void stop_watching() noexcept;
@@ -61,10 +57,7 @@ private:
     std::size_t n_;
     std::size_t remaining_ = 0;
     std::unique_ptr<Node[]> nodes_;
-    FutureBase* first_failure_ = nullptr;
     Until until_;
-    bool forward_cancel_;
-    bool cancel_requested_ = false;
     bool has_deadline_ = false;
     bool woken_ = false;
 };
