@@ -46,7 +46,6 @@ void cancel_all_tasks(EventLoop& loop, const char* who) {
     }
 }
 
-
 void finish_run(EventLoop& loop, const char* who) noexcept {
     try {
         cancel_all_tasks(loop, who);
