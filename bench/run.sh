@@ -231,10 +231,15 @@ run_w5() {
 # run_w5_workload WORKLOAD: every echo server through WORKLOAD's client variants.
 run_w5_workload() {
     local names=() cmds=() variants=() v rec secs cflags r i
-    names+=(corio) cmds+=("$CORIO/w5_echo_server")
-    # corio's Protocol-style variant, only if the program knows the flag.
+    # corio on each backend (CORIO_BACKEND), streams and Protocol style.
+    names+=(corio) cmds+=("env CORIO_BACKEND=epoll $CORIO/w5_echo_server")
     if grep -aq -- '--protocol' "$CORIO/w5_echo_server" 2>/dev/null; then
-        names+=(corio-protocol) cmds+=("$CORIO/w5_echo_server --protocol")
+        names+=(corio-protocol) cmds+=("env CORIO_BACKEND=epoll $CORIO/w5_echo_server --protocol")
+    fi
+    if [[ $(uname -r) == [6-9].* ]]; then
+        names+=(corio-uring corio-uring-protocol)
+        cmds+=("env CORIO_BACKEND=io_uring $CORIO/w5_echo_server"
+            "env CORIO_BACKEND=io_uring $CORIO/w5_echo_server --protocol")
     fi
     names+=(asio asyncio asyncio-protocol uvloop uvloop-protocol)
     cmds+=("$ASIO/w5_echo_server"
@@ -242,7 +247,13 @@ run_w5_workload() {
         "$PY bench/peers/python/w5_echo_server.py --loop asyncio --protocol"
         "$PY bench/peers/python/w5_echo_server.py --loop uvloop"
         "$PY bench/peers/python/w5_echo_server.py --loop uvloop --protocol")
-    [[ -x $CORIO/w5_echo_server ]] || { names=("${names[@]:1}"); cmds=("${cmds[@]:1}"); }
+    if [[ ! -x $CORIO/w5_echo_server ]]; then  # drop corio's entries
+        local keep_n=() keep_c=()
+        for i in "${!names[@]}"; do
+            [[ ${names[$i]} == corio* ]] || { keep_n+=("${names[$i]}"); keep_c+=("${cmds[$i]}"); }
+        done
+        names=("${keep_n[@]}") cmds=("${keep_c[@]}")
+    fi
     # variant: "RECORD SECS CLIENT_FLAGS..."
     case $1 in
         w5_echo)

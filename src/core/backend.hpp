@@ -104,6 +104,10 @@ public:
     /// pending (io_uring: in flight; the buffers must stay untouched until
     /// write_result() says otherwise after an on_ready), or error.
     virtual StreamWrite write_some(IoState& io, const iovec* iov, int n, bool is_socket) = 0;
+    /// True if write_some never leaves a write pending (epoll): the caller's
+    /// buffer is free when it returns, so a transport may write from it
+    /// directly instead of copying first.
+    virtual bool writes_complete_at_once() const noexcept { return false; }
     /// After on_ready, for a write that was pending: its outcome, or pending
     /// if it still is.
     virtual StreamWrite write_result(IoState& io) noexcept = 0;

@@ -243,6 +243,7 @@ public:
     }
 
     StreamWrite write_result(IoState&) noexcept override { return {StreamWrite::done, 0, 0}; }
+    bool writes_complete_at_once() const noexcept override { return true; }
     void cancel_write(IoState&) noexcept override {}
 
     void watch(int fd, std::uint32_t interest, std::uint32_t old_interest,

@@ -91,6 +91,27 @@ void SocketTransport::write(std::string_view data) {
     if (closing_ || lost_ || data.empty()) {
         return;  // dropped, as after a lost connection
     }
+    if (data.size() >= WriteQueue::kBlockSize && wq_.empty() && !write_failed_ && sock_) {
+        // A big write with nothing queued: straight from the caller's buffer
+        // where the backend finishes writes at once; only what the kernel
+        // did not take is copied.
+        Backend& be = backend_of(*loop_);
+        if (be.writes_complete_at_once()) {
+            iovec iov{const_cast<char*>(data.data()), data.size()};
+            StreamWrite r = be.write_some(io(), &iov, 1, is_socket_);
+            if (r.kind == StreamWrite::error) {
+                write_failed_ = true;
+                fatal(os_error(r.err, is_socket_ ? "send to" : "write to pipe", peer_), nullptr);
+                return;
+            }
+            if (r.kind == StreamWrite::done) {
+                data.remove_prefix(r.n);
+                if (data.empty()) {
+                    return;
+                }
+            }
+        }
+    }
     wq_.append(data);
     queued();
 }
@@ -256,6 +277,11 @@ void SocketTransport::read_some_buffers() {
     Backend& be = backend_of(*loop_);
     for (int i = 0; i < kReadsPerTurn; ++i) {
         if (!reading_ || closing_ || eof_kept_) {
+            return;
+        }
+        // Ask for a buffer only when something will land in it: a stream's
+        // buffer that is full would otherwise grow for nothing.
+        if (!be.has_read_data(io())) {
             return;
         }
         char* into;

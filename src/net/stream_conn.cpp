@@ -3,6 +3,8 @@
 #include "stream_conn.hpp"
 
 #include <algorithm>
+#include <array>
+#include <memory>
 #include <vector>
 
 #include "channel.hpp"
@@ -13,15 +15,23 @@ namespace corio::net::detail {
 
 namespace {
 
-// Standard-size buffers freed on this thread, for the next connection that
-// receives something. Bounded: a burst does not stay cached forever.
-constexpr std::size_t kPoolMax = 32;
+// Buffers freed on this thread, by size class (64 KiB, 128 KiB, ... 1 MiB),
+// for the next connection that receives something. A buffer that grew past
+// 64 KiB once (a reader behind a fast peer) grows again on the next message;
+// handing it back to malloc each time costs a fresh mmap and a page fault per
+// 4 KiB touched, which dominated 64 KiB echo. Bounded by bytes per class: a
+// burst does not stay cached forever.
+constexpr std::size_t kMinClassShift = 16;  // 64 KiB
+constexpr std::size_t kClasses = 5;         // ... 1 MiB
+constexpr std::size_t kPoolBytesPerClass = 4u << 20;
 
 struct BufferPool {
-    std::vector<char*> free;
+    std::array<std::vector<char*>, kClasses> free;
     ~BufferPool() {
-        for (char* p : free) {
-            delete[] p;
+        for (auto& v : free) {
+            for (char* p : v) {
+                delete[] p;
+            }
         }
     }
 };
@@ -31,25 +41,40 @@ BufferPool& buffer_pool() {
     return p;
 }
 
+// The class of a capacity, or kClasses when it is not pooled.
+std::size_t class_of(std::size_t cap) noexcept {
+    for (std::size_t c = 0; c < kClasses; ++c) {
+        if (cap == (std::size_t{1} << (kMinClassShift + c))) {
+            return c;
+        }
+    }
+    return kClasses;
+}
+
 }  // namespace
 
 char* ByteBuffer::reserve(std::size_t n) {
-    if (cap_ - tail_ >= n) {
+    return reserve_some(n, n);
+}
+
+char* ByteBuffer::reserve_some(std::size_t min, std::size_t want) {
+    if (cap_ - tail_ >= want || (cap_ - tail_ >= min && cap_ - tail_ > 0)) {
         return buf_ + tail_;
     }
     std::size_t size = tail_ - head_;
-    if (cap_ - size >= n && head_ > 0) {
+    if (cap_ - size >= min && head_ > 0) {
         std::memmove(buf_, buf_ + head_, size);
     } else {
         std::size_t cap = cap_ ? cap_ * 2 : kPooledSize;
-        while (cap - size < n) {
+        while (cap - size < want) {
             cap *= 2;
         }
         char* nb;
+        std::size_t c = class_of(cap);
         BufferPool& pool = buffer_pool();
-        if (cap == kPooledSize && !pool.free.empty()) {
-            nb = pool.free.back();
-            pool.free.pop_back();
+        if (c < kClasses && !pool.free[c].empty()) {
+            nb = pool.free[c].back();
+            pool.free[c].pop_back();
         } else {
             nb = new char[cap];
         }
@@ -69,12 +94,15 @@ void ByteBuffer::drop_storage() noexcept {
     if (buf_ == nullptr) {
         return;
     }
-    BufferPool& pool = buffer_pool();
-    if (cap_ == kPooledSize && pool.free.size() < kPoolMax) {
-        try {
-            pool.free.push_back(buf_);
-            buf_ = nullptr;
-        } catch (...) {
+    std::size_t c = class_of(cap_);
+    if (c < kClasses) {
+        auto& v = buffer_pool().free[c];
+        if ((v.size() + 1) * cap_ <= kPoolBytesPerClass) {
+            try {
+                v.push_back(buf_);
+                buf_ = nullptr;
+            } catch (...) {
+            }
         }
     }
     delete[] buf_;
@@ -213,12 +241,32 @@ void StreamConn::maybe_resume_reading() {
 }
 
 std::span<char> StreamConn::get_buffer(std::size_t sizehint) {
-    char* p = rbuf_.reserve(std::min<std::size_t>(sizehint, 16 * 1024));
+    constexpr std::size_t kMinRoom = 4 * 1024;
+    if (rbuf_.capacity() > 0 && rbuf_.capacity() - rbuf_.size() < kMinRoom) {
+        // Full. A read that exactly filled it leaves the socket "maybe
+        // readable", and most often nothing more is there: growing now would
+        // allocate (and fault in) a bigger buffer for nothing. The read lands
+        // in a scratch area instead, copied in only if something arrived.
+        spilled_ = true;
+        return {spill_area(), kSpillSize};
+    }
+    // The room there is first (at least kMinRoom of it), then compacting.
+    char* p = rbuf_.reserve_some(kMinRoom, std::min<std::size_t>(sizehint, 16 * 1024));
     return {p, rbuf_.room()};
 }
 
+char* StreamConn::spill_area() {
+    thread_local std::unique_ptr<char[]> area(new char[kSpillSize]);
+    return area.get();
+}
+
 void StreamConn::buffer_updated(std::size_t n) {
-    rbuf_.commit(n);
+    if (spilled_) {
+        spilled_ = false;
+        rbuf_.append(std::string_view(spill_area(), n));
+    } else {
+        rbuf_.commit(n);
+    }
     after_fill();
 }
 

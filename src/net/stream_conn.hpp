@@ -44,6 +44,7 @@ public:
     ~ByteBuffer() { drop_storage(); }
 
     std::size_t size() const noexcept { return tail_ - head_; }
+    std::size_t capacity() const noexcept { return cap_; }
     bool empty() const noexcept { return head_ == tail_; }
     std::string_view view() const noexcept { return {buf_ + head_, tail_ - head_}; }
     void append(std::string_view s) {
@@ -55,6 +56,10 @@ public:
     }
     /// Room for `n` more bytes at the end; commit() what was written there.
     char* reserve(std::size_t n);
+    /// Room at the end: `want` bytes if there are, else whatever there is if
+    /// that is at least `min` (compacting first when that frees `min`), else
+    /// a bigger buffer with room for `want`.
+    char* reserve_some(std::size_t min, std::size_t want);
     /// Room at the end: at least `min`, all the free space there is.
     std::size_t room() const noexcept { return cap_ - tail_; }
     void commit(std::size_t n) noexcept { tail_ += n; }
@@ -149,6 +154,8 @@ private:
     void connection_made(Transport& t);
     std::span<char> get_buffer(std::size_t sizehint);
     void buffer_updated(std::size_t n);
+    static constexpr std::size_t kSpillSize = 16 * 1024;
+    static char* spill_area();
     void data_received(std::string_view data);
     bool eof_received();
     void connection_lost(std::exception_ptr e);
@@ -169,6 +176,7 @@ private:
     bool eof_ = false;
     bool reading_ = false;
     bool read_paused_ = false;  // we paused the transport's reading
+    bool spilled_ = false;      // get_buffer() handed out the spill area
     std::exception_ptr read_error_;
     corio::detail::WaitList read_waiters_;
 

@@ -10,7 +10,7 @@ namespace {
 
 // Standard blocks freed on this thread, for the next append. Bounded, so a
 // burst of big buffers does not stay cached forever.
-constexpr std::size_t kPoolMax = 64;
+constexpr std::size_t kPoolMax = 256;  // 4 MiB of 16 KiB blocks
 
 struct Pool {
     std::vector<char*> free;
@@ -28,22 +28,19 @@ Pool& pool() {
 
 }  // namespace
 
-WriteQueue::Block WriteQueue::take_block(std::size_t min_size) {
-    if (min_size <= kBlockSize) {
-        Pool& p = pool();
-        if (!p.free.empty()) {
-            char* data = p.free.back();
-            p.free.pop_back();
-            return Block{data, kBlockSize, 0, 0};
-        }
-        return Block{new char[kBlockSize], kBlockSize, 0, 0};
+WriteQueue::Block WriteQueue::take_block(std::size_t) {
+    Pool& p = pool();
+    if (!p.free.empty()) {
+        char* data = p.free.back();
+        p.free.pop_back();
+        return Block{data, kBlockSize, 0, 0};
     }
-    return Block{new char[min_size], min_size, 0, 0};
+    return Block{new char[kBlockSize], kBlockSize, 0, 0};
 }
 
 void WriteQueue::give_block(Block& b) noexcept {
     Pool& p = pool();
-    if (b.cap == kBlockSize && p.free.size() < kPoolMax) {
+    if (p.free.size() < kPoolMax) {
         try {
             p.free.push_back(b.data);
             b.data = nullptr;
@@ -58,8 +55,7 @@ void WriteQueue::give_block(Block& b) noexcept {
 void WriteQueue::append(std::string_view data) {
     while (!data.empty()) {
         if (blocks_.empty() || blocks_.back().tail == blocks_.back().cap) {
-            // A big write in one block of its own; smaller ones share blocks.
-            blocks_.push_back(take_block(data.size() > kBlockSize ? data.size() : kBlockSize));
+            blocks_.push_back(take_block(kBlockSize));
         }
         Block& b = blocks_.back();
         std::size_t n = std::min(data.size(), b.cap - b.tail);

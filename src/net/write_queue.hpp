@@ -5,10 +5,12 @@
 // gathered write (iovecs over the blocks). Blocks never move or grow once
 // made: under io_uring the kernel reads the bytes of a write in flight
 // while the program appends more behind them, so an append must never
-// reallocate what is already queued. Standard blocks (16 KiB) come from a
-// per-thread pool and go back to it when sent, so an idle connection holds
-// no write memory and a busy one allocates nothing in steady state; a
-// write bigger than a block gets a block of its own size.
+// reallocate what is already queued. Blocks (16 KiB) come from a per-thread
+// pool and go back to it when sent, so an idle connection holds no write
+// memory and a busy one allocates nothing in steady state; a big write spans
+// several blocks (one iovec each). Never malloc'ing big buffers matters:
+// glibc trims its heap when a big block at the top is freed and grows it
+// again for the next, and each regrowth page-faults fresh zeroed pages.
 #pragma once
 
 #include <sys/uio.h>

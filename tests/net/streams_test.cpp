@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -72,6 +73,39 @@ TEST(Streams, EchoRoundTripsWithEveryReadFlavour) {
         EXPECT_EQ(co_await r.read(100), "partial");
         EXPECT_EQ(co_await r.read(100), "");  // the server closed: EOF
         EXPECT_TRUE(r.at_eof());
+        w.close();
+        co_await w.wait_closed();
+        co_await stop(server);
+    }());
+}
+
+TEST(Streams, DataBeyondAFullReadBufferArrivesIntactAndInOrder) {
+    // 64 KiB fills the reader's first buffer exactly; what follows lands
+    // through the overflow path (or a grown buffer) and must keep its order.
+    net_run([]() -> Task<void> {
+        std::string payload(64 * 1024 + 5000, '\0');
+        for (std::size_t i = 0; i < payload.size(); ++i) {
+            payload[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
+        }
+        corio::Event written;
+        auto [server, port] =
+            co_await serve([&](net::StreamReader, net::StreamWriter w) -> Task<void> {
+                w.write(std::string_view(payload).substr(0, 64 * 1024));
+                co_await w.drain();
+                w.write(std::string_view(payload).substr(64 * 1024));
+                co_await w.drain();
+                written.set();
+                w.close();
+                co_await w.wait_closed();
+            });
+        auto [r, w] = co_await net::open_connection("127.0.0.1", port);
+        co_await written.wait();
+        std::string got = co_await r.readexactly(payload.size());
+        EXPECT_EQ(got.size(), payload.size());
+        EXPECT_TRUE(got == payload)
+            << "the bytes differ from the first at "
+            << std::mismatch(got.begin(), got.end(), payload.begin()).first - got.begin();
+        EXPECT_EQ(co_await r.read(100), "");
         w.close();
         co_await w.wait_closed();
         co_await stop(server);
