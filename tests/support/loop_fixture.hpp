@@ -16,6 +16,7 @@
 #include "corio/event_loop.hpp"
 #include "corio/run.hpp"
 #include "corio/task.hpp"
+#include "corio/testing/checked.hpp"
 
 // ASSERT_* returns from the function, which a coroutine cannot do: these
 // record the failure and co_return instead (in Task<void> coroutines).
@@ -37,18 +38,9 @@
 
 namespace corio_test {
 
-struct Reports {
-    std::vector<corio::ExceptionContext> items;
-
-    std::size_t count(std::string_view message_part) const {
-        std::size_t n = 0;
-        for (const auto& c : items) {
-            n += c.message.find(message_part) != std::string::npos;
-        }
-        return n;
-    }
-    bool contains(std::string_view message_part) const { return count(message_part) > 0; }
-};
+// The shipped fixture's pieces (corio/testing/checked.hpp); vrun() below
+// adds GoogleTest failures on top of them.
+using Reports = corio::testing::Reports;
 
 inline void install_recorder(corio::EventLoop& loop, Reports* reports) {
     loop.set_exception_handler([reports](corio::EventLoop&, const corio::ExceptionContext& ctx) {
@@ -63,7 +55,7 @@ inline void install_recorder(corio::EventLoop& loop, Reports* reports) {
 }
 
 inline void check_clean(corio::EventLoop& loop) {
-    auto c = corio::detail::LoopAccess::census(loop);
+    corio::testing::Census c = corio::testing::census(loop);
     EXPECT_EQ(c.tasks, 0u) << "tasks still pending at teardown";
     EXPECT_EQ(c.timers, 0u) << "timers still scheduled at teardown";
     EXPECT_EQ(c.watched_fds, 0u) << "fds still watched at teardown";
