@@ -397,6 +397,7 @@ Task<AppServer> serve(const Application& app, std::string host, std::uint16_t po
     }
     net::ServerOptions so;
     so.reuse_port = options.reuse_port;
+    so.ssl = options.ssl;
     std::weak_ptr<AppServer::State> weak = st;
     net::Server server = co_await net::create_server(
         [weak]() -> std::unique_ptr<net::Protocol> {

@@ -22,9 +22,14 @@
 #include "corio/http/web.hpp"
 #include "corio/task.hpp"
 
+namespace corio::net {
+class SslContext;
+}  // namespace corio::net
+
 namespace corio::http::web {
 
 /// Limits and timeouts of a server (aiohttp's names where it has them).
+/// Every member is trivially destructible (see net::ConnectOptions).
 struct ServerOptions {
     /// Request-target bytes; longer answers 414. aiohttp: max_line_size.
     std::size_t max_uri_size = 8190;
@@ -41,6 +46,9 @@ struct ServerOptions {
     Duration keepalive_timeout = std::chrono::seconds(75);
     /// SO_REUSEPORT on the listening socket (several loops on one port).
     bool reuse_port = false;
+    /// Serve HTTPS with this server context (SslContext::server() with a
+    /// certificate loaded); it must outlive the server. aiohttp: `ssl_context`.
+    net::SslContext* ssl = nullptr;
 };
 
 /// A running HTTP server. Not copyable; destroying it while serving aborts
