@@ -15,14 +15,19 @@
 //    (408 when part of a head had come, a plain close otherwise).
 #include "corio/http/server.hpp"
 
+#include <array>
+#include <cerrno>
 #include <csignal>
 #include <deque>
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
+#include <system_error>
 #include <utility>
 
+#include "chunked.hpp"
 #include "corio/errors.hpp"
 #include "corio/http/status.hpp"
 #include "corio/http/url.hpp"
@@ -40,8 +45,8 @@ class Connection;
 struct AppServer::State {
     const Application* app = nullptr;
     ServerOptions options;
-    detail::ParserLimits limits;
-    detail::DateCache date;
+    http::detail::ParserLimits limits;
+    http::detail::DateCache date;
     std::optional<net::Server> server;
     std::uint16_t port = 0;
     std::set<Connection*> connections;
@@ -62,10 +67,12 @@ struct Pending {
 
 }  // namespace
 
-class Connection final : public net::BufferedProtocol {
+class Connection final : public net::BufferedProtocol, public web::detail::ResponseSink {
 public:
     explicit Connection(std::shared_ptr<AppServer::State> st)
-        : st_(std::move(st)), parser_(st_->limits) {}
+        : st_(std::move(st)), parser_(st_->limits) {
+        writable_.set();
+    }
 
     void connection_made(net::Transport& t) override {
         tr_ = &t;
@@ -104,8 +111,18 @@ public:
         return handling_ || !queue_.empty();  // answer what was asked, then close
     }
 
+    void pause_writing() override {
+        write_paused_ = true;
+        writable_.clear();
+    }
+    void resume_writing() override {
+        write_paused_ = false;
+        writable_.set();
+    }
+
     void connection_lost(std::exception_ptr) override {
         lost_ = true;
+        writable_.set();
         idle_timer_.cancel();
         st_->connections.erase(this);
         if (st_->closing && st_->connections.empty()) {
@@ -117,14 +134,61 @@ public:
     net::Transport& transport() noexcept { return *tr_; }
     TaskHandle<void>& handler_task() noexcept { return task_; }
 
+    // ResponseSink: a StreamResponse of the request being handled.
+    void start(const Request& req, const Response& head) override {
+        stream_started_ = true;
+        const int status = head.status();
+        stream_body_ =
+            req.method() != Method::HEAD && status >= 200 && status != 204 && status != 304;
+        stream_chunked_ = req.version() >= HttpVersion11;
+        stream_keep_alive_ = req.keep_alive() && !st_->closing && stream_chunked_;
+        http::detail::ResponseHeadOptions o;
+        o.status = status;
+        o.reason = head.reason();
+        o.version = req.version();
+        o.keep_alive = stream_keep_alive_;
+        o.framing = http::detail::ResponseFraming::chunked;
+        o.head_request = req.method() == Method::HEAD;
+        o.date = st_->date.get(std::chrono::system_clock::now());
+        out_.clear();
+        http::detail::serialize_response(out_, o, head.headers());
+        tr_->write(out_);
+    }
+    void write_body(std::string_view data) override {
+        if (!stream_body_ || lost_ || data.empty()) {
+            return;
+        }
+        if (!stream_chunked_) {
+            tr_->write(data);
+            return;
+        }
+        std::array<char, http::detail::kChunkHeaderMax> hbuf;
+        const std::string_view pieces[] = {http::detail::chunk_header(data.size(), hbuf), data,
+                                           http::detail::kChunkEnd};
+        tr_->writelines(std::span<const std::string_view>(pieces));
+    }
+    Task<void> drain() override {
+        while (write_paused_ && !lost_) {
+            co_await writable_.wait();
+        }
+        if (lost_) {
+            throw std::system_error(ECONNRESET, std::generic_category(), "Connection lost");
+        }
+    }
+    void finish() override {
+        if (stream_body_ && stream_chunked_ && !lost_) {
+            tr_->write(http::detail::kLastChunk);
+        }
+    }
+
 private:
     // Parses what is buffered into queue_, then starts the handler.
     void process() {
         while (!parsing_done_ && queue_.size() < st_->options.max_pipelined) {
-            detail::ParseStep s =
+            http::detail::ParseStep s =
                 parser_.parse(std::string_view(buf_.data() + begin_, end_ - begin_));
             begin_ += s.consumed;
-            if (s.event == detail::ParseStep::need_data) {
+            if (s.event == http::detail::ParseStep::need_data) {
                 break;
             }
             on_event(s);
@@ -137,41 +201,41 @@ private:
         }
     }
 
-    void on_event(const detail::ParseStep& s) {
+    void on_event(const http::detail::ParseStep& s) {
         switch (s.event) {
-            case detail::ParseStep::head:
+            case http::detail::ParseStep::head:
                 idle_timer_.cancel();
                 current_ = make_request();
                 if (parser_.head().expect_continue && idle()) {
                     tr_->write("HTTP/1.1 100 Continue\r\n\r\n");
                 }
                 break;
-            case detail::ParseStep::body:
+            case http::detail::ParseStep::body:
                 RequestBuilder::body(*current_).append(s.bytes);
                 break;
-            case detail::ParseStep::message_complete:
+            case http::detail::ParseStep::message_complete:
                 queue_.push_back(Pending{std::move(current_), 0});
                 break;
-            case detail::ParseStep::upgrade:
+            case http::detail::ParseStep::upgrade:
                 // No protocol switch is offered yet: answer it as plain HTTP.
                 queue_.push_back(Pending{std::move(current_), 0});
                 parser_.decline_upgrade();
                 break;
-            case detail::ParseStep::closed:
+            case http::detail::ParseStep::closed:
                 parsing_done_ = true;
                 break;
-            case detail::ParseStep::error:
+            case http::detail::ParseStep::error:
                 parsing_done_ = true;
                 current_.reset();
-                queue_.push_back(Pending{nullptr, detail::error_status(parser_.error())});
+                queue_.push_back(Pending{nullptr, http::detail::error_status(parser_.error())});
                 break;
-            case detail::ParseStep::need_data:
+            case http::detail::ParseStep::need_data:
                 break;
         }
     }
 
     std::unique_ptr<Request> make_request() const {
-        const detail::RequestHead& h = parser_.head();
+        const http::detail::RequestHead& h = parser_.head();
         auto r = std::make_unique<Request>();
         RequestBuilder::method(*r, h.method, h.method_name);
         std::optional<std::string> path = percent_decode(h.path);
@@ -201,12 +265,23 @@ private:
                 write_error(p.error_status);
                 break;
             }
+            RequestBuilder::sink(*p.request, this);
+            stream_started_ = false;
             Response resp = co_await respond(*p.request);
             if (lost_) {
                 break;
             }
             bool keep_alive = p.request->keep_alive() && !st_->closing;
-            write_response(*p.request, resp, keep_alive);
+            if (resp.prepared()) {
+                if (!resp.eof_written()) {
+                    finish();
+                }
+                keep_alive = keep_alive && stream_keep_alive_;
+            } else if (stream_started_) {
+                keep_alive = false;  // failed after prepare(): the body is cut short
+            } else {
+                write_response(*p.request, resp, keep_alive);
+            }
             ++st_->served;
             if (!keep_alive) {
                 parsing_done_ = true;
@@ -246,7 +321,7 @@ private:
     }
 
     void write_response(const Request& req, const Response& resp, bool keep_alive) {
-        detail::ResponseHeadOptions o;
+        http::detail::ResponseHeadOptions o;
         o.status = resp.status();
         o.reason = resp.reason();
         o.version = req.version();
@@ -256,8 +331,8 @@ private:
         o.date = st_->date.get(std::chrono::system_clock::now());
         out_.clear();
         try {
-            detail::serialize_response(out_, o, resp.headers(),
-                                       o.head_request ? std::string_view() : resp.body());
+            http::detail::serialize_response(out_, o, resp.headers(),
+                                             o.head_request ? std::string_view() : resp.body());
         } catch (const std::invalid_argument&) {
             get_running_loop().call_exception_handler(
                 {"Invalid response to " + req.method_name() + " " + req.raw_path(),
@@ -269,20 +344,20 @@ private:
             o.status = 500;
             o.reason = {};
             o.content_length = err.body().size();
-            detail::serialize_response(out_, o, err.headers(),
-                                       o.head_request ? std::string_view() : err.body());
+            http::detail::serialize_response(out_, o, err.headers(),
+                                             o.head_request ? std::string_view() : err.body());
         }
         tr_->write(out_);
     }
 
     void write_error(int status) {
         Response err = HTTPException(status).as_response();
-        detail::ResponseHeadOptions o;
+        http::detail::ResponseHeadOptions o;
         o.status = status;
         o.keep_alive = false;
         o.date = st_->date.get(std::chrono::system_clock::now());
         out_.clear();
-        detail::serialize_response(out_, o, err.headers(), err.body());
+        http::detail::serialize_response(out_, o, err.headers(), err.body());
         tr_->write(out_);
         parsing_done_ = true;
     }
@@ -304,7 +379,7 @@ private:
     std::shared_ptr<AppServer::State> st_;
     net::Transport* tr_ = nullptr;
     std::string remote_;
-    detail::RequestParser parser_;
+    http::detail::RequestParser parser_;
     std::string buf_;
     std::size_t begin_ = 0, end_ = 0;
     std::unique_ptr<Request> current_;
@@ -315,6 +390,13 @@ private:
     std::string out_;
     TimerHandle idle_timer_;
     TaskHandle<void> task_;
+    // The write side, for StreamResponse.
+    bool write_paused_ = false;
+    Event writable_;
+    bool stream_started_ = false;
+    bool stream_body_ = false;
+    bool stream_chunked_ = false;
+    bool stream_keep_alive_ = false;
 };
 
 AppServer::AppServer(std::shared_ptr<State> state) noexcept : state_(std::move(state)) {}

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "corio/errors.hpp"
 #include "corio/http/status.hpp"
 
 namespace corio::http::web {
@@ -83,6 +84,55 @@ void Response::set_status(int status, std::string_view reason) {
     }
     status_ = status;
     reason_.assign(reason);
+}
+
+Task<void> StreamResponse::prepare(Request& request) {
+    if (prepared_) {
+        throw RuntimeError("StreamResponse::prepare: already prepared");
+    }
+    if (!body().empty()) {
+        throw RuntimeError("StreamResponse::prepare: the body must be sent with write()");
+    }
+    if (request.sink_ == nullptr) {
+        throw RuntimeError("StreamResponse::prepare: the request has no server connection");
+    }
+    request.sink_->start(request, *this);
+    sink_ = request.sink_;
+    prepared_ = true;
+    co_return;
+}
+
+Task<void> StreamResponse::write(std::string_view data) {
+    if (!prepared_ || eof_) {
+        throw RuntimeError(prepared_ ? "StreamResponse::write: after write_eof()"
+                                     : "StreamResponse::write: before prepare()");
+    }
+    if (!data.empty()) {
+        sink_->write_body(data);
+    }
+    co_await sink_->drain();
+}
+
+Task<void> StreamResponse::drain() {
+    if (!prepared_) {
+        throw RuntimeError("StreamResponse::drain: before prepare()");
+    }
+    co_await sink_->drain();
+}
+
+Task<void> StreamResponse::write_eof(std::string_view data) {
+    if (eof_) {
+        co_return;
+    }
+    if (!prepared_) {
+        throw RuntimeError("StreamResponse::write_eof: before prepare()");
+    }
+    if (!data.empty()) {
+        sink_->write_body(data);
+    }
+    eof_ = true;
+    sink_->finish();
+    co_await sink_->drain();
 }
 
 namespace {

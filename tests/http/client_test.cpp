@@ -45,6 +45,17 @@ web::Application make_app() {
         co_await corio::sleep(100s);
         co_return web::Response();
     });
+    app.add_get("/big", [](web::Request& req) -> Task<web::Response> {
+        // 8 MiB in 64 KiB pieces: write() waits while the socket is full.
+        web::StreamResponse resp;
+        co_await resp.prepare(req);
+        const std::string piece(65536, 'p');
+        for (int i = 0; i < 128; ++i) {
+            co_await resp.write(piece);
+        }
+        co_await resp.write_eof();
+        co_return resp;
+    });
     app.add_get("/close", [](web::Request&) -> Task<web::Response> {
         web::Response r = web::Response::text("bye");
         co_return r;
@@ -93,6 +104,18 @@ TEST(ClientSession, GetPostAndKeepAliveReuse) {
         co_await session.close();
         EXPECT_EQ(session.idle_connections(), 0u);
         EXPECT_THROW(co_await session.get(base(server) + "/"), corio::RuntimeError);
+    });
+}
+
+TEST(ClientSession, ReadsALargeChunkedStreamResponse) {
+    with_server([](web::AppServer& server) -> Task<void> {
+        ClientSession session;
+        ClientResponse r = co_await session.get(base(server) + "/big");
+        EXPECT_EQ(r.headers().get("Transfer-Encoding", ""), "chunked");
+        EXPECT_EQ(r.body().size(), 128u * 65536u);
+        EXPECT_EQ(r.body().find_first_not_of('p'), std::string::npos);
+        EXPECT_EQ(session.idle_connections(), 1u);  // a complete chunked body: reusable
+        co_await session.close();
     });
 }
 

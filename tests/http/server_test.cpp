@@ -61,6 +61,25 @@ web::Application make_app(std::vector<std::string>* log = nullptr) {
         throw web::HTTPException(418, "short and stout");
         co_return web::Response();
     });
+    app.add_get("/stream", [](web::Request& req) -> Task<web::Response> {
+        web::StreamResponse resp;
+        resp.set_content_type("text/plain");
+        co_await resp.prepare(req);
+        co_await resp.write("a");
+        co_await resp.write("bb");
+        if (req.query().contains("eof")) {
+            co_await resp.write_eof("ccc");
+        } else {
+            co_await resp.write("ccc");  // the server ends the body
+        }
+        co_return resp;
+    });
+    app.add_get("/stream-fail", [](web::Request& req) -> Task<web::Response> {
+        web::StreamResponse resp;
+        co_await resp.prepare(req);
+        co_await resp.write("partial");
+        throw std::runtime_error("broke mid-body");
+    });
     (void)log;
     return app;
 }
@@ -392,6 +411,47 @@ TEST(WebServer, ShutdownDeadlineAbortsStuckHandlers) {
         }
         EXPECT_EQ(got, "");
     });
+}
+
+TEST(StreamResponse, ChunkedBodyThenKeepAlive) {
+    with_server([](web::AppServer& server) -> Task<void> {
+        std::string got = co_await exchange(server.port(),
+                                            "GET /stream?eof HTTP/1.1\r\nHost: a\r\n\r\n"
+                                            "GET /stream HTTP/1.1\r\nHost: a\r\n\r\n"
+                                            "GET /hello/after HTTP/1.1\r\nHost: a\r\n\r\n");
+        const std::string streamed =
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "1\r\na\r\n2\r\nbb\r\n3\r\nccc\r\n0\r\n\r\n";
+        EXPECT_EQ(got.substr(0, 2 * streamed.size()), streamed + streamed);
+        EXPECT_NE(got.find("hello, after!", 2 * streamed.size()), std::string::npos) << got;
+    });
+}
+
+TEST(StreamResponse, Http10HeadAndFailureMidBody) {
+    Reports reports;
+    with_server(
+        [](web::AppServer& server) -> Task<void> {
+            std::string got =
+                co_await exchange(server.port(), "GET /stream HTTP/1.0\r\n\r\n", false);
+            EXPECT_EQ(got,
+                      "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"
+                      "abbccc");
+            got = co_await exchange(server.port(), "HEAD /stream HTTP/1.1\r\nHost: a\r\n\r\n");
+            EXPECT_EQ(got,
+                      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n");
+            // The head is out when the handler fails: no 500, the body is cut and the
+            // connection closed (the client sees no last chunk).
+            got = co_await exchange(server.port(),
+                                    "GET /stream-fail HTTP/1.1\r\nHost: a\r\n\r\n"
+                                    "GET /hello/never HTTP/1.1\r\nHost: a\r\n\r\n",
+                                    false);
+            EXPECT_NE(got.find("7\r\npartial\r\n"), std::string::npos) << got;
+            EXPECT_EQ(got.find("0\r\n\r\n"), std::string::npos) << got;
+            EXPECT_EQ(got.find("never"), std::string::npos) << got;
+        },
+        {}, &reports);
+    EXPECT_TRUE(reports.contains("Error handling request GET /stream-fail"));
 }
 
 TEST(RunApp, StopsGracefullyOnSigterm) {

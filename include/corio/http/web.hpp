@@ -22,6 +22,31 @@
 
 namespace corio::http::web {
 
+class Request;
+class Response;
+
+namespace detail {
+
+/// Where a StreamResponse writes: the server connection of its request
+/// (internal; implemented by the server).
+class ResponseSink {
+public:
+    /// Sends the head (chunked framing; close-delimited for HTTP/1.0).
+    virtual void start(const Request& request, const Response& head) = 0;
+    /// Sends body bytes (nothing for HEAD).
+    virtual void write_body(std::string_view data) = 0;
+    /// Waits until the connection's write buffer is below its high-water
+    /// mark; throws std::system_error(ECONNRESET) once the connection is lost.
+    virtual Task<void> drain() = 0;
+    /// Ends the body.
+    virtual void finish() = 0;
+
+protected:
+    ~ResponseSink() = default;
+};
+
+}  // namespace detail
+
 /// One HTTP request as a handler sees it: everything is owned by the
 /// request (no views into the connection's buffers), so a handler may keep
 /// it across suspensions. The server reads the whole body (up to
@@ -74,6 +99,8 @@ public:
 
 private:
     friend struct RequestBuilder;
+    friend class StreamResponse;
+    detail::ResponseSink* sink_ = nullptr;
     Method method_ = Method::GET;
     std::string method_name_ = "GET";
     std::string path_ = "/";
@@ -97,6 +124,7 @@ struct RequestBuilder {
     static Request& version(Request& r, HttpVersion v, bool keep_alive) noexcept;
     static Request& remote(Request& r, std::string remote) noexcept;
     static std::string& body(Request& r) noexcept { return r.body_; }
+    static void sink(Request& r, detail::ResponseSink* sink) noexcept { r.sink_ = sink; }
     static auto& match_info(Request& r) noexcept { return r.match_info_; }
 };
 
@@ -133,12 +161,55 @@ public:
     void set_body(std::string body) { body_ = std::move(body); }
     /// Sets Content-Type. aiohttp: `response.content_type = ...`.
     void set_content_type(std::string_view type) { headers_.set("Content-Type", type); }
+    /// Whether this is a StreamResponse that was prepared: its head (and
+    /// maybe its body) already went out. aiohttp: `response.prepared`.
+    bool prepared() const noexcept { return prepared_; }
+    /// Whether a prepared response's body was ended (write_eof).
+    bool eof_written() const noexcept { return eof_; }
+
+protected:
+    bool prepared_ = false;
+    bool eof_ = false;
 
 private:
     int status_ = 200;
     std::string reason_;
     Headers headers_;
     std::string body_;
+};
+
+/// A response whose body is written piece by piece after its head:
+/// prepare(), then write() as often as needed, then write_eof(); the
+/// handler returns it (`co_return resp;`, which keeps what the server
+/// needs). The body goes out chunked (HTTP/1.1) or until the connection
+/// closes (HTTP/1.0); HEAD gets the head only. A handler that returns
+/// without write_eof() has its body ended by the server. Set the status
+/// and headers before prepare(). aiohttp: `web.StreamResponse`.
+class StreamResponse : public Response {
+public:
+    explicit StreamResponse(int status = 200, std::string_view reason = {}) {
+        set_status(status, reason);
+    }
+    /// Sends the status line and headers. Does not suspend in this version.
+    /// Throws RuntimeError when called twice, when the body was set (use
+    /// write()), or for a request that did not come from a server;
+    /// std::invalid_argument for headers the server owns
+    /// (Content-Length, Transfer-Encoding). aiohttp: `await resp.prepare(request)`.
+    Task<void> prepare(Request& request);
+    /// Sends `data` as part of the body, then waits while the connection's
+    /// write buffer is above its high-water mark (backpressure). Throws
+    /// RuntimeError before prepare() or after write_eof(),
+    /// std::system_error(ECONNRESET) when the client went away.
+    /// Cancellation while waiting leaves `data` queued. aiohttp: `await resp.write(data)`.
+    Task<void> write(std::string_view data);
+    /// Waits as write() does, without writing. aiohttp: `await resp.drain()`.
+    Task<void> drain();
+    /// Sends `data` (if any) and ends the body; later calls do nothing.
+    /// Throws as write(). aiohttp: `await resp.write_eof()`.
+    Task<void> write_eof(std::string_view data = {});
+
+private:
+    detail::ResponseSink* sink_ = nullptr;
 };
 
 /// An HTTP error answer that a handler or middleware throws; the server
