@@ -6,7 +6,7 @@
 //
 // The C++ counterpart of aiohttp (with multidict and yarl). Everything is
 // in namespace corio::http; aiohttp.web's names in corio::http::web.
-// WebSocket connections will be added here.
+// WebSocket connections: WSMessage, web::WebSocketResponse, ws_connect.
 #pragma once
 
 #include "corio/http/client.hpp"
@@ -17,3 +17,4 @@
 #include "corio/http/url.hpp"
 #include "corio/http/web.hpp"
 #include "corio/http/websocket.hpp"
+#include "corio/http/websocket_response.hpp"

@@ -37,6 +37,7 @@
 #include "date.hpp"
 #include "parser.hpp"
 #include "serializer.hpp"
+#include "ws_session.hpp"
 
 namespace corio::http::web {
 
@@ -99,10 +100,18 @@ public:
 
     void buffer_updated(std::size_t nbytes) override {
         end_ += nbytes;
+        if (ws_) {
+            feed_websocket();
+            return;
+        }
         process();
     }
 
     bool eof_received() override {
+        if (ws_) {
+            ws_->connection_lost();
+            return false;
+        }
         if (!parsing_done_) {
             parsing_done_ = true;
             // An EOF inside a message is not answered: the peer cannot read it.
@@ -123,6 +132,10 @@ public:
     void connection_lost(std::exception_ptr) override {
         lost_ = true;
         writable_.set();
+        if (ws_) {
+            ws_->connection_lost();
+            ws_.reset();  // breaks transport -> protocol -> session -> transport
+        }
         idle_timer_.cancel();
         st_->connections.erase(this);
         if (st_->closing && st_->connections.empty()) {
@@ -131,7 +144,6 @@ public:
     }
 
     bool idle() const noexcept { return !handling_ && queue_.empty(); }
-    net::Transport& transport() noexcept { return *tr_; }
     TaskHandle<void>& handler_task() noexcept { return task_; }
 
     // ResponseSink: a StreamResponse of the request being handled.
@@ -175,6 +187,19 @@ public:
             throw std::system_error(ECONNRESET, std::generic_category(), "Connection lost");
         }
     }
+    void upgrade(std::string_view head, std::shared_ptr<http::detail::WsSession> ws) override {
+        stream_started_ = true;
+        stream_keep_alive_ = false;
+        stream_body_ = false;
+        parsing_done_ = true;
+        tr_->write(head);
+        ws_ = std::move(ws);
+        if (!tr_->is_reading()) {
+            tr_->resume_reading();
+        }
+        feed_websocket();  // frames that came with the handshake
+    }
+    net::Transport& transport() override { return *tr_; }
     void finish() override {
         if (stream_body_ && stream_chunked_ && !lost_) {
             tr_->write(http::detail::kLastChunk);
@@ -182,9 +207,16 @@ public:
     }
 
 private:
+    void feed_websocket() {
+        std::string_view data(buf_.data() + begin_, end_ - begin_);
+        begin_ = end_ = 0;
+        std::shared_ptr<http::detail::WsSession> keep = ws_;
+        keep->feed(data);
+    }
+
     // Parses what is buffered into queue_, then starts the handler.
     void process() {
-        while (!parsing_done_ && queue_.size() < st_->options.max_pipelined) {
+        while (!parsing_done_ && !upgrade_pending_ && queue_.size() < st_->options.max_pipelined) {
             http::detail::ParseStep s =
                 parser_.parse(std::string_view(buf_.data() + begin_, end_ - begin_));
             begin_ += s.consumed;
@@ -217,9 +249,10 @@ private:
                 queue_.push_back(Pending{std::move(current_), 0});
                 break;
             case http::detail::ParseStep::upgrade:
-                // No protocol switch is offered yet: answer it as plain HTTP.
-                queue_.push_back(Pending{std::move(current_), 0});
-                parser_.decline_upgrade();
+                // The request (queued at message_complete) asked to switch
+                // protocols: the bytes after it are the new protocol's if the
+                // handler accepts (WebSocketResponse); parsing waits for its decision.
+                upgrade_pending_ = true;
                 break;
             case http::detail::ParseStep::closed:
                 parsing_done_ = true;
@@ -288,6 +321,10 @@ private:
                 queue_.clear();
                 break;
             }
+            if (upgrade_pending_ && !parsing_done_) {
+                upgrade_pending_ = false;  // answered without switching: HTTP goes on
+                parser_.decline_upgrade();
+            }
             if (queue_.empty() && !parsing_done_) {
                 process();  // requests parsed ahead while this one was handled
             }
@@ -304,19 +341,25 @@ private:
     }
 
     Task<Response> respond(Request& req) {
+        std::exception_ptr failure;
         try {
             co_return co_await st_->app->handle(req);
         } catch (const HTTPException& e) {
-            co_return e.as_response();
+            try {
+                co_return e.as_response();
+            } catch (...) {  // e.g. a status outside 100..999
+                failure = std::current_exception();
+            }
         } catch (const CancelledError&) {
             throw;
         } catch (...) {
-            get_running_loop().call_exception_handler(
-                {"Error handling request " + req.method_name() + " " + req.raw_path(),
-                 std::current_exception(),
-                 {},
-                 {}});
+            failure = std::current_exception();
         }
+        get_running_loop().call_exception_handler(
+            {"Error handling request " + req.method_name() + " " + req.raw_path(),
+             failure,
+             {},
+             {}});
         co_return HTTPException(500).as_response();
     }
 
@@ -397,6 +440,8 @@ private:
     bool stream_body_ = false;
     bool stream_chunked_ = false;
     bool stream_keep_alive_ = false;
+    bool upgrade_pending_ = false;
+    std::shared_ptr<http::detail::WsSession> ws_;  // after a WebSocket handshake
 };
 
 AppServer::AppServer(std::shared_ptr<State> state) noexcept : state_(std::move(state)) {}

@@ -20,6 +20,14 @@
 #include "corio/http/multidict.hpp"
 #include "corio/task.hpp"
 
+namespace corio::net {
+class Transport;
+}  // namespace corio::net
+
+namespace corio::http::detail {
+class WsSession;
+}  // namespace corio::http::detail
+
 namespace corio::http::web {
 
 class Request;
@@ -40,6 +48,11 @@ public:
     virtual Task<void> drain() = 0;
     /// Ends the body.
     virtual void finish() = 0;
+    /// Sends `head` (a 101 answer) and hands every later byte of the
+    /// connection to `ws`; the connection closes when the handler returns.
+    virtual void upgrade(std::string_view head, std::shared_ptr<http::detail::WsSession> ws) = 0;
+    /// The connection's transport.
+    virtual net::Transport& transport() = 0;
 
 protected:
     ~ResponseSink() = default;
@@ -100,6 +113,7 @@ public:
 private:
     friend struct RequestBuilder;
     friend class StreamResponse;
+    friend class WebSocketResponse;
     detail::ResponseSink* sink_ = nullptr;
     Method method_ = Method::GET;
     std::string method_name_ = "GET";
