@@ -200,6 +200,9 @@ inline constexpr Entry kTour[] = {
      "004_b914fa7585a194c4.txt, aiohttp (S004-06, S004-07)", real_time, 0.5},
     {"http", "crawler", "a crawler: one ClientSession, a task per URL, asyncio.wait for both",
      "001_15107cb9a7a7dcdc.txt, 异步爬虫 (S001-30)", real_time, 0.2},
+    {"http", "websocket_heartbeat",
+     "a WebSocket echo with a heartbeat that drops a client which stops answering pings",
+     "no seed code: 004_b914fa7585a194c4.txt links a WebSocket heartbeat article", real_time, 0.45},
 };
 
 /// A tutorial example with nothing to run (a syntax rule): a section of
