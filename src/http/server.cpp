@@ -144,6 +144,13 @@ public:
     }
 
     bool idle() const noexcept { return !handling_ && queue_.empty(); }
+    /// Server shutdown: a WebSocket gets a 1001 close frame, so that its
+    /// handler sees the peer's answer and returns.
+    void going_away() {
+        if (ws_) {
+            ws_->going_away();
+        }
+    }
     TaskHandle<void>& handler_task() noexcept { return task_; }
 
     // ResponseSink: a StreamResponse of the request being handled.
@@ -479,6 +486,8 @@ Task<void> AppServer::shutdown(Duration timeout) {
     for (Connection* c : std::set<Connection*>(st->connections)) {
         if (c->idle()) {
             c->transport().close();
+        } else {
+            c->going_away();
         }
     }
     if (st->connections.empty()) {

@@ -125,6 +125,16 @@ void WsSession::abort() noexcept {
     tr_->abort();
 }
 
+void WsSession::going_away() {
+    if (done_ || close_sent_) {
+        return;
+    }
+    out_.clear();
+    encoder_.close(out_, static_cast<int>(WSCloseCode::GOING_AWAY), "server shutdown");
+    tr_->write(out_);
+    close_sent_ = true;
+}
+
 void WsSession::reset_heartbeat() {
     ping_timer_.cancel();
     pong_timer_.cancel();

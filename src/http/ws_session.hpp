@@ -50,6 +50,9 @@ public:
     std::optional<int> close_code() const noexcept { return close_code_; }
     /// Aborts the transport (a client object destroyed while open).
     void abort() noexcept;
+    /// Starts the closing handshake with 1001 (server shutdown) without
+    /// waiting: the peer's answering close frame ends the session.
+    void going_away();
 
 private:
     void push(WSMessage m);

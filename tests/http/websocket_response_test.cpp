@@ -169,6 +169,22 @@ TEST(WebSocket, ClientHeartbeatKeepsALivePeer) {
     });
 }
 
+TEST(WebSocket, ServerShutdownClosesWithGoingAway) {
+    with_server([](web::AppServer& server, ServerLog& log) -> Task<void> {
+        auto ws = co_await corio::http::ws_connect(ws_url(server, "/ws"));
+        co_await ws.send_str("x");
+        EXPECT_EQ((co_await ws.receive(5s)).data, "x");
+        // The handler is blocked in receive(): shutdown must not wait for its deadline.
+        auto shutdown = corio::create_task(server.shutdown(30s));
+        WSMessage m = co_await ws.receive(5s);
+        EXPECT_EQ(m.type, WSMsgType::CLOSE);
+        EXPECT_EQ(m.extra, 1001);
+        EXPECT_EQ(m.data, "server shutdown");
+        co_await corio::wait_for(std::move(shutdown), 5s);
+        EXPECT_EQ(log.events, (std::vector<std::string>{"8 1001 "}));  // the echoed code
+    });
+}
+
 TEST(WebSocket, NonWebSocketRequestsAreRefused) {
     with_server([](web::AppServer& server, ServerLog&) -> Task<void> {
         std::string got = co_await raw_exchange(
