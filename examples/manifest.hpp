@@ -202,7 +202,7 @@ inline constexpr Entry kTour[] = {
      "001_15107cb9a7a7dcdc.txt, 异步爬虫 (S001-30)", real_time, 0.2},
     {"http", "websocket_heartbeat",
      "a WebSocket echo with a heartbeat that drops a client which stops answering pings",
-     "no seed code: 004_b914fa7585a194c4.txt links a WebSocket heartbeat article", real_time, 0.45},
+     "no seed code: 004_b914fa7585a194c4.txt links a WebSocket heartbeat article", real_time, 0.8},
 };
 
 /// A tutorial example with nothing to run (a syntax rule): a section of

@@ -1,12 +1,12 @@
 // WebSocket with a heartbeat (no seed has WebSocket code; seed 004 only
 // links an article on server heartbeats). The server echoes messages and
-// pings every client that has been quiet for 100 ms; a client that does not
-// answer within 50 ms is dropped, whether or not the handler is reading.
+// pings every client that has been quiet for 200 ms; a client that does not
+// answer within 100 ms is dropped, whether or not the handler is reading.
 // The first client (corio's ws_connect) answers pings by itself; the second
 // one is a raw socket that completes the handshake and then goes silent.
 //
 //   async def echo(request):
-//       ws = web.WebSocketResponse(heartbeat=0.1)
+//       ws = web.WebSocketResponse(heartbeat=0.2)
 //       await ws.prepare(request)
 //       async for msg in ws:
 //           await ws.send_str(msg.data)
@@ -30,7 +30,7 @@ using namespace std::chrono_literals;
 namespace {
 
 corio::Task<web::Response> echo(web::Request& request) {
-    web::WebSocketResponse ws(http::WebSocketOptions{.heartbeat = 100ms});
+    web::WebSocketResponse ws(http::WebSocketOptions{.heartbeat = 200ms});
     co_await ws.prepare(request);
     for (;;) {
         http::WSMessage msg = co_await ws.receive();
@@ -54,7 +54,7 @@ corio::Task<> amain() {
     http::ClientWebSocketResponse ws = co_await http::ws_connect("ws://127.0.0.1:" + port + "/ws");
     co_await ws.send_str("hello");
     std::printf("client: %s\n", (co_await ws.receive()).data.c_str());
-    co_await corio::sleep(300ms);  // three heartbeats, answered
+    co_await corio::sleep(500ms);  // two heartbeats, answered
     co_await ws.send_str("still here");
     std::printf("client: %s\n", (co_await ws.receive()).data.c_str());
     co_await ws.close();

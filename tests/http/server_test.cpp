@@ -25,6 +25,16 @@ using corio_test::Reports;
 
 namespace {
 
+// How many /sleep handlers have started (the tests run one loop at a time).
+int sleepers_started = 0;
+
+// Waits until `n` /sleep handlers have started.
+Task<void> sleepers_reach(int n) {
+    while (sleepers_started < n) {
+        co_await corio::sleep(1ms);
+    }
+}
+
 // The tutorial's app plus a few routes the tests need.
 web::Application make_app(std::vector<std::string>* log = nullptr) {
     web::Application app;
@@ -50,6 +60,7 @@ web::Application make_app(std::vector<std::string>* log = nullptr) {
         co_return web::Response::text(out);
     });
     app.add_get("/sleep/{ms:\\d+}", [](web::Request& req) -> Task<web::Response> {
+        ++sleepers_started;
         co_await corio::sleep(std::chrono::milliseconds(std::stoi(req.match_info().at("ms"))));
         co_return web::Response::text("slept " + req.match_info().at("ms"));
     });
@@ -380,11 +391,12 @@ TEST(WebServer, ShutdownLetsInFlightRequestsFinish) {
     with_server([](web::AppServer& server) -> Task<void> {
         net::Socket idle = co_await connect_to(server.port());
         net::Socket busy = co_await connect_to(server.port());
+        const int started = sleepers_started;
         co_await net::sock_sendall(busy, "GET /sleep/50 HTTP/1.1\r\nHost: a\r\n\r\n");
+        co_await corio::wait_for(sleepers_reach(started + 1), 10s);
         while (server.connections() < 2) {
             co_await corio::sleep(1ms);
         }
-        co_await corio::sleep(10ms);  // let the request reach its handler
         co_await server.shutdown(5s);
         std::string got = without_date(co_await read_all(busy));
         EXPECT_EQ(got,
@@ -397,11 +409,9 @@ TEST(WebServer, ShutdownLetsInFlightRequestsFinish) {
 TEST(WebServer, ShutdownDeadlineAbortsStuckHandlers) {
     with_server([](web::AppServer& server) -> Task<void> {
         net::Socket busy = co_await connect_to(server.port());
+        const int started = sleepers_started;
         co_await net::sock_sendall(busy, "GET /sleep/100000 HTTP/1.1\r\nHost: a\r\n\r\n");
-        while (server.connections() < 1) {
-            co_await corio::sleep(1ms);
-        }
-        co_await corio::sleep(10ms);
+        co_await corio::wait_for(sleepers_reach(started + 1), 10s);
         co_await server.shutdown(20ms);
         EXPECT_EQ(server.connections(), 0u);
         std::string got;

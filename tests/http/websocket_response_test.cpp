@@ -160,8 +160,8 @@ TEST(WebSocket, HeartbeatClosesASilentPeerWithoutReceive) {
 TEST(WebSocket, ClientHeartbeatKeepsALivePeer) {
     with_server([](web::AppServer& server, ServerLog&) -> Task<void> {
         auto ws = co_await corio::http::ws_connect(
-            ws_url(server, "/ws"), corio::http::WebSocketOptions{.heartbeat = 20ms});
-        co_await corio::sleep(150ms);  // several ping/pong rounds
+            ws_url(server, "/ws"), corio::http::WebSocketOptions{.heartbeat = 100ms});
+        co_await corio::sleep(400ms);  // several ping/pong rounds
         EXPECT_FALSE(ws.closed());
         co_await ws.send_str("still here");
         EXPECT_EQ((co_await ws.receive(5s)).data, "still here");
