@@ -232,7 +232,10 @@ private:
             }
             on_event(s);
         }
-        if (!parsing_done_ && queue_.size() >= st_->options.max_pipelined && tr_->is_reading()) {
+        // Too many requests ahead, or an Upgrade awaiting its handler's decision
+        // (frames must not pile up in the buffer meanwhile): stop reading.
+        if (!parsing_done_ && (queue_.size() >= st_->options.max_pipelined || upgrade_pending_) &&
+            tr_->is_reading()) {
             tr_->pause_reading();
         }
         if (!handling_ && !queue_.empty()) {
@@ -331,6 +334,9 @@ private:
             if (upgrade_pending_ && !parsing_done_) {
                 upgrade_pending_ = false;  // answered without switching: HTTP goes on
                 parser_.decline_upgrade();
+                if (!tr_->is_reading()) {
+                    tr_->resume_reading();
+                }
             }
             if (queue_.empty() && !parsing_done_) {
                 process();  // requests parsed ahead while this one was handled

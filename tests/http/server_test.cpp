@@ -294,6 +294,20 @@ TEST(WebServer, MalformedInputGets4xxAndClose) {
         o);
 }
 
+TEST(WebServer, DeclinedUpgradeLetsHttpGoOn) {
+    // The bytes after an Upgrade request wait for its handler; a plain answer
+    // means they are HTTP again.
+    with_server([](web::AppServer& server) -> Task<void> {
+        std::string got = co_await exchange(server.port(),
+                                            "GET /hello/x HTTP/1.1\r\nHost: a\r\nUpgrade: foo\r\n"
+                                            "Connection: upgrade\r\n\r\n"
+                                            "GET /hello/y HTTP/1.1\r\nHost: a\r\n\r\n");
+        std::size_t x = got.find("hello, x!"), y = got.find("hello, y!");
+        EXPECT_TRUE(x != std::string::npos && y != std::string::npos && x < y) << got;
+        EXPECT_EQ(server.requests_served(), 2u);
+    });
+}
+
 TEST(WebServer, ErrorAfterGoodPipelinedRequestIsAnsweredInOrder) {
     with_server([](web::AppServer& server) -> Task<void> {
         std::string got = co_await exchange(server.port(),
