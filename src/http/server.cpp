@@ -541,11 +541,11 @@ Task<AppServer> serve(const Application& app, std::string host, std::uint16_t po
     so.reuse_port = options.reuse_port;
     so.ssl = options.ssl;
     std::weak_ptr<AppServer::State> weak = st;
-    net::Server server = co_await net::create_server(
-        [weak]() -> std::unique_ptr<net::Protocol> {
-            return std::make_unique<Connection>(weak.lock());
-        },
-        std::move(host), port, so);
+    // A named factory: GCC 12 may destroy a temporary made inside co_await twice.
+    net::ProtocolFactory factory = [weak]() -> std::unique_ptr<net::Protocol> {
+        return std::make_unique<Connection>(weak.lock());
+    };
+    net::Server server = co_await net::create_server(std::move(factory), std::move(host), port, so);
     st->port = server.sockets().at(0).port();
     st->server.emplace(std::move(server));
     co_return AppServer(std::move(st));

@@ -238,9 +238,10 @@ Task<ClientWebSocketResponse> ws_connect(std::string url, WebSocketOptions optio
         o.ssl = ssl.get();
         o.server_hostname = host;
     }
+    // A named factory: GCC 12 may destroy a temporary made inside co_await twice.
+    net::ProtocolFactory factory = [] { return std::make_unique<ClientWsProtocol>(); };
     std::shared_ptr<net::Transport> tr = co_await wait_for(
-        net::create_connection([] { return std::make_unique<ClientWsProtocol>(); }, host, port, o),
-        handshake_timeout);
+        net::create_connection(std::move(factory), host, port, o), handshake_timeout);
     auto& proto = static_cast<ClientWsProtocol&>(tr->get_protocol());
     const std::string key = new_key();
     std::string req = "GET " + target + " HTTP/1.1\r\nHost: " + host_header +

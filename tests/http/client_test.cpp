@@ -202,6 +202,51 @@ TEST(ClientSession, BadUrlsAndRefusedConnections) {
     }());
 }
 
+namespace {
+
+// A raw server that answers every connection with `reply` and closes.
+Task<net::Server> raw_server(std::string reply) {
+    // A named handler: GCC 12 destroys a temporary made inside co_await twice.
+    net::ClientConnected handler = [reply](net::StreamReader reader,
+                                           net::StreamWriter writer) -> Task<void> {
+        co_await reader.readuntil("\r\n\r\n");
+        writer.write(reply);
+        co_await writer.drain();
+        writer.close();
+        co_await writer.wait_closed();
+    };
+    co_return co_await net::start_server(std::move(handler), "127.0.0.1", 0);
+}
+
+}  // namespace
+
+TEST(ClientSession, ResponsesThatEndTheConnection) {
+    net_run([]() -> Task<void> {
+        ClientSession session;
+        // A body delimited by the end of the connection: read whole, not pooled.
+        net::Server a = co_await raw_server("HTTP/1.0 200 OK\r\nX: 1\r\n\r\nuntil the end");
+        std::string url = "http://127.0.0.1:" + std::to_string(a.sockets().at(0).port()) + "/";
+        ClientResponse r = co_await session.get(url);
+        EXPECT_EQ(r.body(), "until the end");
+        EXPECT_EQ(r.version(), corio::http::HttpVersion10);
+        EXPECT_EQ(session.idle_connections(), 0u);
+        // Cut inside a Content-Length body.
+        net::Server b = co_await raw_server("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort");
+        url = "http://127.0.0.1:" + std::to_string(b.sockets().at(0).port()) + "/";
+        EXPECT_THROW(co_await session.get(url), corio::http::ServerDisconnectedError);
+        // Not HTTP at all.
+        net::Server c = co_await raw_server("SSH-2.0-OpenSSH\r\n\r\n");
+        url = "http://127.0.0.1:" + std::to_string(c.sockets().at(0).port()) + "/";
+        EXPECT_THROW(co_await session.get(url), corio::http::ClientPayloadError);
+        EXPECT_EQ(session.idle_connections(), 0u);
+        co_await session.close();
+        for (net::Server* s : {&a, &b, &c}) {
+            s->close();
+            co_await s->wait_closed();
+        }
+    }());
+}
+
 TEST(ClientSession, UnclosedSessionIsReported) {
     Reports reports;
     with_server(
