@@ -155,7 +155,6 @@ public:
 
     // ResponseSink: a StreamResponse of the request being handled.
     void start(const Request& req, const Response& head) override {
-        stream_started_ = true;
         const int status = head.status();
         stream_body_ =
             req.method() != Method::HEAD && status >= 200 && status != 204 && status != 304;
@@ -170,8 +169,9 @@ public:
         o.head_request = req.method() == Method::HEAD;
         o.date = st_->date.get(std::chrono::system_clock::now());
         out_.clear();
-        http::detail::serialize_response(out_, o, head.headers());
+        http::detail::serialize_response(out_, o, head.headers());  // may throw: nothing sent
         tr_->write(out_);
+        stream_started_ = true;
     }
     void write_body(std::string_view data) override {
         if (!stream_body_ || lost_ || data.empty()) {

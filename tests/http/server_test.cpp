@@ -85,6 +85,12 @@ web::Application make_app(std::vector<std::string>* log = nullptr) {
         }
         co_return resp;
     });
+    app.add_get("/stream-bad-header", [](web::Request& req) -> Task<web::Response> {
+        web::StreamResponse resp;
+        resp.headers().add("Content-Length", "5");  // the server's to set: prepare() throws
+        co_await resp.prepare(req);
+        co_return resp;
+    });
     app.add_get("/stream-fail", [](web::Request& req) -> Task<web::Response> {
         web::StreamResponse resp;
         co_await resp.prepare(req);
@@ -473,9 +479,14 @@ TEST(StreamResponse, Http10HeadAndFailureMidBody) {
             EXPECT_NE(got.find("7\r\npartial\r\n"), std::string::npos) << got;
             EXPECT_EQ(got.find("0\r\n\r\n"), std::string::npos) << got;
             EXPECT_EQ(got.find("never"), std::string::npos) << got;
+            // prepare() refused the head: nothing was sent, so a 500 can still go out.
+            got = co_await exchange(server.port(),
+                                    "GET /stream-bad-header HTTP/1.1\r\nHost: a\r\n\r\n");
+            EXPECT_EQ(got.rfind("HTTP/1.1 500 Internal Server Error\r\n", 0), 0u) << got;
         },
         {}, &reports);
     EXPECT_TRUE(reports.contains("Error handling request GET /stream-fail"));
+    EXPECT_TRUE(reports.contains("Error handling request GET /stream-bad-header"));
 }
 
 TEST(RunApp, StopsGracefullyOnSigterm) {
