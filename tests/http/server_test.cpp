@@ -519,6 +519,21 @@ TEST(RunApp, StopsGracefullyOnSigterm) {
     }());
 }
 
+TEST(WebServer, CurlAsPeer) {
+    with_server([](web::AppServer& server) -> Task<void> {
+        const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+        // Two URLs in one curl run share one keep-alive connection.
+        net::Process curl = co_await net::create_subprocess_exec(
+            "/usr/bin/curl", "-sS", "--max-time", "30", base + "/hello/curl", "-w",
+            "|%{http_code}\n", "--next", "-sS", "--data-binary", "posted", base + "/echo", "-w",
+            "|%{http_code} %{num_connects}\n", net::SubprocessOptions{.stdout_ = net::PIPE});
+        std::string out = co_await corio::wait_for(curl.stdout_->read(), 60s);
+        EXPECT_EQ(co_await curl.wait(), 0);
+        EXPECT_EQ(out, "hello, curl!|200\nposted|200 0\n");  // no new connect for the second
+        EXPECT_EQ(server.requests_served(), 2u);
+    });
+}
+
 TEST(WebServer, AiohttpClientAsPeer) {
     with_server([](web::AppServer& server) -> Task<void> {
         net::Process peer = co_await net::create_subprocess_exec(
