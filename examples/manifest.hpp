@@ -195,6 +195,14 @@ inline constexpr Entry kTour[] = {
     {"net", "uvloop_backend",
      "one line picks the loop's kernel interface, epoll or io_uring, as uvloop's policy does",
      "001_15107cb9a7a7dcdc.txt, 其他 › uvloop (S001-24)", real_time, 0.0},
+    // The web layer: aiohttp's server and client (corio::http), each on a local server.
+    {"http", "aiohttp_app", "aiohttp's web app: / and /hello/{name}, asked for by ClientSession",
+     "004_b914fa7585a194c4.txt, aiohttp (S004-06, S004-07)", real_time, 0.5},
+    {"http", "crawler", "a crawler: one ClientSession, a task per URL, asyncio.wait for both",
+     "001_15107cb9a7a7dcdc.txt, 异步爬虫 (S001-30)", real_time, 0.2},
+    {"http", "websocket_heartbeat",
+     "a WebSocket echo with a heartbeat that drops a client which stops answering pings",
+     "no seed code: 004_b914fa7585a194c4.txt links a WebSocket heartbeat article", real_time, 0.8},
 };
 
 /// A tutorial example with nothing to run (a syntax rule): a section of

@@ -374,7 +374,9 @@ void WebSocketEncoder::close(std::string& out, int code, std::string_view reason
     char payload[125];
     payload[0] = static_cast<char>(code >> 8);
     payload[1] = static_cast<char>(code & 0xff);
-    std::memcpy(payload + 2, reason.data(), reason.size());
+    if (!reason.empty()) {  // memcpy from a null data() is undefined even for 0 bytes
+        std::memcpy(payload + 2, reason.data(), reason.size());
+    }
     frame(out, WsOpcode::close, std::string_view(payload, 2 + reason.size()));
 }
 

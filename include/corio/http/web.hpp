@@ -1,0 +1,298 @@
+// corio/http/web.hpp - the server's objects: Request, Response,
+// HTTPException, handlers, middlewares and Application with its router.
+//
+// Mirrors aiohttp.web: `web.Request`, `web.Response`, `web.json_response`,
+// `web.HTTPException` and its subclasses, `web.Application` with
+// `router.add_get/add_post/...` and `middlewares=[...]`. serve() and
+// run_app() (server.hpp) put an Application on a socket. Nothing here does
+// I/O; handlers and middlewares are coroutines run by the server.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "corio/http/message.hpp"
+#include "corio/http/multidict.hpp"
+#include "corio/task.hpp"
+
+namespace corio::net {
+class Transport;
+}  // namespace corio::net
+
+namespace corio::http::detail {
+class WsSession;
+}  // namespace corio::http::detail
+
+namespace corio::http::web {
+
+class Request;
+class Response;
+
+namespace detail {
+
+/// Where a StreamResponse writes: the server connection of its request
+/// (internal; implemented by the server).
+class ResponseSink {
+public:
+    /// Sends the head (chunked framing; close-delimited for HTTP/1.0).
+    virtual void start(const Request& request, const Response& head) = 0;
+    /// Sends body bytes (nothing for HEAD).
+    virtual void write_body(std::string_view data) = 0;
+    /// Waits until the connection's write buffer is below its high-water
+    /// mark; throws std::system_error(ECONNRESET) once the connection is lost.
+    virtual Task<void> drain() = 0;
+    /// Ends the body.
+    virtual void finish() = 0;
+    /// Sends `head` (a 101 answer) and hands every later byte of the
+    /// connection to `ws`; the connection closes when the handler returns.
+    virtual void upgrade(std::string_view head, std::shared_ptr<http::detail::WsSession> ws) = 0;
+    /// The connection's transport.
+    virtual net::Transport& transport() = 0;
+
+protected:
+    ~ResponseSink() = default;
+};
+
+}  // namespace detail
+
+/// One HTTP request as a handler sees it: everything is owned by the
+/// request (no views into the connection's buffers), so a handler may keep
+/// it across suspensions. The server reads the whole body (up to
+/// ServerOptions::max_body_size) before calling the handler. aiohttp:
+/// `web.Request`.
+class Request {
+public:
+    Request() = default;
+
+    /// The method. aiohttp: `request.method` (as text: method_name()).
+    Method method() const noexcept { return method_; }
+    /// The method's name as sent ("GET", "PROPFIND").
+    const std::string& method_name() const noexcept { return method_name_; }
+    /// The path, percent-decoded ("/hello/a b"). aiohttp: `request.path`.
+    const std::string& path() const noexcept { return path_; }
+    /// The request target as sent, query included. aiohttp: `request.raw_path`.
+    const std::string& raw_path() const noexcept { return raw_path_; }
+    /// The query string without '?', as sent. aiohttp: `request.query_string`.
+    const std::string& query_string() const noexcept { return query_string_; }
+    /// The query's parameters, decoded, in order. aiohttp: `request.query`.
+    const MultiDict& query() const noexcept { return query_; }
+    /// The header fields. aiohttp: `request.headers`.
+    const Headers& headers() const noexcept { return headers_; }
+    /// HTTP/1.0 or HTTP/1.1. aiohttp: `request.version`.
+    HttpVersion version() const noexcept { return version_; }
+    /// Whether the connection stays open after the response.
+    /// aiohttp: `request.keep_alive`.
+    bool keep_alive() const noexcept { return keep_alive_; }
+    /// The path parameters of the matched route (`/hello/{name}` ->
+    /// match_info().at("name")), percent-decoded. aiohttp: `request.match_info`.
+    const std::map<std::string, std::string, std::less<>>& match_info() const noexcept {
+        return match_info_;
+    }
+    /// The peer's address ("127.0.0.1"). aiohttp: `request.remote`.
+    const std::string& remote() const noexcept { return remote_; }
+    /// The Content-Type without parameters ("" when absent).
+    /// aiohttp: `request.content_type`.
+    std::string_view content_type() const noexcept;
+    /// The body (already read by the server). Never suspends in this
+    /// version; a coroutine for aiohttp's shape and for streaming bodies
+    /// later. aiohttp: `await request.read()`.
+    Task<std::string> read() const;
+    /// The body as text (bytes as sent; no charset conversion).
+    /// aiohttp: `await request.text()`.
+    Task<std::string> text() const;
+    /// The body, without a coroutine.
+    const std::string& body() const noexcept { return body_; }
+    /// Whether the request had a body. aiohttp: `request.body_exists`.
+    bool body_exists() const noexcept { return !body_.empty(); }
+
+private:
+    friend struct RequestBuilder;
+    friend class StreamResponse;
+    friend class WebSocketResponse;
+    detail::ResponseSink* sink_ = nullptr;
+    Method method_ = Method::GET;
+    std::string method_name_ = "GET";
+    std::string path_ = "/";
+    std::string raw_path_ = "/";
+    std::string query_string_;
+    MultiDict query_;
+    Headers headers_;
+    HttpVersion version_ = HttpVersion11;
+    bool keep_alive_ = true;
+    std::map<std::string, std::string, std::less<>> match_info_;
+    std::string remote_;
+    std::string body_;
+};
+
+/// Fills a Request (used by the server and by tests of handlers).
+struct RequestBuilder {
+    static Request& method(Request& r, Method m, std::string_view name);
+    static Request& target(Request& r, std::string_view raw_path, std::string path,
+                           std::string_view query_string, MultiDict query);
+    static Request& headers(Request& r, Headers h) noexcept;
+    static Request& version(Request& r, HttpVersion v, bool keep_alive) noexcept;
+    static Request& remote(Request& r, std::string remote) noexcept;
+    static std::string& body(Request& r) noexcept { return r.body_; }
+    static void sink(Request& r, detail::ResponseSink* sink) noexcept { r.sink_ = sink; }
+    static auto& match_info(Request& r) noexcept { return r.match_info_; }
+};
+
+/// A complete response: status, reason, headers and a body known in
+/// advance. The server adds Content-Length, Date and Connection itself
+/// (setting Content-Length or Transfer-Encoding here makes the server
+/// answer 500). aiohttp: `web.Response`.
+class Response {
+public:
+    /// 200 with an empty body.
+    Response() = default;
+    /// `status` with `body` of type `content_type` (none when empty).
+    /// aiohttp: `web.Response(body=..., status=..., content_type=...)`.
+    explicit Response(std::string body, int status = 200, std::string_view content_type = {});
+
+    /// A text/plain (UTF-8) response. aiohttp: `web.Response(text=...)`.
+    static Response text(std::string text, int status = 200,
+                         std::string_view content_type = "text/plain; charset=utf-8");
+    /// A response whose body is already-serialized JSON, typed
+    /// application/json. aiohttp: `web.json_response(text=...)`.
+    static Response json(std::string json_text, int status = 200);
+
+    int status() const noexcept { return status_; }
+    /// Sets the status (100..999) and optionally the reason (default: the
+    /// registered phrase). Throws std::invalid_argument for another status.
+    /// aiohttp: `response.set_status`.
+    void set_status(int status, std::string_view reason = {});
+    /// The reason phrase set, or "" for the registered one.
+    const std::string& reason() const noexcept { return reason_; }
+    Headers& headers() noexcept { return headers_; }
+    const Headers& headers() const noexcept { return headers_; }
+    const std::string& body() const noexcept { return body_; }
+    /// Replaces the body. aiohttp: `response.body = ...` / `response.text = ...`.
+    void set_body(std::string body) { body_ = std::move(body); }
+    /// Sets Content-Type. aiohttp: `response.content_type = ...`.
+    void set_content_type(std::string_view type) { headers_.set("Content-Type", type); }
+    /// Whether this is a StreamResponse that was prepared: its head (and
+    /// maybe its body) already went out. aiohttp: `response.prepared`.
+    bool prepared() const noexcept { return prepared_; }
+    /// Whether a prepared response's body was ended (write_eof).
+    bool eof_written() const noexcept { return eof_; }
+
+protected:
+    bool prepared_ = false;
+    bool eof_ = false;
+
+private:
+    int status_ = 200;
+    std::string reason_;
+    Headers headers_;
+    std::string body_;
+};
+
+/// A response whose body is written piece by piece after its head:
+/// prepare(), then write() as often as needed, then write_eof(); the
+/// handler returns it (`co_return resp;`, which keeps what the server
+/// needs). The body goes out chunked (HTTP/1.1) or until the connection
+/// closes (HTTP/1.0); HEAD gets the head only. A handler that returns
+/// without write_eof() has its body ended by the server. Set the status
+/// and headers before prepare(). aiohttp: `web.StreamResponse`.
+class StreamResponse : public Response {
+public:
+    explicit StreamResponse(int status = 200, std::string_view reason = {}) {
+        set_status(status, reason);
+    }
+    /// Sends the status line and headers. Does not suspend in this version.
+    /// Throws RuntimeError when called twice, when the body was set (use
+    /// write()), or for a request that did not come from a server;
+    /// std::invalid_argument for headers the server owns
+    /// (Content-Length, Transfer-Encoding). aiohttp: `await resp.prepare(request)`.
+    Task<void> prepare(Request& request);
+    /// Sends `data` as part of the body, then waits while the connection's
+    /// write buffer is above its high-water mark (backpressure). Throws
+    /// RuntimeError before prepare() or after write_eof(),
+    /// std::system_error(ECONNRESET) when the client went away.
+    /// Cancellation while waiting leaves `data` queued. aiohttp: `await resp.write(data)`.
+    Task<void> write(std::string_view data);
+    /// Waits as write() does, without writing. aiohttp: `await resp.drain()`.
+    Task<void> drain();
+    /// Sends `data` (if any) and ends the body; later calls do nothing.
+    /// Throws as write(). aiohttp: `await resp.write_eof()`.
+    Task<void> write_eof(std::string_view data = {});
+
+private:
+    detail::ResponseSink* sink_ = nullptr;
+};
+
+/// An HTTP error answer that a handler or middleware throws; the server
+/// sends as_response() (and a middleware may catch it). aiohttp:
+/// `web.HTTPException` (HTTPNotFound is `HTTPException(404)`).
+class HTTPException : public std::runtime_error {
+public:
+    /// `status` with `text` as a text/plain body (default: "<status>:
+    /// <reason>", aiohttp's body) and extra `headers`.
+    explicit HTTPException(int status, std::string text = {}, Headers headers = {});
+    int status() const noexcept { return status_; }
+    const Headers& headers() const noexcept { return headers_; }
+    const std::string& text() const noexcept { return text_; }
+    /// The response this error is answered with.
+    Response as_response() const;
+
+private:
+    int status_;
+    std::string text_;
+    Headers headers_;
+};
+
+/// A request handler: a coroutine from Request to Response. It may throw
+/// HTTPException (answered as such) or anything else (answered 500 and
+/// reported to the loop's exception handler). aiohttp: `async def handler(request)`.
+using Handler = std::function<Task<Response>(Request&)>;
+/// A middleware: gets the request and the next handler (the rest of the
+/// onion) and returns a response. aiohttp: `@web.middleware async def
+/// mw(request, handler)`.
+using Middleware = std::function<Task<Response>(Request&, const Handler&)>;
+
+/// An application: routes and middlewares. Configure it before serving it;
+/// it must outlive its servers. aiohttp: `web.Application`.
+class Application {
+public:
+    Application();
+    ~Application();
+    Application(Application&&) noexcept;
+    Application& operator=(Application&&) noexcept;
+
+    /// Routes `method` ("GET", "*" for any) on `path` to `handler`. `path`
+    /// starts with '/' and may hold parameters: `{name}` matches one
+    /// non-empty segment (no '/'), `{name:regex}` what the ECMAScript regex
+    /// matches (use non-capturing groups inside). Routes are tried in the
+    /// order added. Throws std::invalid_argument for a path without a
+    /// leading '/', an unbalanced brace, a bad regex or a null handler.
+    /// aiohttp: `app.router.add_route(method, path, handler)`.
+    void add_route(std::string_view method, std::string_view path, Handler handler);
+    /// GET (and HEAD, answered without the body). aiohttp: `add_get`.
+    void add_get(std::string_view path, Handler handler);
+    void add_post(std::string_view path, Handler handler);
+    void add_put(std::string_view path, Handler handler);
+    void add_patch(std::string_view path, Handler handler);
+    void add_delete(std::string_view path, Handler handler);
+    /// Appends a middleware: the first added is the outermost.
+    /// aiohttp: `web.Application(middlewares=[...])`.
+    void add_middleware(Middleware middleware);
+
+    /// Runs `request` through the middlewares and the matching route, sets
+    /// request.match_info(), and returns the response. No route for the
+    /// path: HTTPException(404); routes for the path but not the method:
+    /// HTTPException(405) with Allow. Either is thrown inside the
+    /// middlewares, so they see it. Suspends while the handler does;
+    /// throws what the handler or a middleware throws.
+    Task<Response> handle(Request& request) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace corio::http::web

@@ -1,0 +1,151 @@
+// corio/http/websocket_response.hpp - WebSocket connections: the server's
+// WebSocketResponse and the client's ws_connect(), with WSMessage,
+// receive/send_str/send_bytes/ping/pong/close and a heartbeat.
+//
+// Mirrors aiohttp: `web.WebSocketResponse(heartbeat=...)` (prepare,
+// receive, send_str, send_bytes, ping, pong, close, closed, close_code),
+// `ClientSession.ws_connect()` returning `ClientWebSocketResponse`, and
+// `WSMessage` (type, data, extra). Frames follow RFC 6455 through the
+// sans-I/O codec (no extension is negotiated); pings are answered
+// automatically; a close frame from the peer is answered and ends the
+// connection.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "corio/event_loop.hpp"
+#include "corio/http/client.hpp"
+#include "corio/http/web.hpp"
+#include "corio/http/websocket.hpp"
+#include "corio/task.hpp"
+
+namespace corio::http {
+
+namespace detail {
+class WsSession;
+}  // namespace detail
+
+/// One received message. `type` is TEXT or BINARY (`data` holds it), CLOSE
+/// (the peer's close frame: `extra` its code, 1005 for none, `data` the
+/// reason), ERROR (the connection failed: `data` says why, `extra` the
+/// close code sent or 1006), or CLOSED (nothing more will come).
+/// aiohttp: `aiohttp.WSMessage(type, data, extra)`.
+struct WSMessage {
+    WSMsgType type = WSMsgType::CLOSED;
+    std::string data;
+    int extra = 0;
+};
+
+/// Options of a WebSocket connection (trivially destructible, see
+/// net::ConnectOptions). aiohttp: the keyword arguments of
+/// WebSocketResponse / ws_connect.
+struct WebSocketOptions {
+    /// Send a ping after this long without a frame from the peer; if no
+    /// pong (or other frame) arrives within half of it, the connection is
+    /// closed and receive() returns ERROR "heartbeat: no pong ..." with
+    /// extra 1006 - also when nobody is calling receive(). aiohttp: `heartbeat`.
+    std::optional<Duration> heartbeat;
+    /// Largest message (and frame) accepted; larger closes with 1009.
+    /// aiohttp: `max_msg_size` (4 MiB).
+    std::uint64_t max_msg_size = 4 * 1024 * 1024;
+    /// How long close() waits for the peer's close frame. aiohttp: `timeout` (10 s).
+    Duration close_timeout = std::chrono::seconds(10);
+};
+
+/// The operations both ends share. Use from the loop that made it.
+class WebSocketConnection {
+public:
+    /// The next message (see WSMessage). Suspends until one arrives, the
+    /// connection ends (CLOSED), or `timeout` passes (TimeoutError, the
+    /// connection stays usable). Cancellation loses no message.
+    /// aiohttp: `await ws.receive(timeout)`.
+    Task<WSMessage> receive(std::optional<Duration> timeout = std::nullopt);
+    /// Sends a text message (one frame). Throws std::invalid_argument for
+    /// text that is not UTF-8, RuntimeError when not connected or closing.
+    /// Does not suspend in this version (the transport buffers; it sends at
+    /// the end of the loop iteration). aiohttp: `await ws.send_str(data)`.
+    Task<void> send_str(std::string_view data);
+    /// Sends a binary message. Throws as send_str. aiohttp: `send_bytes`.
+    Task<void> send_bytes(std::string_view data);
+    /// Sends a ping / an unsolicited pong (payload <= 125 bytes, else
+    /// std::invalid_argument). aiohttp: `ping`, `pong`.
+    Task<void> ping(std::string_view payload = {});
+    Task<void> pong(std::string_view payload = {});
+    /// Starts the closing handshake with `code` and `message`, waits for
+    /// the peer's close frame (at most WebSocketOptions::close_timeout),
+    /// then closes the connection. Returns false when it was already
+    /// closed. Throws std::invalid_argument for a code a peer would reject.
+    /// Cancellation closes the connection at once. aiohttp: `await ws.close()`.
+    Task<bool> close(int code = 1000, std::string_view message = {});
+    /// Whether the connection is closed or closing. aiohttp: `ws.closed`.
+    bool closed() const noexcept;
+    /// The close code once closed (the peer's, ours, or 1006 for a dropped
+    /// connection or a missed heartbeat). aiohttp: `ws.close_code`.
+    std::optional<int> close_code() const noexcept;
+
+protected:
+    WebSocketConnection() = default;
+    std::shared_ptr<detail::WsSession> ws_;
+};
+
+}  // namespace corio::http
+
+namespace corio::http::web {
+
+/// The server's side: prepare() answers the opening handshake with 101 and
+/// switches the connection to WebSocket; the handler then receives and
+/// sends until it closes, and returns the object (`co_return ws;`). The
+/// connection is closed when the handler returns. aiohttp:
+/// `web.WebSocketResponse`.
+class WebSocketResponse : public Response, public WebSocketConnection {
+public:
+    explicit WebSocketResponse(WebSocketOptions options = {});
+    /// Whether `request` is a valid opening handshake. aiohttp: `can_prepare`.
+    static bool can_prepare(const Request& request);
+    /// Answers the handshake. Throws HTTPException(400, or 426 with
+    /// Sec-WebSocket-Version: 13) when `request` is not a valid opening
+    /// handshake, RuntimeError when prepared twice or the request did not
+    /// come from a server. Does not suspend in this version.
+    /// aiohttp: `await ws.prepare(request)`.
+    Task<void> prepare(Request& request);
+
+private:
+    WebSocketOptions options_;
+};
+
+}  // namespace corio::http::web
+
+namespace corio::http {
+
+/// The client's side, made by ws_connect(). Destroying it while open
+/// aborts the connection. aiohttp: `ClientWebSocketResponse`.
+class ClientWebSocketResponse : public WebSocketConnection {
+public:
+    explicit ClientWebSocketResponse(std::shared_ptr<detail::WsSession> ws) noexcept {
+        ws_ = std::move(ws);
+    }
+    ClientWebSocketResponse(ClientWebSocketResponse&&) noexcept = default;
+    ClientWebSocketResponse& operator=(ClientWebSocketResponse&&) noexcept = default;
+    ~ClientWebSocketResponse();
+};
+
+/// Opens a WebSocket to `url` (ws:// or wss://, also http(s)://): connects,
+/// sends the opening handshake with a random key (and `headers`), checks
+/// the 101 answer and its Sec-WebSocket-Accept. Suspends until then, at
+/// most `handshake_timeout`. Throws std::invalid_argument for a bad URL,
+/// std::system_error / GaiError / SslError for connection failures,
+/// TimeoutError, and ClientResponseError (with the status) when the server
+/// refuses the upgrade. Cancellation closes the connection. wss:// uses
+/// `ssl` (null: SslContext::client(), verifying). aiohttp:
+/// `session.ws_connect(url, heartbeat=...)`.
+Task<ClientWebSocketResponse> ws_connect(std::string url, WebSocketOptions options = {},
+                                         Headers headers = {},
+                                         std::shared_ptr<net::SslContext> ssl = nullptr,
+                                         Duration handshake_timeout = std::chrono::seconds(30));
+
+}  // namespace corio::http

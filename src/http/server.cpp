@@ -1,0 +1,575 @@
+// http/server.cpp - the HTTP/1.1 server connection (a BufferedProtocol on
+// the socket transport), serve() and run_app().
+//
+// One Connection per accepted socket. Invariants:
+//  - buf_[begin_, end_) holds the bytes not yet consumed by the parser; a
+//    head that is still incomplete stays there (the parser keeps offsets).
+//  - queue_ holds complete requests (or one final parse error) in arrival
+//    order; one handler task at a time (`handling_`) answers them in that
+//    order, so pipelined responses can never be reordered.
+//  - reading pauses while queue_ holds max_pipelined requests.
+//  - the handler task keeps the transport (and so this protocol, which the
+//    transport owns) alive with a local shared_ptr until it returns.
+//  - the idle timer runs while no request is queued or being handled and
+//    no head is complete: it is the keep-alive and header timeout at once
+//    (408 when part of a head had come, a plain close otherwise).
+#include "corio/http/server.hpp"
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "chunked.hpp"
+#include "corio/errors.hpp"
+#include "corio/http/status.hpp"
+#include "corio/http/url.hpp"
+#include "corio/locks.hpp"
+#include "corio/net/transports.hpp"
+#include "corio/timeouts.hpp"
+#include "date.hpp"
+#include "parser.hpp"
+#include "serializer.hpp"
+#include "ws_session.hpp"
+
+namespace corio::http::web {
+
+class Connection;
+
+struct AppServer::State {
+    const Application* app = nullptr;
+    ServerOptions options;
+    http::detail::ParserLimits limits;
+    http::detail::DateCache date;
+    std::optional<net::Server> server;
+    std::uint16_t port = 0;
+    std::set<Connection*> connections;
+    std::uint64_t served = 0;
+    bool closing = false;
+    Event drained;  // set when closing and the last connection is gone
+};
+
+namespace {
+
+constexpr std::size_t kMinRoom = 4096;
+constexpr std::size_t kInitialBuffer = 16384;
+
+struct Pending {
+    std::unique_ptr<Request> request;  // null: a parse error to answer
+    int error_status = 0;
+};
+
+}  // namespace
+
+class Connection final : public net::BufferedProtocol, public web::detail::ResponseSink {
+public:
+    explicit Connection(std::shared_ptr<AppServer::State> st)
+        : st_(std::move(st)), parser_(st_->limits) {
+        writable_.set();
+    }
+
+    void connection_made(net::Transport& t) override {
+        tr_ = &t;
+        remote_ = t.peername().host();
+        st_->connections.insert(this);
+        arm_idle_timer();
+    }
+
+    std::span<char> get_buffer(std::size_t sizehint) override {
+        if (begin_ == end_) {
+            begin_ = end_ = 0;
+        } else if (begin_ > 0 && buf_.size() - end_ < kMinRoom) {
+            buf_.erase(0, begin_);  // keeps the size: only moves the bytes
+            end_ -= begin_;
+            begin_ = 0;
+            buf_.resize(buf_.capacity());
+        }
+        std::size_t want = std::max(kMinRoom, std::min<std::size_t>(sizehint, 65536));
+        if (buf_.size() - end_ < want) {
+            buf_.resize(std::max(buf_.size() * 2, std::max(end_ + want, kInitialBuffer)));
+        }
+        return {buf_.data() + end_, buf_.size() - end_};
+    }
+
+    void buffer_updated(std::size_t nbytes) override {
+        end_ += nbytes;
+        if (ws_) {
+            feed_websocket();
+            return;
+        }
+        process();
+    }
+
+    bool eof_received() override {
+        if (ws_) {
+            ws_->connection_lost();
+            return false;
+        }
+        if (!parsing_done_) {
+            parsing_done_ = true;
+            // An EOF inside a message is not answered: the peer cannot read it.
+            current_.reset();
+        }
+        return handling_ || !queue_.empty();  // answer what was asked, then close
+    }
+
+    void pause_writing() override {
+        write_paused_ = true;
+        writable_.clear();
+    }
+    void resume_writing() override {
+        write_paused_ = false;
+        writable_.set();
+    }
+
+    void connection_lost(std::exception_ptr) override {
+        lost_ = true;
+        writable_.set();
+        if (ws_) {
+            ws_->connection_lost();
+            ws_.reset();  // breaks transport -> protocol -> session -> transport
+        }
+        idle_timer_.cancel();
+        st_->connections.erase(this);
+        if (st_->closing && st_->connections.empty()) {
+            st_->drained.set();
+        }
+    }
+
+    bool idle() const noexcept { return !handling_ && queue_.empty(); }
+    /// Server shutdown: a WebSocket gets a 1001 close frame, so that its
+    /// handler sees the peer's answer and returns.
+    void going_away() {
+        if (ws_) {
+            ws_->going_away();
+        }
+    }
+    TaskHandle<void>& handler_task() noexcept { return task_; }
+
+    // ResponseSink: a StreamResponse of the request being handled.
+    void start(const Request& req, const Response& head) override {
+        const int status = head.status();
+        stream_body_ =
+            req.method() != Method::HEAD && status >= 200 && status != 204 && status != 304;
+        stream_chunked_ = req.version() >= HttpVersion11;
+        stream_keep_alive_ = req.keep_alive() && !st_->closing && stream_chunked_;
+        http::detail::ResponseHeadOptions o;
+        o.status = status;
+        o.reason = head.reason();
+        o.version = req.version();
+        o.keep_alive = stream_keep_alive_;
+        o.framing = http::detail::ResponseFraming::chunked;
+        o.head_request = req.method() == Method::HEAD;
+        o.date = st_->date.get(std::chrono::system_clock::now());
+        out_.clear();
+        http::detail::serialize_response(out_, o, head.headers());  // may throw: nothing sent
+        tr_->write(out_);
+        stream_started_ = true;
+    }
+    void write_body(std::string_view data) override {
+        if (!stream_body_ || lost_ || data.empty()) {
+            return;
+        }
+        if (!stream_chunked_) {
+            tr_->write(data);
+            return;
+        }
+        std::array<char, http::detail::kChunkHeaderMax> hbuf;
+        const std::string_view pieces[] = {http::detail::chunk_header(data.size(), hbuf), data,
+                                           http::detail::kChunkEnd};
+        tr_->writelines(std::span<const std::string_view>(pieces));
+    }
+    Task<void> drain() override {
+        while (write_paused_ && !lost_) {
+            co_await writable_.wait();
+        }
+        if (lost_) {
+            throw std::system_error(ECONNRESET, std::generic_category(), "Connection lost");
+        }
+    }
+    void upgrade(std::string_view head, std::shared_ptr<http::detail::WsSession> ws) override {
+        stream_started_ = true;
+        stream_keep_alive_ = false;
+        stream_body_ = false;
+        parsing_done_ = true;
+        tr_->write(head);
+        ws_ = std::move(ws);
+        if (!tr_->is_reading()) {
+            tr_->resume_reading();
+        }
+        feed_websocket();  // frames that came with the handshake
+    }
+    net::Transport& transport() override { return *tr_; }
+    void finish() override {
+        if (stream_body_ && stream_chunked_ && !lost_) {
+            tr_->write(http::detail::kLastChunk);
+        }
+    }
+
+private:
+    void feed_websocket() {
+        std::string_view data(buf_.data() + begin_, end_ - begin_);
+        begin_ = end_ = 0;
+        std::shared_ptr<http::detail::WsSession> keep = ws_;
+        keep->feed(data);
+    }
+
+    // Parses what is buffered into queue_, then starts the handler.
+    void process() {
+        while (!parsing_done_ && !upgrade_pending_ && queue_.size() < st_->options.max_pipelined) {
+            http::detail::ParseStep s =
+                parser_.parse(std::string_view(buf_.data() + begin_, end_ - begin_));
+            begin_ += s.consumed;
+            if (s.event == http::detail::ParseStep::need_data) {
+                break;
+            }
+            on_event(s);
+        }
+        // Too many requests ahead, or an Upgrade awaiting its handler's decision
+        // (frames must not pile up in the buffer meanwhile): stop reading.
+        if (!parsing_done_ && (queue_.size() >= st_->options.max_pipelined || upgrade_pending_) &&
+            tr_->is_reading()) {
+            tr_->pause_reading();
+        }
+        if (!handling_ && !queue_.empty()) {
+            start_handler();
+        }
+    }
+
+    void on_event(const http::detail::ParseStep& s) {
+        switch (s.event) {
+            case http::detail::ParseStep::head:
+                idle_timer_.cancel();
+                current_ = make_request();
+                if (parser_.head().expect_continue && idle()) {
+                    tr_->write("HTTP/1.1 100 Continue\r\n\r\n");
+                }
+                break;
+            case http::detail::ParseStep::body:
+                RequestBuilder::body(*current_).append(s.bytes);
+                break;
+            case http::detail::ParseStep::message_complete:
+                queue_.push_back(Pending{std::move(current_), 0});
+                break;
+            case http::detail::ParseStep::upgrade:
+                // The request (queued at message_complete) asked to switch
+                // protocols: the bytes after it are the new protocol's if the
+                // handler accepts (WebSocketResponse); parsing waits for its decision.
+                upgrade_pending_ = true;
+                break;
+            case http::detail::ParseStep::closed:
+                parsing_done_ = true;
+                break;
+            case http::detail::ParseStep::error:
+                parsing_done_ = true;
+                current_.reset();
+                queue_.push_back(Pending{nullptr, http::detail::error_status(parser_.error())});
+                break;
+            case http::detail::ParseStep::need_data:
+                break;
+        }
+    }
+
+    std::unique_ptr<Request> make_request() const {
+        const http::detail::RequestHead& h = parser_.head();
+        auto r = std::make_unique<Request>();
+        RequestBuilder::method(*r, h.method, h.method_name);
+        std::optional<std::string> path = percent_decode(h.path);
+        std::optional<MultiDict> query = parse_query(h.query);
+        RequestBuilder::target(*r, h.target, path ? std::move(*path) : std::string(h.path), h.query,
+                               query ? std::move(*query) : MultiDict());
+        RequestBuilder::headers(*r, h.headers.to_headers());
+        RequestBuilder::version(*r, h.version, h.keep_alive);
+        RequestBuilder::remote(*r, remote_);
+        return r;
+    }
+
+    void start_handler() {
+        handling_ = true;
+        task_ = create_task(handle_queue(), "http connection");
+    }
+
+    Task<void> handle_queue() {
+        std::shared_ptr<net::Transport> keep = tr_->shared_from_this();
+        while (!queue_.empty() && !lost_) {
+            Pending p = std::move(queue_.front());
+            queue_.pop_front();
+            if (!parsing_done_ && !tr_->is_reading()) {
+                tr_->resume_reading();
+            }
+            if (!p.request) {
+                write_error(p.error_status);
+                break;
+            }
+            RequestBuilder::sink(*p.request, this);
+            stream_started_ = false;
+            Response resp = co_await respond(*p.request);
+            if (lost_) {
+                break;
+            }
+            bool keep_alive = p.request->keep_alive() && !st_->closing;
+            if (resp.prepared()) {
+                if (!resp.eof_written()) {
+                    finish();
+                }
+                keep_alive = keep_alive && stream_keep_alive_;
+            } else if (stream_started_) {
+                keep_alive = false;  // failed after prepare(): the body is cut short
+            } else {
+                write_response(*p.request, resp, keep_alive);
+            }
+            ++st_->served;
+            if (!keep_alive) {
+                parsing_done_ = true;
+                queue_.clear();
+                break;
+            }
+            if (upgrade_pending_ && !parsing_done_) {
+                upgrade_pending_ = false;  // answered without switching: HTTP goes on
+                parser_.decline_upgrade();
+                if (!tr_->is_reading()) {
+                    tr_->resume_reading();
+                }
+            }
+            if (queue_.empty() && !parsing_done_) {
+                process();  // requests parsed ahead while this one was handled
+            }
+        }
+        handling_ = false;
+        if (lost_) {
+            co_return;
+        }
+        if (parsing_done_ || st_->closing) {
+            tr_->close();
+        } else {
+            arm_idle_timer();
+        }
+    }
+
+    Task<Response> respond(Request& req) {
+        std::exception_ptr failure;
+        try {
+            co_return co_await st_->app->handle(req);
+        } catch (const HTTPException& e) {
+            try {
+                co_return e.as_response();
+            } catch (...) {  // e.g. a status outside 100..999
+                failure = std::current_exception();
+            }
+        } catch (const CancelledError&) {
+            throw;
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        get_running_loop().call_exception_handler(
+            {"Error handling request " + req.method_name() + " " + req.raw_path(),
+             failure,
+             {},
+             {}});
+        co_return HTTPException(500).as_response();
+    }
+
+    void write_response(const Request& req, const Response& resp, bool keep_alive) {
+        http::detail::ResponseHeadOptions o;
+        o.status = resp.status();
+        o.reason = resp.reason();
+        o.version = req.version();
+        o.keep_alive = keep_alive;
+        o.head_request = req.method() == Method::HEAD;
+        o.content_length = resp.body().size();
+        o.date = st_->date.get(std::chrono::system_clock::now());
+        out_.clear();
+        try {
+            http::detail::serialize_response(out_, o, resp.headers(),
+                                             o.head_request ? std::string_view() : resp.body());
+        } catch (const std::invalid_argument&) {
+            get_running_loop().call_exception_handler(
+                {"Invalid response to " + req.method_name() + " " + req.raw_path(),
+                 std::current_exception(),
+                 {},
+                 {}});
+            out_.clear();
+            Response err = HTTPException(500).as_response();
+            o.status = 500;
+            o.reason = {};
+            o.content_length = err.body().size();
+            http::detail::serialize_response(out_, o, err.headers(),
+                                             o.head_request ? std::string_view() : err.body());
+        }
+        tr_->write(out_);
+    }
+
+    void write_error(int status) {
+        Response err = HTTPException(status).as_response();
+        http::detail::ResponseHeadOptions o;
+        o.status = status;
+        o.keep_alive = false;
+        o.date = st_->date.get(std::chrono::system_clock::now());
+        out_.clear();
+        http::detail::serialize_response(out_, o, err.headers(), err.body());
+        tr_->write(out_);
+        parsing_done_ = true;
+    }
+
+    void arm_idle_timer() {
+        idle_timer_.cancel();
+        idle_timer_ = get_running_loop().call_later(st_->options.keepalive_timeout, [this] {
+            if (lost_ || !idle()) {
+                return;
+            }
+            if (begin_ != end_ && !parsing_done_) {
+                write_error(408);  // part of a head came, the rest did not
+            }
+            parsing_done_ = true;
+            tr_->close();
+        });
+    }
+
+    std::shared_ptr<AppServer::State> st_;
+    net::Transport* tr_ = nullptr;
+    std::string remote_;
+    http::detail::RequestParser parser_;
+    std::string buf_;
+    std::size_t begin_ = 0, end_ = 0;
+    std::unique_ptr<Request> current_;
+    std::deque<Pending> queue_;
+    bool handling_ = false;
+    bool parsing_done_ = false;
+    bool lost_ = false;
+    std::string out_;
+    TimerHandle idle_timer_;
+    TaskHandle<void> task_;
+    // The write side, for StreamResponse.
+    bool write_paused_ = false;
+    Event writable_;
+    bool stream_started_ = false;
+    bool stream_body_ = false;
+    bool stream_chunked_ = false;
+    bool stream_keep_alive_ = false;
+    bool upgrade_pending_ = false;
+    std::shared_ptr<http::detail::WsSession> ws_;  // after a WebSocket handshake
+};
+
+AppServer::AppServer(std::shared_ptr<State> state) noexcept : state_(std::move(state)) {}
+AppServer::AppServer(AppServer&&) noexcept = default;
+AppServer& AppServer::operator=(AppServer&&) noexcept = default;
+
+AppServer::~AppServer() {
+    if (!state_ || !state_->server) {
+        return;
+    }
+    state_->closing = true;
+    state_->server->close();
+    for (Connection* c : std::set<Connection*>(state_->connections)) {
+        c->transport().abort();
+    }
+}
+
+std::uint16_t AppServer::port() const noexcept {
+    return state_->port;
+}
+std::size_t AppServer::connections() const noexcept {
+    return state_->connections.size();
+}
+std::uint64_t AppServer::requests_served() const noexcept {
+    return state_->served;
+}
+
+Task<void> AppServer::shutdown(Duration timeout) {
+    std::shared_ptr<State> st = state_;
+    if (!st->server) {
+        co_return;
+    }
+    st->closing = true;
+    st->server->close();
+    for (Connection* c : std::set<Connection*>(st->connections)) {
+        if (c->idle()) {
+            c->transport().close();
+        } else {
+            c->going_away();
+        }
+    }
+    if (st->connections.empty()) {
+        st->drained.set();
+    }
+    bool timed_out = false;
+    try {
+        co_await wait_for(st->drained.wait(), timeout);
+    } catch (const TimeoutError&) {
+        timed_out = true;
+    }
+    if (timed_out) {
+        std::vector<TaskHandle<void>> tasks;
+        for (Connection* c : std::set<Connection*>(st->connections)) {
+            if (c->handler_task() && !c->handler_task().done()) {
+                c->handler_task().cancel("server shutdown");
+                tasks.push_back(c->handler_task());
+            }
+            c->transport().abort();
+        }
+        for (TaskHandle<void>& t : tasks) {
+            try {
+                co_await t;
+            } catch (const CancelledError&) {
+            }
+        }
+    }
+    co_await st->server->wait_closed();
+    st->server.reset();
+}
+
+Task<AppServer> serve(const Application& app, std::string host, std::uint16_t port,
+                      ServerOptions options) {
+    auto st = std::make_shared<AppServer::State>();
+    st->app = &app;
+    st->options = options;
+    st->limits.max_uri_size = options.max_uri_size;
+    st->limits.max_head_size = options.max_head_size;
+    st->limits.max_headers = options.max_headers;
+    st->limits.max_body_size = options.max_body_size;
+    if (st->options.max_pipelined == 0) {
+        st->options.max_pipelined = 1;
+    }
+    net::ServerOptions so;
+    so.reuse_port = options.reuse_port;
+    so.ssl = options.ssl;
+    std::weak_ptr<AppServer::State> weak = st;
+    // A named factory: GCC 12 may destroy a temporary made inside co_await twice.
+    net::ProtocolFactory factory = [weak]() -> std::unique_ptr<net::Protocol> {
+        return std::make_unique<Connection>(weak.lock());
+    };
+    net::Server server = co_await net::create_server(std::move(factory), std::move(host), port, so);
+    st->port = server.sockets().at(0).port();
+    st->server.emplace(std::move(server));
+    co_return AppServer(std::move(st));
+}
+
+Task<void> run_app(const Application& app, std::string host, std::uint16_t port,
+                   ServerOptions options, Duration shutdown_timeout) {
+    AppServer server = co_await serve(app, std::move(host), port, options);
+    EventLoop& loop = get_running_loop();
+    Event stop;
+    loop.add_signal_handler(SIGINT, [&stop] { stop.set(); });
+    loop.add_signal_handler(SIGTERM, [&stop] { stop.set(); });
+    bool cancelled = false;
+    try {
+        co_await stop.wait();
+    } catch (const CancelledError&) {
+        cancelled = true;
+    }
+    loop.remove_signal_handler(SIGINT);
+    loop.remove_signal_handler(SIGTERM);
+    co_await server.shutdown(cancelled ? Duration::zero() : shutdown_timeout);
+    if (cancelled) {
+        throw CancelledError("run_app cancelled");
+    }
+}
+
+}  // namespace corio::http::web

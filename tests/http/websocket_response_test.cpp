@@ -1,0 +1,250 @@
+#include "corio/http/websocket_response.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "corio/corio.hpp"
+#include "corio/http/server.hpp"
+#include "corio/net/socket.hpp"
+#include "corio/net/subprocess.hpp"
+#include "net/net_fixture.hpp"
+
+using namespace std::chrono_literals;
+using corio::Task;
+namespace net = corio::net;
+namespace web = corio::http::web;
+using corio::http::WSMessage;
+using corio::http::WSMsgType;
+using corio_test::net_run;
+
+namespace {
+
+// What the /ws handler saw, for the tests to check.
+struct ServerLog {
+    std::vector<std::string> events;
+    corio::Event done;
+};
+
+web::Application make_app(ServerLog& log, std::optional<corio::Duration> heartbeat = {}) {
+    web::Application app;
+    // Echoes text and binary messages until the client closes.
+    app.add_get("/ws", [&log, heartbeat](web::Request& req) -> Task<web::Response> {
+        web::WebSocketResponse ws(corio::http::WebSocketOptions{.heartbeat = heartbeat});
+        co_await ws.prepare(req);
+        for (;;) {
+            WSMessage msg = co_await ws.receive();
+            if (msg.type == WSMsgType::TEXT) {
+                co_await ws.send_str(msg.data);
+            } else if (msg.type == WSMsgType::BINARY) {
+                co_await ws.send_bytes(msg.data);
+            } else {
+                log.events.push_back(std::to_string(static_cast<int>(msg.type)) + " " +
+                                     std::to_string(msg.extra) + " " + msg.data);
+                break;
+            }
+        }
+        log.done.set();
+        co_return ws;
+    });
+    // Never calls receive(): the heartbeat alone must notice a silent peer.
+    app.add_get("/idle", [&log](web::Request& req) -> Task<web::Response> {
+        web::WebSocketResponse ws(corio::http::WebSocketOptions{.heartbeat = 40ms});
+        co_await ws.prepare(req);
+        while (!ws.closed()) {
+            co_await corio::sleep(10ms);
+        }
+        log.events.push_back("closed " + std::to_string(ws.close_code().value_or(0)));
+        WSMessage m = co_await ws.receive();
+        log.events.push_back(m.data);
+        log.done.set();
+        co_return ws;
+    });
+    return app;
+}
+
+template <class F>
+void with_server(F body, std::optional<corio::Duration> heartbeat = {}) {
+    net_run([](F body, std::optional<corio::Duration> heartbeat) -> Task<void> {
+        ServerLog log;
+        web::Application app = make_app(log, heartbeat);
+        web::AppServer server = co_await web::serve(app, "127.0.0.1", 0);
+        co_await body(server, log);
+        co_await server.shutdown(1s);
+    }(std::move(body), heartbeat));
+}
+
+std::string ws_url(const web::AppServer& s, std::string_view path) {
+    return "ws://127.0.0.1:" + std::to_string(s.port()) + std::string(path);
+}
+
+Task<std::string> raw_exchange(std::uint16_t port, std::string request) {
+    net::Socket s = net::Socket::create(AF_INET, SOCK_STREAM);
+    co_await net::sock_connect(s, net::SocketAddress::ip("127.0.0.1", port));
+    co_await net::sock_sendall(s, request);
+    std::string out;
+    for (;;) {
+        std::string part = co_await corio::wait_for(net::sock_recv(s, 65536), 10s);
+        if (part.empty()) {
+            co_return out;
+        }
+        out += part;
+    }
+}
+
+}  // namespace
+
+TEST(WebSocket, EchoBetweenCorioClientAndServer) {
+    with_server([](web::AppServer& server, ServerLog& log) -> Task<void> {
+        auto ws = co_await corio::http::ws_connect(ws_url(server, "/ws"));
+        co_await ws.send_str("hello");
+        WSMessage m = co_await ws.receive(5s);
+        EXPECT_EQ(m.type, WSMsgType::TEXT);
+        EXPECT_EQ(m.data, "hello");
+        const std::string big(200000, 'b');
+        co_await ws.send_bytes(big);
+        m = co_await ws.receive(5s);
+        EXPECT_EQ(m.type, WSMsgType::BINARY);
+        EXPECT_TRUE(m.data == big);
+        co_await ws.ping("x");  // answered by the server, not seen by its handler
+        EXPECT_TRUE(co_await ws.close(4000, "bye"));
+        EXPECT_TRUE(ws.closed());
+        EXPECT_EQ(ws.close_code(), 4000);
+        EXPECT_FALSE(co_await ws.close());
+        EXPECT_EQ((co_await ws.receive()).type, WSMsgType::CLOSED);
+        co_await corio::wait_for(log.done.wait(), 5s);
+        EXPECT_EQ(log.events, (std::vector<std::string>{"8 4000 bye"}));  // CLOSE
+    });
+}
+
+TEST(WebSocket, ServerClosesAndClientSeesClose) {
+    net_run([]() -> Task<void> {
+        web::Application app;
+        app.add_get("/bye", [](web::Request& req) -> Task<web::Response> {
+            web::WebSocketResponse ws;
+            co_await ws.prepare(req);
+            co_await ws.send_str("last words");
+            co_await ws.close(1001, "going away");
+            co_return ws;
+        });
+        web::AppServer server = co_await web::serve(app, "127.0.0.1", 0);
+        auto ws = co_await corio::http::ws_connect(ws_url(server, "/bye"));
+        WSMessage m = co_await ws.receive(5s);
+        EXPECT_EQ(m.data, "last words");
+        m = co_await ws.receive(5s);
+        EXPECT_EQ(m.type, WSMsgType::CLOSE);
+        EXPECT_EQ(m.extra, 1001);
+        EXPECT_EQ(m.data, "going away");
+        EXPECT_EQ((co_await ws.receive(5s)).type, WSMsgType::CLOSED);
+        co_await server.shutdown(1s);
+    }());
+}
+
+TEST(WebSocket, HeartbeatClosesASilentPeerWithoutReceive) {
+    with_server([](web::AppServer& server, ServerLog& log) -> Task<void> {
+        // A raw client: a valid handshake, then it never answers the pings.
+        std::string got = co_await raw_exchange(
+            server.port(),
+            "GET /idle HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+        EXPECT_EQ(got.rfind("HTTP/1.1 101 Switching Protocols\r\n", 0), 0u) << got;
+        EXPECT_NE(got.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"),
+                  std::string::npos);
+        EXPECT_NE(got.find("\r\n\r\n\x89\x00", 0, 6), std::string::npos);  // a ping came
+        co_await corio::wait_for(log.done.wait(), 5s);
+        EXPECT_EQ(log.events, (std::vector<std::string>{
+                                  "closed 1006", "heartbeat: no pong from the peer within 20 ms"}));
+    });
+}
+
+TEST(WebSocket, ClientHeartbeatKeepsALivePeer) {
+    with_server([](web::AppServer& server, ServerLog&) -> Task<void> {
+        auto ws = co_await corio::http::ws_connect(
+            ws_url(server, "/ws"), corio::http::WebSocketOptions{.heartbeat = 100ms});
+        co_await corio::sleep(400ms);  // several ping/pong rounds
+        EXPECT_FALSE(ws.closed());
+        co_await ws.send_str("still here");
+        EXPECT_EQ((co_await ws.receive(5s)).data, "still here");
+        co_await ws.close();
+    });
+}
+
+TEST(WebSocket, ServerShutdownClosesWithGoingAway) {
+    with_server([](web::AppServer& server, ServerLog& log) -> Task<void> {
+        auto ws = co_await corio::http::ws_connect(ws_url(server, "/ws"));
+        co_await ws.send_str("x");
+        EXPECT_EQ((co_await ws.receive(5s)).data, "x");
+        // The handler is blocked in receive(): shutdown must not wait for its deadline.
+        auto shutdown = corio::create_task(server.shutdown(30s));
+        WSMessage m = co_await ws.receive(5s);
+        EXPECT_EQ(m.type, WSMsgType::CLOSE);
+        EXPECT_EQ(m.extra, 1001);
+        EXPECT_EQ(m.data, "server shutdown");
+        co_await corio::wait_for(std::move(shutdown), 5s);
+        EXPECT_EQ(log.events, (std::vector<std::string>{"8 1001 "}));  // the echoed code
+    });
+}
+
+TEST(WebSocket, NonWebSocketRequestsAreRefused) {
+    with_server([](web::AppServer& server, ServerLog&) -> Task<void> {
+        std::string got = co_await raw_exchange(
+            server.port(), "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        EXPECT_EQ(got.rfind("HTTP/1.1 400 Bad Request\r\n", 0), 0u) << got;
+        got = co_await raw_exchange(
+            server.port(),
+            "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Version: 12\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Connection: close\r\n\r\n");
+        EXPECT_EQ(got.rfind("HTTP/1.1 426 Upgrade Required\r\n", 0), 0u) << got;
+        EXPECT_NE(got.find("Sec-WebSocket-Version: 13\r\n"), std::string::npos) << got;
+        // A plain HTTP server answer to ws_connect: ClientResponseError with the status.
+        try {
+            co_await corio::http::ws_connect(ws_url(server, "/nope"));
+            ADD_FAILURE() << "no throw";
+        } catch (const corio::http::ClientResponseError& e) {
+            EXPECT_EQ(e.status(), 404);
+        }
+    });
+}
+
+TEST(WebSocket, PythonWebsocketsClientAgainstCorioServer) {
+    with_server([](web::AppServer& server, ServerLog& log) -> Task<void> {
+        net::Process peer = co_await net::create_subprocess_exec(
+            "/usr/bin/python3", CORIO_WS_PEER_PY, "client", std::to_string(server.port()),
+            net::SubprocessOptions{.stdout_ = net::PIPE});
+        std::string out = co_await corio::wait_for(peer.stdout_->read(), 60s);
+        EXPECT_EQ(co_await peer.wait(), 0);
+        EXPECT_EQ(out,
+                  "hello from python\n"
+                  "b'\\x00\\x01binary'\n"
+                  "pong\n"
+                  "70000\n"
+                  "closed 1000\n");
+        co_await corio::wait_for(log.done.wait(), 5s);
+        EXPECT_EQ(log.events, (std::vector<std::string>{"8 1000 "}));
+    });
+}
+
+TEST(WebSocket, CorioClientAgainstPythonWebsocketsServer) {
+    net_run([]() -> Task<void> {
+        net::Process peer =
+            co_await net::create_subprocess_exec("/usr/bin/python3", CORIO_WS_PEER_PY, "server",
+                                                 net::SubprocessOptions{.stdout_ = net::PIPE});
+        std::string line = co_await corio::wait_for(peer.stdout_->readline(), 30s);
+        EXPECT_EQ(line.rfind("port ", 0), 0u) << line;
+        auto ws = co_await corio::http::ws_connect(
+            "ws://127.0.0.1:" + line.substr(5, line.size() - 6) + "/");
+        co_await ws.send_str("héllo");
+        WSMessage m = co_await ws.receive(5s);
+        EXPECT_EQ(m.type, WSMsgType::TEXT);
+        EXPECT_EQ(m.data, "héllo");
+        co_await ws.send_bytes(std::string(100000, '\x7f'));
+        m = co_await ws.receive(5s);
+        EXPECT_EQ(m.type, WSMsgType::BINARY);
+        EXPECT_EQ(m.data.size(), 100000u);
+        EXPECT_TRUE(co_await ws.close());
+        std::string rest = co_await corio::wait_for(peer.stdout_->read(), 30s);
+        EXPECT_EQ(rest, "closed 1000\n");
+        EXPECT_EQ(co_await peer.wait(), 0);
+    }());
+}
