@@ -1,4 +1,4 @@
-// Mirrors 001_15107cb9a7a7dcdc.txt, "asyncio详解 › 异步迭代器" (catalogue S001-22),
+// Mirrors the tutorial 《异步编程》, "asyncio详解 › 异步迭代器",
 // written the way Python code usually writes such an iterator: an async
 // generator (PEP 525), whose body both awaits and yields. Prints 1 to 99,
 // as async_iterator.cpp does with the seed's class.

@@ -1,5 +1,5 @@
-// Mirrors 001_15107cb9a7a7dcdc.txt, "asyncio详解 › await 关键字 › 示例3"
-// (catalogue S001-11): awaiting coroutines one after another is sequential;
+// Mirrors the tutorial 《异步编程》, "asyncio详解 › await 关键字 › 示例3":
+// awaiting coroutines one after another is sequential;
 // await alone adds no concurrency, so the two 2 s waits take 4 s.
 //
 //   async def func():

@@ -1,5 +1,5 @@
-// Mirrors 001_15107cb9a7a7dcdc.txt, "asyncio详解 › await 关键字 › 示例1"
-// (catalogue S001-09): await suspends the coroutine at an IO-like wait and
+// Mirrors the tutorial 《异步编程》, "asyncio详解 › await 关键字 › 示例1":
+// await suspends the coroutine at an IO-like wait and
 // resumes it afterwards: "byebye" comes 2 s after "hello".
 //
 //   async def func():

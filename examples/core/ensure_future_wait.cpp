@@ -1,5 +1,5 @@
-// Mirrors 001_15107cb9a7a7dcdc.txt, "协程 › asyncio（py3.4 装饰器）" and "协程 ›
-// async / await 关键字" (catalogue S001-03 and S001-04, the same program with
+// Mirrors the tutorial 《异步编程》, "协程 › asyncio（py3.4 装饰器）" and "协程 ›
+// async / await 关键字" (the same program with
 // @asyncio.coroutine / yield from and with async / await): while one
 // coroutine sleeps the loop runs the other, so the two 2 s waits overlap.
 //

@@ -1,4 +1,4 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "简单并发执行" (catalogue S002-31): gather
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "简单并发执行": gather
 // runs task1() (2 s) and task2() (1 s) concurrently, so the shorter one
 // finishes first and the whole takes 2 s.
 //

@@ -1,4 +1,4 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "简单顺序执行" (catalogue S002-30): awaiting
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "简单顺序执行": awaiting
 // task1() (2 s) then task2() (1 s) runs them one after the other: 3 s.
 //
 //   async def main():

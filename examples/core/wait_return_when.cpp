@@ -1,5 +1,6 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "八、asyncio使用详解 › 并发运行任务 ›
-// 2. asyncio.wait" (catalogue S002-17): wait returns (done, pending), and
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "八、asyncio使用详解 ›
+// 并发运行任务 ›
+// 2. asyncio.wait": wait returns (done, pending), and
 // return_when / timeout decide when: FIRST_COMPLETED after 1 s, ALL_COMPLETED
 // after 3 s, timeout=2 after 2 s. It never cancels what is still pending.
 //
@@ -10,8 +11,8 @@
 //   ... return_when=asyncio.ALL_COMPLETED ...
 //   ... timeout=2, return_when=asyncio.ALL_COMPLETED ...
 //
-// The seed passes bare coroutines, which 3.11+ refuse; as the catalogue's
-// fix, they are made tasks first, foo then bar, so the task names are fixed
+// The seed passes bare coroutines, which 3.11+ refuse; as in the fixed
+// version run under Python, they are made tasks first, foo then bar, so the task names are fixed
 // (Python's set order made them vary).
 #include <corio/corio.hpp>
 #include <cstdio>

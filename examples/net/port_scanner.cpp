@@ -1,4 +1,4 @@
-// A concurrent port scanner (issue 4, networking examples), the classic
+// A concurrent port scanner, the classic
 // asyncio exercise of asyncio.Semaphore + asyncio.wait_for + asyncio.gather:
 // every port gets its own connect attempt, all are gathered, a semaphore
 // keeps at most 10 connects in flight, and each connect has a 1 s timeout.

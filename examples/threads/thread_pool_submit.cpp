@@ -1,5 +1,5 @@
-// Mirrors 001_15107cb9a7a7dcdc.txt, "asyncio详解 › concurrent.future.Future 对象"
-// (catalogue S001-19): submit() hands a blocking call to a thread pool and
+// Mirrors the tutorial 《异步编程》, "asyncio详解 › concurrent.future.Future 对象":
+// submit() hands a blocking call to a thread pool and
 // returns its Future at once; five 1 s calls on five workers take 1 s, not 5.
 //
 //   def func(value):
