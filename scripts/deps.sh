@@ -37,3 +37,5 @@ CORIO_BUILD_PACKAGES=(g++ cmake ninja-build libssl-dev node-llhttp liburing-dev)
 # python3: the TLS tests run a peer written with Python's ssl module.
 CORIO_TEST_PACKAGES=(g++ cmake ninja-build libssl-dev node-llhttp liburing-dev clang libclang-rt-14-dev
                      libgtest-dev libgmock-dev libbenchmark-dev clang-format python3)
+# pkg-config: the install test builds a program with the installed .pc files.
+CORIO_TEST_PACKAGES+=(pkg-config)
