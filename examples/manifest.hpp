@@ -22,7 +22,7 @@ enum class Timing {
 struct Entry {
     const char* dir;    // subdirectory of examples/ (the layer)
     const char* name;   // file stem = executable name
-    const char* title;  // what it shows
+    const char* title;  // what it shows; "[baseline, no corio]" for plain C++ programs
     const char* seed;   // the tutorial example it mirrors
     Timing timing = Timing::virtual_time;
     double seconds = 0;  // real_time: how long a run takes on an idle machine
@@ -32,9 +32,11 @@ inline constexpr Timing real_time = Timing::real_time;
 
 inline constexpr Entry kTour[] = {
     // What asynchronous means: the synchronous baselines, then the same work with asyncio.
-    {"core", "single_thread_order", "one thread runs its code strictly in order",
+    {"core", "single_thread_order",
+     "[baseline, no corio] one thread runs its code strictly in order",
      "《Python中线程、进程与异步的介绍和实现》 › 四(2) 实现单线程"},
-    {"core", "sync_vs_async_sync", "synchronous baseline: two 2 s jobs take 4 s",
+    {"core", "sync_vs_async_sync",
+     "[baseline, no corio] two 2 s jobs, one after the other, take 4 s",
      "《AsyncIO实现Python异步并发》 › sync.py"},
     {"core", "sync_vs_async_async", "the same two jobs with asyncio.gather take 2 s",
      "《AsyncIO实现Python异步并发》 › async.py"},
@@ -44,20 +46,26 @@ inline constexpr Entry kTour[] = {
      "《python进阶之异步编程（基础篇）》 › 异步的核心思路 (prose and flow charts, no code)"},
 
     // Where coroutines come from: generators, yield from, send, greenlets.
-    {"core", "yield_vs_yield_from", "a generator pauses at each yield; yield from delegates",
+    {"core", "yield_vs_yield_from",
+     "[baseline, no corio] a generator pauses at each yield; yield from delegates",
      "《python进阶之异步编程（基础篇）》 › 通过 yield 实现协程"},
-    {"core", "yield_from_iterables", "yield from an iterable is a loop of yields",
+    {"core", "yield_from_iterables",
+     "[baseline, no corio] yield from an iterable is a loop of yields",
      "《Python中线程、进程与异步的介绍和实现》 › 六(2) 2、yield from"},
-    {"core", "generator_chain", "yield from a sub-generator: values in call-chain order",
+    {"core", "generator_chain",
+     "[baseline, no corio] yield from a sub-generator: values in call-chain order",
      "《异步编程》 › yield关键字实现"},
     {"core", "generator_delegation",
-     "send() reaches the sub-generator; its return value comes back",
+     "[baseline, no corio] send() reaches the sub-generator; its return value comes back",
      "《Python中线程、进程与异步的介绍和实现》 › 六(2) 2、yield from averager/grouper"},
-    {"core", "producer_consumer_send", "producer and consumer take turns through yield and send",
+    {"core", "producer_consumer_send",
+     "[baseline, no corio] producer and consumer take turns through yield and send",
      "《异步，并发，协程（旧版本折叠）》 › generator"},
-    {"core", "greenlet_switch", "explicit switches between two coroutines in one thread",
+    {"core", "greenlet_switch",
+     "[baseline, no corio] explicit switches between two coroutines in one thread",
      "《异步编程》 › greenlet实现"},
-    {"core", "sleeping_loop", "a hand-made event loop: resume coroutines in wake-up order",
+    {"core", "sleeping_loop",
+     "[baseline, no corio] a hand-made event loop: resume coroutines in wake-up order",
      "《Python中线程、进程与异步的介绍和实现》 › 将 async/await 看做异步编程的 API"},
 
     // asyncio basics: coroutines, the loop, await.
@@ -143,11 +151,13 @@ inline constexpr Entry kTour[] = {
      "Python docs, Coroutines and Tasks › Shielding From Cancellation"},
 
     // Threads: blocking code in other threads, and loops running in other threads.
-    {"threads", "timer_threads", "two threads sleep and print at once (shortened five times)",
+    {"threads", "timer_threads",
+     "[baseline, no corio] two threads sleep and print at once (shortened five times)",
      "《python进阶之异步编程（基础篇）》 › 通过 threading.Thread 实现", real_time, 4.0},
-    {"threads", "thread_output_mixed", "a thread and the main thread print in a mixed order",
+    {"threads", "thread_output_mixed",
+     "[baseline, no corio] a thread and the main thread print in a mixed order",
      "《Python中线程、进程与异步的介绍和实现》 › 四(3) 实现多线程 实例1", real_time, 0.0},
-    {"threads", "thread_sleep_first", "a sleep blocks only its own thread",
+    {"threads", "thread_sleep_first", "[baseline, no corio] a sleep blocks only its own thread",
      "《Python中线程、进程与异步的介绍和实现》 › 四(3) 实现多线程 实例2", real_time, 1.0},
     {"threads", "thread_pool_result", "ThreadPoolExecutor: submit, then block on result()",
      "《Python中线程、进程与异步的介绍和实现》 › 五(2) 实现线程池", real_time, 0.0},
@@ -183,9 +193,9 @@ inline constexpr Entry kTour[] = {
     {"net", "echo_server_client", "a TCP echo server and its client, with streams, in one program",
      "Python docs, Streams › TCP echo client/server using streams", real_time, 0.0},
     {"net", "chat_server", "a line-based chat server broadcasts each client's lines to the others",
-     "corio's own networking example, after Python docs, Streams", real_time, 0.0},
+     "no tutorial example: after the Python docs' TCP echo server using streams", real_time, 0.0},
     {"net", "port_scanner", "a port scanner: gather, a Semaphore (10 at a time), wait_for",
-     "corio's own networking example (the classic first asyncio program)", real_time, 0.0},
+     "no tutorial example: a classic asyncio exercise", real_time, 0.0},
     {"net", "subprocess_pipeline",
      "a pipeline of child processes: words | sort | uniq -c | sort -rn, with communicate()",
      "Python docs, Subprocesses", real_time, 0.0},

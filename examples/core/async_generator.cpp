@@ -45,9 +45,18 @@ corio::AsyncGenerator<int> lines() {
 
 corio::Task<> amain() {
     corio::AsyncGenerator<int> gen = lines();
+    // The tutorial prints every item, 1 to 99; this prints the first three
+    // and the last, and counts them.
+    int count = 0;
+    int last = 0;
     while (std::optional<int> item = co_await gen.next()) {  // async for item in lines():
-        std::printf("%d\n", *item);
+        ++count;
+        last = *item;
+        if (count <= 3) {
+            std::printf("%d\n", *item);
+        }
     }
+    std::printf("...\n%d\n(%d items)\n", last, count);
 }
 
 }  // namespace

@@ -56,9 +56,18 @@ private:
 
 corio::Task<> amain() {
     Reader reader;
+    // The tutorial prints every item, 1 to 99; this prints the first three
+    // and the last, and counts them.
+    int count = 0;
+    int last = 0;
     while (std::optional<int> item = co_await reader.next()) {  // async for item in reader:
-        std::printf("%d\n", *item);
+        ++count;
+        last = *item;
+        if (count <= 3) {
+            std::printf("%d\n", *item);
+        }
     }
+    std::printf("...\n%d\n(%d items)\n", last, count);
 }
 
 }  // namespace

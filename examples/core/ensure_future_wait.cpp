@@ -13,6 +13,7 @@
 //
 // The tasks are made on the loop before it runs, as ensure_future does at
 // module level.
+#include <chrono>
 #include <corio/corio.hpp>
 #include <cstdio>
 #include <vector>
@@ -38,5 +39,9 @@ corio::Task<> func2() {
 int main() {
     corio::EventLoop loop;
     std::vector tasks{loop.create_task(func1()), loop.create_task(func2())};
+    const auto start = loop.time();
     loop.run_until_complete(corio::wait(tasks));
+    // The two 2 s sleeps overlapped.
+    std::chrono::duration<double> elapsed = loop.time() - start;
+    std::printf("elapsed: %.2f s\n", elapsed.count());
 }

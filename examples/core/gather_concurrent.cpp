@@ -5,6 +5,7 @@
 //   async def main():
 //       await asyncio.gather(task1(), task2())
 //   asyncio.run(main())
+#include <chrono>
 #include <corio/corio.hpp>
 #include <cstdio>
 
@@ -25,8 +26,12 @@ corio::Task<> task2() {
 }
 
 corio::Task<> amain() {
+    auto& loop = corio::get_running_loop();
+    const auto start = loop.time();
     // Concurrently.
     co_await corio::gather(task1(), task2());
+    std::chrono::duration<double> elapsed = loop.time() - start;
+    std::printf("elapsed: %.2f s\n", elapsed.count());
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 //           loop.run_until_complete(main())
 //       finally:
 //           loop.close()
+#include <chrono>
 #include <corio/corio.hpp>
 #include <cstdio>
 
@@ -30,9 +31,13 @@ corio::Task<> task2() {
 }
 
 corio::Task<> amain() {
+    auto& loop = corio::get_running_loop();
+    const auto start = loop.time();
     // One after the other.
     co_await task1();
     co_await task2();
+    std::chrono::duration<double> elapsed = loop.time() - start;
+    std::printf("elapsed: %.2f s\n", elapsed.count());
 }
 
 void run_main() {

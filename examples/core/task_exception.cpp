@@ -42,6 +42,7 @@ corio::Task<> amain() {
 
     // Nobody reads forgotten's exception: dropping the last handle reports it
     // through the loop's exception handler (stderr).
+    std::puts("next, on purpose: \"Task exception was never retrieved\" for the forgotten task");
     std::fflush(stdout);
     forgotten = {};
 }

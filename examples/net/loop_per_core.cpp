@@ -72,7 +72,9 @@ corio::Task<> serve_and_count(corio::LoopGroup* group) {
 }  // namespace
 
 int main() {
-    corio::LoopGroup group(corio::LoopGroupOptions{.threads = 2});
+    corio::LoopGroupOptions options;
+    options.threads = 2;
+    corio::LoopGroup group(options);
     group.run([&group](corio::EventLoop&, std::size_t index) -> corio::Task<> {
         if (index == 0) {
             return serve_and_count(&group);

@@ -40,6 +40,7 @@ corio::Task<> amain() {
     // nullptr (Python's None): the loop's default executor, a thread pool.
     corio::Future<std::string> fut = loop.run_in_executor(nullptr, func);
     std::string res = co_await fut;
+    std::puts("(the tutorial's own line, its misspelling \"defult\" kept:)");
     std::printf("defult thread pool %s\n", res.c_str());
 }
 
