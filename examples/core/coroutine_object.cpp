@@ -35,6 +35,7 @@ int main() {
     try {
         corio::run(std::move(result));  // already consumed
     } catch (...) {
-        std::printf("%s\n", corio::describe_exception(std::current_exception()).c_str());
+        std::printf("the tutorial's error, on purpose: %s\n",
+                    corio::describe_exception(std::current_exception()).c_str());
     }
 }

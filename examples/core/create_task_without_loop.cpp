@@ -34,6 +34,7 @@ int main() {
         std::vector tasks{corio::create_task(func()), corio::create_task(func())};
         auto [done, pending] = corio::run(corio::wait(tasks));  // never reached
     } catch (...) {
-        std::printf("%s\n", corio::describe_exception(std::current_exception()).c_str());
+        std::printf("the tutorial's error, on purpose: %s\n",
+                    corio::describe_exception(std::current_exception()).c_str());
     }
 }
