@@ -80,6 +80,7 @@ pcdir=$(dirname "$(find "$prefix" -name corio-core.pc)")
 export PKG_CONFIG_PATH=$pcdir
 for pc in corio-core corio-net corio-http corio-redis corio-testing corio; do
     [[ -f $pcdir/$pc.pc ]] || fail "$pc.pc is not installed"
+    # shellcheck disable=SC2016 # a literal ${pcfiledir}
     grep -q '^prefix=${pcfiledir}/' "$pcdir/$pc.pc" || fail "$pc.pc is not relocatable"
     [[ $(pkg-config --modversion "$pc") == "$version" ]] || fail "$pc.pc: version is not $version"
 done
