@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh - run corio's benchmarks and their peers per /work/shared/BENCH.md.
+# bench/run.sh - run corio's benchmarks and their peers (workloads: bench/README.md).
 #
 #   bench/run.sh [--rounds N] [--only w1,w2,...] [--quick]
 #
@@ -45,7 +45,7 @@ while (($#)); do
 done
 [[ -z $ROUNDS ]] && { ((QUICK)) && ROUNDS=1 || ROUNDS=3; }
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a positive integer"
-((ROUNDS < 3 && !QUICK)) && log "warning: BENCH.md asks for at least 3 rounds"
+((ROUNDS < 3 && !QUICK)) && log "warning: bench/README.md asks for at least 3 rounds"
 [[ -z $ONLY || ,$ONLY, =~ ^(,(w[1-58]|w1_spawn|w2_chain|w3_timers|w4_queue|w8_executor|w5_echo|w5_idle))+,$ ]] ||
     die "--only takes a comma-separated list of w1, w2, w3, w4, w5, w5_idle, w8 (or w1_spawn, ...)"
 

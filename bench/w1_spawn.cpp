@@ -1,4 +1,4 @@
-// W1 spawn (BENCH.md): N tasks park on one shared Event, then are woken and
+// W1 spawn (bench/README.md): N tasks park on one shared Event, then are woken and
 // gathered. Prints one JSON line.
 #include <vector>
 

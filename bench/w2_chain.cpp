@@ -1,4 +1,4 @@
-// W2 chain (BENCH.md): create_task + await of a trivial coroutine, then a
+// W2 chain (bench/README.md): create_task + await of a trivial coroutine, then a
 // plain nested co_await of it. Prints one JSON line.
 #include "bench_common.hpp"
 #include "corio/corio.hpp"

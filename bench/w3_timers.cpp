@@ -1,4 +1,4 @@
-// W3 timers (BENCH.md): N tasks sleep for pseudo-random 0..1000 ms delays;
+// W3 timers (bench/README.md): N tasks sleep for pseudo-random 0..1000 ms delays;
 // the ideal wall time is exactly 1 s. Prints one JSON line.
 #include <vector>
 

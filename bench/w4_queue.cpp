@@ -1,4 +1,4 @@
-// W4 queue (BENCH.md): 4 producers x 250,000 items through a Queue of
+// W4 queue (bench/README.md): 4 producers x 250,000 items through a Queue of
 // capacity 1024 to 4 consumers, with task_done/join. Prints one JSON line.
 #include <vector>
 

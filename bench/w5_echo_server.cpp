@@ -1,4 +1,4 @@
-// W5 TCP echo server (BENCH.md): read up to 64 KiB, write it back, until EOF;
+// W5 TCP echo server (bench/README.md): read up to 64 KiB, write it back, until EOF;
 // TCP_NODELAY, backlog 4096, one loop. Streams by default (the idiomatic
 // asyncio-style server); --protocol uses the callback Protocol API instead.
 // Serves until SIGTERM or SIGINT, then exits 0. Prints nothing.

@@ -1,4 +1,4 @@
-// W8 executor (BENCH.md): 100 batches of 1,000 run_in_executor calls of a
+// W8 executor (bench/README.md): 100 batches of 1,000 run_in_executor calls of a
 // trivial function on a 4-thread pool, each batch gathered; then the same
 // with to_thread (the pool set as the default executor). One JSON line.
 #include <memory>

@@ -93,4 +93,11 @@ function(corio_add_example)
   add_executable(${ARG_NAME} ${ARG_SRCS})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
   corio_apply_flags(${ARG_NAME})
+  # Examples are what users copy: they get the warnings of a user's
+  # -Wall -Wextra -Werror, with GCC's missing-field-initializers back on
+  # (GCC 12 warns when a designated initializer skips a member before the
+  # ones it names). -Wrestrict stays off: GCC bug 105329, in libstdc++.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${ARG_NAME} PRIVATE -Wmissing-field-initializers)
+  endif()
 endfunction()

@@ -39,3 +39,5 @@ CORIO_BUILD_PACKAGES=(g++ cmake ninja-build libssl-dev node-llhttp liburing-dev)
 CORIO_TEST_PACKAGES=(g++ cmake ninja-build libssl-dev node-llhttp liburing-dev clang libclang-rt-14-dev
                      libgtest-dev libgmock-dev libbenchmark-dev clang-format python3
                      curl python3-aiohttp python3-websockets)
+# pkg-config: the install test builds a program with the installed .pc files.
+CORIO_TEST_PACKAGES+=(pkg-config)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # scripts/test.sh - builds and runs every test, from nothing, on Debian 12:
-#   1. GCC, Debug: the whole suite;
+#   1. GCC, Debug: the whole suite (with install.consumer: install into a
+#      temporary prefix, build a program against it; scripts/install_test.sh);
 #   2. clang, AddressSanitizer + UndefinedBehaviorSanitizer: the whole suite;
-#   3. clang, ThreadSanitizer: the tests labelled "threads";
+#   3. clang, ThreadSanitizer: the tests labelled "threads" (every suite that
+#      crosses threads, and the examples of examples/threads/);
 #   4. formatting (clang-format) and public headers that compile alone;
 #   5. a short run of every libFuzzer target (scripts/fuzz.sh runs longer).
 # Installs the packages it needs when they are missing.

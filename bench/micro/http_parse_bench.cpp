@@ -1,7 +1,7 @@
 // bench/micro/http_parse_bench.cpp - the HTTP codecs' hot paths (Google
 // Benchmark): parsing wrk's GET, a browser-like GET, a keep-alive
 // pipelined batch, a head split across reads, a chunked upload; writing a
-// response; decoding a masked WebSocket frame. W6 (BENCH.md) needs the
+// response; decoding a masked WebSocket frame. W6 (bench/README.md) needs the
 // parse path far below the ~10 us a request may cost at 100 K req/s.
 //
 //   cmake --preset release && cmake --build build/release --target http_parse_bench

@@ -1,5 +1,6 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "八、asyncio使用详解 › 并发运行任务 ›
-// 3. asyncio.as_completed" (catalogue S002-18): as_completed hands out the
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "八、asyncio使用详解 ›
+// 并发运行任务 ›
+// 3. asyncio.as_completed": as_completed hands out the
 // results in the order the tasks finish, not the order they were passed:
 // bar (1 s), then foo (2 s).
 //

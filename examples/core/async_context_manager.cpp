@@ -1,7 +1,6 @@
-// Mirrors 001_15107cb9a7a7dcdc.txt, "asyncio详解 › 异步上下文管理器" (catalogue
-// S001-23): `async with` awaits an asynchronous set-up and tear-down (say,
-// opening and closing a database connection) around a block. Prints 666
-// after 1 s (the set-up); ends at 2 s (the tear-down).
+// Mirrors the tutorial 《异步编程》, "asyncio详解 › 异步上下文管理器": `async with` awaits an
+// asynchronous set-up and tear-down (say, opening and closing a database connection) around a
+// block. Prints 666 after 1 s (the set-up); ends at 2 s (the tear-down).
 //
 //   class AsyncContextManager:
 //       async def do_something(self): return 666
@@ -13,7 +12,7 @@
 //           print(result)
 //
 // The seed's __init__ (`self.conn = conn`, undefined) and __aenter__ (no
-// self) are fixed as in the catalogue. C++ has no `async with` and
+// self) are fixed. C++ has no `async with` and
 // destructors cannot co_await, so a scoped helper awaits enter, runs the
 // body, and awaits exit whether or not the body threw.
 #include <corio/corio.hpp>

@@ -1,4 +1,4 @@
-// Mirrors 001_15107cb9a7a7dcdc.txt, "asyncio详解 › 异步迭代器" (catalogue S001-22),
+// Mirrors the tutorial 《异步编程》, "asyncio详解 › 异步迭代器",
 // written the way Python code usually writes such an iterator: an async
 // generator (PEP 525), whose body both awaits and yields. Prints 1 to 99,
 // as async_iterator.cpp does with the seed's class.
@@ -45,9 +45,18 @@ corio::AsyncGenerator<int> lines() {
 
 corio::Task<> amain() {
     corio::AsyncGenerator<int> gen = lines();
+    // The tutorial prints every item, 1 to 99; this prints the first three
+    // and the last, and counts them.
+    int count = 0;
+    int last = 0;
     while (std::optional<int> item = co_await gen.next()) {  // async for item in lines():
-        std::printf("%d\n", *item);
+        ++count;
+        last = *item;
+        if (count <= 3) {
+            std::printf("%d\n", *item);
+        }
     }
+    std::printf("...\n%d\n(%d items)\n", last, count);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Mirrors 001_15107cb9a7a7dcdc.txt, "asyncio详解 › 异步迭代器" (catalogue S001-22):
+// Mirrors the tutorial 《异步编程》, "asyncio详解 › 异步迭代器":
 // an asynchronous iterator's next step is awaited on each turn of `async
 // for`, and StopAsyncIteration ends the loop. Prints 1 to 99.
 //
@@ -23,7 +23,7 @@
 //           print(item)
 //   asyncio.run(main())
 //
-// The seed's indentation is fixed as in the catalogue. C++ has no `async
+// The seed's indentation is fixed. C++ has no `async
 // for`: the seed's class has an awaitable next() that returns the next item
 // or nullopt (StopAsyncIteration), looped over with
 // `while (auto item = co_await reader.next())`. async_generator.cpp writes
@@ -56,9 +56,18 @@ private:
 
 corio::Task<> amain() {
     Reader reader;
+    // The tutorial prints every item, 1 to 99; this prints the first three
+    // and the last, and counts them.
+    int count = 0;
+    int last = 0;
     while (std::optional<int> item = co_await reader.next()) {  // async for item in reader:
-        std::printf("%d\n", *item);
+        ++count;
+        last = *item;
+        if (count <= 3) {
+            std::printf("%d\n", *item);
+        }
     }
+    std::printf("...\n%d\n(%d items)\n", last, count);
 }
 
 }  // namespace

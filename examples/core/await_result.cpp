@@ -1,5 +1,5 @@
-// Mirrors 001_15107cb9a7a7dcdc.txt, "asyncio详解 › await 关键字 › 示例2"
-// (catalogue S001-10): awaiting a coroutine runs it to completion and gives
+// Mirrors the tutorial 《异步编程》, "asyncio详解 › await 关键字 › 示例2":
+// awaiting a coroutine runs it to completion and gives
 // back its return value.
 //
 //   async def others():

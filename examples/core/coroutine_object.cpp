@@ -1,5 +1,5 @@
-// Mirrors 001_15107cb9a7a7dcdc.txt, "asyncio详解 › 快速上手" and "执行协程对象"
-// (catalogue S001-07 and S001-08): calling a coroutine function runs nothing,
+// Mirrors the tutorial 《异步编程》, "asyncio详解 › 快速上手" and "执行协程对象":
+// calling a coroutine function runs nothing,
 // it only makes a coroutine object; an event loop runs it. The seed (given
 // its missing `import asyncio`) then runs the same object a second time with
 // asyncio.run, which fails ("cannot reuse already awaited coroutine"); in C++
@@ -35,6 +35,7 @@ int main() {
     try {
         corio::run(std::move(result));  // already consumed
     } catch (...) {
-        std::printf("%s\n", corio::describe_exception(std::current_exception()).c_str());
+        std::printf("the tutorial's error, on purpose: %s\n",
+                    corio::describe_exception(std::current_exception()).c_str());
     }
 }

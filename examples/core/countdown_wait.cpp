@@ -1,6 +1,6 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "六、异步编程 (2) 3、asyncio框架" (catalogue
-// S002-09, borrowed from curio's tutorial): two countdowns take turns at each
-// sleep, so their lines interleave; the whole takes 3 s, not 5.
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "六、异步编程 (2) 3、asyncio框架"
+// (borrowed from curio's tutorial): two countdowns take turns at each sleep, so their lines
+// interleave; the whole takes 3 s, not 5.
 //
 //   @asyncio.coroutine
 //   def countdown(number, n):

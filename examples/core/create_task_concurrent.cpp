@@ -1,6 +1,5 @@
-// Mirrors 001_15107cb9a7a7dcdc.txt, "asyncio详解 › Task 对象 › 示例1" (catalogue
-// S001-13): create_task schedules both coroutines at once, so awaiting the two
-// tasks in turn still overlaps their 2 s waits: 2 s in all.
+// Mirrors the tutorial 《异步编程》, "asyncio详解 › Task 对象 › 示例1": create_task schedules both
+// coroutines at once, so awaiting the two tasks in turn still overlaps their 2 s waits: 2 s in all.
 //
 //   async def main():
 //       print("main开始")

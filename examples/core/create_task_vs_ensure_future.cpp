@@ -1,9 +1,8 @@
-// Mirrors seed 002, "六(2) 3、asyncio框架 › 原生协程" (catalogue
-// S002-10: declaring a native coroutine) and "七(3) Future对象" (S002-12:
-// create_task and ensure_future). An `async def` function is a coroutine
-// even without an await in it; its C++ spelling is a function returning
-// corio::Task<T>. create_task wraps a coroutine in a task; ensure_future does
-// the same for a coroutine, but hands a task or future back unchanged.
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "六(2) 3、asyncio框架 › 原生协程"
+// (declaring a native coroutine) and "七(3) Future对象" (create_task and ensure_future). An `async
+// def` function is a coroutine even without an await in it; its C++ spelling is a function
+// returning corio::Task<T>. create_task wraps a coroutine in a task; ensure_future does the same
+// for a coroutine, but hands a task or future back unchanged.
 //
 //   async def read_data(db): pass
 //   future1 = asyncio.create_task(my_coroutine)     # a Task

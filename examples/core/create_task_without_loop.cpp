@@ -1,5 +1,5 @@
-// Mirrors 001_15107cb9a7a7dcdc.txt, "asyncio详解 › Task 对象 › 示例3（会报错）"
-// (catalogue S001-15): tasks can only be created while an event loop runs.
+// Mirrors the tutorial 《异步编程》, "asyncio详解 › Task 对象 › 示例3（会报错）":
+// tasks can only be created while an event loop runs.
 // Python ends with a traceback, "RuntimeError: no running event loop", and
 // warns that coroutine 'func' was never awaited; here the error is caught and
 // printed (corio's debug mode, CORIO_DEBUG=1, also reports the coroutine that
@@ -34,6 +34,7 @@ int main() {
         std::vector tasks{corio::create_task(func()), corio::create_task(func())};
         auto [done, pending] = corio::run(corio::wait(tasks));  // never reached
     } catch (...) {
-        std::printf("%s\n", corio::describe_exception(std::current_exception()).c_str());
+        std::printf("the tutorial's error, on purpose: %s\n",
+                    corio::describe_exception(std::current_exception()).c_str());
     }
 }

@@ -1,6 +1,6 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "八、asyncio使用详解 › 回调" (catalogue
-// S002-19): a done callback runs on the loop, with the finished task as its
-// argument, once the task completes (before `await task` returns in main).
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "八、asyncio使用详解 › 回调": a
+// done callback runs on the loop, with the finished task as its argument, once the task completes
+// (before `await task` returns in main).
 //
 //   def callback(task):
 //       print(task, "done")

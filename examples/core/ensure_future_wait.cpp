@@ -1,5 +1,5 @@
-// Mirrors 001_15107cb9a7a7dcdc.txt, "协程 › asyncio（py3.4 装饰器）" and "协程 ›
-// async / await 关键字" (catalogue S001-03 and S001-04, the same program with
+// Mirrors the tutorial 《异步编程》, "协程 › asyncio（py3.4 装饰器）" and "协程 ›
+// async / await 关键字" (the same program with
 // @asyncio.coroutine / yield from and with async / await): while one
 // coroutine sleeps the loop runs the other, so the two 2 s waits overlap.
 //
@@ -13,6 +13,7 @@
 //
 // The tasks are made on the loop before it runs, as ensure_future does at
 // module level.
+#include <chrono>
 #include <corio/corio.hpp>
 #include <cstdio>
 #include <vector>
@@ -38,5 +39,9 @@ corio::Task<> func2() {
 int main() {
     corio::EventLoop loop;
     std::vector tasks{loop.create_task(func1()), loop.create_task(func2())};
+    const auto start = loop.time();
     loop.run_until_complete(corio::wait(tasks));
+    // The two 2 s sleeps overlapped.
+    std::chrono::duration<double> elapsed = loop.time() - start;
+    std::printf("elapsed: %.2f s\n", elapsed.count());
 }

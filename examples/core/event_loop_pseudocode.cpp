@@ -1,9 +1,7 @@
-// Mirrors seed 001, "asyncio详解 › 事件循环" (catalogue
-// S001-05): the seed describes the event loop in pseudocode. corio's loop is
-// that loop: each run_once() is one pass of the seed's `while True` - it runs
-// the tasks that can run now, skips the ones waiting (for I/O or, here, a
-// timer), and drops the finished ones from the task list; the loop ends when
-// the list is empty.
+// Mirrors the tutorial 《异步编程》, "asyncio详解 › 事件循环": the seed describes the event loop in
+// pseudocode. corio's loop is that loop: each run_once() is one pass of the seed's `while True` -
+// it runs the tasks that can run now, skips the ones waiting (for I/O or, here, a timer), and drops
+// the finished ones from the task list; the loop ends when the list is empty.
 //
 //   任务列表 = [任务1, 任务2, 任务3, ...]          # the task list
 //   while True:

@@ -1,5 +1,5 @@
-// Mirrors 001_15107cb9a7a7dcdc.txt, "asyncio详解 › future 对象 › 示例1" (catalogue
-// S001-17): awaiting a Future that nobody resolves suspends forever.
+// Mirrors the tutorial 《异步编程》, "asyncio详解 › future 对象 › 示例1": awaiting a Future that
+// nobody resolves suspends forever.
 //
 //   async def main():
 //       loop = asyncio.get_running_loop()
@@ -7,8 +7,8 @@
 //       await fut                    # no result ever comes: waits forever
 //   asyncio.run(main())
 //
-// The seed prints nothing and never ends (the catalogue's run was killed
-// after 3 s). So that the tour goes on, this waits with a 3 s limit
+// The seed prints nothing and never ends (a run of it was stopped after
+// 3 s). So that the tour goes on, this waits with a 3 s limit
 // (wait_for) and prints what happened instead of hanging.
 #include <corio/corio.hpp>
 #include <cstdio>

@@ -1,6 +1,5 @@
-// Mirrors 001_15107cb9a7a7dcdc.txt, "asyncio详解 › future 对象 › 示例2" (catalogue
-// S001-18): a Future is a placeholder that another task fills with
-// set_result, which wakes whoever awaits it. Prints 666 after 2 s.
+// Mirrors the tutorial 《异步编程》, "asyncio详解 › future 对象 › 示例2": a Future is a placeholder
+// that another task fills with set_result, which wakes whoever awaits it. Prints 666 after 2 s.
 //
 //   async def set_after(fut):
 //       await asyncio.sleep(2)

@@ -1,10 +1,11 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "简单并发执行" (catalogue S002-31): gather
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "简单并发执行": gather
 // runs task1() (2 s) and task2() (1 s) concurrently, so the shorter one
 // finishes first and the whole takes 2 s.
 //
 //   async def main():
 //       await asyncio.gather(task1(), task2())
 //   asyncio.run(main())
+#include <chrono>
 #include <corio/corio.hpp>
 #include <cstdio>
 
@@ -25,8 +26,12 @@ corio::Task<> task2() {
 }
 
 corio::Task<> amain() {
+    auto& loop = corio::get_running_loop();
+    const auto start = loop.time();
     // Concurrently.
     co_await corio::gather(task1(), task2());
+    std::chrono::duration<double> elapsed = loop.time() - start;
+    std::printf("elapsed: %.2f s\n", elapsed.count());
 }
 
 }  // namespace

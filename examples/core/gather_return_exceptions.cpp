@@ -1,5 +1,6 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "八、asyncio使用详解 › 并发运行任务 ›
-// 1. asyncio.gather" (catalogue S002-16): gather returns the results in
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "八、asyncio使用详解 ›
+// 并发运行任务 ›
+// 1. asyncio.gather": gather returns the results in
 // argument order; with return_exceptions=True an exception takes its place
 // in the list, with False the first exception is raised.
 //

@@ -1,4 +1,4 @@
-// Mirrors 001_15107cb9a7a7dcdc.txt, "协程 › yield关键字实现" (catalogue S001-02):
+// Mirrors the tutorial 《异步编程》, "协程 › yield关键字实现":
 // `yield from` delegates to a sub-generator, so the values come out in
 // call-chain order: 1, 3, 4, 2. (The seed's needless `from greenlet import
 // greenlet` has no counterpart.)

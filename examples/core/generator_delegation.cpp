@@ -1,7 +1,6 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "六、异步编程 (2) 2、yield from" (catalogue
-// S002-08): the delegating generator grouper() passes every send() straight
-// to the sub-generator averager() and receives its return value (Python's
-// StopIteration.value) when it ends.
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "六、异步编程 (2) 2、yield from":
+// the delegating generator grouper() passes every send() straight to the sub-generator averager()
+// and receives its return value (Python's StopIteration.value) when it ends.
 //
 //   def averager():                       def grouper(results, key):
 //       while True:                           while True:

@@ -1,4 +1,4 @@
-// Mirrors 001_15107cb9a7a7dcdc.txt, "协程 › greenlet实现" (catalogue S001-01):
+// Mirrors the tutorial 《异步编程》, "协程 › greenlet实现":
 // coroutines are user-space context switches: one thread jumps back and
 // forth between two functions with explicit switch() calls.
 //

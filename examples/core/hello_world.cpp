@@ -1,7 +1,7 @@
-// Mirrors 004_b914fa7585a194c4.txt, "asyncio（Hello world）" and "async/await
-// （用新语法重新编写）" (catalogue S004-02 and S004-05, the same program in the
-// generator style and with async/await): while hello() waits on sleep, the
-// thread goes back to the event loop instead of blocking.
+// Mirrors the tutorial 《异步，并发，协程（旧版本折叠）》, "asyncio（Hello world）" and
+// "async/await （用新语法重新编写）" (the same program in the generator style and with
+// async/await): while hello() waits on sleep, the thread goes back to the event loop instead of
+// blocking.
 //
 //   @asyncio.coroutine                   async def hello():
 //   def hello():                             print("Hello world!")

@@ -1,4 +1,4 @@
-// Mirrors seed 001, "Task 对象" (catalogue S001-12): a task
+// Mirrors the tutorial 《异步编程》, "Task 对象": a task
 // can be given a name when it is created; get_name() and set_name() read and
 // change it, and it shows in the task's repr and in every report about it
 // (an exception never retrieved, the task dump). Unnamed tasks are Task-N.

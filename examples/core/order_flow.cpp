@@ -1,10 +1,9 @@
-// Mirrors 000_fabe7f21df4d4745.txt, "✨ 异步的核心思路" (the core idea of async;
-// no code in the seed, only two flow charts we do not have): an e-commerce
-// order goes through many steps, each taking time, so the response time (RT)
-// of a synchronous handler is the sum of them all. The async idea: keep the
-// core steps on the main path and take the others off it. Here the order is
-// created (0.2 s) and paid (0.3 s); then come the non-core steps: an SMS to
-// the buyer (0.5 s), loyalty points (0.3 s), an analytics record (0.4 s).
+// Mirrors the tutorial 《python进阶之异步编程（基础篇）》, "✨ 异步的核心思路" (the core idea of
+// async; no code in the seed, only two flow charts we do not have): an e-commerce order goes
+// through many steps, each taking time, so the response time (RT) of a synchronous handler is the
+// sum of them all. The async idea: keep the core steps on the main path and take the others off it.
+// Here the order is created (0.2 s) and paid (0.3 s); then come the non-core steps: an SMS to the
+// buyer (0.5 s), loyalty points (0.3 s), an analytics record (0.4 s).
 //
 //   Synchronously, every step is on the path: the user waits 1.70 s.
 //   With corio, the handler awaits the core steps and starts the others as

@@ -1,5 +1,6 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "七、asyncio工作原理 (3) Task对象 › 例子"
-// (catalogue S002-14): three tasks each await a nested 2 s computation; they
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "七、asyncio工作原理 (3) Task对象
+// › 例子":
+// three tasks each await a nested 2 s computation; they
 // run concurrently, so all three are done in 2 s.
 //
 //   async def compute(x, y):

@@ -1,7 +1,7 @@
-// Mirrors 004_b914fa7585a194c4.txt, "【Python系列】4、协程与异步并发 › generator"
-// (catalogue S004-01): producer and consumer hand control to each other
-// through yield/send in one thread, with no locks. The seed's `def ():` lost
-// the name `consumer`; this is the fixed version the catalogue verified.
+// Mirrors the tutorial 《异步，并发，协程（旧版本折叠）》, "【Python系列】4、协程与异步并发 ›
+// generator": producer and consumer hand control to each other through yield/send in one thread,
+// with no locks. The seed's `def ():` lost the name `consumer`; this is the fixed version, run
+// under Python.
 //
 //   def consumer():
 //       r = ''

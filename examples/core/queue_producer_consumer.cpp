@@ -1,4 +1,4 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "八、asyncio使用详解 › 队列" (catalogue S002-20),
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "八、asyncio使用详解 › 队列",
 // the asyncio.Queue version of producer/consumer: two producer tasks put
 // items into a queue, three consumer tasks take them; main waits for the
 // producers, then for every item to be processed (join), then cancels the
@@ -41,9 +41,9 @@
 //
 // Determinism: randint() returns, in call order, what CPython's
 // random.randint(1, 5) returns after random.seed(444): 3, 3, 1, 3, 4, 3, 3,
-// 5, 4, 5, 3, 4, 1 (the catalogue's verified run), so the item counts and
+// 5, 4, 5, 3, 4, 1 (a run under CPython), so the item counts and
 // sleeps are the seed's. os.urandom cannot be replayed: makeitem() returns
-// the items of the catalogue's run in order. Times come from the loop's
+// the items of that run in order. Times come from the loop's
 // clock (virtual under test), so the waits print as 0.00000 s and the total
 // as 11.00000 s; Python's show a few microseconds more.
 //

@@ -1,5 +1,6 @@
-// Mirrors 000_fabe7f21df4d4745.txt, "asyncio 中的几个概念 › 最简单的实例代码"
-// (catalogue S000-04): run_until_complete blocks until the coroutine is done;
+// Mirrors the tutorial 《python进阶之异步编程（基础篇）》, "asyncio 中的几个概念 ›
+// 最简单的实例代码":
+// run_until_complete blocks until the coroutine is done;
 // asyncio.sleep suspends it without blocking the loop. Prints "Fosen" after
 // 1 s. (The seed's code is mis-indented; this is the fixed version.)
 //

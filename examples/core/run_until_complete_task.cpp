@@ -1,8 +1,6 @@
-// Mirrors seed 001, "asyncio详解 › 事件循环" (catalogue
-// S001-06): get a loop, put a task on it, and run the loop until the task is
-// done. The seed's fragment leaves `task` undefined; here it is a task made
-// from a coroutine that sleeps and returns a value, which run_until_complete
-// returns.
+// Mirrors the tutorial 《异步编程》, "asyncio详解 › 事件循环": get a loop, put a task on it, and
+// run the loop until the task is done. The seed's fragment leaves `task` undefined; here it is a
+// task made from a coroutine that sleeps and returns a value, which run_until_complete returns.
 //
 //   loop = asyncio.get_event_loop()        # 去生成或获取一个事件循环
 //   loop.run_until_complete(task)          # 将任务放到"任务列表"

@@ -1,6 +1,5 @@
-// Mirrors 001_15107cb9a7a7dcdc.txt, "asyncio详解 › Task 对象 › 示例4" (catalogue
-// S001-16): asyncio.run(asyncio.wait([func(), func()])): the two coroutines
-// run concurrently.
+// Mirrors the tutorial 《异步编程》, "asyncio详解 › Task 对象 › 示例4":
+// asyncio.run(asyncio.wait([func(), func()])): the two coroutines run concurrently.
 //
 //   tasks = [func(), func()]
 //   done, pending = asyncio.run(asyncio.wait(tasks))

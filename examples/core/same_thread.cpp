@@ -1,5 +1,5 @@
-// Mirrors 004_b914fa7585a194c4.txt, "asyncio（两个hello并发，打印当前线程）"
-// (catalogue S004-03): two coroutines interleave on the same (main) thread;
+// Mirrors the tutorial 《异步，并发，协程（旧版本折叠）》,
+// "asyncio（两个hello并发，打印当前线程）": two coroutines interleave on the same (main) thread;
 // the concurrency does not come from threads. Two lines at 0 s, two at 1 s.
 //
 //   @asyncio.coroutine

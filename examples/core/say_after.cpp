@@ -1,5 +1,6 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "八、asyncio使用详解 › 三种运行方式"
-// (catalogue S002-15): awaiting coroutines directly runs them one after the
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "八、asyncio使用详解 ›
+// 三种运行方式":
+// awaiting coroutines directly runs them one after the
 // other (3 s); wrapping them in tasks first runs them concurrently (2 s).
 //
 //   async def say_after(delay, what):

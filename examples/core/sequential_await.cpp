@@ -1,4 +1,4 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "简单顺序执行" (catalogue S002-30): awaiting
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "简单顺序执行": awaiting
 // task1() (2 s) then task2() (1 s) runs them one after the other: 3 s.
 //
 //   async def main():
@@ -10,6 +10,7 @@
 //           loop.run_until_complete(main())
 //       finally:
 //           loop.close()
+#include <chrono>
 #include <corio/corio.hpp>
 #include <cstdio>
 
@@ -30,9 +31,13 @@ corio::Task<> task2() {
 }
 
 corio::Task<> amain() {
+    auto& loop = corio::get_running_loop();
+    const auto start = loop.time();
     // One after the other.
     co_await task1();
     co_await task2();
+    std::chrono::duration<double> elapsed = loop.time() - start;
+    std::printf("elapsed: %.2f s\n", elapsed.count());
 }
 
 void run_main() {

@@ -1,6 +1,6 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "四、线程的实现 (2)实现单线程" (catalogue
-// S002-01, a synchronous baseline): code in a single thread runs strictly in
-// order: task1, then task2, then the final print.
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "四、线程的实现 (2)实现单线程" (a
+// synchronous baseline): code in a single thread runs strictly in order: task1, then task2, then
+// the final print.
 //
 //   def task1():
 //       for i in range(3):

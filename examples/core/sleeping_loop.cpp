@@ -1,7 +1,6 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "六、异步编程 › 将 async/await 看做异步编程的
-// API" (catalogue S002-11): an event loop is just a scheduler that resumes
-// coroutines (with send) in wake-up-time order; async/await works without
-// asyncio.
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "六、异步编程 › 将 async/await
+// 看做异步编程的 API": an event loop is just a scheduler that resumes coroutines (with send) in
+// wake-up-time order; async/await works without asyncio.
 //
 //   @types.coroutine
 //   def sleep(seconds):

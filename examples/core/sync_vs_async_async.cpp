@@ -1,5 +1,5 @@
-// Mirrors 003_f0e0edc5776dec87.txt, "异步版本(asynchronous version)", async.py
-// (catalogue S003-01): two coroutines that each sleep 2 s finish together.
+// Mirrors the tutorial 《AsyncIO实现Python异步并发》, "异步版本(asynchronous version)", async.py:
+// two coroutines that each sleep 2 s finish together.
 //
 //   async def async_print():
 //       print("Hello"); await asyncio.sleep(2); print("World")

@@ -1,6 +1,6 @@
-// Mirrors 003_f0e0edc5776dec87.txt, "事件循环异步", async_loop.py (catalogue
-// S003-03): the same two 2 s jobs as async.py, driven through an explicit
-// event loop object instead of asyncio.run: the same concurrency, 2 s.
+// Mirrors the tutorial 《AsyncIO实现Python异步并发》, "事件循环异步", async_loop.py: the same two 2
+// s jobs as async.py, driven through an explicit event loop object instead of asyncio.run: the same
+// concurrency, 2 s.
 //
 //   loop = asyncio.get_event_loop()
 //   start = time.perf_counter()

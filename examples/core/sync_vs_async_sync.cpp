@@ -1,5 +1,5 @@
-// Mirrors 003_f0e0edc5776dec87.txt, "同步版本(synchronous version)", sync.py
-// (catalogue S003-02): the synchronous baseline.
+// Mirrors the tutorial 《AsyncIO实现Python异步并发》, "同步版本(synchronous version)", sync.py:
+// the synchronous baseline.
 //
 //   def sync_print():
 //       print("Hello"); time.sleep(2); print("World")

@@ -1,7 +1,7 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "七、asyncio工作原理 (3) Future对象" (catalogue
-// S002-13, a fragment made runnable): an exception raised in a task is stored
-// in it; read it with result() (which raises it) or exception() (which
-// returns it). One that nobody reads is reported when the task goes away
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "七、asyncio工作原理 (3)
+// Future对象" (a fragment made runnable): an exception raised in a task is stored in it; read it
+// with result() (which raises it) or exception() (which returns it). One that nobody reads is
+// reported when the task goes away
 // ("Task exception was never retrieved", on stderr).
 //
 //   try:
@@ -42,6 +42,7 @@ corio::Task<> amain() {
 
     // Nobody reads forgotten's exception: dropping the last handle reports it
     // through the loop's exception handler (stderr).
+    std::puts("next, on purpose: \"Task exception was never retrieved\" for the forgotten task");
     std::fflush(stdout);
     forgotten = {};
 }

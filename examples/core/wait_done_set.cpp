@@ -1,6 +1,6 @@
-// Mirrors 001_15107cb9a7a7dcdc.txt, "asyncio详解 › Task 对象 › 示例2" (catalogue
-// S001-14): asyncio.wait waits for a group of tasks and returns the finished
-// and the unfinished ones; with no timeout every task ends up in done.
+// Mirrors the tutorial 《异步编程》, "asyncio详解 › Task 对象 › 示例2": asyncio.wait waits for a
+// group of tasks and returns the finished and the unfinished ones; with no timeout every task ends
+// up in done.
 //
 //   tasks = [asyncio.create_task(func()), asyncio.create_task(func())]
 //   done, pending = await asyncio.wait(tasks, timeout=None)

@@ -1,6 +1,6 @@
 // Mirrors the Python documentation's example for asyncio.wait_for
 // ("Coroutines and Tasks › Timeouts › asyncio.wait_for"); the seeds only name
-// wait_for in prose (002_cbb7449e0a76d1e6.txt, 八 › 队列: asyncio's queues
+// wait_for in prose (《Python中线程、进程与异步的介绍和实现》, 八 › 队列: asyncio's queues
 // have no timeout parameter, use asyncio.wait_for()). wait_for gives an
 // awaitable at most so long; on expiry it cancels it, waits for it to
 // unwind, and raises TimeoutError. Prints "timeout!" after 1 s.

@@ -1,6 +1,5 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "六、异步编程 (2) 2、yield from" (catalogue
-// S002-07): `yield from iterable` is shorthand for looping over it and
-// yielding each item.
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "六、异步编程 (2) 2、yield from":
+// `yield from iterable` is shorthand for looping over it and yielding each item.
 //
 //   def gen():                        def gen():
 //       for j in 'ACB': yield j           yield from 'ACB'

@@ -1,8 +1,8 @@
-// Mirrors 000_fabe7f21df4d4745.txt, "通过 yield 实现协程" (catalogue S000-02): a
+// Mirrors the tutorial 《python进阶之异步编程（基础篇）》, "通过 yield 实现协程": a
 // generator pauses at each yield; `yield from` hands the iteration to a
 // sub-iterable and produces the same sequence. The seed's code has an
-// indentation error and prints nothing; this is the fixed version the
-// catalogue verified (indented, plus the two prints its output shows).
+// indentation error and prints nothing; this is the fixed version, run
+// under Python (indented, plus the two prints its output shows).
 //
 //   def for_test():
 //       for i in range(3):

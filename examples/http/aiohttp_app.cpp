@@ -1,4 +1,4 @@
-// 004_b914fa7585a194c4.txt, aiohttp (S004-06, S004-07): an HTTP server
+// 《异步，并发，协程（旧版本折叠）》 › aiohttp: an HTTP server
 // that answers "/" with <h1>Index</h1> and "/hello/{name}" with
 // <h1>hello, {name}!</h1>, each handler sleeping 0.5 s first. Here the
 // server listens on a free loopback port instead of 8000, and instead of

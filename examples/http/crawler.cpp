@@ -1,4 +1,4 @@
-// 001_15107cb9a7a7dcdc.txt, 异步爬虫 (S001-30): one ClientSession fetches two
+// 《异步编程》 › 其他 › 异步爬虫: one ClientSession fetches two
 // sites concurrently (a task per URL, asyncio.wait for both) and prints each
 // page's length. The "sites" are two routes of a local corio server that the
 // program starts itself, so it needs no internet.

@@ -1,5 +1,5 @@
-// WebSocket with a heartbeat (no seed has WebSocket code; seed 004 only
-// links an article on server heartbeats). The server echoes messages and
+// WebSocket with a heartbeat (no tutorial has WebSocket code; 《异步，并发，协程（旧版本折叠）》
+// only links an article on server heartbeats). The server echoes messages and
 // pings every client that has been quiet for 200 ms; a client that does not
 // answer within 100 ms is dropped, whether or not the handler is reading.
 // The first client (corio's ws_connect) answers pings by itself; the second

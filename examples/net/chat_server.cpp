@@ -1,4 +1,4 @@
-// A line-based chat server (issue 4, networking examples), in the style of
+// A line-based chat server in the style of
 // the Python documentation's "TCP echo server using streams" (asyncio ›
 // Streams › Examples): a client's first line is its name, and every further
 // line it sends is broadcast to the other clients as "name: text"; joins and

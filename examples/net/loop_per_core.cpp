@@ -1,10 +1,8 @@
-// One echo port served by a loop on every thread (issue 10, loops on many
-// threads). Python serves a port from every core with one process per
-// core, each listening with reuse_port=True (aiohttp behind gunicorn does
-// this); corio runs the loops in one process: a LoopGroup of 2 loops, and
-// net::start_server(group, ...) listens on the same port on each of them
-// (SO_REUSEPORT). The kernel spreads the connections; each reply names the
-// loop that served it, and the client counts them.
+// One echo port served by a loop on every thread. Python serves a port from every core with one
+// process per core, each listening with reuse_port=True (aiohttp behind gunicorn does this); corio
+// runs the loops in one process: a LoopGroup of 2 loops, and net::start_server(group, ...) listens
+// on the same port on each of them (SO_REUSEPORT). The kernel spreads the connections; each reply
+// names the loop that served it, and the client counts them.
 //
 //   async def handle_echo(reader, writer):          # in every process
 //       line = await reader.readline()
@@ -74,7 +72,9 @@ corio::Task<> serve_and_count(corio::LoopGroup* group) {
 }  // namespace
 
 int main() {
-    corio::LoopGroup group(corio::LoopGroupOptions{.threads = 2});
+    corio::LoopGroupOptions options;
+    options.threads = 2;
+    corio::LoopGroup group(options);
     group.run([&group](corio::EventLoop&, std::size_t index) -> corio::Task<> {
         if (index == 0) {
             return serve_and_count(&group);

@@ -1,4 +1,4 @@
-// A concurrent port scanner (issue 4, networking examples), the classic
+// A concurrent port scanner, the classic
 // asyncio exercise of asyncio.Semaphore + asyncio.wait_for + asyncio.gather:
 // every port gets its own connect attempt, all are gathered, a semaphore
 // keeps at most 10 connects in flight, and each connect has a 1 s timeout.
@@ -7,7 +7,7 @@
 // port 0 and never listening on it: connecting to it is refused, and keeping
 // it bound during the scan stops any other program (or one of our own
 // connects) from taking that port meanwhile. Port numbers differ from run to
-// run, so the program prints names ("server 2", "closed port 5"), not numbers.
+// run, so the program prints names ("server 2", "unused port 5"), not numbers.
 //
 //   async def probe(limit, stats, port):
 //       async with limit:
@@ -141,7 +141,7 @@ corio::Task<> amain() {
     std::vector<Target> targets;
     int next_server = 0;
     for (int i = 0; i < kClosedPorts; ++i) {
-        targets.push_back(Target{"closed port " + std::to_string(i + 1),
+        targets.push_back(Target{"unused port " + std::to_string(i + 1),
                                  placeholders[static_cast<std::size_t>(i)].local_address().port()});
         if (i % 6 == 1 && next_server < kServers) {
             targets.push_back(

@@ -72,8 +72,11 @@ void summarize(const std::string& out) {
 }
 
 corio::Task<> amain() {
-    const net::SubprocessOptions pipes{.stdin_ = net::PIPE, .stdout_ = net::PIPE};
-    const net::SubprocessOptions out_only{.stdout_ = net::PIPE};
+    net::SubprocessOptions pipes;
+    pipes.stdin_ = net::PIPE;
+    pipes.stdout_ = net::PIPE;
+    net::SubprocessOptions out_only;
+    out_only.stdout_ = net::PIPE;
 
     // cat words | sort | uniq -c | sort -rn, one stage after the other.
     std::puts(

@@ -80,6 +80,8 @@ corio::Task<double> amain() {
 int main() {
     for (corio::BackendKind kind : {corio::BackendKind::epoll, corio::BackendKind::io_uring}) {
         std::printf("asked for %s\n", kind == corio::BackendKind::epoll ? "epoll" : "io_uring");
-        corio::run(amain(), {.backend = kind});
+        corio::LoopOptions options;
+        options.backend = kind;
+        corio::run(amain(), options);
     }
 }

@@ -1,5 +1,6 @@
-// Mirrors 000_fabe7f21df4d4745.txt, "协程中生产-消费模型设计（基于Python 内置双向队列）"
-// (catalogue S000-07), the deque version of producer/consumer: the main
+// Mirrors the tutorial 《python进阶之异步编程（基础篇）》, "协程中生产-消费模型设计（基于Python
+// 内置双向队列）":
+// the deque version of producer/consumer: the main
 // thread produces a number every 2 s into a deque; a consumer thread takes
 // each one and hands a coroutine for it to the loop running in a third thread.
 //
@@ -27,7 +28,7 @@
 //       dp.appendleft(str(i))
 //       time.sleep(2)
 //
-// The seed's consumer body is fixed (indented, as in the catalogue). It spins
+// The seed's consumer body is fixed (indented). It spins
 // on the deque at 100% CPU; here the deque is guarded by a mutex and the
 // consumer sleeps on a condition variable until there is something to take.
 // The seed produces random numbers forever; this produces two, the first

@@ -1,7 +1,7 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "八 › 结合线程和进程 › 多线程 › 方法二：
-// loop.call_soon_threadsafe()" (catalogue S002-22): the main thread hands
-// plain functions to a loop running in another thread; they run there one
-// after the other, and a blocking one stalls that loop, not the main thread.
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "八 › 结合线程和进程 › 多线程 ›
+// 方法二： loop.call_soon_threadsafe()": the main thread hands plain functions to a loop running in
+// another thread; they run there one after the other, and a blocking one stalls that loop, not the
+// main thread.
 //
 //   async def hello(i):
 //       print("hello", i)

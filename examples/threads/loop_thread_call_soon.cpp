@@ -1,4 +1,4 @@
-// Mirrors 000_fabe7f21df4d4745.txt, "动态添加协程--同步方式" (catalogue S000-05):
+// Mirrors the tutorial 《python进阶之异步编程（基础篇）》, "动态添加协程--同步方式":
 // a loop runs forever in a background thread, and the main thread hands it
 // plain functions with call_soon_threadsafe, without waiting for them; the
 // returned Handle can cancel one before it runs.

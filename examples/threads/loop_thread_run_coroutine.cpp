@@ -1,5 +1,6 @@
-// Mirrors 000_fabe7f21df4d4745.txt, "动态添加协程--异步方式（actor模型即为这种模式）"
-// (catalogue S000-06): run_coroutine_threadsafe schedules a coroutine on a
+// Mirrors the tutorial 《python进阶之异步编程（基础篇）》,
+// "动态添加协程--异步方式（actor模型即为这种模式）":
+// run_coroutine_threadsafe schedules a coroutine on a
 // loop running in another thread and returns a concurrent future, which the
 // caller may block on (result()) or not.
 //

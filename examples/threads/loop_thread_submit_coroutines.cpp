@@ -1,7 +1,6 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "八 › 结合线程和进程 › 多线程 › 方法三：
-// asyncio.run_coroutine_threadsafe()" (catalogue S002-23): the main thread
-// hands coroutines to a loop running in another thread, where they run
-// concurrently with the loop's own tasks.
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "八 › 结合线程和进程 › 多线程 ›
+// 方法三： asyncio.run_coroutine_threadsafe()": the main thread hands coroutines to a loop running
+// in another thread, where they run concurrently with the loop's own tasks.
 //
 //   async def hello(i):
 //       print("hello", i)

@@ -1,6 +1,6 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "八 › 结合线程和进程 › 多线程 › 方法一：启动一个
-// 子线程，在子线程中运行异步代码" (catalogue S002-21): an event loop runs in a
-// child thread, so the main thread goes on with its own work meanwhile.
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "八 › 结合线程和进程 › 多线程 ›
+// 方法一：启动一个 子线程，在子线程中运行异步代码": an event loop runs in a child thread, so the
+// main thread goes on with its own work meanwhile.
 //
 //   async def hello(i):
 //       print("hello", i)

@@ -1,5 +1,5 @@
-// Mirrors 001_15107cb9a7a7dcdc.txt, "asyncio详解 › concurrent.future.Future 对象
-// (线程池与协程交叉使用)" (catalogue S001-20): run_in_executor runs a blocking
+// Mirrors the tutorial 《异步编程》, "asyncio详解 › concurrent.future.Future 对象
+// (线程池与协程交叉使用)": run_in_executor runs a blocking
 // function on a pool thread and gives the coroutine a future to await, so the
 // loop is not blocked meanwhile. Prints after 2 s.
 //
@@ -40,6 +40,7 @@ corio::Task<> amain() {
     // nullptr (Python's None): the loop's default executor, a thread pool.
     corio::Future<std::string> fut = loop.run_in_executor(nullptr, func);
     std::string res = co_await fut;
+    std::puts("(the tutorial's own line, its misspelling \"defult\" kept:)");
     std::printf("defult thread pool %s\n", res.c_str());
 }
 

@@ -1,5 +1,6 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "四、线程的实现 › (3)实现多线程 › 1、实例1"
-// (catalogue S002-02): a started thread runs alongside the main thread, so
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "四、线程的实现 › (3)实现多线程 ›
+// 1、实例1":
+// a started thread runs alongside the main thread, so
 // the order of their lines is up to the scheduler ("混乱", mixed).
 //
 //   def task1():

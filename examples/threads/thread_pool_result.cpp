@@ -1,5 +1,6 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "五、线程池与进程池 › (2)实现线程池"
-// (catalogue S002-05): a thread pool runs submitted functions on reused
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "五、线程池与进程池 ›
+// (2)实现线程池":
+// a thread pool runs submitted functions on reused
 // worker threads; each Future's result() blocks until its call is done.
 // Plain synchronous code: no event loop.
 //

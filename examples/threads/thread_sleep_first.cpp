@@ -1,5 +1,6 @@
-// Mirrors 002_cbb7449e0a76d1e6.txt, "四、线程的实现 › (3)实现多线程 › 2、实例2"
-// (catalogue S002-03): a sleep blocks only the thread that calls it, so the
+// Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "四、线程的实现 › (3)实现多线程 ›
+// 2、实例2":
+// a sleep blocks only the thread that calls it, so the
 // main thread's greetings and Over! come first, the time lines 1 s later.
 //
 //   def task1():

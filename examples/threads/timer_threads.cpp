@@ -1,5 +1,6 @@
-// Mirrors 000_fabe7f21df4d4745.txt, "✨ 异步的实现方式 › 通过 threading.Thread 实现"
-// (catalogue S000-01): two threads run the same blocking function at once, so
+// Mirrors the tutorial 《python进阶之异步编程（基础篇）》, "✨ 异步的实现方式 › 通过
+// threading.Thread 实现":
+// two threads run the same blocking function at once, so
 // their sleeps overlap and their lines interleave: Thread-1 prints every
 // delay, Thread-2 every second delay, five lines each.
 //

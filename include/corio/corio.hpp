@@ -23,4 +23,5 @@
 #include "corio/task_group.hpp"
 #include "corio/threads.hpp"
 #include "corio/timeouts.hpp"
+#include "corio/version.hpp"
 #include "corio/wait.hpp"

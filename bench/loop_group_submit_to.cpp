@@ -1,4 +1,5 @@
-// W9 cross-loop calls (W8's shape, between two loops of a LoopGroup): a task
+// Cross-loop calls (W8's shape, between two loops of a LoopGroup; not one of
+// the workloads of bench/README.md): a task
 // on loop 0 sends a trivial coroutine to loop 1 and gets its result back.
 //   sequential: one call at a time (each a full round trip: two wake-ups);
 //   batched:    100 batches of 1,000 submit_to calls, each batch gathered;
@@ -18,7 +19,7 @@ corio::Task<long> one() {
 
 void check(long sum, long want) {
     if (sum != want) {
-        std::fprintf(stderr, "w9_submit_to: wrong sum %ld, want %ld\n", sum, want);
+        std::fprintf(stderr, "loop_group_submit_to: wrong sum %ld, want %ld\n", sum, want);
         std::exit(1);
     }
 }
