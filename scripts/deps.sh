@@ -35,5 +35,7 @@ ensure_packages() {
 # gives the io_uring backend.
 CORIO_BUILD_PACKAGES=(g++ cmake ninja-build libssl-dev node-llhttp liburing-dev)
 # python3: the TLS tests run a peer written with Python's ssl module.
+# redis-server: the corio::redis tests start their own (tests/support/server_fixture.hpp).
 CORIO_TEST_PACKAGES=(g++ cmake ninja-build libssl-dev node-llhttp liburing-dev clang libclang-rt-14-dev
-                     libgtest-dev libgmock-dev libbenchmark-dev clang-format python3)
+                     libgtest-dev libgmock-dev libbenchmark-dev clang-format python3
+                     redis-server)
