@@ -235,8 +235,8 @@ std::string redis_socket_path(const std::string& dir) {
     return dir + "/redis.sock";
 }
 
-ServerSpec redis_spec() {
-    return ServerSpec{
+ServerSpec redis_spec(std::vector<std::string> extra) {
+    ServerSpec spec{
         .name = "redis",
         .program = "redis-server",
         .args = {"--port", "{port}", "--bind", "127.0.0.1", "--dir", "{dir}", "--save", "",
@@ -245,6 +245,8 @@ ServerSpec redis_spec() {
         .ready = [](std::uint16_t port,
                     const std::string&) { return tcp_probe(port, "PING\r\n", "+PONG"); },
     };
+    spec.args.insert(spec.args.end(), extra.begin(), extra.end());
+    return spec;
 }
 
 }  // namespace corio_test

@@ -83,15 +83,20 @@ std::uint16_t free_loopback_port();
 bool tcp_probe(std::uint16_t port, std::string_view request, std::string_view expect);
 
 /// redis-server with no persistence, listening on the port and on the Unix
-/// socket redis_socket_path(dir), answering PING.
-ServerSpec redis_spec();
+/// socket redis_socket_path(dir), answering PING. `extra` arguments follow
+/// (and override): {"--appendonly", "yes", "--appendfsync", "always"} makes
+/// what the server acknowledged survive a SIGKILL.
+ServerSpec redis_spec(std::vector<std::string> extra = {});
 /// The Unix socket path of a redis_spec() server in `dir`.
 std::string redis_socket_path(const std::string& dir);
 
 /// A started redis-server (throws from the constructor like start()).
 class RedisServer : public ServerFixture {
 public:
-    RedisServer() : ServerFixture(redis_spec()) { start(); }
+    explicit RedisServer(std::vector<std::string> extra = {})
+        : ServerFixture(redis_spec(std::move(extra))) {
+        start();
+    }
     std::string socket_path() const { return redis_socket_path(dir()); }
 };
 
