@@ -195,6 +195,12 @@ inline constexpr Entry kTour[] = {
     {"net", "uvloop_backend",
      "one line picks the loop's kernel interface, epoll or io_uring, as uvloop's policy does",
      "001_15107cb9a7a7dcdc.txt, 其他 › uvloop (S001-24)", real_time, 0.0},
+
+    // Redis (corio::redis): run here on WorkQueue's in-process backend, on a
+    // server with CORIO_QUEUE_URL=redis://...
+    {"redis", "work_queue_thread_consumer",
+     "a work queue feeds coroutines to a loop in another thread (in-process or on Redis)",
+     "seed 000, 基于 Redis 队列的生产-消费模型 (S000-08)", real_time, 2.0},
 };
 
 /// A tutorial example with nothing to run (a syntax rule): a section of

@@ -57,3 +57,14 @@ TEST(RedisExamples, WithoutAServerTheExampleSaysHowToGetOne) {
         << r.out;
     EXPECT_NE(r.out.find("set REDIS_URL"), std::string::npos) << r.out;
 }
+
+TEST(RedisExamples, WorkQueueThreadConsumerRunsOnARealServerToo) {
+    // In the tour it runs in-process (memory://); the same program on Redis.
+    corio_test::RedisServer server;
+    Outcome r = run("CORIO_QUEUE_URL=redis://127.0.0.1:" + std::to_string(server.port()) + " " +
+                    CORIO_REDIS_EXAMPLES_DIR "/work_queue_thread_consumer");
+    EXPECT_EQ(r.status, 0);
+    EXPECT_EQ(r.out,
+              "正在执行： Fosen_0\n正在执行： Fosen_1\n正在执行： Fosen_2\n正在执行： Fosen_3\n");
+    EXPECT_TRUE(corio_test::tcp_probe(server.port(), "XLEN Fosen\r\n", ":0"));  // all acked
+}
