@@ -36,6 +36,14 @@
 namespace corio::redis {
 
 /// Where and how to connect. redis-py: the keyword arguments of `Redis()`.
+///
+/// Fill a named variable (or take parse_url's result) and pass that: do not
+/// write the options as a braced list inside a co_await expression
+/// (`co_await Client::connect({.port = 6380})`). GCC 12 destroys such an
+/// aggregate temporary twice, once at a wrong address (see
+/// net::ConnectOptions), which only trivially destructible types survive,
+/// and these options own strings. LockOptions, WorkQueueOptions and
+/// SetOptions are trivially destructible: write those in place freely.
 struct ClientOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 6379;
