@@ -184,7 +184,7 @@ TEST_P(WorkQueues, ManyConsumersProcessEveryItemOnce) {
 INSTANTIATE_TEST_SUITE_P(Backend, WorkQueues, ::testing::Values("memory", "redis"),
                          [](const auto& info) { return std::string(info.param); });
 
-// The fault test: the server is SIGKILLed and restarted (with an
+// The work queue's fault test: the server is SIGKILLed and restarted (with an
 // append-only file fsynced on every write) while producers and consumers
 // run. Every put the server acknowledged is processed at least once, and
 // the clients reconnect by themselves.
