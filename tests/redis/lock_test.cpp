@@ -166,10 +166,10 @@ TEST_F(RedisLock, AcquireGivesUpAfterItsTimeout) {
 TEST_F(RedisLock, AutoExtensionKeepsItPastItsTtl) {
     net_run([]() -> Task<void> {
         auto c = co_await redis::Client::connect(opts());
-        redis::Lock a(c, "extended", {.ttl = 90ms, .auto_extend = true});
-        redis::Lock b(c, "extended", {.acquire_timeout = 300ms, .retry_interval = 10ms});
+        redis::Lock a(c, "extended", {.ttl = 150ms, .auto_extend = true});
+        redis::Lock b(c, "extended", {.acquire_timeout = 500ms, .retry_interval = 10ms});
         EXPECT_TRUE(co_await a.acquire());
-        EXPECT_FALSE(co_await b.acquire());  // 300 ms > 90 ms: only extension explains it
+        EXPECT_FALSE(co_await b.acquire());  // 500 ms > 150 ms: only extension explains it
         EXPECT_TRUE(co_await a.owned());
         EXPECT_TRUE(co_await a.release());
         EXPECT_TRUE(co_await b.acquire());
