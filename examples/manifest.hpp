@@ -213,6 +213,12 @@ inline constexpr Entry kTour[] = {
     {"http", "websocket_heartbeat",
      "a WebSocket echo with a heartbeat that drops a client which stops answering pings",
      "《异步，并发，协程（旧版本折叠）》 › 协程&服务器心跳 (the article it links)", real_time, 0.8},
+
+    // Redis (corio::redis): run here on WorkQueue's in-process backend, on a
+    // server with CORIO_QUEUE_URL=redis://...
+    {"redis", "work_queue_thread_consumer",
+     "a work queue feeds coroutines to a loop in another thread (in-process or on Redis)",
+     "《python进阶之异步编程（基础篇）》 › 基于 Redis 队列的生产-消费模型", real_time, 2.0},
 };
 
 /// A tutorial example with nothing to run (a syntax rule): a section of

@@ -36,8 +36,9 @@ ensure_packages() {
 CORIO_BUILD_PACKAGES=(g++ cmake ninja-build libssl-dev node-llhttp liburing-dev)
 # python3: the TLS tests run a peer written with Python's ssl module.
 # curl, python3-aiohttp, python3-websockets: the HTTP and WebSocket tests' peers.
+# redis-server: the corio::redis tests start their own (tests/support/server_fixture.hpp).
 CORIO_TEST_PACKAGES=(g++ cmake ninja-build libssl-dev node-llhttp liburing-dev clang libclang-rt-14-dev
                      libgtest-dev libgmock-dev libbenchmark-dev clang-format python3
-                     curl python3-aiohttp python3-websockets)
+                     curl python3-aiohttp python3-websockets redis-server)
 # pkg-config: the install test builds a program with the installed .pc files.
 CORIO_TEST_PACKAGES+=(pkg-config)

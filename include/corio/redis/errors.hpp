@@ -50,6 +50,14 @@ public:
     using RedisError::RedisError;
 };
 
+/// The connection to the server could not be made, or broke while a
+/// command waited for its reply (which the server may or may not have run).
+/// The message names the server and the cause. redis-py: `ConnectionError`.
+class ConnectionError : public RedisError {
+public:
+    using RedisError::RedisError;
+};
+
 /// A reply was read as a type it does not have, e.g. as_integer() of a bulk
 /// string, or to_string_map() of an array of odd length. The message names
 /// the accessor and the reply's type.

@@ -1,0 +1,70 @@
+// Runs the Redis examples (examples/redis/, not in the tour: they need a
+// server) against a redis-server started here, and checks what they print;
+// and what a user without a server sees.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <string>
+
+#include "support/server_fixture.hpp"
+
+namespace {
+
+struct Outcome {
+    int status;
+    std::string out;
+};
+
+Outcome run(const std::string& command) {
+    Outcome r{-1, {}};
+    FILE* p = ::popen(command.c_str(), "r");
+    if (!p) {
+        return r;
+    }
+    char buf[4096];
+    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) {
+        r.out.append(buf, n);
+    }
+    int st = ::pclose(p);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return r;
+}
+
+}  // namespace
+
+TEST(RedisExamples, HmsetHgetallPrintsTheTutorialsHashes) {
+    corio_test::RedisServer server;
+    Outcome r = run("REDIS_URL=redis://127.0.0.1:" + std::to_string(server.port()) + " " +
+                    CORIO_REDIS_EXAMPLES_DIR "/hmset_hgetall");
+    EXPECT_EQ(r.status, 0);
+    EXPECT_EQ(r.out,
+              "example 1: one execute()\n"
+              "car: {'key1': '1', 'key2': '2'}\n"
+              "example 2: two at once\n"
+              "car:1: {'key1': '1', 'key2': '2'}\n"
+              "car:2: {'key1': '1', 'key2': '2'}\n"
+              "pool connections used: 2\n");
+}
+
+TEST(RedisExamples, WithoutAServerTheExampleSaysHowToGetOne) {
+    std::uint16_t port = corio_test::free_loopback_port();  // nobody listens
+    Outcome r = run("REDIS_URL=redis://127.0.0.1:" + std::to_string(port) + " " +
+                    CORIO_REDIS_EXAMPLES_DIR "/hmset_hgetall 2>&1");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.out.find("no Redis server: cannot connect to redis at 127.0.0.1:"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("set REDIS_URL"), std::string::npos) << r.out;
+}
+
+TEST(RedisExamples, WorkQueueThreadConsumerRunsOnARealServerToo) {
+    // In the tour it runs in-process (memory://); the same program on Redis.
+    corio_test::RedisServer server;
+    Outcome r = run("CORIO_QUEUE_URL=redis://127.0.0.1:" + std::to_string(server.port()) + " " +
+                    CORIO_REDIS_EXAMPLES_DIR "/work_queue_thread_consumer");
+    EXPECT_EQ(r.status, 0);
+    EXPECT_EQ(r.out,
+              "正在执行： Fosen_0\n正在执行： Fosen_1\n正在执行： Fosen_2\n正在执行： Fosen_3\n");
+    EXPECT_TRUE(corio_test::tcp_probe(server.port(), "XLEN Fosen\r\n", ":0"));  // all acked
+}

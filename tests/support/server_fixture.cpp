@@ -1,0 +1,252 @@
+// tests/support/server_fixture.cpp - see server_fixture.hpp.
+#include "support/server_fixture.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace corio_test {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string replace_all(std::string s, std::string_view from, std::string_view to) {
+    for (std::size_t at = s.find(from); at != std::string::npos;
+         at = s.find(from, at + to.size())) {
+        s.replace(at, from.size(), to);
+    }
+    return s;
+}
+
+// A blocking loopback socket with send/receive timeouts, or -1.
+int connect_loopback(std::uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    timeval tv{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+}  // namespace
+
+std::uint16_t free_loopback_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+    }
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+        int e = errno;
+        ::close(fd);
+        throw std::runtime_error(std::string("bind: ") + std::strerror(e));
+    }
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+bool tcp_probe(std::uint16_t port, std::string_view request, std::string_view expect) {
+    int fd = connect_loopback(port);
+    if (fd < 0) {
+        return false;
+    }
+    bool ok = ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+              static_cast<ssize_t>(request.size());
+    std::string got;
+    while (ok && got.size() < expect.size()) {
+        char buf[256];
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) {
+            break;
+        }
+        got.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return ok && got.compare(0, expect.size(), expect) == 0;
+}
+
+std::string ServerFixture::find_program(std::string_view program) {
+    if (program.find('/') != std::string_view::npos) {
+        return ::access(std::string(program).c_str(), X_OK) == 0 ? std::string(program) : "";
+    }
+    std::string path = ::getenv("PATH") ? ::getenv("PATH") : "";
+    path += ":/usr/sbin:/usr/local/sbin:/sbin";
+    std::stringstream dirs(path);
+    for (std::string d; std::getline(dirs, d, ':');) {
+        if (d.empty()) {
+            continue;
+        }
+        std::string full = d + "/" + std::string(program);
+        if (::access(full.c_str(), X_OK) == 0) {
+            return full;
+        }
+    }
+    return "";
+}
+
+ServerFixture::ServerFixture(ServerSpec spec) : spec_(std::move(spec)) {
+    std::string templ = (fs::temp_directory_path() / ("corio-" + spec_.name + "-XXXXXX")).string();
+    if (::mkdtemp(templ.data()) == nullptr) {
+        throw std::runtime_error("mkdtemp " + templ + ": " + std::strerror(errno));
+    }
+    dir_ = templ;
+    port_ = free_loopback_port();
+}
+
+ServerFixture::~ServerFixture() {
+    stop();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+}
+
+std::string ServerFixture::log() const {
+    std::ifstream in(dir_ + "/server.log");
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+void ServerFixture::start() {
+    if (running()) {
+        return;
+    }
+    std::string exe = find_program(spec_.program);
+    if (exe.empty()) {
+        throw std::runtime_error(spec_.name + ": program '" + spec_.program +
+                                 "' not found (scripts/deps.sh installs the test packages)");
+    }
+    // Everything the child needs is prepared before fork: after it, only
+    // async-signal-safe calls.
+    std::vector<std::string> args{exe};
+    for (const auto& a : spec_.args) {
+        args.push_back(replace_all(replace_all(a, "{port}", std::to_string(port_)), "{dir}", dir_));
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    std::string log_path = dir_ + "/server.log";
+    int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (log_fd < 0) {
+        throw std::runtime_error("open " + log_path + ": " + std::strerror(errno));
+    }
+    pid_t parent = ::getpid();
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) {
+            ::_exit(127);
+        }
+        ::dup2(log_fd, 1);
+        ::dup2(log_fd, 2);
+        if (::chdir(dir_.c_str()) != 0) {
+            ::_exit(127);
+        }
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    ::close(log_fd);
+    if (pid < 0) {
+        throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    }
+    pid_ = pid;
+    auto deadline = std::chrono::steady_clock::now() + spec_.start_timeout;
+    while (!spec_.ready(port_, dir_)) {
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            throw std::runtime_error(spec_.name + " exited during start-up on port " +
+                                     std::to_string(port_) + ":\n" + log());
+        }
+        if (std::chrono::steady_clock::now() > deadline) {
+            kill();
+            throw std::runtime_error(spec_.name + " did not answer within " +
+                                     std::to_string(spec_.start_timeout.count()) + " ms:\n" +
+                                     log());
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
+void ServerFixture::kill() {
+    if (!running()) {
+        return;
+    }
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+}
+
+void ServerFixture::stop() {
+    if (!running()) {
+        return;
+    }
+    ::kill(pid_, SIGTERM);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    int status = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    kill();
+}
+
+void ServerFixture::restart() {
+    kill();
+    start();
+}
+
+std::string redis_socket_path(const std::string& dir) {
+    return dir + "/redis.sock";
+}
+
+ServerSpec redis_spec(std::vector<std::string> extra) {
+    ServerSpec spec{
+        .name = "redis",
+        .program = "redis-server",
+        .args = {"--port", "{port}", "--bind", "127.0.0.1", "--dir", "{dir}", "--save", "",
+                 "--appendonly", "no", "--unixsocket", "{dir}/redis.sock", "--unixsocketperm",
+                 "700", "--daemonize", "no", "--protected-mode", "no"},
+        .ready = [](std::uint16_t port,
+                    const std::string&) { return tcp_probe(port, "PING\r\n", "+PONG"); },
+    };
+    spec.args.insert(spec.args.end(), extra.begin(), extra.end());
+    return spec;
+}
+
+}  // namespace corio_test

@@ -1,0 +1,103 @@
+// tests/support/server_fixture.hpp - a real server process for integration
+// tests: redis-server today, PostgreSQL / MariaDB / RabbitMQ later.
+//
+// ServerFixture starts the program from a fresh temporary directory on a free
+// loopback port, waits until it answers a probe, and always stops it and
+// removes the directory: in its destructor (a failed test too) and, should
+// the test process die, through PR_SET_PDEATHSIG (the kernel kills the
+// server with its parent). kill() and restart() serve fault tests: SIGKILL,
+// then the same program again on the same port and directory.
+//
+// Blocking by design: it runs in a test's set-up or between two steps of a
+// test, never as a step of the loop. start() waits for readiness by polling
+// the probe (the server's own start-up time; nothing in a test waits on it).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace corio_test {
+
+/// How to run one kind of server.
+struct ServerSpec {
+    /// Shown in messages ("redis-server").
+    std::string name;
+    /// The program, looked up on PATH (and in /usr/sbin, /usr/local/sbin).
+    std::string program;
+    /// Its arguments; "{port}" and "{dir}" are replaced by the port and the
+    /// temporary directory.
+    std::vector<std::string> args;
+    /// True once the server answers on `port` (called repeatedly).
+    std::function<bool(std::uint16_t port, const std::string& dir)> ready;
+    /// How long start() waits for ready().
+    std::chrono::milliseconds start_timeout{15000};
+};
+
+class ServerFixture {
+public:
+    /// Makes the temporary directory and picks a free port; does not start.
+    explicit ServerFixture(ServerSpec spec);
+    ~ServerFixture();
+    ServerFixture(const ServerFixture&) = delete;
+    ServerFixture& operator=(const ServerFixture&) = delete;
+
+    /// Full path of spec.program, or empty when it is not installed.
+    static std::string find_program(std::string_view program);
+
+    /// Starts the server and waits until it answers. Throws
+    /// std::runtime_error (with the end of the server's log) if the program
+    /// is missing, exits, or does not answer within spec.start_timeout.
+    void start();
+    /// SIGKILL and reap: a crash, for fault tests. No-op when not running.
+    void kill();
+    /// SIGTERM, wait up to 5 s, then SIGKILL. No-op when not running.
+    void stop();
+    /// kill() then start() on the same port and directory.
+    void restart();
+
+    bool running() const noexcept { return pid_ > 0; }
+    std::uint16_t port() const noexcept { return port_; }
+    const std::string& dir() const noexcept { return dir_; }
+    /// The server's stdout and stderr so far.
+    std::string log() const;
+
+private:
+    ServerSpec spec_;
+    std::string dir_;
+    std::uint16_t port_ = 0;
+    pid_t pid_ = -1;
+};
+
+/// A free loopback TCP port (bound to 0 and released: another process could
+/// take it before the server does, which start() then reports).
+std::uint16_t free_loopback_port();
+
+/// Connects to 127.0.0.1:port, sends `request`, and returns true if the
+/// answer starts with `expect` (within 1 s). For ServerSpec::ready.
+bool tcp_probe(std::uint16_t port, std::string_view request, std::string_view expect);
+
+/// redis-server with no persistence, listening on the port and on the Unix
+/// socket redis_socket_path(dir), answering PING. `extra` arguments follow
+/// (and override): {"--appendonly", "yes", "--appendfsync", "always"} makes
+/// what the server acknowledged survive a SIGKILL.
+ServerSpec redis_spec(std::vector<std::string> extra = {});
+/// The Unix socket path of a redis_spec() server in `dir`.
+std::string redis_socket_path(const std::string& dir);
+
+/// A started redis-server (throws from the constructor like start()).
+class RedisServer : public ServerFixture {
+public:
+    explicit RedisServer(std::vector<std::string> extra = {})
+        : ServerFixture(redis_spec(std::move(extra))) {
+        start();
+    }
+    std::string socket_path() const { return redis_socket_path(dir()); }
+};
+
+}  // namespace corio_test
