@@ -250,6 +250,9 @@ std::span<char> StreamConn::get_buffer(std::size_t sizehint) {
         spilled_ = true;
         return {spill_area(), kSpillSize};
     }
+    // (A spill area handed out before and left unused - the read found
+    // nothing - is forgotten: buffer_updated() refers to this buffer.)
+    spilled_ = false;
     // The room there is first (at least kMinRoom of it), then compacting.
     char* p = rbuf_.reserve_some(kMinRoom, std::min<std::size_t>(sizehint, 16 * 1024));
     return {p, rbuf_.room()};

@@ -112,6 +112,46 @@ TEST(Streams, DataBeyondAFullReadBufferArrivesIntactAndInOrder) {
     }());
 }
 
+TEST(Streams, AReadBufferFilledExactlyThenDrainedKeepsLaterDataIntact) {
+    // The reader's buffer fills exactly (64 KiB) and the socket is empty:
+    // the next read attempt finds nothing. Data that comes after must land
+    // where it belongs (a fault here corrupted every 64 KiB echo).
+    net_run([]() -> Task<void> {
+        std::string payload(64 * 1024 + 5000, '\0');
+        for (std::size_t i = 0; i < payload.size(); ++i) {
+            payload[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
+        }
+        corio::Event first_sent, go, rest_sent;
+        auto [server, port] =
+            co_await serve([&](net::StreamReader, net::StreamWriter w) -> Task<void> {
+                w.write(std::string_view(payload).substr(0, 64 * 1024));
+                co_await w.drain();
+                first_sent.set();
+                co_await go.wait();
+                w.write(std::string_view(payload).substr(64 * 1024));
+                co_await w.drain();
+                rest_sent.set();
+                w.close();
+                co_await w.wait_closed();
+            });
+        auto [r, w] = co_await net::open_connection("127.0.0.1", port);
+        co_await first_sent.wait();
+        for (int i = 0; i < 200; ++i) {  // the client's transport reads all of it, and once more
+            co_await corio::sleep(0s);
+        }
+        std::string got = co_await r.readexactly(64 * 1024);  // the buffer empties
+        go.set();
+        co_await rest_sent.wait();
+        got += co_await r.readexactly(payload.size() - got.size());
+        EXPECT_TRUE(got == payload)
+            << "the bytes differ from the first at "
+            << std::mismatch(got.begin(), got.end(), payload.begin()).first - got.begin();
+        w.close();
+        co_await w.wait_closed();
+        co_await stop(server);
+    }());
+}
+
 TEST(Streams, ReadAllUntilEofAndReadexactlyShortOfData) {
     net_run([]() -> Task<void> {
         auto [server, port] =
