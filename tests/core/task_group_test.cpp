@@ -120,13 +120,22 @@ TEST(TaskGroup, TheBodysErrorCancelsChildrenAndJoinsTheGroupLast) {
 }
 
 TEST(TaskGroup, CancelledChildrenAreNotErrors) {
+    // asyncio: a child cancelled on its own does not cancel its siblings or
+    // make the group raise; the group ends when the rest are done.
     vrun([]() -> Task<void> {
+        corio::TaskHandle<int> cancelled;
+        corio::TaskHandle<int> sibling;
+        auto start = corio::get_running_loop().time();
         co_await corio::task_group([&](TaskGroup& tg) -> Task<void> {
-            auto t = tg.create_task(after(1h, 1));
-            tg.create_task(after(1ms, 2));
+            cancelled = tg.create_task(after(1h, 1));
+            sibling = tg.create_task(after(5ms, 2));
             co_await corio::sleep(1ms);
-            t.cancel();
-        });
+            cancelled.cancel();
+        });  // no exception: would be an ExceptionGroup or CancelledError
+        EXPECT_TRUE(cancelled.cancelled());
+        EXPECT_FALSE(sibling.cancelled());
+        EXPECT_EQ(co_await sibling, 2);
+        EXPECT_EQ(corio::get_running_loop().time() - start, 5ms);  // waited for the sibling
     }());
 }
 

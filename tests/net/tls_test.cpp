@@ -267,9 +267,13 @@ namespace {
 struct Sink : net::Protocol {
     std::size_t want = 0;
     std::size_t got = 0;
+    std::string* keep = nullptr;  // what arrived, if set
     corio::Future<void>* all = nullptr;
     void data_received(std::string_view d) override {
         got += d.size();
+        if (keep != nullptr) {
+            keep->append(d);
+        }
         if (got >= want && all != nullptr && !all->done()) {
             all->set_result();
         }
@@ -282,11 +286,17 @@ TEST(Tls, ATransportWriteLargerThanARecordIsSentWhole) {
     Pki pki;
     net_run([](Pki& p) -> Task<void> {
         constexpr std::size_t kSize = 200 * 1024;  // > one 16 KiB TLS record
+        std::string sent(kSize, '\0');
+        for (std::size_t i = 0; i < kSize; ++i) {
+            sent[i] = static_cast<char>('A' + (i * 13 + i / 16384) % 26);  // records differ
+        }
+        std::string received;
         corio::Future<void> all;
         net::Server server = co_await net::create_server(
             [&] {
                 auto s = std::make_unique<Sink>();
                 s->want = kSize;
+                s->keep = &received;
                 s->all = &all;
                 return s;
             },
@@ -295,8 +305,10 @@ TEST(Tls, ATransportWriteLargerThanARecordIsSentWhole) {
         auto t = co_await net::create_connection(
             [] { return std::make_unique<net::Protocol>(); }, "127.0.0.1", port,
             {.ssl = p.client.get(), .server_hostname = "localhost"});
-        t->write(std::string(kSize, 'r'));  // one write, the socket never fills
+        t->write(sent);  // one write, the socket never fills
         co_await corio::wait_for(all, 10s);
+        EXPECT_EQ(received.size(), kSize);
+        EXPECT_TRUE(received == sent) << "the bytes arrived changed or out of order";
         t->close();
         server.close();
         server.close_clients();
