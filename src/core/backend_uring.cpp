@@ -35,7 +35,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <deque>
+#include <memory>
 #include <string>
 #include <system_error>
 #include <unordered_map>
@@ -99,6 +99,11 @@ unsigned to_poll(std::uint32_t interest) {
 }
 
 // The backend's state of one registered fd.
+struct WriteSlot {
+    iovec iov[64];
+    msghdr msg{};
+};
+
 struct UringFd {
     IoState* io = nullptr;  // null once detached
     int fd = -1;
@@ -110,15 +115,35 @@ struct UringFd {
         std::uint32_t off;
         std::uint32_t len;
     };
-    std::deque<Chunk> inbox;
+    // Filled buffers not yet read, oldest at inbox_head. A vector, not a
+    // deque: an idle connection's empty inbox owns no memory.
+    std::vector<Chunk> inbox;
+    std::size_t inbox_head = 0;
+    bool inbox_empty() const noexcept { return inbox_head == inbox.size(); }
+    Chunk inbox_pop() noexcept {
+        Chunk c = inbox[inbox_head++];
+        if (inbox_head == inbox.size()) {
+            inbox.clear();
+            inbox_head = 0;
+        }
+        return c;
+    }
+    void inbox_push_front(Chunk c) {
+        if (inbox_head > 0) {
+            inbox[--inbox_head] = c;
+        } else {
+            inbox.insert(inbox.begin(), c);
+        }
+    }
     bool recv_wanted = false;
     bool recv_armed = false;
     bool recv_starved = false;  // ended for lack of buffers: re-armed when some come back
     int recv_end = 0;           // 1: EOF; < 0: -errno; 0: none
 
-    // Write (transports): one gathered write in flight.
-    iovec iov[64];
-    msghdr msg{};
+    // Write (transports): one gathered write in flight, its iovecs in a
+    // slot borrowed from the backend's pool while the kernel holds them
+    // (1 KiB that an idle connection does not keep).
+    std::unique_ptr<WriteSlot> wslot;
     bool write_inflight = false;
     bool write_done = false;
     int write_res = 0;
@@ -341,9 +366,8 @@ public:
     StreamRead read_some(IoState& io, char*, std::size_t) override {
         auto* uf = static_cast<UringFd*>(io.backend_state);
         StreamRead r;
-        if (!uf->inbox.empty()) {
-            UringFd::Chunk c = uf->inbox.front();
-            uf->inbox.pop_front();
+        if (!uf->inbox_empty()) {
+            UringFd::Chunk c = uf->inbox_pop();
             r.kind = StreamRead::got;
             r.data = buffer(c.bid) + c.off;
             r.n = c.len;
@@ -365,7 +389,7 @@ public:
             if (auto* uf = static_cast<UringFd*>(io->backend_state)) {
                 std::uint32_t off = static_cast<std::uint32_t>(
                     r.data - buffer(static_cast<std::uint16_t>(r.token)));
-                uf->inbox.push_front({static_cast<std::uint16_t>(r.token),
+                uf->inbox_push_front({static_cast<std::uint16_t>(r.token),
                                       static_cast<std::uint32_t>(off + used),
                                       static_cast<std::uint32_t>(r.n - used)});
                 return;
@@ -376,7 +400,7 @@ public:
 
     bool has_read_data(const IoState& io) const noexcept override {
         auto* uf = static_cast<const UringFd*>(io.backend_state);
-        return uf != nullptr && (!uf->inbox.empty() || uf->recv_end != 0);
+        return uf != nullptr && (!uf->inbox_empty() || uf->recv_end != 0);
     }
 
     StreamWrite write_some(IoState& io, const iovec* iov, int n, bool is_socket) override {
@@ -385,15 +409,24 @@ public:
             return {StreamWrite::pending, 0, 0};
         }
         n = std::min(n, 64);
-        std::memcpy(uf->iov, iov, sizeof(iovec) * static_cast<std::size_t>(n));
+        if (!uf->wslot) {
+            if (slots_.empty()) {
+                uf->wslot = std::make_unique<WriteSlot>();
+            } else {
+                uf->wslot = std::move(slots_.back());
+                slots_.pop_back();
+            }
+        }
+        WriteSlot& ws = *uf->wslot;
+        std::memcpy(ws.iov, iov, sizeof(iovec) * static_cast<std::size_t>(n));
         io_uring_sqe* sqe = get_sqe();
         if (is_socket) {
-            uf->msg = {};
-            uf->msg.msg_iov = uf->iov;
-            uf->msg.msg_iovlen = static_cast<std::size_t>(n);
-            ::io_uring_prep_sendmsg(sqe, io.fd, &uf->msg, MSG_NOSIGNAL);
+            ws.msg = {};
+            ws.msg.msg_iov = ws.iov;
+            ws.msg.msg_iovlen = static_cast<std::size_t>(n);
+            ::io_uring_prep_sendmsg(sqe, io.fd, &ws.msg, MSG_NOSIGNAL);
         } else {
-            ::io_uring_prep_writev(sqe, io.fd, uf->iov, static_cast<unsigned>(n),
+            ::io_uring_prep_writev(sqe, io.fd, ws.iov, static_cast<unsigned>(n),
                                    static_cast<std::uint64_t>(-1));
         }
         ::io_uring_sqe_set_data64(sqe, tagged(uf, kTagWrite));
@@ -545,9 +578,8 @@ private:
     }
 
     void recycle_inbox(UringFd& uf) noexcept {
-        while (!uf.inbox.empty()) {
-            give_buffer(uf.inbox.front().bid);
-            uf.inbox.pop_front();
+        while (!uf.inbox_empty()) {
+            give_buffer(uf.inbox_pop().bid);
         }
         std::erase(starved_, &uf);
     }
@@ -751,7 +783,7 @@ private:
         if (!uf.recv_armed) {
             arm_recv(uf);  // the kernel ended it (not for EOF, an error or read_stop): go on
         }
-        if (uf.io->on_ready != nullptr && (!uf.inbox.empty() || uf.recv_end != 0)) {
+        if (uf.io->on_ready != nullptr && (!uf.inbox_empty() || uf.recv_end != 0)) {
             uf.io->on_ready(uf.io);
         }
     }
@@ -759,6 +791,10 @@ private:
     void write_done(UringFd& uf, int res) {
         --uf.in_kernel;
         uf.write_inflight = false;
+        if (uf.wslot && slots_.size() < kMaxPooledSlots) {  // the kernel is done with it
+            slots_.push_back(std::move(uf.wslot));
+        }
+        uf.wslot.reset();
         uf.write_done = true;
         uf.write_res = res;
         if (uf.io != nullptr && uf.io->on_ready != nullptr) {
@@ -818,6 +854,8 @@ private:
     bool br_registered_ = false;
     std::unique_ptr<char[]> bufs_;
     std::vector<UringFd*> fds_;
+    static constexpr std::size_t kMaxPooledSlots = 1024;
+    std::vector<std::unique_ptr<WriteSlot>> slots_;  // free write slots
     std::vector<UringFd*> starved_;
     std::unordered_map<std::uint64_t, Watch*> watches_;
     std::vector<Watch*> dead_watches_;
