@@ -79,7 +79,10 @@ function(corio_add_test)
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
   if(ARG_IO)
     set_tests_properties(${ARG_NAME} PROPERTIES ENVIRONMENT "CORIO_BACKEND=epoll")
-    if(CORIO_IO_URING_BUILT)
+    # Not under ThreadSanitizer: liburing maps its rings with raw system
+    # calls TSan does not see, so a ring mapped where another thread's ring
+    # was reads as a data race (README, "tests").
+    if(CORIO_IO_URING_BUILT AND NOT CORIO_SANITIZE MATCHES "thread")
       add_test(NAME ${ARG_NAME}.io_uring COMMAND ${ARG_NAME})
       set_tests_properties(${ARG_NAME}.io_uring PROPERTIES LABELS "${ARG_LABELS};io_uring"
                            TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "CORIO_BACKEND=io_uring")
