@@ -3,81 +3,33 @@
 #include "stream_conn.hpp"
 
 #include <algorithm>
-#include <array>
 #include <memory>
 #include <vector>
 
+#include "buffer_pool.hpp"
 #include "channel.hpp"
 
 namespace corio::net::detail {
 
 // -- ByteBuffer ---------------------------------------------------------------
 
-namespace {
-
-// Buffers freed on this thread, by size class (64 KiB, 128 KiB, ... 1 MiB),
-// for the next connection that receives something. A buffer that grew past
-// 64 KiB once (a reader behind a fast peer) grows again on the next message;
-// handing it back to malloc each time costs a fresh mmap and a page fault per
-// 4 KiB touched, which dominated 64 KiB echo. Bounded by bytes per class: a
-// burst does not stay cached forever.
-constexpr std::size_t kMinClassShift = 16;  // 64 KiB
-constexpr std::size_t kClasses = 5;         // ... 1 MiB
-constexpr std::size_t kPoolBytesPerClass = 4u << 20;
-
-struct BufferPool {
-    std::array<std::vector<char*>, kClasses> free;
-    ~BufferPool() {
-        for (auto& v : free) {
-            for (char* p : v) {
-                delete[] p;
-            }
-        }
-    }
-};
-
-BufferPool& buffer_pool() {
-    thread_local BufferPool p;
-    return p;
-}
-
-// The class of a capacity, or kClasses when it is not pooled.
-std::size_t class_of(std::size_t cap) noexcept {
-    for (std::size_t c = 0; c < kClasses; ++c) {
-        if (cap == (std::size_t{1} << (kMinClassShift + c))) {
-            return c;
-        }
-    }
-    return kClasses;
-}
-
-}  // namespace
-
 char* ByteBuffer::reserve(std::size_t n) {
     return reserve_some(n, n);
 }
 
 char* ByteBuffer::reserve_some(std::size_t min, std::size_t want) {
-    if (cap_ - tail_ >= want || (cap_ - tail_ >= min && cap_ - tail_ > 0)) {
+    if (cap_ - tail_ >= std::max<std::size_t>(std::min(min, want), 1)) {
         return buf_ + tail_;
     }
     std::size_t size = tail_ - head_;
     if (cap_ - size >= min && head_ > 0) {
         std::memmove(buf_, buf_ + head_, size);
     } else {
-        std::size_t cap = cap_ ? cap_ * 2 : kPooledSize;
+        std::size_t cap = cap_ ? cap_ * 2 : kInitialSize;
         while (cap - size < want) {
             cap *= 2;
         }
-        char* nb;
-        std::size_t c = class_of(cap);
-        BufferPool& pool = buffer_pool();
-        if (c < kClasses && !pool.free[c].empty()) {
-            nb = pool.free[c].back();
-            pool.free[c].pop_back();
-        } else {
-            nb = new char[cap];
-        }
+        char* nb = take_buffer(cap);  // a power of two from 64 KiB: pooled
         if (size > 0) {
             std::memcpy(nb, buf_ + head_, size);
         }
@@ -91,21 +43,7 @@ char* ByteBuffer::reserve_some(std::size_t min, std::size_t want) {
 }
 
 void ByteBuffer::drop_storage() noexcept {
-    if (buf_ == nullptr) {
-        return;
-    }
-    std::size_t c = class_of(cap_);
-    if (c < kClasses) {
-        auto& v = buffer_pool().free[c];
-        if ((v.size() + 1) * cap_ <= kPoolBytesPerClass) {
-            try {
-                v.push_back(buf_);
-                buf_ = nullptr;
-            } catch (...) {
-            }
-        }
-    }
-    delete[] buf_;
+    give_buffer(buf_, cap_);
     buf_ = nullptr;
     cap_ = head_ = tail_ = 0;
 }

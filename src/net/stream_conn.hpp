@@ -32,11 +32,12 @@ namespace corio::net::detail {
 
 /// A byte buffer consumed from the front. Raw storage: reserving room for a
 /// read never zero-fills it (a std::string would, 64 KiB per read). Storage
-/// of the standard size comes from a per-thread pool and goes back when the
-/// buffer empties (release_if_empty), so an idle connection holds none.
+/// (64 KiB, doubled as it grows) comes from the per-thread buffer pool
+/// (buffer_pool.hpp) and goes back when the buffer empties
+/// (release_if_empty), so an idle connection holds none.
 class ByteBuffer {
 public:
-    static constexpr std::size_t kPooledSize = 64 * 1024;
+    static constexpr std::size_t kInitialSize = 64 * 1024;
 
     ByteBuffer() = default;
     ByteBuffer(const ByteBuffer&) = delete;

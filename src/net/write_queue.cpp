@@ -1,64 +1,19 @@
-// src/net/write_queue.cpp - WriteQueue and its per-thread block pool.
+// src/net/write_queue.cpp - WriteQueue.
 #include "write_queue.hpp"
 
 #include <algorithm>
-#include <vector>
+
+#include "buffer_pool.hpp"
 
 namespace corio::net::detail {
 
-namespace {
-
-// Standard blocks freed on this thread, for the next append. Bounded, so a
-// burst of big buffers does not stay cached forever.
-constexpr std::size_t kPoolMax = 256;  // 4 MiB of 16 KiB blocks
-
-struct Pool {
-    std::vector<char*> free;
-    ~Pool() {
-        for (char* p : free) {
-            delete[] p;
-        }
-    }
-};
-
-Pool& pool() {
-    thread_local Pool p;
-    return p;
-}
-
-}  // namespace
-
-WriteQueue::Block WriteQueue::take_block(std::size_t) {
-    Pool& p = pool();
-    if (!p.free.empty()) {
-        char* data = p.free.back();
-        p.free.pop_back();
-        return Block{data, kBlockSize, 0, 0};
-    }
-    return Block{new char[kBlockSize], kBlockSize, 0, 0};
-}
-
-void WriteQueue::give_block(Block& b) noexcept {
-    Pool& p = pool();
-    if (p.free.size() < kPoolMax) {
-        try {
-            p.free.push_back(b.data);
-            b.data = nullptr;
-            return;
-        } catch (...) {
-        }
-    }
-    delete[] b.data;
-    b.data = nullptr;
-}
-
 void WriteQueue::append(std::string_view data) {
     while (!data.empty()) {
-        if (blocks_.empty() || blocks_.back().tail == blocks_.back().cap) {
-            blocks_.push_back(take_block(kBlockSize));
+        if (blocks_.size() == first_ || blocks_.back().tail == kBlockSize) {
+            blocks_.push_back(Block{take_buffer(kBlockSize), 0, 0});
         }
         Block& b = blocks_.back();
-        std::size_t n = std::min(data.size(), b.cap - b.tail);
+        std::size_t n = std::min(data.size(), kBlockSize - b.tail);
         std::memcpy(b.data + b.tail, data.data(), n);
         b.tail += n;
         size_ += n;
@@ -68,7 +23,8 @@ void WriteQueue::append(std::string_view data) {
 
 int WriteQueue::gather(iovec* out, std::size_t skip) const noexcept {
     int n = 0;
-    for (const Block& b : blocks_) {
+    for (std::size_t i = first_; i < blocks_.size(); ++i) {
+        const Block& b = blocks_[i];
         std::size_t len = b.tail - b.head;
         if (skip >= len) {
             skip -= len;
@@ -87,27 +43,27 @@ int WriteQueue::gather(iovec* out, std::size_t skip) const noexcept {
 void WriteQueue::consume(std::size_t n) noexcept {
     size_ -= n;
     while (n > 0) {
-        Block& b = blocks_.front();
+        Block& b = blocks_[first_];
         std::size_t len = b.tail - b.head;
         if (n < len) {
             b.head += n;
             return;
         }
         n -= len;
-        give_block(b);
-        blocks_.pop_front();
-    }
-    if (!blocks_.empty() && blocks_.front().head == blocks_.front().tail) {
-        give_block(blocks_.front());
-        blocks_.pop_front();
+        give_buffer(b.data, kBlockSize);
+        if (++first_ == blocks_.size()) {
+            blocks_.clear();
+            first_ = 0;
+        }
     }
 }
 
 void WriteQueue::clear() noexcept {
-    for (Block& b : blocks_) {
-        give_block(b);
+    for (std::size_t i = first_; i < blocks_.size(); ++i) {
+        give_buffer(blocks_[i].data, kBlockSize);
     }
     blocks_.clear();
+    first_ = 0;
     size_ = 0;
 }
 

@@ -5,21 +5,17 @@
 // gathered write (iovecs over the blocks). Blocks never move or grow once
 // made: under io_uring the kernel reads the bytes of a write in flight
 // while the program appends more behind them, so an append must never
-// reallocate what is already queued. Blocks (16 KiB) come from a per-thread
-// pool and go back to it when sent, so an idle connection holds no write
-// memory and a busy one allocates nothing in steady state; a big write spans
-// several blocks (one iovec each). Never malloc'ing big buffers matters:
-// glibc trims its heap when a big block at the top is freed and grows it
-// again for the next, and each regrowth page-faults fresh zeroed pages.
+// reallocate what is already queued. Blocks (16 KiB) come from the
+// per-thread buffer pool (buffer_pool.hpp) and go back to it when sent; a
+// big write spans several blocks (one iovec each).
 #pragma once
 
 #include <sys/uio.h>
 
 #include <cstddef>
 #include <cstring>
-#include <deque>
-#include <memory>
 #include <string_view>
+#include <vector>
 
 namespace corio::net::detail {
 
@@ -48,15 +44,15 @@ public:
 
 private:
     struct Block {
-        char* data;
-        std::size_t cap;
+        char* data;        // kBlockSize bytes from the buffer pool
         std::size_t head;  // first unsent byte
         std::size_t tail;  // end of the bytes
     };
-    static Block take_block(std::size_t min_size);
-    static void give_block(Block& b) noexcept;
 
-    std::deque<Block> blocks_;
+    // The blocks from first_ on hold bytes; the ones before were sent (a
+    // vector, not a deque: an idle connection's empty queue owns no memory).
+    std::vector<Block> blocks_;
+    std::size_t first_ = 0;
     std::size_t size_ = 0;
 };
 
