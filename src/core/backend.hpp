@@ -99,11 +99,13 @@ public:
     /// True if read_some would give something now (a transport that pulled
     /// its share of a turn posts itself again only then).
     virtual bool has_read_data(const IoState& io) const noexcept = 0;
-    /// Writes the gathered buffers (at most IOV_MAX): done (bytes written,
-    /// maybe fewer than offered), would_block (on_ready comes when writable),
-    /// pending (io_uring: in flight; the buffers must stay untouched until
-    /// write_result() says otherwise after an on_ready), or error.
-    virtual StreamWrite write_some(IoState& io, const iovec* iov, int n, bool is_socket) = 0;
+    /// Writes the gathered buffers (at most IOV_MAX) - sendmsg on a socket,
+    /// writev on a pipe (io.is_socket): done (bytes written, maybe fewer
+    /// than offered), would_block (on_ready comes when writable), pending
+    /// (io_uring: in flight; the buffers must stay untouched until
+    /// write_result() says otherwise after an on_ready, or until the fd is
+    /// detached, which ends the write first), or error.
+    virtual StreamWrite write_some(IoState& io, const iovec* iov, int n) = 0;
     /// True if write_some never leaves a write pending (epoll): the caller's
     /// buffer is free when it returns, so a transport may write from it
     /// directly instead of copying first.
@@ -111,9 +113,6 @@ public:
     /// After on_ready, for a write that was pending: its outcome, or pending
     /// if it still is.
     virtual StreamWrite write_result(IoState& io) noexcept = 0;
-    /// Asks the kernel to cut a pending write short (the transport is
-    /// closing); on_ready and write_result() then report how it ended.
-    virtual void cancel_write(IoState& io) noexcept = 0;
 
     // -- add_reader / add_writer ----------------------------------------------
 

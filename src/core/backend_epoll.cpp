@@ -216,10 +216,10 @@ public:
     void release_read(IoState*, const StreamRead&, std::size_t) noexcept override {}
     bool has_read_data(const IoState& io) const noexcept override { return io.readable(); }
 
-    StreamWrite write_some(IoState& io, const iovec* iov, int n, bool is_socket) override {
+    StreamWrite write_some(IoState& io, const iovec* iov, int n) override {
         while (io.writable()) {
             ssize_t r;
-            if (is_socket) {
+            if (io.is_socket) {
                 msghdr msg{};
                 msg.msg_iov = const_cast<iovec*>(iov);
                 msg.msg_iovlen = static_cast<std::size_t>(n);
@@ -244,7 +244,6 @@ public:
 
     StreamWrite write_result(IoState&) noexcept override { return {StreamWrite::done, 0, 0}; }
     bool writes_complete_at_once() const noexcept override { return true; }
-    void cancel_write(IoState&) noexcept override {}
 
     void watch(int fd, std::uint32_t interest, std::uint32_t old_interest,
                std::uint64_t token) override {

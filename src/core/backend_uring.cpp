@@ -403,7 +403,7 @@ public:
         return uf != nullptr && (!uf->inbox_empty() || uf->recv_end != 0);
     }
 
-    StreamWrite write_some(IoState& io, const iovec* iov, int n, bool is_socket) override {
+    StreamWrite write_some(IoState& io, const iovec* iov, int n) override {
         auto* uf = static_cast<UringFd*>(io.backend_state);
         if (uf->write_inflight) {
             return {StreamWrite::pending, 0, 0};
@@ -420,7 +420,7 @@ public:
         WriteSlot& ws = *uf->wslot;
         std::memcpy(ws.iov, iov, sizeof(iovec) * static_cast<std::size_t>(n));
         io_uring_sqe* sqe = get_sqe();
-        if (is_socket) {
+        if (io.is_socket) {
             ws.msg = {};
             ws.msg.msg_iov = ws.iov;
             ws.msg.msg_iovlen = static_cast<std::size_t>(n);
@@ -446,15 +446,6 @@ public:
             return {StreamWrite::done, static_cast<std::size_t>(uf->write_res), 0};
         }
         return {StreamWrite::error, 0, -uf->write_res};
-    }
-
-    void cancel_write(IoState& io) noexcept override {
-        auto* uf = static_cast<UringFd*>(io.backend_state);
-        if (uf != nullptr && uf->write_inflight) {
-            io_uring_sqe* sqe = get_sqe();
-            ::io_uring_prep_cancel64(sqe, tagged(uf, kTagWrite), 0);
-            ::io_uring_sqe_set_data64(sqe, tagged(nullptr, kTagIgnore));
-        }
     }
 
     // -- add_reader / add_writer -------------------------------------------------

@@ -98,10 +98,9 @@ void SocketTransport::write(std::string_view data) {
         Backend& be = backend_of(*loop_);
         if (be.writes_complete_at_once()) {
             iovec iov{const_cast<char*>(data.data()), data.size()};
-            StreamWrite r = be.write_some(io(), &iov, 1, is_socket_);
+            StreamWrite r = be.write_some(io(), &iov, 1);
             if (r.kind == StreamWrite::error) {
-                write_failed_ = true;
-                fatal(os_error(r.err, is_socket_ ? "send to" : "write to pipe", peer_), nullptr);
+                write_failed(r.err);
                 return;
             }
             if (r.kind == StreamWrite::done) {
@@ -161,7 +160,7 @@ void SocketTransport::flush() {
     while (!wq_.empty()) {
         iovec iov[WriteQueue::kMaxIov];
         int n = wq_.gather(iov);
-        StreamWrite r = be.write_some(io(), iov, n, is_socket_);
+        StreamWrite r = be.write_some(io(), iov, n);
         if (r.kind == StreamWrite::done) {
             wq_.consume(r.n);
             continue;
@@ -173,18 +172,26 @@ void SocketTransport::flush() {
             return;  // on_ready brings the outcome
         }
         if (r.kind == StreamWrite::error) {
-            write_failed_ = true;
-            fatal(os_error(r.err, is_socket_ ? "send to" : "write to pipe", peer_), nullptr);
+            write_failed(r.err);
             return;
         }
         break;  // would_block: on_ready comes when writable
     }
-    after_write(0);
+    after_write();
+}
+
+// A write failed: nothing more goes out, and the connection is lost with the
+// error (unless it already is).
+void SocketTransport::write_failed(int err) {
+    write_failed_ = true;
+    if (!lost_) {
+        fatal(os_error(err, is_socket_ ? "send to" : "write to pipe", peer_), nullptr);
+    }
 }
 
 // What follows sending: backpressure, the half-close and close that waited
 // for the queue to empty.
-void SocketTransport::after_write(std::size_t) {
+void SocketTransport::after_write() {
     maybe_resume_protocol();
     if (!wq_.empty() || inflight_ > 0 || lost_) {
         return;
@@ -252,16 +259,7 @@ void SocketTransport::io_ready() {
             if (r.kind == StreamWrite::done) {
                 wq_.consume(r.n);
             } else {
-                write_failed_ = true;
-                if (!lost_) {
-                    fatal(os_error(r.err, is_socket_ ? "send to" : "write to pipe", peer_),
-                          nullptr);
-                }
-            }
-            if (lost_waits_) {
-                lost_waits_ = false;
-                call_connection_lost(std::exchange(pending_lost_, nullptr));
-                return;
+                write_failed(r.err);
             }
             flush();
         }
@@ -449,14 +447,9 @@ void SocketTransport::schedule_connection_lost(std::exception_ptr e) {
 }
 
 void SocketTransport::call_connection_lost(std::exception_ptr e) {
-    if (inflight_ > 0 && sock_ && loop_ != nullptr && !loop_->is_closed()) {
-        // The kernel still reads the queue's front: cut the write short and
-        // finish when it confirms (io_ready).
-        lost_waits_ = true;
-        pending_lost_ = e;
-        backend_of(*loop_).cancel_write(io());
-        return;
-    }
+    // Closing the socket detaches it from the backend, which first ends any
+    // write in flight (io_uring cancels it and waits for the kernel to let go
+    // of the queue's front), so the queue can go right after.
     if (IoState* st = sock_.io_state()) {
         st->on_ready = nullptr;
     }

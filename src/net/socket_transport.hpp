@@ -86,7 +86,8 @@ private:
     void on_eof();
     void queued();
     void flush();
-    void after_write(std::size_t n);
+    void after_write();
+    void write_failed(int err);
     void shutdown_write();
     void maybe_pause_protocol();
     void maybe_resume_protocol();
@@ -121,10 +122,8 @@ private:
     bool closing_ = false;
     bool eof_requested_ = false;
     bool eof_sent_ = false;
-    bool lost_ = false;                // connection_lost is scheduled (or ran)
-    bool write_failed_ = false;        // nothing more goes out
-    std::exception_ptr pending_lost_;  // waits for a write in flight to end
-    bool lost_waits_ = false;
+    bool lost_ = false;          // connection_lost is scheduled (or ran)
+    bool write_failed_ = false;  // nothing more goes out
 };
 
 }  // namespace corio::net::detail
