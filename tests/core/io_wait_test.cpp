@@ -9,40 +9,13 @@
 
 #include "corio/corio.hpp"
 #include "support/loop_fixture.hpp"
+#include "support/pipe.hpp"
 
 using namespace std::chrono_literals;
 using corio::FdEvents;
 using corio::Task;
 
-namespace {
-
-struct Pipe {
-    int r = -1, w = -1;
-    Pipe() {
-        int fds[2];
-        EXPECT_EQ(::pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
-        r = fds[0];
-        w = fds[1];
-    }
-    ~Pipe() {
-        close_r();
-        close_w();
-    }
-    void close_r() {
-        if (r >= 0) {
-            ::close(r);
-            r = -1;
-        }
-    }
-    void close_w() {
-        if (w >= 0) {
-            ::close(w);
-            w = -1;
-        }
-    }
-};
-
-}  // namespace
+using corio_test::Pipe;
 
 TEST(WaitFd, ReadableOnceDataArrives) {
     corio_test::vrun(

@@ -10,6 +10,7 @@
 
 #include "corio/corio.hpp"
 #include "support/loop_fixture.hpp"
+#include "support/pipe.hpp"
 
 using namespace std::chrono_literals;
 using corio::Task;
@@ -22,19 +23,7 @@ using corio::detail::wait_ready;
 
 namespace {
 
-struct Pipe {
-    int r = -1, w = -1;
-    Pipe() {
-        int fds[2];
-        EXPECT_EQ(::pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
-        r = fds[0];
-        w = fds[1];
-    }
-    ~Pipe() {
-        ::close(r);
-        ::close(w);
-    }
-};
+using corio_test::Pipe;
 
 // The read end of a pipe, registered with the running loop.
 struct Registered {
