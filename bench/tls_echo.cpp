@@ -20,23 +20,14 @@
 #include "corio/corio.hpp"
 #include "corio/net/streams.hpp"
 #include "corio/net/transports.hpp"
-#include "support/certs.hpp"
+#include "support/tls_pki.hpp"
 
 namespace net = corio::net;
 using corio::Task;
 
 namespace {
 
-struct Pki {
-    corio_test::TestCa ca;
-    std::shared_ptr<net::SslContext> server = net::SslContext::server();
-    std::shared_ptr<net::SslContext> client = net::SslContext::client();
-    Pki() {
-        auto [cert, key] = ca.issue("localhost", {"localhost", "127.0.0.1"});
-        server->load_cert_chain(cert, key);
-        client->load_verify_data(ca.ca_pem());
-    }
-};
+using Pki = corio_test::TestPki;  // a CA, a localhost certificate, a trusting client
 
 struct Echo : net::Protocol {
     net::Transport* t = nullptr;

@@ -11,7 +11,7 @@
 #include "corio/net/streams.hpp"
 #include "corio/net/transports.hpp"
 #include "net/net_fixture.hpp"
-#include "support/certs.hpp"
+#include "support/tls_pki.hpp"
 
 using namespace std::chrono_literals;
 using corio::Task;
@@ -21,16 +21,7 @@ using corio_test::Reports;
 
 namespace {
 
-struct Pki {
-    corio_test::TestCa ca;
-    std::shared_ptr<net::SslContext> server = net::SslContext::server();
-    std::shared_ptr<net::SslContext> client = net::SslContext::client();
-    Pki() {
-        auto [cert, key] = ca.issue("localhost", {"localhost", "127.0.0.1"});
-        server->load_cert_chain(cert, key);
-        client->load_verify_data(ca.ca_pem());
-    }
-};
+using Pki = corio_test::TestPki;  // a CA, a localhost certificate, a trusting client
 
 Task<void> echo_once(net::StreamReader r, net::StreamWriter w) {
     std::string line = co_await r.readline();
