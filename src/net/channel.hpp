@@ -34,12 +34,15 @@ void ignore_sigpipe();
 /// A std::system_error for `err` during `op` ("recv from") with the peer.
 std::exception_ptr os_error(int err, const char* op, const SocketAddress& peer);
 
-/// asyncio's _set_write_buffer_limits: high defaults to 64 KiB (4 x low
-/// when only low is given), low to high / 4. Returns {high, low}; throws
+/// asyncio's _set_write_buffer_limits: high defaults to `default_high`
+/// (64 KiB; asyncio's SSL transports use 512 KiB), or 4 x low when only low
+/// is given; low to high / 4. Returns {high, low}; throws
 /// std::invalid_argument unless high >= low.
 inline std::pair<std::size_t, std::size_t> write_buffer_limits(std::optional<std::size_t> high,
-                                                               std::optional<std::size_t> low) {
-    std::size_t h = high ? *high : low ? 4 * *low : 64 * 1024;
+                                                               std::optional<std::size_t> low,
+                                                               std::size_t default_high = 64 *
+                                                                                          1024) {
+    std::size_t h = high ? *high : low ? 4 * *low : default_high;
     std::size_t l = low ? *low : h / 4;
     if (l > h) {
         throw std::invalid_argument("set_write_buffer_limits: high must be >= low");

@@ -22,6 +22,7 @@
 #include <tuple>
 #include <utility>
 
+#include "channel.hpp"
 #include "corio/errors.hpp"
 #include "corio/future.hpp"
 
@@ -33,22 +34,12 @@ using Status = TlsEngine::Status;
 
 // Plaintext encrypted per engine call, and decrypted per data_received.
 constexpr std::size_t kChunk = 64 * 1024;
+// asyncio's default high-water mark for SSL transports (add_flowcontrol_defaults).
+constexpr std::size_t kTlsDefaultHigh = 512 * 1024;
 
 char* plain_scratch() {
     thread_local std::unique_ptr<char[]> buf = std::make_unique_for_overwrite<char[]>(kChunk);
     return buf.get();
-}
-
-// asyncio's add_flowcontrol_defaults with its SSL default (512 KiB): high
-// defaults to 4 x low when only low is given, low to high / 4.
-std::pair<std::size_t, std::size_t> tls_write_limits(std::optional<std::size_t> high,
-                                                     std::optional<std::size_t> low) {
-    std::size_t h = high ? *high : low ? 4 * *low : 512 * 1024;
-    std::size_t l = low ? *low : h / 4;
-    if (l > h) {
-        throw std::invalid_argument("set_write_buffer_limits: high must be >= low");
-    }
-    return {h, l};
 }
 
 std::exception_ptr ssl_error(const TlsEngine& engine, const char* fallback) {
@@ -114,7 +105,7 @@ TlsTransport::TlsTransport(std::unique_ptr<Protocol> app, std::shared_ptr<SslCon
       options_(std::move(options)),
       app_(std::move(app)),
       app_made_(!options_.call_connection_made) {
-    std::tie(high_, low_) = tls_write_limits(std::nullopt, std::nullopt);
+    std::tie(high_, low_) = write_buffer_limits(std::nullopt, std::nullopt, kTlsDefaultHigh);
 }
 
 TlsTransport::~TlsTransport() {
@@ -523,7 +514,7 @@ void TlsTransport::resume_reading() {
 
 void TlsTransport::set_write_buffer_limits(std::optional<std::size_t> high,
                                            std::optional<std::size_t> low) {
-    std::tie(high_, low_) = tls_write_limits(high, low);
+    std::tie(high_, low_) = write_buffer_limits(high, low, kTlsDefaultHigh);
     control_app_writing();
 }
 
