@@ -24,6 +24,7 @@
 #pragma once
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <coroutine>
 #include <cstdint>
@@ -66,6 +67,17 @@ enum class OpKind : std::uint8_t {
 
 inline bool is_read_kind(OpKind k) noexcept {
     return k <= OpKind::poll;
+}
+
+/// The msghdr of a recvmsg/sendmsg over one buffer: with the peer's address
+/// (a sendto's destination, or the storage a recvfrom fills) or without.
+inline msghdr one_buffer_msg(iovec& iov, void* name = nullptr, socklen_t namelen = 0) noexcept {
+    msghdr m{};
+    m.msg_name = name;
+    m.msg_namelen = namelen;
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    return m;
 }
 
 /// One operation on an IoState. Lives with whoever waits for it (a task's

@@ -369,11 +369,7 @@ Task<std::pair<std::string, SocketAddress>> sock_recvfrom(Socket& sock, std::siz
     std::string buf(n, '\0');
     SocketAddress from;
     iovec iov{buf.data(), n};
-    msghdr msg{};
-    msg.msg_name = from.data();
-    msg.msg_namelen = sizeof(sockaddr_storage);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
+    msghdr msg = corio::detail::one_buffer_msg(iov, from.data(), sizeof(sockaddr_storage));
     IoOp op = make_op(OpKind::recvmsg, sock);
     op.msg = &msg;
     int got = co_await OpAwait(op);
@@ -387,11 +383,7 @@ Task<std::pair<std::string, SocketAddress>> sock_recvfrom(Socket& sock, std::siz
 
 Task<std::size_t> sock_sendto(Socket& sock, std::string_view data, SocketAddress addr) {
     iovec iov{const_cast<char*>(data.data()), data.size()};
-    msghdr msg{};
-    msg.msg_name = addr.data();
-    msg.msg_namelen = addr.size();
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
+    msghdr msg = corio::detail::one_buffer_msg(iov, addr.data(), addr.size());
     IoOp op = make_op(OpKind::sendmsg, sock);
     op.msg = &msg;
     int n = co_await OpAwait(op);

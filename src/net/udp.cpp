@@ -132,11 +132,8 @@ private:
             }
             if (recv_op_.state == IoOp::idle) {
                 recv_iov_ = {recv_buf_.get(), kMaxDatagram};
-                recv_msg_ = {};
-                recv_msg_.msg_name = from_.data();
-                recv_msg_.msg_namelen = sizeof(sockaddr_storage);
-                recv_msg_.msg_iov = &recv_iov_;
-                recv_msg_.msg_iovlen = 1;
+                recv_msg_ = corio::detail::one_buffer_msg(recv_iov_, from_.data(),
+                                                          sizeof(sockaddr_storage));
                 recv_op_.kind = OpKind::recvmsg;
                 recv_op_.msg = &recv_msg_;
                 if (!corio::detail::start_op(recv_op_)) {
@@ -181,13 +178,9 @@ private:
             } else {
                 Pending& p = queue_.front();
                 send_iov_ = {p.data.data(), p.data.size()};
-                send_msg_ = {};
-                if (p.addr && !remote_) {
-                    send_msg_.msg_name = p.addr->data();
-                    send_msg_.msg_namelen = p.addr->size();
-                }
-                send_msg_.msg_iov = &send_iov_;
-                send_msg_.msg_iovlen = 1;
+                send_msg_ = p.addr && !remote_ ? corio::detail::one_buffer_msg(
+                                                     send_iov_, p.addr->data(), p.addr->size())
+                                               : corio::detail::one_buffer_msg(send_iov_);
                 send_op_.kind = OpKind::sendmsg;
                 send_op_.msg = &send_msg_;
                 if (!corio::detail::start_op(send_op_)) {
