@@ -206,8 +206,10 @@ TEST_P(Example, PrintsWhatTheTutorialPrints) {
         // builds), but not so much that a sequential run would pass for a
         // concurrent one (that doubles the time of every timed example).
         EXPECT_GE(r.seconds, e.seconds - 0.01) << "ran for " << r.seconds << " s";
-        EXPECT_LE(r.seconds, e.seconds + std::max(0.75, 0.5 * e.seconds))
-            << "ran for " << r.seconds << " s";
+        if (e.seconds > 0) {  // an example that sleeps nowhere has no concurrency to prove
+            EXPECT_LE(r.seconds, e.seconds + std::max(0.75, 0.5 * e.seconds))
+                << "ran for " << r.seconds << " s";
+        }
     }
 }
 
