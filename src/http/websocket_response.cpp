@@ -253,15 +253,12 @@ Task<ClientWebSocketResponse> ws_connect(std::string url, WebSocketOptions optio
     }
     req += "\r\n";
     tr->write(req);
-    bool ok = false;
     try {
         co_await wait_for(proto.head_done.wait(), handshake_timeout);
-        ok = true;
     } catch (...) {
         tr->abort();
         throw;
     }
-    (void)ok;
     if (proto.error) {
         tr->abort();
         std::rethrow_exception(proto.error);
