@@ -18,6 +18,7 @@
 #include <array>
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -86,10 +87,10 @@ public:
         if (begin_ == end_) {
             begin_ = end_ = 0;
         } else if (begin_ > 0 && buf_.size() - end_ < kMinRoom) {
-            buf_.erase(0, begin_);  // keeps the size: only moves the bytes
+            // Moves the unconsumed bytes to the front; the size stays.
+            std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
             end_ -= begin_;
             begin_ = 0;
-            buf_.resize(buf_.capacity());
         }
         std::size_t want = std::max(kMinRoom, std::min<std::size_t>(sizehint, 65536));
         if (buf_.size() - end_ < want) {
