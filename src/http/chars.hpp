@@ -3,7 +3,9 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace corio::http::detail {
 
@@ -49,6 +51,38 @@ constexpr bool is_field_vchar(char c) noexcept {
 }
 constexpr bool is_hex(char c) noexcept {
     return has_class(c, kHex);
+}
+
+/// Whether `c` is optional whitespace (OWS, RFC 9110 5.6.3): SP or HTAB.
+constexpr bool is_ows(char c) noexcept {
+    return c == ' ' || c == '\t';
+}
+
+/// Calls `fn(element)` for each non-empty element of the comma-separated
+/// list `list` (RFC 9110 5.6.1: a Connection, Upgrade or Transfer-Encoding
+/// value), without the optional whitespace around it; empty elements are
+/// skipped, as the RFC says a recipient must. Stops at the first element
+/// for which `fn` returns true, and returns whether one did.
+template <class Fn>
+constexpr bool any_list_element(std::string_view list, Fn&& fn) {
+    while (!list.empty()) {
+        const std::size_t comma = list.find(',');
+        std::string_view item = list.substr(0, comma);
+        while (!item.empty() && is_ows(item.front())) {
+            item.remove_prefix(1);
+        }
+        while (!item.empty() && is_ows(item.back())) {
+            item.remove_suffix(1);
+        }
+        if (!item.empty() && fn(item)) {
+            return true;
+        }
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        list.remove_prefix(comma + 1);
+    }
+    return false;
 }
 
 /// The value of a hexadecimal digit (is_hex(c) must hold).

@@ -49,7 +49,7 @@ ChunkedStep ChunkedDecoder::decode(std::string_view in) noexcept {
         switch (state_) {
             case State::size_first:
                 if (!is_hex(c)) {
-                    return fail(c == '\n' ? ParseError::bare_lf : ParseError::invalid_chunk, i);
+                    return unexpected(c, i);
                 }
                 remaining_ = static_cast<std::uint64_t>(hex_value(c));
                 line_size_ = 1;
@@ -65,25 +65,25 @@ ChunkedStep ChunkedDecoder::decode(std::string_view in) noexcept {
                     state_ = State::size_lf;
                 } else if (c == ';') {
                     state_ = State::ext;
-                } else if (c == ' ' || c == '\t') {
+                } else if (is_ows(c)) {
                     state_ = State::size_ws;
                 } else {
-                    return fail(c == '\n' ? ParseError::bare_lf : ParseError::invalid_chunk, i);
+                    return unexpected(c, i);
                 }
                 break;
             case State::size_ws:
                 // RFC 9112 7.1.1: BWS only before the ';' of an extension.
                 if (c == ';') {
                     state_ = State::ext;
-                } else if (c != ' ' && c != '\t') {
-                    return fail(c == '\n' ? ParseError::bare_lf : ParseError::invalid_chunk, i);
+                } else if (!is_ows(c)) {
+                    return unexpected(c, i);
                 }
                 break;
             case State::ext:
                 if (c == '\r') {
                     state_ = State::size_lf;
                 } else if (!is_field_vchar(c)) {
-                    return fail(c == '\n' ? ParseError::bare_lf : ParseError::invalid_chunk, i);
+                    return unexpected(c, i);
                 }
                 break;
             case State::size_lf:
@@ -112,7 +112,7 @@ ChunkedStep ChunkedDecoder::decode(std::string_view in) noexcept {
             }
             case State::data_cr:
                 if (c != '\r') {
-                    return fail(c == '\n' ? ParseError::bare_lf : ParseError::invalid_chunk, i);
+                    return unexpected(c, i);
                 }
                 state_ = State::data_lf;
                 break;
@@ -125,26 +125,26 @@ ChunkedStep ChunkedDecoder::decode(std::string_view in) noexcept {
             case State::trailer_start:
                 if (c == '\r') {
                     state_ = State::final_lf;
-                } else if (c == ' ' || c == '\t') {
+                } else if (is_ows(c)) {
                     return fail(ParseError::obs_fold, i);
                 } else if (is_tchar(c)) {
                     state_ = State::trailer_name;
                 } else {
-                    return fail(c == '\n' ? ParseError::bare_lf : ParseError::invalid_chunk, i);
+                    return unexpected(c, i);
                 }
                 break;
             case State::trailer_name:
                 if (c == ':') {
                     state_ = State::trailer_value;
                 } else if (!is_tchar(c)) {
-                    return fail(c == '\n' ? ParseError::bare_lf : ParseError::invalid_chunk, i);
+                    return unexpected(c, i);
                 }
                 break;
             case State::trailer_value:
                 if (c == '\r') {
                     state_ = State::trailer_lf;
                 } else if (!is_field_vchar(c)) {
-                    return fail(c == '\n' ? ParseError::bare_lf : ParseError::invalid_chunk, i);
+                    return unexpected(c, i);
                 }
                 break;
             case State::trailer_lf:

@@ -87,6 +87,11 @@ private:
     };
 
     ChunkedStep fail(ParseError e, std::size_t at) noexcept;
+    /// fail() for byte `c` where the grammar allows no such byte: a bare LF
+    /// is reported as such, anything else as invalid_chunk.
+    ChunkedStep unexpected(char c, std::size_t at) noexcept {
+        return fail(c == '\n' ? ParseError::bare_lf : ParseError::invalid_chunk, at);
+    }
 
     ChunkedLimits limits_;
     State state_ = State::size_first;

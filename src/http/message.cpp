@@ -15,10 +15,6 @@ constexpr std::array<std::string_view, 9> kMethodNames = {
     "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
 };
 
-bool is_ows(char c) noexcept {
-    return c == ' ' || c == '\t';
-}
-
 }  // namespace
 
 std::string_view method_name(Method m) noexcept {
@@ -60,24 +56,8 @@ bool is_field_value(std::string_view s) noexcept {
 }
 
 bool has_token(std::string_view list, std::string_view token) noexcept {
-    while (!list.empty()) {
-        std::size_t comma = list.find(',');
-        std::string_view item = list.substr(0, comma);
-        while (!item.empty() && is_ows(item.front())) {
-            item.remove_prefix(1);
-        }
-        while (!item.empty() && is_ows(item.back())) {
-            item.remove_suffix(1);
-        }
-        if (iequals(item, token)) {
-            return true;
-        }
-        if (comma == std::string_view::npos) {
-            break;
-        }
-        list.remove_prefix(comma + 1);
-    }
-    return false;
+    return detail::any_list_element(
+        list, [token](std::string_view item) { return iequals(item, token); });
 }
 
 void detail::HeaderTraits::check(std::string_view name, std::string_view value) {

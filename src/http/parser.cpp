@@ -18,6 +18,8 @@
 #include <new>
 #include <stdexcept>
 
+#include "chars.hpp"
+
 // The prefix header renames llhttp's identifiers (see CMakeLists.txt); it
 // must come before llhttp.h, here as in llhttp's own sources.
 #include "corio_llhttp_prefix.h"
@@ -54,10 +56,6 @@ Method method_of(std::uint8_t m) noexcept {
         default:
             return Method::other;
     }
-}
-
-bool is_ows(char c) noexcept {
-    return c == ' ' || c == '\t';
 }
 
 /// Splits a request-target into path and query by its form (RFC 9112 3.2).
@@ -114,25 +112,11 @@ ParseError check_request_codings(const HeaderFields& fields) noexcept {
         if (!iequals(f.name, "transfer-encoding")) {
             continue;
         }
-        std::string_view list = f.value;
-        while (true) {
-            std::size_t comma = list.find(',');
-            std::string_view item = list.substr(0, comma);
-            while (!item.empty() && is_ows(item.front())) {
-                item.remove_prefix(1);
-            }
-            while (!item.empty() && is_ows(item.back())) {
-                item.remove_suffix(1);
-            }
-            if (!item.empty()) {
-                ++codings;
-                last_chunked = iequals(item, "chunked");
-            }
-            if (comma == std::string_view::npos) {
-                break;
-            }
-            list.remove_prefix(comma + 1);
-        }
+        any_list_element(f.value, [&](std::string_view item) {
+            ++codings;
+            last_chunked = iequals(item, "chunked");
+            return false;
+        });
     }
     if (codings == 1 && last_chunked) {
         return ParseError::none;

@@ -10,6 +10,7 @@
 #include <regex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -114,13 +115,13 @@ Route compile(std::string_view method, std::string_view path, Handler handler) {
 }
 
 // Whether `r` matches `path`; fills `params` (decoded) when it does.
-bool match(const Route& r, const std::string& path,
+bool match(const Route& r, std::string_view path,
            std::map<std::string, std::string, std::less<>>& params) {
     if (!r.pattern) {
         return r.literal == path;
     }
-    std::smatch m;
-    if (!std::regex_match(path, m, *r.pattern)) {
+    std::cmatch m;
+    if (!std::regex_match(path.data(), path.data() + path.size(), m, *r.pattern)) {
         return false;
     }
     params.clear();
@@ -142,7 +143,8 @@ struct Application::Impl {
 
     // Finds the handler for `req`; throws HTTPException(404/405).
     const Handler& resolve(Request& req) const {
-        std::string raw = req.raw_path().substr(0, req.raw_path().find('?'));
+        std::string_view raw = req.raw_path();
+        raw = raw.substr(0, raw.find('?'));
         std::vector<std::string> allowed;
         std::map<std::string, std::string, std::less<>> params;
         for (const Route& r : routes) {

@@ -18,6 +18,7 @@
 #include <array>
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -86,10 +87,10 @@ public:
         if (begin_ == end_) {
             begin_ = end_ = 0;
         } else if (begin_ > 0 && buf_.size() - end_ < kMinRoom) {
-            buf_.erase(0, begin_);  // keeps the size: only moves the bytes
+            // Moves the unconsumed bytes to the front; the size stays.
+            std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
             end_ -= begin_;
             begin_ = 0;
-            buf_.resize(buf_.capacity());
         }
         std::size_t want = std::max(kMinRoom, std::min<std::size_t>(sizehint, 65536));
         if (buf_.size() - end_ < want) {
@@ -120,14 +121,8 @@ public:
         return handling_ || !queue_.empty();  // answer what was asked, then close
     }
 
-    void pause_writing() override {
-        write_paused_ = true;
-        writable_.clear();
-    }
-    void resume_writing() override {
-        write_paused_ = false;
-        writable_.set();
-    }
+    void pause_writing() override { writable_.clear(); }
+    void resume_writing() override { writable_.set(); }
 
     void connection_lost(std::exception_ptr) override {
         lost_ = true;
@@ -187,7 +182,7 @@ public:
         tr_->writelines(std::span<const std::string_view>(pieces));
     }
     Task<void> drain() override {
-        while (write_paused_ && !lost_) {
+        while (!writable_.is_set()) {  // connection_lost() sets it too
             co_await writable_.wait();
         }
         if (lost_) {
@@ -446,8 +441,8 @@ private:
     std::string out_;
     TimerHandle idle_timer_;
     TaskHandle<void> task_;
-    // The write side, for StreamResponse.
-    bool write_paused_ = false;
+    // The write side, for StreamResponse: clear while the transport has
+    // paused writing.
     Event writable_;
     bool stream_started_ = false;
     bool stream_body_ = false;

@@ -40,6 +40,32 @@ WsEvent need_data(std::size_t consumed) noexcept {
     return e;
 }
 
+/// XORs `d[0..n)` with the masking key (RFC 6455 5.3), starting at key
+/// byte `pos`, eight bytes at a time where it can; returns the key byte for
+/// the byte after them.
+std::size_t apply_mask(char* d, std::size_t n, const std::array<unsigned char, 4>& key,
+                       std::size_t pos) noexcept {
+    std::size_t j = 0;
+    while (j < n && pos != 0) {
+        d[j++] ^= static_cast<char>(key[pos]);
+        pos = (pos + 1) & 3;
+    }
+    std::uint64_t k8;
+    std::memcpy(&k8, key.data(), 4);
+    std::memcpy(reinterpret_cast<char*>(&k8) + 4, key.data(), 4);
+    for (; j + 8 <= n; j += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, d + j, 8);
+        w ^= k8;
+        std::memcpy(d + j, &w, 8);
+    }
+    for (; j < n; ++j) {
+        d[j] ^= static_cast<char>(key[pos]);
+        pos = (pos + 1) & 3;
+    }
+    return pos;
+}
+
 /// Header size announced by the first two bytes: 2, plus 2 or 8 for an
 /// extended length, plus 4 for a mask.
 std::size_t header_size(unsigned char b1) noexcept {
@@ -215,27 +241,8 @@ WsEvent WebSocketDecoder::finish_frame(std::size_t consumed) {
 void WebSocketDecoder::unmask_into(std::string& out, const char* p, std::size_t n) {
     const std::size_t old = out.size();
     out.append(p, n);
-    if (!masked_) {
-        return;
-    }
-    char* d = out.data() + old;
-    std::size_t j = 0;
-    while (j < n && mask_pos_ != 0) {
-        d[j++] ^= static_cast<char>(mask_[mask_pos_]);
-        mask_pos_ = (mask_pos_ + 1) & 3;
-    }
-    std::uint64_t m8;
-    std::memcpy(&m8, mask_.data(), 4);
-    std::memcpy(reinterpret_cast<char*>(&m8) + 4, mask_.data(), 4);
-    for (; j + 8 <= n; j += 8) {
-        std::uint64_t w;
-        std::memcpy(&w, d + j, 8);
-        w ^= m8;
-        std::memcpy(d + j, &w, 8);
-    }
-    for (; j < n; ++j) {
-        d[j] ^= static_cast<char>(mask_[mask_pos_]);
-        mask_pos_ = (mask_pos_ + 1) & 3;
+    if (masked_) {
+        mask_pos_ = apply_mask(out.data() + old, n, mask_, mask_pos_);
     }
 }
 
@@ -336,7 +343,7 @@ void WebSocketEncoder::frame(std::string& out, WsOpcode op, std::string_view pay
             hdr[h++] = static_cast<unsigned char>(len >> shift);
         }
     }
-    unsigned char key[4] = {};
+    std::array<unsigned char, 4> key{};
     if (mask) {
         const std::uint32_t k = mask_key_();
         for (int i = 0; i < 4; ++i) {
@@ -349,10 +356,7 @@ void WebSocketEncoder::frame(std::string& out, WsOpcode op, std::string_view pay
     const std::size_t start = out.size();
     out.append(payload);
     if (mask) {
-        char* d = out.data() + start;
-        for (std::size_t i = 0; i < payload.size(); ++i) {
-            d[i] ^= static_cast<char>(key[i & 3]);
-        }
+        apply_mask(out.data() + start, payload.size(), key, 0);
     }
 }
 

@@ -3,6 +3,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace corio::http::detail {
@@ -57,6 +58,11 @@ std::string websocket_accept(std::string_view key) {
     return base64_encode(std::string_view(reinterpret_cast<const char*>(digest), len));
 }
 
+bool any_has_token(const std::vector<std::string_view>& values, std::string_view token) noexcept {
+    return std::any_of(values.begin(), values.end(),
+                       [token](std::string_view v) { return has_token(v, token); });
+}
+
 WsRequestCheck check_websocket_request_fields(Method method, HttpVersion version,
                                               const std::vector<std::string_view>& upgrade,
                                               const std::vector<std::string_view>& connection,
@@ -71,19 +77,11 @@ WsRequestCheck check_websocket_request_fields(Method method, HttpVersion version
         r.reason = "a WebSocket handshake needs HTTP/1.1";
         return r;
     }
-    bool websocket = false;
-    for (std::string_view u : upgrade) {
-        websocket = websocket || has_token(u, "websocket");
-    }
-    if (!websocket) {
+    if (!any_has_token(upgrade, "websocket")) {
         r.reason = "no Upgrade: websocket";
         return r;
     }
-    bool upgrade_token = false;
-    for (std::string_view c : connection) {
-        upgrade_token = upgrade_token || has_token(c, "upgrade");
-    }
-    if (!upgrade_token) {
+    if (!any_has_token(connection, "upgrade")) {
         r.reason = "no Connection: upgrade";
         return r;
     }

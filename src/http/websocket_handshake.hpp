@@ -35,6 +35,10 @@ std::string make_websocket_key(const std::array<std::uint8_t, 16>& nonce);
 /// through OpenSSL's EVP API. Throws std::runtime_error if OpenSSL fails.
 std::string websocket_accept(std::string_view key);
 
+/// Whether any of `values` (every occurrence of one field) lists `token`
+/// (has_token()).
+bool any_has_token(const std::vector<std::string_view>& values, std::string_view token) noexcept;
+
 /// The check behind check_websocket_request(), on the relevant fields'
 /// values (every occurrence, in order).
 WsRequestCheck check_websocket_request_fields(Method method, HttpVersion version,
@@ -67,11 +71,7 @@ std::string_view check_websocket_response(int status, const Fields& headers,
     if (upgrade.size() != 1 || !has_token(upgrade[0], "websocket")) {
         return "no Upgrade: websocket";
     }
-    bool upgrade_token = false;
-    for (std::string_view c : headers.get_all("connection")) {
-        upgrade_token = upgrade_token || has_token(c, "upgrade");
-    }
-    if (!upgrade_token) {
+    if (!any_has_token(headers.get_all("connection"), "upgrade")) {
         return "no Connection: upgrade";
     }
     std::vector<std::string_view> accept = headers.get_all("sec-websocket-accept");

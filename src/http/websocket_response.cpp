@@ -15,6 +15,7 @@
 #include "corio/net/transports.hpp"
 #include "corio/timeouts.hpp"
 #include "parser.hpp"
+#include "serializer.hpp"
 #include "websocket_handshake.hpp"
 #include "ws_session.hpp"
 
@@ -98,14 +99,17 @@ Task<void> WebSocketResponse::prepare(Request& request) {
         }
         throw HTTPException(check.status, check.reason, std::move(h));
     }
-    std::string head =
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-        "Connection: upgrade\r\nSec-WebSocket-Accept: " +
-        http::detail::websocket_accept(check.key) + "\r\n";
+    Headers fields;
+    fields.add("Upgrade", "websocket");
+    fields.add("Connection", "upgrade");
+    fields.add("Sec-WebSocket-Accept", http::detail::websocket_accept(check.key));
     for (const MultiDictEntry& e : headers()) {
-        head += e.key + ": " + e.value + "\r\n";
+        fields.add(e.key, e.value);
     }
-    head += "\r\n";
+    http::detail::ResponseHeadOptions o;
+    o.status = 101;
+    std::string head;
+    http::detail::serialize_response(head, o, fields);  // may throw: nothing sent
     detail::ResponseSink& sink = *request.sink_;
     ws_ = std::make_shared<http::detail::WsSession>(http::detail::WsRole::server,
                                                     sink.transport().shared_from_this(), options_);
@@ -253,15 +257,12 @@ Task<ClientWebSocketResponse> ws_connect(std::string url, WebSocketOptions optio
     }
     req += "\r\n";
     tr->write(req);
-    bool ok = false;
     try {
         co_await wait_for(proto.head_done.wait(), handshake_timeout);
-        ok = true;
     } catch (...) {
         tr->abort();
         throw;
     }
-    (void)ok;
     if (proto.error) {
         tr->abort();
         std::rethrow_exception(proto.error);

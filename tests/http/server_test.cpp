@@ -28,6 +28,12 @@ namespace {
 // How many /sleep handlers have started (the tests run one loop at a time).
 int sleepers_started = 0;
 
+// /big: pieces written so far, and how many it writes (32 MiB in all: more
+// than any loopback socket buffers, so the handler must wait in write()).
+int big_pieces_written = 0;
+constexpr int kBigPieces = 512;
+constexpr std::size_t kBigPiece = 64 * 1024;
+
 // Waits until `n` /sleep handlers have started.
 Task<void> sleepers_reach(int n) {
     while (sleepers_started < n) {
@@ -83,6 +89,18 @@ web::Application make_app(std::vector<std::string>* log = nullptr) {
         } else {
             co_await resp.write("ccc");  // the server ends the body
         }
+        co_return resp;
+    });
+    app.add_get("/big", [](web::Request& req) -> Task<web::Response> {
+        web::StreamResponse resp;
+        co_await resp.prepare(req);
+        const std::string piece(kBigPiece, 'x');
+        big_pieces_written = 0;
+        for (int i = 0; i < kBigPieces; ++i) {
+            co_await resp.write(piece);
+            ++big_pieces_written;
+        }
+        co_await resp.write_eof();
         co_return resp;
     });
     app.add_get("/stream-bad-header", [](web::Request& req) -> Task<web::Response> {
@@ -454,6 +472,24 @@ TEST(StreamResponse, ChunkedBodyThenKeepAlive) {
             "1\r\na\r\n2\r\nbb\r\n3\r\nccc\r\n0\r\n\r\n";
         EXPECT_EQ(got.substr(0, 2 * streamed.size()), streamed + streamed);
         EXPECT_NE(got.find("hello, after!", 2 * streamed.size()), std::string::npos) << got;
+    });
+}
+
+TEST(StreamResponse, WriteWaitsWhileTheClientDoesNotRead) {
+    with_server([](web::AppServer& server) -> Task<void> {
+        big_pieces_written = -1;
+        net::Socket s = co_await connect_to(server.port());
+        co_await net::sock_sendall(s, "GET /big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        while (big_pieces_written <= 0) {
+            co_await corio::sleep(1ms);
+        }
+        // Nothing read yet: without backpressure every write() would have
+        // returned at once and the handler would be done.
+        EXPECT_LT(big_pieces_written, kBigPieces);
+        std::string got = co_await read_all(s);
+        EXPECT_EQ(big_pieces_written, kBigPieces);
+        EXPECT_GT(got.size(), kBigPieces * kBigPiece);
+        EXPECT_EQ(got.substr(got.size() - 5), "0\r\n\r\n");
     });
 }
 

@@ -131,6 +131,7 @@ private:
 /// aborts them. aiohttp: `aiohttp.ClientSession`.
 class ClientSession {
 public:
+    /// A session with no connections yet; `options` apply to every request.
     explicit ClientSession(ClientSessionOptions options = {});
     ClientSession(const ClientSession&) = delete;
     ClientSession& operator=(const ClientSession&) = delete;

@@ -161,6 +161,7 @@ public:
     /// application/json. aiohttp: `web.json_response(text=...)`.
     static Response json(std::string json_text, int status = 200);
 
+    /// The status code. aiohttp: `response.status`.
     int status() const noexcept { return status_; }
     /// Sets the status (100..999) and optionally the reason (default: the
     /// registered phrase). Throws std::invalid_argument for another status.
@@ -168,8 +169,12 @@ public:
     void set_status(int status, std::string_view reason = {});
     /// The reason phrase set, or "" for the registered one.
     const std::string& reason() const noexcept { return reason_; }
+    /// The header fields to send (the server adds the framing ones).
+    /// aiohttp: `response.headers`.
     Headers& headers() noexcept { return headers_; }
+    /// The header fields to send.
     const Headers& headers() const noexcept { return headers_; }
+    /// The body. aiohttp: `response.body`.
     const std::string& body() const noexcept { return body_; }
     /// Replaces the body. aiohttp: `response.body = ...` / `response.text = ...`.
     void set_body(std::string body) { body_ = std::move(body); }
@@ -234,8 +239,11 @@ public:
     /// `status` with `text` as a text/plain body (default: "<status>:
     /// <reason>", aiohttp's body) and extra `headers`.
     explicit HTTPException(int status, std::string text = {}, Headers headers = {});
+    /// The status answered. aiohttp: `exc.status`.
     int status() const noexcept { return status_; }
+    /// The extra header fields answered. aiohttp: `exc.headers`.
     const Headers& headers() const noexcept { return headers_; }
+    /// The text/plain body answered. aiohttp: `exc.text`.
     const std::string& text() const noexcept { return text_; }
     /// The response this error is answered with.
     Response as_response() const;
@@ -259,6 +267,7 @@ using Middleware = std::function<Task<Response>(Request&, const Handler&)>;
 /// it must outlive its servers. aiohttp: `web.Application`.
 class Application {
 public:
+    /// No routes, no middlewares.
     Application();
     ~Application();
     Application(Application&&) noexcept;
@@ -274,9 +283,13 @@ public:
     void add_route(std::string_view method, std::string_view path, Handler handler);
     /// GET (and HEAD, answered without the body). aiohttp: `add_get`.
     void add_get(std::string_view path, Handler handler);
+    /// add_route("POST", path, handler). aiohttp: `add_post`.
     void add_post(std::string_view path, Handler handler);
+    /// add_route("PUT", path, handler). aiohttp: `add_put`.
     void add_put(std::string_view path, Handler handler);
+    /// add_route("PATCH", path, handler). aiohttp: `add_patch`.
     void add_patch(std::string_view path, Handler handler);
+    /// add_route("DELETE", path, handler). aiohttp: `add_delete`.
     void add_delete(std::string_view path, Handler handler);
     /// Appends a middleware: the first added is the outermost.
     /// aiohttp: `web.Application(middlewares=[...])`.

@@ -2,8 +2,8 @@
 // types and close codes.
 //
 // Mirrors aiohttp's `aiohttp.WSMsgType` and `aiohttp.WSCloseCode`. The
-// frame codec and the handshake checks that use them live inside corio's
-// http library; WebSocketResponse and ws_connect will be added here.
+// server's WebSocketResponse and the client's ws_connect() that use them
+// are in websocket_response.hpp.
 #pragma once
 
 #include <cstdint>

@@ -104,13 +104,16 @@ namespace corio::http::web {
 /// `web.WebSocketResponse`.
 class WebSocketResponse : public Response, public WebSocketConnection {
 public:
+    /// A response that will answer 101 with the fields of headers() added;
+    /// `options` (heartbeat, limits, timeouts) apply once prepared.
     explicit WebSocketResponse(WebSocketOptions options = {});
     /// Whether `request` is a valid opening handshake. aiohttp: `can_prepare`.
     static bool can_prepare(const Request& request);
     /// Answers the handshake. Throws HTTPException(400, or 426 with
     /// Sec-WebSocket-Version: 13) when `request` is not a valid opening
     /// handshake, RuntimeError when prepared twice or the request did not
-    /// come from a server. Does not suspend in this version.
+    /// come from a server, std::invalid_argument for headers() that set
+    /// Content-Length or Transfer-Encoding. Does not suspend in this version.
     /// aiohttp: `await ws.prepare(request)`.
     Task<void> prepare(Request& request);
 

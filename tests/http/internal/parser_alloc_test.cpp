@@ -60,7 +60,8 @@ int parse_all(RequestParser& p, std::string_view in) {
     }
 }
 
-/// Same through feed(), each request's head cut in two.
+/// Same through feed(), the first request's head cut in two (after 20
+/// bytes), so that it goes through the parser's own copy.
 int feed_split(RequestParser& p, std::string_view in) {
     int heads = 0;
     std::string_view first = in.substr(0, 20);

@@ -229,6 +229,12 @@ TEST(WebSocketEncoder, ClientFramesAreMaskedWithTheGeneratorsKeys) {
     EXPECT_EQ(calls, 1);
     e.ping(out, "p");
     EXPECT_EQ(calls, 2);
+    // Long enough for the eight-bytes-at-a-time path, checked against the
+    // byte-by-byte masking of raw().
+    const std::string payload = "0123456789abcdefghijklmnopqrstuvwxyz!";
+    out.clear();
+    e.binary(out, payload);
+    EXPECT_EQ(out, raw(0x82, payload, true));
 }
 
 TEST(WebSocketEncoder, RoundTripsThroughTheDecoder) {
