@@ -117,13 +117,18 @@ std::size_t Pool::open_slot() {
     return conns_.size() - 1;
 }
 
-Client* Pool::pick() {
+Pool::Slot* Pool::least_busy() noexcept {
     Slot* best = nullptr;
     for (auto& s : conns_) {
         if (!s.lent && (!best || s.client.pending() < best->client.pending())) {
             best = &s;
         }
     }
+    return best;
+}
+
+Client* Pool::pick() {
+    Slot* best = least_busy();
     if ((!best || best->client.pending() > 0) && conns_.size() < options_.max_connections) {
         best = &conns_[open_slot()];
     }
@@ -142,12 +147,7 @@ Task<Reply> Pool::execute_encoded(std::string encoded) {
 }
 
 Task<Pool::Lease> Pool::acquire() {
-    Slot* best = nullptr;
-    for (auto& s : conns_) {
-        if (!s.lent && (!best || s.client.pending() < best->client.pending())) {
-            best = &s;
-        }
-    }
+    Slot* best = least_busy();
     std::size_t index;
     if (best && best->client.pending() == 0) {
         index = static_cast<std::size_t>(best - conns_.data());
