@@ -137,12 +137,13 @@ Client* Pool::pick() {
 
 Task<Reply> Pool::execute_encoded(std::string encoded) {
     if (Client* c = pick()) {
-        co_return co_await std::move(c->execute_encoded(encoded, 1)[0]);
+        co_return co_await c->submit(encoded);
     }
     Lease lease = co_await acquire();  // every connection is lent: wait for one
-    Future<Reply> f = std::move(lease->execute_encoded(encoded, 1)[0]);
+    Future<Reply> f = lease->submit(encoded);
     // Shared again at once: the reply is still matched, the connection fine.
-    give_back(std::exchange(lease.pool_, nullptr) ? lease.index_ : 0, false);
+    lease.pool_ = nullptr;
+    give_back(lease.index_, false);
     co_return co_await std::move(f);
 }
 

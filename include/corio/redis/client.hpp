@@ -76,6 +76,7 @@ struct ClientOptions {
 /// yet. Never suspends.
 ClientOptions parse_url(std::string_view url);
 
+class Pool;
 namespace detail {
 class ClientState;
 }
@@ -160,6 +161,7 @@ public:
         : state_(std::move(state)) {}
 
 private:
+    friend class Pool;  // sends its single commands through submit()
     std::string& scratch();
     Future<Reply> submit(std::string_view encoded);
 
