@@ -161,6 +161,10 @@ TEST_P(Commands, SetsAndSortedSets) {
         std::map<std::string, double> ac{{"a", 1}, {"c", 3}};
         EXPECT_EQ(co_await c.zadd("z", ac), 2);
         EXPECT_EQ(co_await c.zscore("z", "b"), 2.5);
+        std::map<std::string, double> fine{{"tiny", 1e-9}, {"sum", 0.1 + 0.2}};
+        EXPECT_EQ(co_await c.zadd("zfine", fine), 2);
+        EXPECT_EQ(co_await c.zscore("zfine", "tiny"), 1e-9);  // not rounded to 6 decimals
+        EXPECT_EQ(co_await c.zscore("zfine", "sum"), 0.1 + 0.2);
         EXPECT_EQ(co_await c.zscore("z", "none"), std::nullopt);
         EXPECT_DOUBLE_EQ(co_await c.zincrby("z", 10, "a"), 11);
         std::vector<std::string> order{"b", "c", "a"};

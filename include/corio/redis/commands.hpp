@@ -337,12 +337,13 @@ public:
     Task<std::int64_t> zadd(std::string_view key, double score, const M& member) {
         return detail::reply_as<std::int64_t>(self().execute("ZADD", key, score, member));
     }
-    /// ZADD of a map member -> score.
+    /// ZADD of a map member -> score (each score written as a double
+    /// argument: exactly; a NaN throws std::invalid_argument at once).
     Task<std::int64_t> zadd(std::string_view key, const std::map<std::string, double>& members) {
-        std::vector<std::string> args;
+        std::vector<std::pair<double, std::string_view>> args;
+        args.reserve(members.size());
         for (const auto& [m, s] : members) {
-            args.push_back(std::to_string(s));
-            args.push_back(m);
+            args.emplace_back(s, m);
         }
         return detail::reply_as<std::int64_t>(self().execute("ZADD", key, args));
     }
