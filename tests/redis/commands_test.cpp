@@ -141,6 +141,11 @@ TEST_P(Commands, Lists) {
         auto got = co_await c.brpop("l", std::chrono::seconds(1));
         EXPECT_EQ(got, popped);
         EXPECT_EQ(co_await c.blpop("l", std::chrono::milliseconds(10)), std::nullopt);
+        // Under a microsecond is still a timeout (Redis rounds up to 1 ms),
+        // not 0, which would block forever.
+        EXPECT_EQ(co_await corio::wait_for(c.blpop("l", std::chrono::nanoseconds(100)),
+                                           std::chrono::seconds(5)),
+                  std::nullopt);
         EXPECT_EQ(co_await c.rpop("l"), std::nullopt);
     }());
 }

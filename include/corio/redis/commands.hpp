@@ -101,9 +101,6 @@ Task<std::vector<std::pair<std::string, double>>> reply_scored(A aw) {
 }
 // [cursor, [items...]]: the cursor and the items.
 std::pair<std::string, std::vector<Reply>> scan_page(Reply reply);
-inline std::string seconds_arg(double s) {
-    return std::to_string(s);
-}
 }  // namespace detail
 
 /// The typed helpers, mixed into `Owner` (Client, Pool), which provides
@@ -456,9 +453,9 @@ public:
 private:
     Owner& self() { return static_cast<Owner&>(*this); }
 
-    static std::string seconds(Duration d) {
-        return detail::seconds_arg(std::chrono::duration<double>(d).count());
-    }
+    // Seconds as a double argument (its shortest exact text): a timeout
+    // under a microsecond must not round to 0, which means forever.
+    static double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
     template <class A>
     static Task<bool> set_result(A aw) {
         Reply r = co_await std::move(aw);
