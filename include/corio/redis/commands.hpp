@@ -445,9 +445,10 @@ public:
     /// (once). Returns the script's reply. redis-py: `Script.__call__`.
     template <command_arg Keys, command_arg Args>
     Task<Reply> run(const Script& script, const Keys& keys, const Args& args) {
-        std::vector<std::string> k = strings_of(keys);
-        std::vector<std::string> a = strings_of(args);
-        return run_script(&self(), script.source(), script.sha(), std::move(k), std::move(a));
+        // Encoded once, now (they may be temporaries): EVALSHA and a
+        // fallback EVAL splice the same bytes.
+        return run_script(&self(), script.source(), script.sha(), arg_count(keys),
+                          detail::EncodedArgs::of(keys, args));
     }
 
 private:
@@ -466,27 +467,16 @@ private:
     static std::size_t arg_count(const R& r) {
         return detail::ArgTraits<std::remove_cvref_t<R>>::count(r);
     }
-    template <class R>
-    static std::vector<std::string> strings_of(const R& r) {
-        // Encode and decode back: any command_arg range becomes strings.
-        std::string enc;
-        encode_command(enc, "X", r);
-        Decoder d;
-        auto res = d.feed(enc);
-        auto v = std::move(res.reply).to_string_vector();
-        v.erase(v.begin());
-        return v;
-    }
     static Task<Reply> run_script(Owner* owner, std::string source, std::string sha,
-                                  std::vector<std::string> keys, std::vector<std::string> args) {
+                                  std::size_t numkeys, detail::EncodedArgs keys_and_args) {
         try {
-            co_return co_await owner->execute("EVALSHA", sha, keys.size(), keys, args);
+            co_return co_await owner->execute("EVALSHA", sha, numkeys, keys_and_args);
         } catch (const ReplyError& e) {
             if (e.prefix() != "NOSCRIPT") {
                 throw;
             }
         }
-        co_return co_await owner->execute("EVAL", source, keys.size(), keys, args);
+        co_return co_await owner->execute("EVAL", source, numkeys, keys_and_args);
     }
 };
 
