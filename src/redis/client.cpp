@@ -116,19 +116,15 @@ void ReplyProtocol::connection_lost(std::exception_ptr exc) {
     transport_ = nullptr;
 }
 
-void ReplyProtocol::send(std::string_view bytes, Future<Reply> future) {
-    transport_->write(bytes);
-    pending_.push_back(std::move(future));
-}
-
-void ReplyProtocol::send_many(std::string_view bytes, std::deque<Future<Reply>>& futures) {
+void ReplyProtocol::write(std::string_view bytes) {
     if (!bytes.empty()) {
         transport_->write(bytes);
     }
-    for (auto& f : futures) {
-        pending_.push_back(std::move(f));
-    }
-    futures.clear();
+}
+
+void ReplyProtocol::send(std::string_view bytes, Future<Reply> future) {
+    write(bytes);
+    expect(std::move(future));
 }
 
 // -- ClientState --------------------------------------------------------------
@@ -185,9 +181,8 @@ void ClientState::on_lost(ReplyProtocol* p) noexcept {
 }
 
 void ClientState::send_without_reply(std::string_view encoded) {
-    if (phase == Phase::ready && proto && !proto->lost()) {
-        std::deque<Future<Reply>> none;
-        proto->send_many(encoded, none);
+    if (can_send()) {
+        proto->write(encoded);
     } else {
         backlog_.append(encoded);
         ensure_connecting();
@@ -196,7 +191,7 @@ void ClientState::send_without_reply(std::string_view encoded) {
 
 Future<Reply> ClientState::submit(std::string_view encoded) {
     Future<Reply> f(*loop);
-    if (phase == Phase::ready && proto && !proto->lost()) {
+    if (can_send()) {
         proto->send(encoded, f);
     } else {
         backlog_.append(encoded);
@@ -209,18 +204,17 @@ Future<Reply> ClientState::submit(std::string_view encoded) {
 std::vector<Future<Reply>> ClientState::submit_many(std::string_view encoded, std::size_t replies) {
     std::vector<Future<Reply>> out;
     out.reserve(replies);
-    std::deque<Future<Reply>> fs;
     for (std::size_t i = 0; i < replies; ++i) {
         out.emplace_back(*loop);
-        fs.push_back(out.back());
     }
-    if (phase == Phase::ready && proto && !proto->lost()) {
-        proto->send_many(encoded, fs);
+    if (can_send()) {
+        proto->write(encoded);
+        for (const auto& f : out) {
+            proto->expect(f);
+        }
     } else {
         backlog_.append(encoded);
-        for (auto& f : fs) {
-            backlog_futures_.push_back(std::move(f));
-        }
+        backlog_futures_.insert(backlog_futures_.end(), out.begin(), out.end());
         ensure_connecting();
     }
     return out;
@@ -349,8 +343,12 @@ Task<void> ClientState::connect_once() {
         Client c(shared_from_this());
         on_connect(c);
     }
-    proto->send_many(backlog_, backlog_futures_);
+    proto->write(backlog_);
     backlog_.clear();
+    for (auto& f : backlog_futures_) {
+        proto->expect(std::move(f));
+    }
+    backlog_futures_.clear();
 }
 
 Task<void> ClientState::establish() {
@@ -447,8 +445,7 @@ void Client::close() {
 }
 
 bool Client::is_connected() const noexcept {
-    return state_ && state_->phase == detail::ClientState::Phase::ready && state_->proto &&
-           !state_->proto->lost();
+    return state_ && state_->can_send();
 }
 
 int Client::protocol() const noexcept {

@@ -38,9 +38,12 @@ public:
     void buffer_updated(std::size_t nbytes) override;
     void connection_lost(std::exception_ptr exc) override;
 
-    /// Writes `bytes` (holding `futures.size()` commands) and queues the futures.
+    /// Writes `bytes` (commands, or nothing) to the transport.
+    void write(std::string_view bytes);
+    /// Queues the future of the next reply not yet expected.
+    void expect(Future<Reply> future) { pending_.push_back(std::move(future)); }
+    /// write() of one command and expect() of its reply.
     void send(std::string_view bytes, Future<Reply> future);
-    void send_many(std::string_view bytes, std::deque<Future<Reply>>& futures);
     void detach() noexcept { owner_ = nullptr; }
     bool lost() const noexcept { return lost_; }
     std::size_t pending() const noexcept { return pending_.size(); }
@@ -71,6 +74,8 @@ public:
     ClientState(ClientOptions o, EventLoop& l) : options(std::move(o)), loop(&l) {}
     ~ClientState();
 
+    /// Commands can go straight to the connection (see the invariants).
+    bool can_send() const noexcept { return phase == Phase::ready && proto && !proto->lost(); }
     Future<Reply> submit(std::string_view encoded);
     void send_without_reply(std::string_view encoded);
     std::vector<Future<Reply>> submit_many(std::string_view encoded, std::size_t replies);

@@ -43,14 +43,18 @@ void encode_elements(std::string& out, char type, const std::vector<Reply>& elem
     }
 }
 
+// A map ('%') or an attribute ('|'): the pair count, then key, value, ...
+void encode_pairs(std::string& out, char type, MapView pairs) {
+    header(out, type, pairs.size());
+    for (const auto& [key, value] : pairs) {
+        encode(out, key);
+        encode(out, value);
+    }
+}
+
 void encode(std::string& out, const Reply& r) {
     if (r.has_attributes()) {
-        MapView attrs = r.attributes();
-        header(out, '|', attrs.size());
-        for (const auto& [key, value] : attrs) {
-            encode(out, key);
-            encode(out, value);
-        }
+        encode_pairs(out, '|', r.attributes());
     }
     char buf[detail::number_chars];
     switch (r.type()) {
@@ -98,15 +102,9 @@ void encode(std::string& out, const Reply& r) {
         case Reply::Type::push:
             encode_elements(out, '>', r.as_array());
             break;
-        case Reply::Type::map: {
-            MapView map = r.as_map();
-            header(out, '%', map.size());
-            for (const auto& [key, value] : map) {
-                encode(out, key);
-                encode(out, value);
-            }
+        case Reply::Type::map:
+            encode_pairs(out, '%', r.as_map());
             break;
-        }
     }
 }
 

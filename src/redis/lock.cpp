@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "corio/redis/commands.hpp"
+#include "numbers.hpp"
 
 namespace corio::redis {
 namespace {
@@ -54,11 +55,6 @@ std::string random_token() {
     return out;
 }
 
-std::int64_t millis(Duration d) {
-    return std::max<std::int64_t>(1,
-                                  std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
-}
-
 }  // namespace
 
 Lock::Lock(Client client, std::string name, LockOptions options)
@@ -87,7 +83,7 @@ Task<bool> Lock::acquire() {
     std::vector<std::string> keys{name_, fence_key_};
     for (;;) {
         std::string token = random_token();
-        std::vector<std::string> args{token, std::to_string(millis(options_.ttl))};
+        std::vector<std::string> args{token, std::to_string(detail::millis(options_.ttl))};
         // Sent at once; if this task is cancelled while it is in flight, the
         // reply still decides: a lock it took is released below.
         Task<Reply> attempt = client_.run(acquire_script(), keys, args);
@@ -139,7 +135,8 @@ Task<bool> Lock::extend(std::optional<Duration> ttl) {
         throw RuntimeError("Lock::extend: '" + name_ + "' is not held by this object");
     }
     std::vector<std::string> keys{name_};
-    std::vector<std::string> args{token_, std::to_string(millis(ttl.value_or(options_.ttl)))};
+    std::vector<std::string> args{token_,
+                                  std::to_string(detail::millis(ttl.value_or(options_.ttl)))};
     Reply r = co_await client_.run(extend_script(), keys, args);
     co_return r.to_integer() == 1;
 }

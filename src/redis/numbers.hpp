@@ -1,10 +1,13 @@
 // src/redis/numbers.hpp - strict parsing of the numbers RESP carries
 // (private to corio::redis): integers and lengths as decimal int64, doubles
 // as RESP3 writes them. Shared by the decoder and Reply's conversions so both
-// accept exactly the same text.
+// accept exactly the same text. Also the millisecond count that Lock and
+// WorkQueue send.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <string_view>
@@ -73,6 +76,13 @@ inline bool is_big_number_text(std::string_view s) noexcept {
         }
     }
     return true;
+}
+
+/// `d` in whole milliseconds, at least 1: the argument of PX, PEXPIRE,
+/// BLOCK or IDLE, where 0 would mean "forever" or be refused.
+inline std::int64_t millis(std::chrono::nanoseconds d) noexcept {
+    return std::max<std::int64_t>(1,
+                                  std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
 }
 
 }  // namespace corio::redis::detail

@@ -117,13 +117,18 @@ std::size_t Pool::open_slot() {
     return conns_.size() - 1;
 }
 
-Client* Pool::pick() {
+Pool::Slot* Pool::least_busy() noexcept {
     Slot* best = nullptr;
     for (auto& s : conns_) {
         if (!s.lent && (!best || s.client.pending() < best->client.pending())) {
             best = &s;
         }
     }
+    return best;
+}
+
+Client* Pool::pick() {
+    Slot* best = least_busy();
     if ((!best || best->client.pending() > 0) && conns_.size() < options_.max_connections) {
         best = &conns_[open_slot()];
     }
@@ -132,22 +137,18 @@ Client* Pool::pick() {
 
 Task<Reply> Pool::execute_encoded(std::string encoded) {
     if (Client* c = pick()) {
-        co_return co_await std::move(c->execute_encoded(encoded, 1)[0]);
+        co_return co_await c->submit(encoded);
     }
     Lease lease = co_await acquire();  // every connection is lent: wait for one
-    Future<Reply> f = std::move(lease->execute_encoded(encoded, 1)[0]);
+    Future<Reply> f = lease->submit(encoded);
     // Shared again at once: the reply is still matched, the connection fine.
-    give_back(std::exchange(lease.pool_, nullptr) ? lease.index_ : 0, false);
+    lease.pool_ = nullptr;
+    give_back(lease.index_, false);
     co_return co_await std::move(f);
 }
 
 Task<Pool::Lease> Pool::acquire() {
-    Slot* best = nullptr;
-    for (auto& s : conns_) {
-        if (!s.lent && (!best || s.client.pending() < best->client.pending())) {
-            best = &s;
-        }
-    }
+    Slot* best = least_busy();
     std::size_t index;
     if (best && best->client.pending() == 0) {
         index = static_cast<std::size_t>(best - conns_.data());

@@ -148,11 +148,7 @@ Task<void> PubSub::change(const char* command, std::vector<std::string> names, b
         }
     }
     std::string out;
-    if (names.empty()) {
-        encode_command(out, command);
-    } else {
-        encode_command(out, command, names);
-    }
+    encode_command(out, command, names);  // no names: the command alone
     Future<void> done;
     s.confirms.push_back(State::Confirm{expected, done});
     s.client.send_without_reply(out);

@@ -19,6 +19,7 @@
 #include "corio/redis/commands.hpp"
 #include "corio/redis/pool.hpp"
 #include "corio/timeouts.hpp"
+#include "numbers.hpp"
 
 namespace corio::redis {
 namespace detail {
@@ -49,11 +50,6 @@ std::optional<TimePoint> deadline_of(std::optional<Duration> timeout) {
         return std::nullopt;
     }
     return get_running_loop().time() + *timeout;
-}
-
-std::int64_t millis(Duration d) {
-    return std::max<std::int64_t>(1,
-                                  std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
 }
 
 // -- in-process -----------------------------------------------------------------
@@ -307,8 +303,8 @@ public:
             try {
                 auto lease = co_await blocking_.acquire();
                 r = co_await lease->execute("XREADGROUP", "GROUP", options_.group,
-                                            options_.consumer, "COUNT", 1, "BLOCK", millis(block),
-                                            "STREAMS", name_, ">");
+                                            options_.consumer, "COUNT", 1, "BLOCK",
+                                            detail::millis(block), "STREAMS", name_, ">");
             } catch (const ConnectionError&) {
                 if (closed_) {
                     co_return std::nullopt;  // close() dropped the blocking connections
@@ -335,7 +331,7 @@ public:
         // Idle as long as the visibility timeout: reclaimable at once.
         std::string id = item.id;
         co_await client_.execute("XCLAIM", name_, options_.group, options_.consumer, 0, id, "IDLE",
-                                 millis(options_.visibility_timeout), "JUSTID");
+                                 detail::millis(options_.visibility_timeout), "JUSTID");
     }
 
     Task<std::int64_t> size() override {
@@ -362,7 +358,7 @@ private:
     // The oldest pending item idle for the visibility timeout: claimed and
     // returned, or dead-lettered (then the next one is looked at).
     Task<std::optional<WorkItem>> reclaim() {
-        const std::int64_t idle = millis(options_.visibility_timeout);
+        const std::int64_t idle = detail::millis(options_.visibility_timeout);
         Reply pending =
             co_await client_.execute("XPENDING", name_, options_.group, "IDLE", idle, "-", "+", 10);
         for (const Reply& p : pending.as_array()) {

@@ -141,6 +141,11 @@ TEST_P(Commands, Lists) {
         auto got = co_await c.brpop("l", std::chrono::seconds(1));
         EXPECT_EQ(got, popped);
         EXPECT_EQ(co_await c.blpop("l", std::chrono::milliseconds(10)), std::nullopt);
+        // Under a microsecond is still a timeout (Redis rounds up to 1 ms),
+        // not 0, which would block forever.
+        EXPECT_EQ(co_await corio::wait_for(c.blpop("l", std::chrono::nanoseconds(100)),
+                                           std::chrono::seconds(5)),
+                  std::nullopt);
         EXPECT_EQ(co_await c.rpop("l"), std::nullopt);
     }());
 }
@@ -161,6 +166,10 @@ TEST_P(Commands, SetsAndSortedSets) {
         std::map<std::string, double> ac{{"a", 1}, {"c", 3}};
         EXPECT_EQ(co_await c.zadd("z", ac), 2);
         EXPECT_EQ(co_await c.zscore("z", "b"), 2.5);
+        std::map<std::string, double> fine{{"tiny", 1e-9}, {"sum", 0.1 + 0.2}};
+        EXPECT_EQ(co_await c.zadd("zfine", fine), 2);
+        EXPECT_EQ(co_await c.zscore("zfine", "tiny"), 1e-9);  // not rounded to 6 decimals
+        EXPECT_EQ(co_await c.zscore("zfine", "sum"), 0.1 + 0.2);
         EXPECT_EQ(co_await c.zscore("z", "none"), std::nullopt);
         EXPECT_DOUBLE_EQ(co_await c.zincrby("z", 10, "a"), 11);
         std::vector<std::string> order{"b", "c", "a"};

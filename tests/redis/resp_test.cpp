@@ -686,6 +686,18 @@ TEST(EncodeCommand, RangesAndPairsAreSpliced) {
               "$2\r\nf3\r\n$3\r\n0.5\r\n");
 }
 
+TEST(EncodeCommand, ArgumentsEncodedAheadAreSplicedAsThemselves) {
+    std::vector<std::string> keys{"k1", "k2"};
+    std::map<std::string, int> args{{"a", 1}};
+    auto ahead = corio::redis::detail::EncodedArgs::of(keys, args, 0.5);
+    EXPECT_EQ(ahead.count, 5u);
+    std::string spliced, direct;
+    encode_command(spliced, "EVALSHA", "sha", 2, ahead);
+    encode_command(direct, "EVALSHA", "sha", 2, keys, args, 0.5);
+    EXPECT_EQ(spliced, direct);
+    EXPECT_THROW(corio::redis::detail::EncodedArgs::of(std::nan("")), std::invalid_argument);
+}
+
 TEST(EncodeCommand, NanAndEmptyCommandsAreRefusedAndAppendNothing) {
     std::string out = "x";
     EXPECT_THROW(encode_command(out, "ZADD", "z", std::nan(""), "m"), std::invalid_argument);

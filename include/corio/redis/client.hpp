@@ -76,6 +76,7 @@ struct ClientOptions {
 /// yet. Never suspends.
 ClientOptions parse_url(std::string_view url);
 
+class Pool;
 namespace detail {
 class ClientState;
 }
@@ -139,6 +140,7 @@ public:
     std::size_t pending() const noexcept;
     /// Connections made so far (1 after connect, +1 per reconnection).
     std::uint64_t connections_made() const noexcept;
+    /// The options it was made with.
     const ClientOptions& options() const;
 
     /// Sets the function that receives the server's push messages (RESP3
@@ -156,10 +158,13 @@ public:
     /// pushes; a lost connection is remade at once, retried until close().
     void set_subscriber(bool on);
 
+    /// Internal: a handle on an existing connection state (what connect()
+    /// and create() return, and what on_connect is given).
     explicit Client(std::shared_ptr<detail::ClientState> state) noexcept
         : state_(std::move(state)) {}
 
 private:
+    friend class Pool;  // sends its single commands through submit()
     std::string& scratch();
     Future<Reply> submit(std::string_view encoded);
 

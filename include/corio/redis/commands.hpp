@@ -101,9 +101,6 @@ Task<std::vector<std::pair<std::string, double>>> reply_scored(A aw) {
 }
 // [cursor, [items...]]: the cursor and the items.
 std::pair<std::string, std::vector<Reply>> scan_page(Reply reply);
-inline std::string seconds_arg(double s) {
-    return std::to_string(s);
-}
 }  // namespace detail
 
 /// The typed helpers, mixed into `Owner` (Client, Pool), which provides
@@ -337,12 +334,13 @@ public:
     Task<std::int64_t> zadd(std::string_view key, double score, const M& member) {
         return detail::reply_as<std::int64_t>(self().execute("ZADD", key, score, member));
     }
-    /// ZADD of a map member -> score.
+    /// ZADD of a map member -> score (each score written as a double
+    /// argument: exactly; a NaN throws std::invalid_argument at once).
     Task<std::int64_t> zadd(std::string_view key, const std::map<std::string, double>& members) {
-        std::vector<std::string> args;
+        std::vector<std::pair<double, std::string_view>> args;
+        args.reserve(members.size());
         for (const auto& [m, s] : members) {
-            args.push_back(std::to_string(s));
-            args.push_back(m);
+            args.emplace_back(s, m);
         }
         return detail::reply_as<std::int64_t>(self().execute("ZADD", key, args));
     }
@@ -447,17 +445,18 @@ public:
     /// (once). Returns the script's reply. redis-py: `Script.__call__`.
     template <command_arg Keys, command_arg Args>
     Task<Reply> run(const Script& script, const Keys& keys, const Args& args) {
-        std::vector<std::string> k = strings_of(keys);
-        std::vector<std::string> a = strings_of(args);
-        return run_script(&self(), script.source(), script.sha(), std::move(k), std::move(a));
+        // Encoded once, now (they may be temporaries): EVALSHA and a
+        // fallback EVAL splice the same bytes.
+        return run_script(&self(), script.source(), script.sha(), arg_count(keys),
+                          detail::EncodedArgs::of(keys, args));
     }
 
 private:
     Owner& self() { return static_cast<Owner&>(*this); }
 
-    static std::string seconds(Duration d) {
-        return detail::seconds_arg(std::chrono::duration<double>(d).count());
-    }
+    // Seconds as a double argument (its shortest exact text): a timeout
+    // under a microsecond must not round to 0, which means forever.
+    static double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
     template <class A>
     static Task<bool> set_result(A aw) {
         Reply r = co_await std::move(aw);
@@ -468,27 +467,16 @@ private:
     static std::size_t arg_count(const R& r) {
         return detail::ArgTraits<std::remove_cvref_t<R>>::count(r);
     }
-    template <class R>
-    static std::vector<std::string> strings_of(const R& r) {
-        // Encode and decode back: any command_arg range becomes strings.
-        std::string enc;
-        encode_command(enc, "X", r);
-        Decoder d;
-        auto res = d.feed(enc);
-        auto v = std::move(res.reply).to_string_vector();
-        v.erase(v.begin());
-        return v;
-    }
     static Task<Reply> run_script(Owner* owner, std::string source, std::string sha,
-                                  std::vector<std::string> keys, std::vector<std::string> args) {
+                                  std::size_t numkeys, detail::EncodedArgs keys_and_args) {
         try {
-            co_return co_await owner->execute("EVALSHA", sha, keys.size(), keys, args);
+            co_return co_await owner->execute("EVALSHA", sha, numkeys, keys_and_args);
         } catch (const ReplyError& e) {
             if (e.prefix() != "NOSCRIPT") {
                 throw;
             }
         }
-        co_return co_await owner->execute("EVAL", source, keys.size(), keys, args);
+        co_return co_await owner->execute("EVAL", source, numkeys, keys_and_args);
     }
 };
 

@@ -47,7 +47,11 @@ struct LockOptions {
 /// not blocking.
 class Lock {
 public:
+    /// Sends nothing yet. The key is `name`, its fencing counter
+    /// `name:fence`. Throws std::invalid_argument when options.ttl is not
+    /// positive.
     Lock(Client client, std::string name, LockOptions options = {});
+    /// Stops the auto-extension; does not release (the key expires).
     ~Lock();
     Lock(const Lock&) = delete;
     Lock& operator=(const Lock&) = delete;
@@ -84,7 +88,10 @@ public:
     bool held() const noexcept { return held_; }
     /// The counter value of the current (or last) acquisition.
     std::int64_t fencing_token() const noexcept { return fence_; }
+    /// The random value of the current (or last) acquisition: the key's
+    /// value while this object holds it.
     const std::string& token() const noexcept { return token_; }
+    /// The lock's key.
     const std::string& name() const noexcept { return name_; }
 
 private:

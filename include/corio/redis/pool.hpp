@@ -142,6 +142,8 @@ private:
         bool lent = false;
     };
     Task<Reply> execute_encoded(std::string encoded);
+    /// The slot not lent with the fewest replies outstanding, or null.
+    Slot* least_busy() noexcept;
     Client* pick();
     std::size_t open_slot();
     void give_back(std::size_t index, bool replace_if_busy = true) noexcept;

@@ -224,6 +224,12 @@ inline char* write_bulk(char* p, std::string_view s) noexcept {
     *p++ = '\n';
     return p;
 }
+inline char* write_raw(char* p, std::string_view s) noexcept {
+    if (!s.empty()) {
+        std::memcpy(p, s.data(), s.size());
+    }
+    return p + s.size();
+}
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -367,6 +373,33 @@ requires(!std::convertible_to<const T&, std::string_view> && !is_pair<T>::value 
         }
         return p;
     }
+};
+
+/// Command arguments encoded ahead of time (`count` bulk strings in
+/// `bytes`), spliced into a later command as they are: a script's keys and
+/// arguments, which EVALSHA sends and, after NOSCRIPT, EVAL again.
+struct EncodedArgs {
+    std::string bytes;
+    std::size_t count = 0;
+
+    /// Encodes `args` as encode_command would (and throws as it does).
+    template <class... Ts>
+    static EncodedArgs of(const Ts&... args) {
+        EncodedArgs e;
+        e.count = (std::size_t{0} + ... + ArgTraits<Ts>::count(args));
+        e.bytes.resize((std::size_t{0} + ... + ArgTraits<Ts>::size(args)));
+        char* p = e.bytes.data();
+        ((p = ArgTraits<Ts>::write(p, args)), ...);
+        return e;
+    }
+};
+
+template <>
+struct ArgTraits<EncodedArgs> {
+    using is_command_arg = void;
+    static std::size_t count(const EncodedArgs& e) noexcept { return e.count; }
+    static std::size_t size(const EncodedArgs& e) noexcept { return e.bytes.size(); }
+    static char* write(char* p, const EncodedArgs& e) noexcept { return write_raw(p, e.bytes); }
 };
 
 /// Room for `n` bytes at the end of `out`, to be filled and then committed.
