@@ -83,7 +83,7 @@ public:
         arm_idle_timer();
     }
 
-    std::span<char> get_buffer(std::size_t sizehint) override {
+    std::span<char> get_buffer(std::size_t /*sizehint*/) override {
         if (begin_ == end_) {
             begin_ = end_ = 0;
         } else if (begin_ > 0 && buf_.size() - end_ < kMinRoom) {
@@ -92,7 +92,10 @@ public:
             end_ -= begin_;
             begin_ = 0;
         }
-        std::size_t want = std::max(kMinRoom, std::min<std::size_t>(sizehint, 65536));
+        // Not the transport's 64 KiB hint: a connection's buffer starts at
+        // 16 KiB and doubles only when a request outgrows it (1,000
+        // keep-alive connections would otherwise hold 64 MB).
+        std::size_t want = kMinRoom;
         if (buf_.size() - end_ < want) {
             buf_.resize(std::max(buf_.size() * 2, std::max(end_ + want, kInitialBuffer)));
         }
