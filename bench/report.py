@@ -35,6 +35,12 @@ METRICS["w5_idle"] = [("msgs_per_s", "msgs/s", True, "si"),
                       ("msgs_per_cpu_s", "msgs/server-CPU-s", True, "si"),
                       ("kb_per_idle_conn", "KiB/idle conn", False, "num"),
                       ("idle_open_s", "open idle s", False, "num")]
+METRICS["w6_c100"] = [("req_per_s", "req/s", True, "si"),
+                      ("p50_ms", "p50 ms", False, "num"),
+                      ("p99_ms", "p99 ms", False, "num"),
+                      ("req_per_cpu_s", "req/server-CPU-s", True, "si"),
+                      ("errors", "errors", False, "num")]
+METRICS["w6_c1000"] = METRICS["w6_c100"]
 TITLES = {
     "w1_spawn": "W1 spawn: parked tasks",
     "w2_chain": "W2 chain: spawn+await, plain await",
@@ -44,6 +50,8 @@ TITLES = {
     "w5_echo_1k": "W5 TCP echo, 1 KiB messages",
     "w5_echo_64k": "W5 TCP echo, 64 KiB messages",
     "w5_idle": "W5 idle: 1 KiB echo on the active connections while many idle ones stay open",
+    "w6_c100": "W6 HTTP hello world, wrk -c100",
+    "w6_c1000": "W6 HTTP hello world, wrk -c1000",
 }
 # Result keys that give a workload's parameters (shown under its title).
 PARAMS = {
@@ -51,6 +59,7 @@ PARAMS = {
     "w4_queue": ["items"], "w8_executor": ["n", "batch", "threads"],
     "w5_echo_1k": ["conns", "size"], "w5_echo_64k": ["conns", "size"],
     "w5_idle": ["idle", "conns", "size"],
+    "w6_c100": ["conns", "threads"], "w6_c1000": ["conns", "threads"],
 }
 BASELINE = "corio"
 
@@ -141,6 +150,8 @@ def record(a):
         rec["result"]["server_cpu_pct"] = 100.0 * rec["server_cpu_s"] / rec["wall_s"]
         if rec["server_cpu_s"] > 0 and "msgs" in rec["result"]:
             rec["result"]["msgs_per_cpu_s"] = rec["result"]["msgs"] / rec["server_cpu_s"]
+        if rec["server_cpu_s"] > 0 and "requests" in rec["result"]:
+            rec["result"]["req_per_cpu_s"] = rec["result"]["requests"] / rec["server_cpu_s"]
         # The server's own work per message, without the kernel's (send/recv dominate).
         if rec.get("server_user_s") is not None and rec["result"].get("msgs"):
             rec["result"]["user_ns_per_msg"] = 1e9 * rec["server_user_s"] / rec["result"]["msgs"]
@@ -195,7 +206,7 @@ def render_workload(workload, recs):
     for key, _, _, _ in metrics:
         vals = values(ok.get(BASELINE, []), lambda r, k=key: r["result"].get(k))
         base[key] = statistics.median(vals) if vals else None
-    server = workload.startswith("w5")
+    server = workload.startswith(("w5", "w6"))
 
     out = [f"### {TITLES.get(workload, workload)}", ""]
     params = []
@@ -203,7 +214,7 @@ def render_workload(workload, recs):
         seen = {r["result"].get(key) for p in peers for r in ok[p]} - {None}
         if seen:
             params.append(f"{key} = " + " / ".join(num(v) if v >= 100 else str(v) for v in sorted(seen)))
-    if workload.startswith("w5"):
+    if server:
         secs = {round(r["result"]["secs"]) for p in peers for r in ok[p] if "secs" in r["result"]}
         params.append("client run ≈ " + " / ".join(f"{s} s" for s in sorted(secs)))
     if params:

@@ -9,7 +9,10 @@
 #   W1-W4, W8: corio, asio, asyncio, uvloop, each under /usr/bin/time (peak RSS, CPU %);
 #   W5: echo servers under `taskset -c 1`, the Asio client under `taskset -c 0`;
 #   w5_idle (W5 with 10,000 idle connections held open beside 100 active ones; `--only w5`
-#   does not include it, `--only w5_idle` selects it): same servers, same client.
+#   does not include it, `--only w5_idle` selects it): same servers, same client;
+#   W6: HTTP servers under `taskset -c 1` (corio on both backends, Boost.Beast, aiohttp on
+#   asyncio and uvloop, nginx with one worker), wrk under `taskset -c 0` through
+#   bench/peers/w6_wrk.py, at 100 and at 1000 connections.
 # Raw results: build/bench-results/<timestamp>/raw.jsonl; the Markdown report goes to stdout
 # and to report.md beside it (bench/report.py renders it). Progress and logs go to stderr.
 #
@@ -46,13 +49,14 @@ done
 [[ -z $ROUNDS ]] && { ((QUICK)) && ROUNDS=1 || ROUNDS=3; }
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a positive integer"
 ((ROUNDS < 3 && !QUICK)) && log "warning: bench/README.md asks for at least 3 rounds"
-[[ -z $ONLY || ,$ONLY, =~ ^(,(w[1-58]|w1_spawn|w2_chain|w3_timers|w4_queue|w8_executor|w5_echo|w5_idle))+,$ ]] ||
-    die "--only takes a comma-separated list of w1, w2, w3, w4, w5, w5_idle, w8 (or w1_spawn, ...)"
+[[ -z $ONLY || ,$ONLY, =~ ^(,(w[1-68]|w1_spawn|w2_chain|w3_timers|w4_queue|w8_executor|w5_echo|w5_idle|w6_http))+,$ ]] ||
+    die "--only takes a comma-separated list of w1, w2, w3, w4, w5, w5_idle, w6, w8 (or w1_spawn, ...)"
 
 # ------------------------------------------------------------------ install, build
 ensure_packages() {
     local p missing=()
-    for p in g++ cmake ninja-build libboost-dev python3 python3-uvloop time util-linux coreutils; do
+    for p in g++ cmake ninja-build libboost-dev python3 python3-uvloop time util-linux coreutils \
+        wrk nginx-light python3-aiohttp; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
     ((${#missing[@]})) || return 0
@@ -79,7 +83,7 @@ build_corio() {
     cmake --preset release || return
     local t known targets=()
     known=$(cmake --build --preset release --target help)
-    for t in w1_spawn w2_chain w3_timers w4_queue w8_executor w5_echo_server; do
+    for t in w1_spawn w2_chain w3_timers w4_queue w8_executor w5_echo_server w6_http_server; do
         grep -q "^$t: " <<<"$known" && targets+=("$t")
     done
     cmake --build --preset release ${targets[@]:+--target "${targets[@]}"}
@@ -93,8 +97,14 @@ asio_gen=()
 } >>"$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log" >&2; die "Asio peers build failed"; }
 
 # ------------------------------------------------------------------ workloads
-ALL=(w1_spawn w2_chain w3_timers w4_queue w8_executor w5_echo w5_idle)
-corio_prog() { [[ $1 == w5_* ]] && echo "$CORIO/w5_echo_server" || echo "$CORIO/$1"; }
+ALL=(w1_spawn w2_chain w3_timers w4_queue w8_executor w5_echo w5_idle w6_http)
+corio_prog() {
+    case $1 in
+        w5_*) echo "$CORIO/w5_echo_server" ;;
+        w6_*) echo "$CORIO/w6_http_server" ;;
+        *) echo "$CORIO/$1" ;;
+    esac
+}
 WORKLOADS=()
 if [[ -n $ONLY ]]; then
     IFS=, read -ra want <<<"$ONLY"
@@ -102,7 +112,7 @@ if [[ -n $ONLY ]]; then
         match=""
         # the short name (w5) selects the first workload of that number (w5_echo, not w5_idle)
         for w in "${ALL[@]}"; do [[ -z $match && ($w == "$x" || ${w%%_*} == "$x") ]] && match=$w; done
-        [[ -n $match ]] || die "unknown workload '$x' (known: ${ALL[*]}, or w1..w5, w8)"
+        [[ -n $match ]] || die "unknown workload '$x' (known: ${ALL[*]}, or w1..w6, w8)"
         [[ -x $(corio_prog "$match") ]] || log "warning: $(corio_prog "$match") missing; running the peers only"
         WORKLOADS+=("$match")
     done
@@ -156,8 +166,16 @@ run_inproc_workload() {
 SERVER_PID=""
 proc_field() { awk -v i="$2" '{ sub(/.*\) /, ""); print $(i - 2) }' "/proc/$1/stat" 2>/dev/null; }
 alive() { local s; s=$(proc_field "$1" 3) && [[ -n $s && $s != Z ]]; }
-cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null; }
-user_ticks() { awk '{ sub(/.*\) /, ""); print $12 }' "/proc/$1/stat" 2>/dev/null; }
+# PID and its descendants (nginx's worker is a child of its master).
+tree() {
+    local c
+    echo "$1"
+    for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do tree "$c"; done
+}
+cpu_ticks() { local p; for p in $(tree "$1"); do cat "/proc/$p/stat"; done 2>/dev/null |
+    awk '{ sub(/.*\) /, ""); t += $12 + $13 } END { print t + 0 }'; }
+user_ticks() { local p; for p in $(tree "$1"); do cat "/proc/$p/stat"; done 2>/dev/null |
+    awk '{ sub(/.*\) /, ""); t += $12 } END { print t + 0 }'; }
 free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 listening() { grep -q "^ *[0-9]*: 0100007F:$(printf %04X "$1") 00000000:0000 0A " /proc/net/tcp; }
 stop_server() {
@@ -174,7 +192,7 @@ trap stop_server EXIT
 trap 'log "interrupted"; exit 130' INT TERM
 
 # run_w5 RECORD NAME ROUND SECS CLIENT_FLAGS SERVER_CMD...: a fresh server, one client run
-# against it, recorded as workload RECORD. CLIENT_FLAGS (one word list) go to the client
+# ($CLIENT: W5's Asio client, or W6's wrk) against it, recorded as workload RECORD. CLIENT_FLAGS (one word list) go to the client
 # besides --port and --secs; with --idle the client also gets --server-pid (it reads the
 # server's VmRSS and CPU time itself).
 run_w5() {
@@ -194,7 +212,7 @@ run_w5() {
         cflags+=" --server-pid $SERVER_PID"
         limit=$((limit + 150)) # two passes over the idle connections, each stopped by the client after 60 s
     fi
-    local cmd="taskset -c 1 $* --port $port; taskset -c 0 $ASIO/w5_echo_client --port $port $cflags --secs $secs"
+    local cmd="taskset -c 1 $* --port $port; taskset -c 0 $CLIENT --port $port $cflags --secs $secs"
     if ! listening "$port"; then
         stop_server
         : >"$base.out"
@@ -207,7 +225,7 @@ run_w5() {
     u0=$(user_ticks "$SERVER_PID")
     t0=$(date +%s%N)
     # shellcheck disable=SC2086  # $cflags is a word list
-    timeout -k 5 "$limit" taskset -c 0 "$ASIO/w5_echo_client" --port "$port" $cflags \
+    timeout -k 5 "$limit" taskset -c 0 $CLIENT --port "$port" $cflags \
         --secs "$secs" >"$base.out" 2>"$base.err"
     rc=$?
     t1=$(date +%s%N)
@@ -280,12 +298,46 @@ run_w5_workload() {
     done
 }
 
+# run_w6_workload: every HTTP server at 100 and at 1000 connections.
+run_w6_workload() {
+    local names=() cmds=() variants=() v rec secs cflags r i
+    if [[ -x $CORIO/w6_http_server ]]; then
+        names+=(corio) cmds+=("env CORIO_BACKEND=epoll $CORIO/w6_http_server")
+        if [[ $(uname -r) == [6-9].* ]]; then
+            names+=(corio-uring) cmds+=("env CORIO_BACKEND=io_uring $CORIO/w6_http_server")
+        fi
+    fi
+    names+=(beast aiohttp aiohttp-uvloop nginx)
+    cmds+=("$ASIO/w6_http_server"
+        "$PY bench/peers/python/w6_http_server.py --loop asyncio"
+        "$PY bench/peers/python/w6_http_server.py --loop uvloop"
+        "bench/peers/nginx/w6_nginx.sh --dir $OUT/logs/nginx")
+    if ((QUICK)); then
+        variants=("w6_c100 2 --conns 100" "w6_c1000 2 --conns 1000")
+    else
+        variants=("w6_c100 10 --conns 100" "w6_c1000 5 --conns 1000")
+    fi
+    for v in "${variants[@]}"; do
+        read -r rec secs cflags <<<"$v"
+        for ((r = 1; r <= ROUNDS; r++)); do
+            for i in "${!names[@]}"; do
+                # shellcheck disable=SC2086  # the command is a word list
+                run_w5 "$rec" "${names[$i]}" "$r" "$secs" "$cflags" ${cmds[$i]}
+            done
+        done
+    done
+}
+
 # ------------------------------------------------------------------ run, report
 LOAD_BENCH=$(cut -d' ' -f1-3 /proc/loadavg)
 log "results: $OUT; workloads: ${WORKLOADS[*]}; rounds: $ROUNDS$( ((QUICK)) && echo ' (quick)')"
 for w in "${WORKLOADS[@]}"; do
     log "== $w"
-    if [[ $w == w5_* ]]; then run_w5_workload "$w"; else run_inproc_workload "$w"; fi
+    case $w in
+        w5_*) CLIENT="$ASIO/w5_echo_client" run_w5_workload "$w" ;;
+        w6_*) CLIENT="$PY bench/peers/w6_wrk.py" run_w6_workload ;;
+        *) run_inproc_workload "$w" ;;
+    esac
 done
 
 dirty=$(git status --porcelain 2>/dev/null | grep -q . && echo ", uncommitted changes")
