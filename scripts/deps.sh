@@ -45,3 +45,5 @@ CORIO_TEST_PACKAGES+=(pkg-config)
 # nlohmann-json3-dev: corio::http's JSON (a public dependency of corio::http).
 CORIO_BUILD_PACKAGES+=(nlohmann-json3-dev)
 CORIO_TEST_PACKAGES+=(nlohmann-json3-dev)
+# chromium: the corio-demo /chat page is tested in headless Chromium.
+CORIO_TEST_PACKAGES+=(chromium)
