@@ -42,3 +42,8 @@ CORIO_TEST_PACKAGES=(g++ cmake ninja-build libssl-dev node-llhttp liburing-dev c
                      curl python3-aiohttp python3-websockets redis-server)
 # pkg-config: the install test builds a program with the installed .pc files.
 CORIO_TEST_PACKAGES+=(pkg-config)
+# nlohmann-json3-dev: corio::http's JSON (a public dependency of corio::http).
+CORIO_BUILD_PACKAGES+=(nlohmann-json3-dev)
+CORIO_TEST_PACKAGES+=(nlohmann-json3-dev)
+# chromium: the corio-demo /chat page is tested in headless Chromium.
+CORIO_TEST_PACKAGES+=(chromium)

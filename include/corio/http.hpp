@@ -10,6 +10,7 @@
 #pragma once
 
 #include "corio/http/client.hpp"
+#include "corio/http/cookies.hpp"
 #include "corio/http/message.hpp"
 #include "corio/http/multidict.hpp"
 #include "corio/http/server.hpp"

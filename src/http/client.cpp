@@ -9,6 +9,7 @@
 // aborts its transport.
 #include "corio/http/client.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -29,6 +30,27 @@ Task<std::string> ClientResponse::read() const {
 }
 Task<std::string> ClientResponse::text() const {
     co_return body_;
+}
+
+Task<nlohmann::json> ClientResponse::json(std::string_view content_type) const {
+    if (!content_type.empty()) {
+        std::string_view type = headers_.get("Content-Type", "");
+        type = type.substr(0, std::min(type.find(';'), type.size()));
+        while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) {
+            type.remove_suffix(1);
+        }
+        if (!iequals(type, content_type)) {
+            throw ContentTypeError(status_, "Attempt to decode JSON with unexpected mimetype: '" +
+                                                std::string(type) + "', url='" + url_ + "'");
+        }
+    }
+    nlohmann::json value;
+    try {
+        value = nlohmann::json::parse(body_);
+    } catch (const nlohmann::json::parse_error& e) {
+        throw ClientPayloadError(std::string("invalid JSON body: ") + e.what());
+    }
+    co_return value;
 }
 
 void ClientResponse::raise_for_status() const {
@@ -276,6 +298,11 @@ Task<ClientResponse> ClientSession::send(const Target& t, std::string method, st
     if (!headers.contains("Accept")) {
         head += "Accept: */*\r\n";
     }
+    if (!headers.contains("Cookie")) {
+        if (std::string cookies = cookie_jar_.cookie_header(t.url); !cookies.empty()) {
+            head += "Cookie: " + cookies + "\r\n";
+        }
+    }
     for (const MultiDictEntry& e : headers) {
         if (iequals(e.key, "Content-Length") || iequals(e.key, "Transfer-Encoding") ||
             iequals(e.key, "Host")) {
@@ -296,7 +323,9 @@ Task<ClientResponse> ClientSession::send(const Target& t, std::string method, st
         bool nothing_received = true;
         std::exception_ptr failure;
         try {
-            co_return co_await attempt(t, conn, head, data, method, nothing_received);
+            ClientResponse resp = co_await attempt(t, conn, head, data, method, nothing_received);
+            cookie_jar_.update_cookies(resp.headers(), t.url);
+            co_return resp;
         } catch (const ServerDisconnectedError&) {
             failure = std::current_exception();
         } catch (const std::system_error&) {

@@ -45,6 +45,43 @@ void format_http_date(std::int64_t unix_seconds, char* out) noexcept {
     std::copy_n(" GMT", 4, out + 25);
 }
 
+std::optional<std::int64_t> parse_http_date(std::string_view s) noexcept {
+    using namespace std::chrono;
+    static constexpr std::string_view kDays = "SunMonTueWedThuFriSat";
+    static constexpr std::string_view kMonths = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    if (s.size() != kHttpDateSize || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' ||
+        s[16] != ' ' || s[19] != ':' || s[22] != ':' || s.substr(25) != " GMT") {
+        return std::nullopt;
+    }
+    std::size_t wd = kDays.find(s.substr(0, 3));
+    std::size_t mon = kMonths.find(s.substr(8, 3));
+    if (wd == std::string_view::npos || wd % 3 != 0 || mon == std::string_view::npos ||
+        mon % 3 != 0) {
+        return std::nullopt;
+    }
+    auto num = [&](std::size_t at, std::size_t n) -> int {
+        int v = 0;
+        for (std::size_t i = at; i < at + n; ++i) {
+            if (s[i] < '0' || s[i] > '9') {
+                return -1;
+            }
+            v = v * 10 + (s[i] - '0');
+        }
+        return v;
+    };
+    const int d = num(5, 2), y = num(12, 4), h = num(17, 2), mi = num(20, 2), se = num(23, 2);
+    if (d < 0 || y < 0 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60) {
+        return std::nullopt;
+    }
+    const year_month_day ymd{year(y), month(static_cast<unsigned>(mon / 3 + 1)),
+                             day(static_cast<unsigned>(d))};
+    if (!ymd.ok()) {
+        return std::nullopt;
+    }
+    const sys_days days_since = ymd;
+    return days_since.time_since_epoch().count() * std::int64_t{86400} + h * 3600 + mi * 60 + se;
+}
+
 std::string_view DateCache::get(std::chrono::system_clock::time_point now) noexcept {
     const std::int64_t s = std::chrono::floor<std::chrono::seconds>(now.time_since_epoch()).count();
     if (s != second_) {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace corio::http::detail {
@@ -15,6 +16,11 @@ inline constexpr std::size_t kHttpDateSize = 29;
 /// Writes the IMF-fixdate of `unix_seconds` (UTC) into `out`, which has
 /// room for kHttpDateSize bytes. Years outside 0..9999 are clamped.
 void format_http_date(std::int64_t unix_seconds, char* out) noexcept;
+
+/// Parses an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT", the only form
+/// a sender may generate) into Unix seconds; nothing for anything else
+/// (RFC 9110 5.6.7: an invalid date in a condition is ignored).
+std::optional<std::int64_t> parse_http_date(std::string_view s) noexcept;
 
 /// The current Date value, formatted at most once per second. The server
 /// refreshes it from a once-per-second timer (or calls get() with the loop's

@@ -17,13 +17,16 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <memory>
 #include <optional>
 #include <set>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -33,6 +36,7 @@
 #include "corio/http/status.hpp"
 #include "corio/http/url.hpp"
 #include "corio/locks.hpp"
+#include "corio/loop_group.hpp"
 #include "corio/net/transports.hpp"
 #include "corio/timeouts.hpp"
 #include "date.hpp"
@@ -52,6 +56,7 @@ struct AppServer::State {
     std::optional<net::Server> server;
     std::uint16_t port = 0;
     std::set<Connection*> connections;
+    std::size_t admitted = 0;  // connections within max_connections
     std::uint64_t served = 0;
     bool closing = false;
     Event drained;  // set when closing and the last connection is gone
@@ -67,6 +72,36 @@ struct Pending {
     int error_status = 0;
 };
 
+// "[07/Dec/2026:03:04:05 +0000]" for the access log.
+std::string clf_time(std::chrono::system_clock::time_point now) {
+    static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    const auto secs = std::chrono::floor<std::chrono::seconds>(now);
+    const auto days = std::chrono::floor<std::chrono::days>(secs);
+    const std::chrono::year_month_day ymd{days};
+    const std::chrono::hh_mm_ss hms{secs - days};
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "[%02u/%s/%04d:%02d:%02d:%02d +0000]",
+                  static_cast<unsigned>(ymd.day()), kMonths[static_cast<unsigned>(ymd.month()) - 1],
+                  static_cast<int>(ymd.year()), static_cast<int>(hms.hours().count()),
+                  static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()));
+    return buf;
+}
+
+// A field of the access log line: "-" when empty, '"' and '\\' escaped.
+void append_log_field(std::string& line, std::string_view v) {
+    if (v.empty()) {
+        line += '-';
+        return;
+    }
+    for (char c : v) {
+        if (c == '"' || c == '\\') {
+            line += '\\';
+        }
+        line += c;
+    }
+}
+
 }  // namespace
 
 class Connection final : public net::BufferedProtocol, public web::detail::ResponseSink {
@@ -80,6 +115,11 @@ public:
         tr_ = &t;
         remote_ = t.peername().host();
         st_->connections.insert(this);
+        const std::size_t limit = st_->options.max_connections;
+        over_limit_ = limit != 0 && st_->admitted >= limit;
+        if (!over_limit_) {
+            ++st_->admitted;
+        }
         arm_idle_timer();
     }
 
@@ -136,6 +176,9 @@ public:
         }
         idle_timer_.cancel();
         st_->connections.erase(this);
+        if (!over_limit_) {
+            --st_->admitted;
+        }
         if (st_->closing && st_->connections.empty()) {
             st_->drained.set();
         }
@@ -152,19 +195,27 @@ public:
     TaskHandle<void>& handler_task() noexcept { return task_; }
 
     // ResponseSink: a StreamResponse of the request being handled.
-    void start(const Request& req, const Response& head) override {
+    void start(const Request& req, const Response& head,
+               std::optional<std::uint64_t> content_length) override {
         const int status = head.status();
-        stream_body_ =
-            req.method() != Method::HEAD && status >= 200 && status != 204 && status != 304;
-        stream_chunked_ = req.version() >= HttpVersion11;
-        stream_keep_alive_ = req.keep_alive() && !st_->closing && stream_chunked_;
+        const bool no_body = status < 200 || status == 204 || status == 304;
+        stream_body_ = req.method() != Method::HEAD && !no_body;
+        stream_sized_ = content_length.has_value() && !no_body;
+        stream_length_ = stream_body_ && stream_sized_ ? *content_length : 0;
+        stream_chunked_ = !stream_sized_ && req.version() >= HttpVersion11;
+        stream_keep_alive_ =
+            req.keep_alive() && !st_->closing && (stream_chunked_ || stream_sized_ || no_body);
         http::detail::ResponseHeadOptions o;
         o.status = status;
         o.reason = head.reason();
         o.version = req.version();
         o.keep_alive = stream_keep_alive_;
-        o.framing = http::detail::ResponseFraming::chunked;
-        o.head_request = req.method() == Method::HEAD;
+        o.framing = stream_sized_ ? http::detail::ResponseFraming::content_length
+                                  : http::detail::ResponseFraming::chunked;
+        // With a known length the head says it and the body follows
+        // separately: serialized as for HEAD (Content-Length, no body).
+        o.head_request = req.method() == Method::HEAD || stream_sized_;
+        o.content_length = content_length.value_or(0);
         o.date = st_->date.get(std::chrono::system_clock::now());
         out_.clear();
         http::detail::serialize_response(out_, o, head.headers());  // may throw: nothing sent
@@ -175,6 +226,7 @@ public:
         if (!stream_body_ || lost_ || data.empty()) {
             return;
         }
+        stream_bytes_ += data.size();
         if (!stream_chunked_) {
             tr_->write(data);
             return;
@@ -304,10 +356,18 @@ private:
             }
             if (!p.request) {
                 write_error(p.error_status);
+                log_access(nullptr, p.error_status, last_error_bytes_);
+                break;
+            }
+            if (over_limit_) {
+                // Beyond max_connections: this connection is refused.
+                write_error(503, true);
+                log_access(p.request.get(), 503, last_error_bytes_);
                 break;
             }
             RequestBuilder::sink(*p.request, this);
             stream_started_ = false;
+            stream_bytes_ = 0;
             Response resp = co_await respond(*p.request);
             if (lost_) {
                 break;
@@ -318,12 +378,16 @@ private:
                     finish();
                 }
                 keep_alive = keep_alive && stream_keep_alive_;
+                if (stream_sized_ && stream_bytes_ != stream_length_) {
+                    keep_alive = false;  // a body short of its Content-Length: cut off
+                }
             } else if (stream_started_) {
                 keep_alive = false;  // failed after prepare(): the body is cut short
             } else {
                 write_response(*p.request, resp, keep_alive);
             }
             ++st_->served;
+            log_access(p.request.get(), resp.status(), stream_bytes_);
             if (!keep_alive) {
                 parsing_done_ = true;
                 queue_.clear();
@@ -402,10 +466,42 @@ private:
                                              o.head_request ? std::string_view() : err.body());
         }
         tr_->write(out_);
+        stream_bytes_ = o.head_request ? 0 : o.content_length;
     }
 
-    void write_error(int status) {
+    // One access-log line (ServerOptions::access_log) for a response.
+    void log_access(const Request* req, int status, std::uint64_t bytes) {
+        std::FILE* log = st_->options.access_log;
+        if (log == nullptr) {
+            return;
+        }
+        std::string line = remote_.empty() ? "-" : remote_;
+        line += " - - ";
+        line += clf_time(std::chrono::system_clock::now());
+        line += " \"";
+        if (req != nullptr) {
+            std::string request_line = req->method_name() + " " + req->raw_path() + " HTTP/" +
+                                       std::to_string(req->version().major) + "." +
+                                       std::to_string(req->version().minor);
+            append_log_field(line, request_line);
+        } else {
+            line += '-';
+        }
+        line += "\" " + std::to_string(status) + " " + std::to_string(bytes) + " \"";
+        append_log_field(line, req != nullptr ? req->headers().get("Referer", "") : "");
+        line += "\" \"";
+        append_log_field(line, req != nullptr ? req->headers().get("User-Agent", "") : "");
+        line += "\"\n";
+        std::fwrite(line.data(), 1, line.size(), log);
+        std::fflush(log);
+    }
+
+    void write_error(int status, bool retry_after = false) {
         Response err = HTTPException(status).as_response();
+        if (retry_after) {
+            err.headers().set("Retry-After", "1");
+        }
+        last_error_bytes_ = err.body().size();
         http::detail::ResponseHeadOptions o;
         o.status = status;
         o.keep_alive = false;
@@ -452,6 +548,11 @@ private:
     bool stream_chunked_ = false;
     bool stream_keep_alive_ = false;
     bool upgrade_pending_ = false;
+    bool stream_sized_ = false;        // Content-Length framing (set_content_length)
+    std::uint64_t stream_length_ = 0;  // its body bytes (0 for HEAD)
+    bool over_limit_ = false;          // beyond max_connections: answered 503
+    std::uint64_t stream_bytes_ = 0;   // body bytes of the current response
+    std::uint64_t last_error_bytes_ = 0;
     std::shared_ptr<http::detail::WsSession> ws_;  // after a WebSocket handshake
 };
 
@@ -568,6 +669,36 @@ Task<void> run_app(const Application& app, std::string host, std::uint16_t port,
     if (cancelled) {
         throw CancelledError("run_app cancelled");
     }
+}
+
+namespace {
+
+// One loop's part of run_app(group, ...): serve until cancelled (the group
+// cancels every main on SIGINT/SIGTERM or stop()), then shut down gracefully
+// and return normally, so that the group counts the main as returned.
+Task<void> serve_until_cancelled(const Application& app, std::string host, std::uint16_t port,
+                                 ServerOptions options, Duration shutdown_timeout) {
+    AppServer server = co_await serve(app, std::move(host), port, options);
+    Event never;
+    try {
+        co_await never.wait();
+    } catch (const CancelledError&) {
+    }
+    co_await server.shutdown(shutdown_timeout);
+}
+
+}  // namespace
+
+void run_app(LoopGroup& group, const Application& app, std::string host, std::uint16_t port,
+             ServerOptions options, Duration shutdown_timeout) {
+    if (port == 0) {
+        throw std::invalid_argument(
+            "run_app on a LoopGroup: port 0 is not allowed (every loop must bind the same port)");
+    }
+    options.reuse_port = true;
+    group.run([&](EventLoop&, std::size_t) {
+        return serve_until_cancelled(app, host, port, options, shutdown_timeout);
+    });
 }
 
 }  // namespace corio::http::web

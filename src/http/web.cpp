@@ -22,12 +22,74 @@ std::string_view Request::content_type() const noexcept {
     return v;
 }
 
+Cookies Request::cookies() const {
+    Cookies out;
+    for (std::string_view v : headers_.get_all("Cookie")) {
+        out.merge(parse_cookie_header(v));  // the first of a name wins
+    }
+    return out;
+}
+
+void Response::set_cookie(std::string_view name, std::string_view value,
+                          const CookieOptions& options) {
+    std::string field = format_set_cookie(name, value, options);
+    // Replaces a Set-Cookie of the same name made before on this response.
+    std::vector<std::string> keep;
+    bool replaced = false;
+    for (std::string_view v : headers_.get_all("Set-Cookie")) {
+        std::string_view n = v.substr(0, v.find('='));
+        if (n == name) {
+            replaced = true;
+        } else {
+            keep.emplace_back(v);
+        }
+    }
+    if (replaced) {
+        headers_.remove("Set-Cookie");
+        for (const std::string& v : keep) {
+            headers_.add("Set-Cookie", v);
+        }
+    }
+    headers_.add("Set-Cookie", field);
+}
+
+void Response::del_cookie(std::string_view name, std::string_view path, std::string_view domain) {
+    CookieOptions o;
+    o.expires = std::chrono::system_clock::time_point{};
+    o.max_age = 0;
+    o.path = std::string(path);
+    o.domain = std::string(domain);
+    set_cookie(name, "", o);
+}
+
 Task<std::string> Request::read() const {
     co_return body_;
 }
 
 Task<std::string> Request::text() const {
     co_return body_;
+}
+
+Task<nlohmann::json> Request::json() const {
+    nlohmann::json value;
+    try {
+        value = nlohmann::json::parse(body_);
+    } catch (const nlohmann::json::parse_error& e) {
+        throw JSONDecodeError(e.what());
+    }
+    co_return value;
+}
+
+JSONDecodeError::JSONDecodeError(std::string parse_error)
+    : HTTPException(400, "400: Bad Request: invalid JSON body: " + parse_error),
+      parse_error_(std::move(parse_error)) {}
+
+Response json_response(const nlohmann::json& data, int status, Headers headers) {
+    Response r = Response::json(data.dump(), status);
+    for (const auto& [name, value] : headers) {
+        r.headers().add(name, value);
+    }
+    return r;
 }
 
 Request& RequestBuilder::method(Request& r, Method m, std::string_view name) {
@@ -96,7 +158,7 @@ Task<void> StreamResponse::prepare(Request& request) {
     if (request.sink_ == nullptr) {
         throw RuntimeError("StreamResponse::prepare: the request has no server connection");
     }
-    request.sink_->start(request, *this);
+    request.sink_->start(request, *this, content_length_);
     sink_ = request.sink_;
     prepared_ = true;
     co_return;
@@ -107,10 +169,22 @@ Task<void> StreamResponse::write(std::string_view data) {
         throw RuntimeError(prepared_ ? "StreamResponse::write: after write_eof()"
                                      : "StreamResponse::write: before prepare()");
     }
+    if (content_length_ && data.size() > *content_length_ - written_) {
+        throw RuntimeError("StreamResponse::write: more than the content_length announced (" +
+                           std::to_string(*content_length_) + " bytes)");
+    }
+    written_ += data.size();
     if (!data.empty()) {
         sink_->write_body(data);
     }
     co_await sink_->drain();
+}
+
+void StreamResponse::set_content_length(std::uint64_t length) {
+    if (prepared_) {
+        throw RuntimeError("StreamResponse::set_content_length: after prepare()");
+    }
+    content_length_ = length;
 }
 
 Task<void> StreamResponse::drain() {
@@ -127,6 +201,11 @@ Task<void> StreamResponse::write_eof(std::string_view data) {
     if (!prepared_) {
         throw RuntimeError("StreamResponse::write_eof: before prepare()");
     }
+    if (content_length_ && data.size() > *content_length_ - written_) {
+        throw RuntimeError("StreamResponse::write_eof: more than the content_length announced (" +
+                           std::to_string(*content_length_) + " bytes)");
+    }
+    written_ += data.size();
     if (!data.empty()) {
         sink_->write_body(data);
     }

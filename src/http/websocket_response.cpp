@@ -32,6 +32,30 @@ detail::WsSession& session(const std::shared_ptr<detail::WsSession>& ws) {
 
 }  // namespace
 
+namespace {
+const char* type_name(WSMsgType t) noexcept {
+    switch (t) {
+        case WSMsgType::TEXT:
+            return "TEXT";
+        case WSMsgType::BINARY:
+            return "BINARY";
+        case WSMsgType::CLOSE:
+            return "CLOSE";
+        case WSMsgType::ERROR:
+            return "ERROR";
+        case WSMsgType::CLOSED:
+            return "CLOSED";
+        default:
+            return "other";
+    }
+}
+}  // namespace
+
+WSMessageTypeError::WSMessageTypeError(WSMessage message)
+    : std::runtime_error(std::string("Received message of type ") + type_name(message.type) +
+                         " is not WSMsgType.TEXT"),
+      message_(std::move(message)) {}
+
 Task<WSMessage> WebSocketConnection::receive(std::optional<Duration> timeout) {
     std::shared_ptr<detail::WsSession> ws = ws_;
     co_return co_await session(ws).receive(timeout);
@@ -43,6 +67,24 @@ Task<void> WebSocketConnection::send_str(std::string_view data) {
 Task<void> WebSocketConnection::send_bytes(std::string_view data) {
     session(ws_).send(detail::WsOpcode::binary, data);
     co_return;
+}
+Task<void> WebSocketConnection::send_json(const nlohmann::json& data) {
+    std::string text = data.dump();
+    session(ws_).send(detail::WsOpcode::text, text);
+    co_return;
+}
+Task<nlohmann::json> WebSocketConnection::receive_json(std::optional<Duration> timeout) {
+    WSMessage msg = co_await receive(timeout);
+    if (msg.type != WSMsgType::TEXT) {
+        throw WSMessageTypeError(std::move(msg));
+    }
+    nlohmann::json value;
+    try {
+        value = nlohmann::json::parse(msg.data);
+    } catch (const nlohmann::json::parse_error& e) {
+        throw std::invalid_argument(std::string("WebSocket message is not JSON: ") + e.what());
+    }
+    co_return value;
 }
 Task<void> WebSocketConnection::ping(std::string_view payload) {
     session(ws_).send(detail::WsOpcode::ping, payload);

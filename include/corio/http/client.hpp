@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "corio/event_loop.hpp"
+#include "corio/http/cookies.hpp"
 #include "corio/http/message.hpp"
 #include "corio/task.hpp"
 
@@ -83,6 +85,13 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// The response's Content-Type is not what json() expects.
+/// aiohttp: `aiohttp.ContentTypeError`.
+class ContentTypeError : public ClientResponseError {
+public:
+    using ClientResponseError::ClientResponseError;
+};
+
 /// A received response, body included. aiohttp: `aiohttp.ClientResponse`.
 class ClientResponse {
 public:
@@ -99,6 +108,13 @@ public:
     Task<std::string> read() const;
     /// The body as text (bytes as sent). aiohttp: `await response.text()`.
     Task<std::string> text() const;
+    /// The body parsed as JSON (nlohmann-json). Never suspends in this
+    /// version. Throws ContentTypeError (with the status) when
+    /// `content_type` is not empty and the response's Content-Type, without
+    /// parameters, differs from it (ASCII case ignored); ClientPayloadError
+    /// naming the parse error for a body that is not JSON.
+    /// aiohttp: `await response.json(content_type="application/json")`.
+    Task<nlohmann::json> json(std::string_view content_type = "application/json") const;
     /// The body without a coroutine.
     const std::string& body() const noexcept { return body_; }
     /// Whether the status is below 400. aiohttp: `response.ok`.
@@ -170,6 +186,11 @@ public:
     std::size_t idle_connections() const noexcept;
     /// Connections opened so far (to observe reuse).
     std::uint64_t connections_opened() const noexcept { return opened_; }
+    /// The session's cookies: every response's Set-Cookie fields are
+    /// stored, and each request carries the matching ones in a Cookie field
+    /// (unless the request's headers set Cookie themselves). Add or clear
+    /// cookies through it. aiohttp: `session.cookie_jar`.
+    CookieJar& cookie_jar() noexcept { return cookie_jar_; }
 
 private:
     struct Conn;
@@ -187,6 +208,7 @@ private:
     std::map<std::string, std::vector<std::unique_ptr<Conn>>> idle_;
     bool closed_ = false;
     std::uint64_t opened_ = 0;
+    CookieJar cookie_jar_;
 };
 
 }  // namespace corio::http

@@ -15,12 +15,17 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 
 #include "corio/event_loop.hpp"
 #include "corio/http/web.hpp"
 #include "corio/task.hpp"
+
+namespace corio {
+class LoopGroup;
+}  // namespace corio
 
 namespace corio::net {
 class SslContext;
@@ -46,6 +51,21 @@ struct ServerOptions {
     Duration keepalive_timeout = std::chrono::seconds(75);
     /// SO_REUSEPORT on the listening socket (several loops on one port).
     bool reuse_port = false;
+    /// Connections served at once (0: no limit). A connection accepted
+    /// beyond it is not handled: its first request is answered 503 Service
+    /// Unavailable with `Retry-After: 1` and `Connection: close`, then it is
+    /// closed (the listener keeps accepting, so the client gets an answer
+    /// instead of a stalled connect). WebSocket connections count too.
+    /// nginx: `limit_conn` (503); aiohttp has none.
+    std::size_t max_connections = 0;
+    /// Where to write one access-log line per response, in the Combined Log
+    /// Format (`127.0.0.1 - - [07/Dec/2026:03:04:05 +0000] "GET / HTTP/1.1"
+    /// 200 14 "-" "curl/8.0"`: peer, time in UTC, request line, status,
+    /// body bytes sent, Referer, User-Agent), flushed per line; null (the
+    /// default) logs nothing. Requests refused before they parsed log "-"
+    /// as the request line. The stream must outlive the server.
+    /// aiohttp: `access_log` with `AccessLogger`'s default format.
+    std::FILE* access_log = nullptr;
     /// Serve HTTPS with this server context (SslContext::server() with a
     /// certificate loaded); it must outlive the server. aiohttp: `ssl_context`.
     net::SslContext* ssl = nullptr;
@@ -96,5 +116,23 @@ Task<AppServer> serve(const Application& app, std::string host, std::uint16_t po
 Task<void> run_app(const Application& app, std::string host = "127.0.0.1",
                    std::uint16_t port = 8080, ServerOptions options = {},
                    Duration shutdown_timeout = std::chrono::seconds(60));
+
+/// Serves `app` from every loop of `group` on one port until SIGINT or
+/// SIGTERM arrives, then shuts every loop's server down gracefully (as
+/// AppServer::shutdown with `shutdown_timeout`) and returns. Each loop
+/// listens with SO_REUSEPORT (options.reuse_port is forced on) and the
+/// kernel spreads the connections over the loops; a connection is served
+/// entirely by the loop that accepted it. `app` is shared by the loops: its
+/// handlers and middlewares run on several threads at once, so state they
+/// share needs its own locking. Blocks the calling thread, which must not
+/// run an event loop (it is LoopGroup::run: RuntimeError otherwise).
+/// Signals reach the group through LoopGroup's own handling
+/// (LoopGroupOptions::handle_signals, on by default); LoopGroup::stop()
+/// stops it the same way. Throws std::invalid_argument for port 0 (the
+/// loops could not agree on a port), and what serve() throws on any loop
+/// (the others are then stopped). aiohttp has no counterpart: it is
+/// `web.run_app(app, reuse_port=True)` in N processes (gunicorn).
+void run_app(LoopGroup& group, const Application& app, std::string host, std::uint16_t port,
+             ServerOptions options = {}, Duration shutdown_timeout = std::chrono::seconds(60));
 
 }  // namespace corio::http::web

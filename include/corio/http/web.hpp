@@ -8,14 +8,19 @@
 // I/O; handlers and middlewares are coroutines run by the server.
 #pragma once
 
+#include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "corio/http/cookies.hpp"
 #include "corio/http/message.hpp"
 #include "corio/http/multidict.hpp"
 #include "corio/task.hpp"
@@ -39,8 +44,10 @@ namespace detail {
 /// (internal; implemented by the server).
 class ResponseSink {
 public:
-    /// Sends the head (chunked framing; close-delimited for HTTP/1.0).
-    virtual void start(const Request& request, const Response& head) = 0;
+    /// Sends the head: Content-Length framing when `content_length` is set,
+    /// else chunked (close-delimited for HTTP/1.0).
+    virtual void start(const Request& request, const Response& head,
+                       std::optional<std::uint64_t> content_length) = 0;
     /// Sends body bytes (nothing for HEAD).
     virtual void write_body(std::string_view data) = 0;
     /// Waits until the connection's write buffer is below its high-water
@@ -93,6 +100,9 @@ public:
     const std::map<std::string, std::string, std::less<>>& match_info() const noexcept {
         return match_info_;
     }
+    /// The cookies of the request's Cookie fields, name -> value (see
+    /// parse_cookie_header). Parsed on each call. aiohttp: `request.cookies`.
+    Cookies cookies() const;
     /// The peer's address ("127.0.0.1"). aiohttp: `request.remote`.
     const std::string& remote() const noexcept { return remote_; }
     /// The Content-Type without parameters ("" when absent).
@@ -105,6 +115,13 @@ public:
     /// The body as text (bytes as sent; no charset conversion).
     /// aiohttp: `await request.text()`.
     Task<std::string> text() const;
+    /// The body parsed as JSON (nlohmann-json; the Content-Type is not
+    /// checked, as aiohttp's default). Never suspends in this version.
+    /// Throws JSONDecodeError, an HTTPException(400), for a body that is
+    /// empty or not valid JSON: a handler that does not catch it answers
+    /// 400 "invalid JSON body: ..." by itself; one that wants another
+    /// answer catches it. aiohttp: `await request.json()`.
+    Task<nlohmann::json> json() const;
     /// The body, without a coroutine.
     const std::string& body() const noexcept { return body_; }
     /// Whether the request had a body. aiohttp: `request.body_exists`.
@@ -180,6 +197,16 @@ public:
     void set_body(std::string body) { body_ = std::move(body); }
     /// Sets Content-Type. aiohttp: `response.content_type = ...`.
     void set_content_type(std::string_view type) { headers_.set("Content-Type", type); }
+    /// Adds a Set-Cookie field (format_set_cookie; a cookie of the same
+    /// name set before on this response is replaced). Throws
+    /// std::invalid_argument for a name, value or attribute that cannot be
+    /// sent. aiohttp: `response.set_cookie(name, value, path=..., ...)`.
+    void set_cookie(std::string_view name, std::string_view value,
+                    const CookieOptions& options = {});
+    /// Tells the client to delete cookie `name` (empty value, Max-Age=0 and
+    /// an Expires in 1970) for `path` and `domain`. aiohttp: `response.del_cookie`.
+    void del_cookie(std::string_view name, std::string_view path = "/",
+                    std::string_view domain = {});
     /// Whether this is a StreamResponse that was prepared: its head (and
     /// maybe its body) already went out. aiohttp: `response.prepared`.
     bool prepared() const noexcept { return prepared_; }
@@ -226,9 +253,58 @@ public:
     /// Sends `data` (if any) and ends the body; later calls do nothing.
     /// Throws as write(). aiohttp: `await resp.write_eof()`.
     Task<void> write_eof(std::string_view data = {});
+    /// Announces the body's length before prepare(): the body then goes
+    /// out with Content-Length instead of chunked (also to HTTP/1.0
+    /// clients, whose connection can then stay open). write() throws
+    /// RuntimeError past that many bytes; a body ended short of it closes
+    /// the connection (the client sees an incomplete message). Throws
+    /// RuntimeError after prepare(). aiohttp: `resp.content_length = n`.
+    void set_content_length(std::uint64_t length);
+    /// The length announced, if any. aiohttp: `resp.content_length`.
+    std::optional<std::uint64_t> content_length() const noexcept { return content_length_; }
 
 private:
     detail::ResponseSink* sink_ = nullptr;
+    std::optional<std::uint64_t> content_length_;
+    std::uint64_t written_ = 0;
+};
+
+/// A file as the answer, with conditional and range requests: the handler
+/// makes it, calls prepare(), which sends everything, and returns it
+/// (`co_return resp;`). It sets Content-Type from the file's extension
+/// (unless set before; unknown: application/octet-stream), ETag (strong,
+/// from the modification time and size), Last-Modified and `Accept-Ranges:
+/// bytes`. For GET and HEAD, `If-None-Match` (weak comparison, `*`) or else
+/// `If-Modified-Since` answers 304 Not Modified; a single `Range: bytes=`
+/// range (`a-b`, `a-`, `-n`) answers 206 with Content-Range, unless
+/// `If-Range` names another validator; a range beyond the end answers 416
+/// with `Content-Range: bytes */<size>`; several ranges are ignored (200,
+/// the whole file, as RFC 9110 14.2 allows). The body goes out with
+/// Content-Length in pieces of `chunk_size`, each write waiting on
+/// backpressure. aiohttp: `web.FileResponse(path, chunk_size=...)`.
+///
+/// The file is read with pread() on the loop's thread (page-cache reads;
+/// no sendfile yet: the socket transport has no sendfile path, and the same
+/// writes serve TLS).
+class FileResponse : public StreamResponse {
+public:
+    explicit FileResponse(std::filesystem::path path, std::size_t chunk_size = 256 * 1024);
+    /// Checks the file and the request's conditions and sends the answer
+    /// (200, 206, 304, or nothing but the head for HEAD). Suspends while
+    /// the body is written. Throws HTTPException(404) when the file does not
+    /// exist or is not a regular file, HTTPException(403) when it cannot be
+    /// read, HTTPException(416) for an unsatisfiable range (all before
+    /// anything is sent, so the server answers them); RuntimeError as
+    /// StreamResponse::prepare; std::system_error(ECONNRESET) when the
+    /// client goes away. Cancellation stops sending (the connection closes).
+    /// aiohttp: `await resp.prepare(request)` (run_app prepares it for you).
+    Task<void> prepare(Request& request);
+    /// The file's path.
+    const std::filesystem::path& path() const noexcept { return path_; }
+
+private:
+    std::filesystem::path path_;
+    std::size_t chunk_size_;
 };
 
 /// An HTTP error answer that a handler or middleware throws; the server
@@ -253,6 +329,27 @@ private:
     std::string text_;
     Headers headers_;
 };
+
+/// The request body is not valid JSON (Request::json()). An
+/// HTTPException(400) with a text/plain body "400: Bad Request: invalid
+/// JSON body: <where and why>", so it answers 400 when not caught;
+/// parse_error() is nlohmann-json's message. aiohttp: `json.JSONDecodeError`
+/// (which aiohttp leaves to the handler).
+class JSONDecodeError : public HTTPException {
+public:
+    explicit JSONDecodeError(std::string parse_error);
+    /// What nlohmann-json reported (position and reason).
+    const std::string& parse_error() const noexcept { return parse_error_; }
+
+private:
+    std::string parse_error_;
+};
+
+/// A response with `data` serialized as compact JSON, typed
+/// `application/json; charset=utf-8`, with `status` and extra `headers`.
+/// Throws nlohmann::json::type_error when a string in `data` is not UTF-8.
+/// aiohttp: `web.json_response(data, status=..., headers=...)`.
+Response json_response(const nlohmann::json& data, int status = 200, Headers headers = {});
 
 /// A request handler: a coroutine from Request to Response. It may throw
 /// HTTPException (answered as such) or anything else (answered 500 and
@@ -291,6 +388,16 @@ public:
     void add_patch(std::string_view path, Handler handler);
     /// add_route("DELETE", path, handler). aiohttp: `add_delete`.
     void add_delete(std::string_view path, Handler handler);
+    /// Serves the files under `directory` at `prefix` ("/static": GET and
+    /// HEAD of "/static/css/a.css" answer FileResponse(directory/css/a.css)).
+    /// The path after the prefix is percent-decoded first, then refused with
+    /// 403 when any segment is "..", when it holds a NUL or a backslash, or
+    /// when the file it names (symbolic links resolved) is outside
+    /// `directory`; a directory answers 403 (no listings), a missing file
+    /// 404. Throws std::invalid_argument when `prefix` does not start with
+    /// '/' or `directory` is not a directory.
+    /// aiohttp: `app.router.add_static(prefix, path)` (follow_symlinks=False).
+    void add_static(std::string_view prefix, const std::filesystem::path& directory);
     /// Appends a middleware: the first added is the outermost.
     /// aiohttp: `web.Application(middlewares=[...])`.
     void add_middleware(Middleware middleware);

@@ -14,7 +14,9 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -39,6 +41,17 @@ struct WSMessage {
     WSMsgType type = WSMsgType::CLOSED;
     std::string data;
     int extra = 0;
+};
+
+/// receive_json() got a message that is not TEXT. aiohttp raises TypeError.
+class WSMessageTypeError : public std::runtime_error {
+public:
+    explicit WSMessageTypeError(WSMessage message);
+    /// The message received instead (CLOSE, ERROR, CLOSED or BINARY).
+    const WSMessage& message() const noexcept { return message_; }
+
+private:
+    WSMessage message_;
 };
 
 /// Options of a WebSocket connection (trivially destructible, see
@@ -72,6 +85,16 @@ public:
     Task<void> send_str(std::string_view data);
     /// Sends a binary message. Throws as send_str. aiohttp: `send_bytes`.
     Task<void> send_bytes(std::string_view data);
+    /// Sends `data` serialized as compact JSON in a text message. Throws as
+    /// send_str, and nlohmann::json::type_error for a string in `data` that
+    /// is not UTF-8. aiohttp: `await ws.send_json(data)`.
+    Task<void> send_json(const nlohmann::json& data);
+    /// Receives the next message (as receive()) and parses it as JSON.
+    /// Throws WSMessageTypeError when it is not TEXT (a CLOSE, ERROR or
+    /// CLOSED message is consumed all the same; the exception carries it),
+    /// std::invalid_argument naming the parse error for text that is not
+    /// JSON, TimeoutError as receive(). aiohttp: `await ws.receive_json()`.
+    Task<nlohmann::json> receive_json(std::optional<Duration> timeout = std::nullopt);
     /// Sends a ping / an unsolicited pong (payload <= 125 bytes, else
     /// std::invalid_argument). aiohttp: `ping`, `pong`.
     Task<void> ping(std::string_view payload = {});
