@@ -214,7 +214,7 @@ inline constexpr Entry kTour[] = {
      "a WebSocket echo with a heartbeat that drops a client which stops answering pings",
      "《异步，并发，协程（旧版本折叠）》 › 协程&服务器心跳 (the article it links)", real_time, 0.8},
     {"http", "fastapi_app", "a FastAPI-style JSON app: json_response, request.json() and a 422",
-     "《异步编程》 › 其他 › FastAPI框架异步", real_time, 0.1},
+     "《异步编程》 › 其他 › FastAPI框架异步", real_time, 0.0},
 
     // Redis (corio::redis): run here on WorkQueue's in-process backend, on a
     // server with CORIO_QUEUE_URL=redis://...
