@@ -11,6 +11,10 @@
 
 namespace corio::process {
 
+void detail::ChildDeleter::operator()(Child* c) const noexcept {
+    delete c;
+}
+
 Process::Process(Process&&) noexcept = default;
 Process& Process::operator=(Process&&) noexcept = default;
 
@@ -24,7 +28,8 @@ void Process::start() {
     if (child_) {
         throw RuntimeError("corio::process::Process: a process can only be started once");
     }
-    auto child = std::make_unique<detail::Child>(detail::Child::spawn(detail::Mode::once));
+    std::unique_ptr<detail::Child, detail::ChildDeleter> child(
+        new detail::Child(detail::Child::spawn(detail::Mode::once)));
     detail::Request req{detail::Request::call, call_.name, {call_.args}};
     // A child that dies before reading its call is seen through exitcode().
     child->send(encode(req));

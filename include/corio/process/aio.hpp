@@ -118,9 +118,10 @@ public:
 
     /// `fn(args...)` in a worker. Suspends until it is done. Throws
     /// RemoteError / BrokenProcessPool as ProcessPoolExecutor does.
-    /// Cancelling the caller cancels the call if it has not started (a
-    /// started one runs to its end in the worker). aiomultiprocess:
-    /// `Pool.apply`.
+    /// Cancelling the caller cancels the call if it has not started; a
+    /// started one runs to its end in the worker (its result is dropped),
+    /// and the loop counts it as outstanding work until then, as it does a
+    /// run_in_executor call. aiomultiprocess: `Pool.apply`.
     template <class R, class... P, class... A>
     auto apply(R (*fn)(P...), A&&... args) -> Task<typename detail::FnTraits<R (*)(P...)>::Result> {
         using T = typename detail::FnTraits<R (*)(P...)>::Result;

@@ -24,7 +24,10 @@ namespace corio::process {
 
 namespace detail {
 class Child;
-}
+struct ChildDeleter {
+    void operator()(Child* c) const noexcept;
+};
+}  // namespace detail
 
 /// A registered function running in a child process of its own. The child
 /// shares nothing with this process: it inherits stdout and stderr only.
@@ -64,7 +67,7 @@ public:
 
 private:
     Call call_;
-    std::unique_ptr<detail::Child> child_;
+    std::unique_ptr<detail::Child, detail::ChildDeleter> child_;
 };
 
 /// A pool of worker processes with multiprocessing.Pool's blocking API, on
