@@ -135,6 +135,7 @@ int serve_pool(int fd) {
         } catch (...) {
             reply.push_back(failed_outcome());
         }
+        std::fflush(nullptr);  // what the call printed comes before its result
         if (!send_frame(fd, encode(reply))) {
             return 1;
         }
