@@ -168,6 +168,9 @@ TEST(Codec, MalformedInputIsRejected) {
     // A variant index out of range; a key twice; bytes left over.
     EXPECT_THROW((decode<std::variant<int, char>>(std::string("\x02\x00", 2))), CodecError);
     EXPECT_THROW((decode<std::set<char>>(std::string("\x02xx", 3))), CodecError);
+    // Keys out of order would decode to the same set but not round-trip.
+    EXPECT_THROW((decode<std::set<char>>(std::string("\x02yx", 3))), CodecError);
+    EXPECT_EQ((decode<std::set<char>>(std::string("\x02xy", 3))), (std::set<char>{'x', 'y'}));
     EXPECT_THROW(decode<std::int8_t>(std::string("\x01\x02", 2)), CodecError);
 }
 

@@ -285,8 +285,17 @@ struct Codec<std::array<T, N>> {
 namespace detail {
 
 // std::map, std::unordered_map, std::set: count, then the elements in the
-// container's iteration order. Decoding rejects a repeated key (it would not
-// round-trip).
+// container's iteration order. Decoding rejects a repeated key, and for the
+// ordered containers keys out of order (neither would round-trip).
+template <class C>
+const auto& last_key(const C& c) {
+    if constexpr (requires { c.rbegin()->first; }) {
+        return c.rbegin()->first;
+    } else {
+        return *c.rbegin();
+    }
+}
+
 template <class C, class K, class V>
 struct AssociativeCodec {
     static void encode(Writer& w, const C& c) {
@@ -307,6 +316,13 @@ struct AssociativeCodec {
         for (std::size_t i = 0; i < n; ++i) {
             K k{};
             Codec<K>::decode(r, k);
+            if constexpr (requires { c.key_comp(); }) {
+                // Ordered containers encode in key order: keys out of order
+                // would decode to the same container but not round-trip.
+                if (!c.empty() && !c.key_comp()(last_key(c), k)) {
+                    r.fail("keys of an ordered container are not in ascending order");
+                }
+            }
             bool fresh;
             if constexpr (std::is_void_v<V>) {
                 fresh = c.insert(std::move(k)).second;
