@@ -57,16 +57,31 @@ void ProcessPoolExecutor::enqueue(std::vector<std::unique_ptr<detail::Job>> jobs
     cv_.notify_all();
 }
 
-std::unique_ptr<detail::Job> ProcessPoolExecutor::take() {
+std::vector<std::unique_ptr<detail::Job>> ProcessPoolExecutor::take(std::size_t limit) {
+    std::vector<std::unique_ptr<detail::Job>> batch;
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return !queue_.empty() || shutdown_ || broken_; });
     --idle_;
     if (broken_ || queue_.empty()) {
-        return nullptr;
+        return batch;
     }
-    auto job = std::move(queue_.front());
-    queue_.pop_front();
-    return job;
+    // This thread's share of the queue (at least one job, at most
+    // kMaxBatch), so that many small calls cost one round trip per batch
+    // while every worker still gets work.
+    std::size_t n =
+        std::max<std::size_t>(1, queue_.size() / std::max<std::size_t>(1, threads_.size()));
+    n = std::min({n, kMaxBatch, std::max<std::size_t>(1, limit)});
+    // AsyncPool's jobs go one at a time: a job taken counts as started, and a
+    // cancelled map must find the rest still queued.
+    for (; n > 0 && !queue_.empty(); --n) {
+        if (!batch.empty() && (batch.front()->request.kind != detail::Request::call ||
+                               queue_.front()->request.kind != detail::Request::call)) {
+            break;
+        }
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+    }
+    return batch;
 }
 
 void ProcessPoolExecutor::set_pid(std::size_t slot, pid_t pid) {
@@ -90,72 +105,106 @@ void ProcessPoolExecutor::break_pool(const std::string& reason) {
     }
 }
 
+namespace {
+
+void fail_all(std::vector<std::unique_ptr<detail::Job>>& batch, std::exception_ptr e) {
+    for (auto& j : batch) {
+        j->fail(e);
+    }
+}
+
+// Starts a worker and runs the initializer in it; throws BrokenProcessPool
+// if the initializer fails, std::system_error if the worker cannot start.
+detail::Child start_worker(const ProcessPoolOptions& options) {
+    detail::Child child = detail::Child::spawn(detail::Mode::pool);
+    if (!options.initializer) {
+        return child;
+    }
+    std::vector<detail::Request> init{
+        {detail::Request::init, options.initializer->name, {options.initializer->args}}};
+    std::string frame;
+    std::vector<std::vector<detail::Outcome>> out;
+    if (child.send(encode(init)) && child.recv(frame)) {
+        out = decode<std::vector<std::vector<detail::Outcome>>>(frame);
+    }
+    if (out.empty() || out.front().empty() || !out.front().front().ok) {
+        std::string why = out.empty() || out.front().empty()
+                              ? "the worker died"
+                              : out.front().front().error_type + ": " + out.front().front().value;
+        throw BrokenProcessPool("corio::process: the pool's initializer failed (" + why +
+                                "); the pool is broken");
+    }
+    return child;
+}
+
+// The batch as one frame: a vector of Requests, encoded in place (a large
+// argument is copied once, into the frame).
+std::string encode_batch(const std::vector<std::unique_ptr<detail::Job>>& batch) {
+    std::string out;
+    Writer w(out);
+    w.varint(batch.size());
+    for (const auto& j : batch) {
+        Codec<detail::Request>::encode(w, j->request);
+    }
+    return out;
+}
+
+}  // namespace
+
 void ProcessPoolExecutor::worker_main(std::size_t slot) {
     detail::Child child;
     std::size_t calls = 0;  // run by this process
     std::string frame;
     for (;;) {
-        std::unique_ptr<detail::Job> job = take();
-        if (!job) {
+        std::size_t limit =
+            options_.max_tasks_per_child
+                ? options_.max_tasks_per_child - std::min(calls, options_.max_tasks_per_child)
+                : kMaxBatch;
+        auto batch = take(limit);
+        if (batch.empty()) {
             break;
         }
-        if (!job->start()) {
-            std::lock_guard lock(mu_);
-            ++idle_;
-            continue;
-        }
-        if (!child.started()) {
+        std::erase_if(batch, [](const auto& j) { return !j->start(); });
+        if (!batch.empty() && !child.started()) {
             try {
-                child = detail::Child::spawn(detail::Mode::pool);
+                child = start_worker(options_);
                 set_pid(slot, child.pid());
                 calls = 0;
-                if (options_.initializer) {
-                    detail::Request init{detail::Request::init,
-                                         options_.initializer->name,
-                                         {options_.initializer->args}};
-                    std::vector<detail::Outcome> out;
-                    if (!child.send(encode(init)) || !child.recv(frame) ||
-                        (out = decode<std::vector<detail::Outcome>>(frame)).empty() ||
-                        !out.front().ok) {
-                        std::string why = out.empty()
-                                              ? "the worker died"
-                                              : out.front().error_type + ": " + out.front().value;
-                        throw BrokenProcessPool("corio::process: the pool's initializer failed (" +
-                                                why + "); the pool is broken");
-                    }
-                }
             } catch (const BrokenProcessPool& e) {
                 child = {};
                 set_pid(slot, 0);
-                job->fail(std::current_exception());
+                fail_all(batch, std::current_exception());
                 break_pool(e.what());
                 break;
             } catch (...) {
                 child = {};
                 set_pid(slot, 0);
-                job->fail(std::current_exception());
-                std::lock_guard lock(mu_);
-                ++idle_;
-                continue;
+                fail_all(batch, std::current_exception());
+                batch.clear();
             }
         }
-        if (!child.send(encode(job->request)) || !child.recv(frame)) {
+        if (batch.empty()) {
+        } else if (!child.send(encode_batch(batch)) || !child.recv(frame)) {
             child.close_channel();
             int status = child.wait();
-            job->fail(std::make_exception_ptr(BrokenProcessPool(
-                "corio::process: a worker process (pid " + std::to_string(child.pid()) + ") " +
-                detail::Child::describe(status) + " while running '" + job->request.name +
-                "'; the pool starts a new one for later work")));
+            fail_all(
+                batch,
+                std::make_exception_ptr(BrokenProcessPool(
+                    "corio::process: a worker process (pid " + std::to_string(child.pid()) + ") " +
+                    detail::Child::describe(status) + " while running '" +
+                    batch.front()->request.name + "'; the pool starts a new one for later work")));
             child = {};
             set_pid(slot, 0);
         } else {
-            std::vector<detail::Outcome> outcomes;
             try {
-                outcomes = decode<std::vector<detail::Outcome>>(frame);
-                calls += job->request.args.size();
-                job->finish(outcomes);
+                auto replies = decode<std::vector<std::vector<detail::Outcome>>>(frame);
+                for (std::size_t i = 0; i < batch.size(); ++i) {
+                    std::vector<detail::Outcome> none;
+                    batch[i]->finish(i < replies.size() ? replies[i] : none);
+                    calls += batch[i]->request.args.size();
+                }
             } catch (...) {
-                job->fail(std::current_exception());
+                fail_all(batch, std::current_exception());
             }
             if (options_.max_tasks_per_child && calls >= options_.max_tasks_per_child) {
                 child.close_channel();
@@ -164,7 +213,7 @@ void ProcessPoolExecutor::worker_main(std::size_t slot) {
                 set_pid(slot, 0);
             }
         }
-        job.reset();  // settle before counting idle (a waiter may then shut down)
+        batch.clear();  // settle before counting idle (a waiter may then shut down)
         std::lock_guard lock(mu_);
         ++idle_;
     }

@@ -126,16 +126,20 @@ std::vector<Outcome> serve(const Request& req) {
 }
 
 // Mode::pool: requests until the parent closes the channel.
+// A frame carries a batch of requests (the jobs a feeding thread took at
+// once); the reply carries one outcome list per request, in order.
 int serve_pool(int fd) {
     std::string frame;
     while (recv_frame(fd, frame)) {
-        std::vector<Outcome> reply;
+        std::vector<std::vector<Outcome>> reply;
         try {
-            reply = serve(decode<Request>(frame));
+            for (const Request& req : decode<std::vector<Request>>(frame)) {
+                reply.push_back(serve(req));
+            }
         } catch (...) {
-            reply.push_back(failed_outcome());
+            reply.assign(1, std::vector<Outcome>{failed_outcome()});
         }
-        std::fflush(nullptr);  // what the call printed comes before its result
+        std::fflush(nullptr);  // what the calls printed comes before their results
         if (!send_frame(fd, encode(reply))) {
             return 1;
         }

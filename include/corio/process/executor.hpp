@@ -9,14 +9,16 @@
 // blocking the loop.
 //
 // How it works. Each worker process has one thread in the parent that feeds
-// it: the thread takes the next job from the queue, writes it to the
-// worker's socket, and blocks reading the reply (plain blocking I/O, no
-// event loop, so the pool works with or without one). A job is one call, or
-// one chunk of map(). Workers start on demand, up to max_workers, by
-// fork+exec of this executable (see registry.hpp: main() must call
+// it: the thread takes jobs from the queue (its share of what is queued, at
+// most kMaxBatch), writes them to the worker's socket as one frame, and
+// blocks reading the reply (plain blocking I/O, no event loop, so the pool
+// works with or without one). A job is one call, or one chunk of map();
+// taking several at once makes many small calls cost one round trip per
+// batch, as a chunksize does, without the caller choosing one. Workers start on demand, up to
+// max_workers, by fork+exec of this executable (see registry.hpp: main() must call
 // worker_main_if_child first).
 //
-// When a worker dies (crash, SIGKILL, exit) the job it held fails with
+// When a worker dies (crash, SIGKILL, exit) the jobs it held fail with
 // BrokenProcessPool, naming the pid and the signal or exit code; its thread
 // reaps it and starts a fresh worker for the next job, so the pool recovers.
 // (Python instead marks the whole pool broken; corio keeps serving, which
@@ -175,7 +177,10 @@ public:
     /// the arguments are converted to its parameter types and encoded now.
     /// The future holds the result; RemoteError if fn threw in the worker;
     /// BrokenProcessPool if the worker died; CodecError if the reply could
-    /// not be decoded. cancel() works until a worker takes the call.
+    /// not be decoded. cancel() works until a worker takes the call (a
+    /// worker takes its share of the queued calls at once, up to
+    /// kMaxBatch; from then on they count as running, as the calls Python
+    /// has already queued to a worker do).
     /// Throws std::invalid_argument (fn not registered), RuntimeError
     /// (after shutdown) or BrokenProcessPool (initializer failed).
     /// Python: `Executor.submit`.
@@ -256,7 +261,9 @@ private:
     }
     void enqueue(std::vector<std::unique_ptr<detail::Job>> jobs);
     void worker_main(std::size_t slot);
-    std::unique_ptr<detail::Job> take();
+    /// Most jobs a worker takes in one round trip.
+    static constexpr std::size_t kMaxBatch = 64;
+    std::vector<std::unique_ptr<detail::Job>> take(std::size_t limit);
     void set_pid(std::size_t slot, pid_t pid);
     void break_pool(const std::string& reason);
 
