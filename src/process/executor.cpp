@@ -173,8 +173,10 @@ void ProcessPoolExecutor::worker_main(std::size_t slot) {
             } catch (const BrokenProcessPool& e) {
                 child = {};
                 set_pid(slot, 0);
-                fail_all(batch, std::current_exception());
+                // Broken before the futures fail: who sees the error and
+                // submits again must get BrokenProcessPool.
                 break_pool(e.what());
+                fail_all(batch, std::current_exception());
                 break;
             } catch (...) {
                 child = {};
