@@ -221,6 +221,22 @@ inline constexpr Entry kTour[] = {
     {"redis", "work_queue_thread_consumer",
      "a work queue feeds coroutines to a loop in another thread (in-process or on Redis)",
      "《python进阶之异步编程（基础篇）》 › 基于 Redis 队列的生产-消费模型", real_time, 2.0},
+
+    // Every core: worker processes (corio::process), each child this same program.
+    {"process", "multiprocessing_process", "two Processes run my_process(\"A\"/\"B\"), then join",
+     "《Python中线程、进程与异步的介绍和实现》 › 四(4) 实现多进程", real_time, 0.0},
+    {"process", "process_pool_submit", "ProcessPoolExecutor: submit, then block on result()",
+     "《Python中线程、进程与异步的介绍和实现》 › 五(3) 实现进程池", real_time, 0.0},
+    {"process", "run_in_process_pool",
+     "six 0.1 s calls on three worker processes, awaited together: 0.2 s",
+     "《Python中线程、进程与异步的介绍和实现》 › 八 结合多进程 方法二 run_in_executor", real_time,
+     0.2},
+    {"process", "child_process_loop", "a child process runs its own loop while main prints 0..9",
+     "《Python中线程、进程与异步的介绍和实现》 › 八 结合多进程 方法一", real_time, 1.0},
+    {"process", "aiomultiprocess_fetch",
+     "aiomultiprocess: a Worker and a Pool.map fetch pages from a local server in child loops",
+     "《Python中线程、进程与异步的介绍和实现》 › 八 结合多进程 方法三 aiomultiprocess", real_time,
+     0.0},
 };
 
 /// A tutorial example with nothing to run (a syntax rule): a section of

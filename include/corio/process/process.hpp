@@ -1,0 +1,128 @@
+// corio/process/process.hpp - Process and Pool: Python's multiprocessing.
+//
+// Process runs one registered function in a new process (start, join,
+// exitcode, terminate, kill); Pool is multiprocessing.Pool (map, starmap,
+// apply, apply_async, imap) on a ProcessPoolExecutor. Both start their
+// processes by fork+exec of this executable (registry.hpp): main() must
+// begin with corio::process::worker_main_if_child(argc, argv).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "corio/event_loop.hpp"
+#include "corio/process/executor.hpp"
+#include "corio/process/registry.hpp"
+
+namespace corio::process {
+
+namespace detail {
+class Child;
+struct ChildDeleter {
+    void operator()(Child* c) const noexcept;
+};
+}  // namespace detail
+
+/// A registered function running in a child process of its own. The child
+/// shares nothing with this process: it inherits stdout and stderr only.
+/// Not thread-safe (one owner). The destructor waits for a started child to
+/// end (Python joins non-daemon processes at exit), so no zombie is left.
+/// Python: `multiprocessing.Process(target=fn, args=(...))`.
+class Process {
+public:
+    /// Binds `fn(args...)` (encoded now); nothing starts yet. Throws
+    /// std::invalid_argument if fn is not registered.
+    template <class R, class... P, class... A>
+    explicit Process(R (*fn)(P...), A&&... args) : call_(bind(fn, std::forward<A>(args)...)) {}
+    Process(Process&&) noexcept;
+    Process& operator=(Process&&) noexcept;
+    ~Process();
+
+    /// Starts the child (fork+exec, never blocks on it). Throws RuntimeError
+    /// if started before, std::system_error if the process cannot start.
+    /// Python: `start()`.
+    void start();
+    /// Blocks until the child ends, or at most `timeout` (then returns with
+    /// the child still running: check exitcode()). Throws RuntimeError if
+    /// not started. Python: `join(timeout)`.
+    void join(std::optional<Duration> timeout = std::nullopt);
+    /// True from start() until the child ends. Python: `is_alive()`.
+    bool is_alive();
+    /// nullopt while the child runs (or before start); then its exit code:
+    /// 0 if fn returned, 1 if it threw (the error is printed on stderr),
+    /// -N if signal N killed it. Python: `exitcode`.
+    std::optional<int> exitcode();
+    /// Sends SIGTERM (Python: `terminate()`), or SIGKILL (Python: `kill()`);
+    /// a no-op once the child has ended.
+    void terminate();
+    void kill();
+    /// The child's pid; -1 before start(). Python: `pid`.
+    pid_t pid() const noexcept;
+
+private:
+    Call call_;
+    std::unique_ptr<detail::Child, detail::ChildDeleter> child_;
+};
+
+/// A pool of worker processes with multiprocessing.Pool's blocking API, on
+/// a ProcessPoolExecutor. Thread-safe. The destructor cancels the work not
+/// started and waits for the workers (Python's `with Pool()` terminates
+/// them instead). Python: `multiprocessing.Pool`.
+class Pool {
+public:
+    /// `processes` 0: one per core. `initializer` runs in every new worker;
+    /// `maxtasksperchild` 0: workers live as long as the pool.
+    explicit Pool(long processes = 0, std::optional<Call> initializer = std::nullopt,
+                  std::size_t maxtasksperchild = 0)
+        : pool_(ProcessPoolOptions{processes, std::move(initializer), maxtasksperchild}) {}
+    ~Pool() { pool_.shutdown(true, true); }
+
+    /// `fn(item)` for every item, `chunksize` items per round trip; blocks
+    /// and returns the results in order (a void fn gives std::monostate).
+    /// Throws the first failed call's error (RemoteError, BrokenProcessPool).
+    /// Python: `Pool.map`.
+    template <class R, class P, class Range>
+    auto map(R (*fn)(P), const Range& items, std::size_t chunksize = 1) {
+        return pool_.map(fn, items, chunksize).all();
+    }
+    /// map() for functions of several parameters; each item is a tuple of
+    /// arguments. Python: `Pool.starmap`.
+    template <class R, class... P, class Range>
+    auto starmap(R (*fn)(P...), const Range& items, std::size_t chunksize = 1) {
+        return pool_.starmap(fn, items, chunksize).all();
+    }
+    /// The results of map() one at a time, as they are read (blocking per
+    /// result). Python: `Pool.imap`.
+    template <class R, class P, class Range>
+    auto imap(R (*fn)(P), const Range& items, std::size_t chunksize = 1) {
+        return pool_.map(fn, items, chunksize);
+    }
+    /// `fn(args...)` in a worker; blocks for the result. Python: `Pool.apply`.
+    template <class R, class... P, class... A>
+    auto apply(R (*fn)(P...), A&&... args) {
+        return pool_.submit(fn, std::forward<A>(args)...).result();
+    }
+    /// The same, returning the future at once. Python: `Pool.apply_async`.
+    template <class R, class... P, class... A>
+    auto apply_async(R (*fn)(P...), A&&... args) {
+        return pool_.submit(fn, std::forward<A>(args)...);
+    }
+    /// No more work may be submitted. Python: `Pool.close`.
+    void close() { pool_.shutdown(false); }
+    /// Waits for the submitted work and the workers' exit; call close()
+    /// first. Python: `Pool.join`.
+    void join() { pool_.shutdown(true); }
+    /// The executor underneath (pids(), run_in_executor).
+    ProcessPoolExecutor& executor() noexcept { return pool_; }
+
+private:
+    ProcessPoolExecutor pool_;
+};
+
+}  // namespace corio::process
