@@ -2,8 +2,8 @@
 """W7 Redis client: redis.asyncio (redis-py), the same workload as bench/w7_redis.
 
 N keys key:<i> = "xxx", T tasks (task t takes i = t, t+T, ...): SET then GET one
-command awaited at a time, then pipelines of B consecutive keys (no MULTI; batch j
-on task j mod T). Connections from one ConnectionPool of up to T.
+command awaited at a time, then SET and GET again (the keys exist) in pipelines of B
+consecutive keys (no MULTI; batch j on task j mod T). Connections from one ConnectionPool of up to T.
 """
 import argparse
 import asyncio
@@ -47,7 +47,6 @@ async def main(port, n, tasks, batch):
     res = {"n": n, "tasks": tasks, "batch": batch}
     res["set_ops_s"] = await phase(plain, True)
     res["get_ops_s"] = await phase(plain, False)
-    await r.flushall()
     res["pipe_set_ops_s"] = await phase(piped, True)
     res["pipe_get_ops_s"] = await phase(piped, False)
     res["connections"] = len(r.connection_pool._available_connections) + len(
