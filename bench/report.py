@@ -29,6 +29,9 @@ METRICS = {
                    ("mb_per_s", "MB/s", True, "num"),
                    ("msgs_per_cpu_s", "msgs/server-CPU-s", True, "si"),
                    ("user_ns_per_msg", "server user-space ns/msg", False, "num")],
+    "w7_redis": [("set_ops_s", "SET ops/s", True, "si"), ("get_ops_s", "GET ops/s", True, "si"),
+                 ("pipe_set_ops_s", "pipelined SET ops/s", True, "si"),
+                 ("pipe_get_ops_s", "pipelined GET ops/s", True, "si")],
 }
 METRICS["w5_echo_64k"] = METRICS["w5_echo_1k"]
 METRICS["w5_idle"] = [("msgs_per_s", "msgs/s", True, "si"),
@@ -52,6 +55,7 @@ TITLES = {
     "w5_idle": "W5 idle: 1 KiB echo on the active connections while many idle ones stay open",
     "w6_c100": "W6 HTTP hello world, wrk -c100",
     "w6_c1000": "W6 HTTP hello world, wrk -c1000",
+    "w7_redis": "W7 Redis client: SET/GET from many tasks, then pipelines (redis-benchmark: -P 1, -P B)",
 }
 # Result keys that give a workload's parameters (shown under its title).
 PARAMS = {
@@ -60,6 +64,7 @@ PARAMS = {
     "w5_echo_1k": ["conns", "size"], "w5_echo_64k": ["conns", "size"],
     "w5_idle": ["idle", "conns", "size"],
     "w6_c100": ["conns", "threads"], "w6_c1000": ["conns", "threads"],
+    "w7_redis": ["n", "tasks", "batch"],
 }
 BASELINE = "corio"
 

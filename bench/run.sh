@@ -13,6 +13,8 @@
 #   W6: HTTP servers under `taskset -c 1` (corio on both backends, Boost.Beast, aiohttp on
 #   asyncio and uvloop, nginx with one worker), wrk under `taskset -c 0` through
 #   bench/peers/w6_wrk.py, at 100 and at 1000 connections.
+#   W7: a fresh redis-server under `taskset -c 1` per run, the client under `taskset -c 0`:
+#   corio, redis.asyncio (asyncio and uvloop) and redis-benchmark (-P 1, then -P 100).
 # Raw results: build/bench-results/<timestamp>/raw.jsonl; the Markdown report goes to stdout
 # and to report.md beside it (bench/report.py renders it). Progress and logs go to stderr.
 #
@@ -49,14 +51,14 @@ done
 [[ -z $ROUNDS ]] && { ((QUICK)) && ROUNDS=1 || ROUNDS=3; }
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a positive integer"
 ((ROUNDS < 3 && !QUICK)) && log "warning: bench/README.md asks for at least 3 rounds"
-[[ -z $ONLY || ,$ONLY, =~ ^(,(w[1-68]|w1_spawn|w2_chain|w3_timers|w4_queue|w8_executor|w5_echo|w5_idle|w6_http))+,$ ]] ||
-    die "--only takes a comma-separated list of w1, w2, w3, w4, w5, w5_idle, w6, w8 (or w1_spawn, ...)"
+[[ -z $ONLY || ,$ONLY, =~ ^(,(w[1-8]|w1_spawn|w2_chain|w3_timers|w4_queue|w8_executor|w5_echo|w5_idle|w6_http|w7_redis))+,$ ]] ||
+    die "--only takes a comma-separated list of w1, w2, w3, w4, w5, w5_idle, w6, w7, w8 (or w1_spawn, ...)"
 
 # ------------------------------------------------------------------ install, build
 ensure_packages() {
     local p missing=()
     for p in g++ cmake ninja-build libboost-dev python3 python3-uvloop time util-linux coreutils \
-        wrk nginx-light python3-aiohttp; do
+        wrk nginx-light python3-aiohttp redis-server redis-tools python3-redis; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
     ((${#missing[@]})) || return 0
@@ -83,7 +85,7 @@ build_corio() {
     cmake --preset release || return
     local t known targets=()
     known=$(cmake --build --preset release --target help)
-    for t in w1_spawn w2_chain w3_timers w4_queue w8_executor w5_echo_server w6_http_server; do
+    for t in w1_spawn w2_chain w3_timers w4_queue w8_executor w5_echo_server w6_http_server w7_redis; do
         grep -q "^$t: " <<<"$known" && targets+=("$t")
     done
     cmake --build --preset release ${targets[@]:+--target "${targets[@]}"}
@@ -91,13 +93,17 @@ build_corio() {
 build_corio >"$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log" >&2; die "corio release build failed"; }
 asio_gen=()
 [[ -f $ASIO/CMakeCache.txt ]] || asio_gen=(-G Ninja)
-{
-    cmake -S bench/peers/asio -B "$ASIO" -DCMAKE_BUILD_TYPE=Release "${asio_gen[@]}" &&
-        cmake --build "$ASIO" -j2
-} >>"$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log" >&2; die "Asio peers build failed"; }
+if [[ -n $ONLY && ,$ONLY, =~ ^(,(w7|w7_redis))+,$ ]]; then
+    log "W7 only: it has no Asio peer to build"
+else
+    {
+        cmake -S bench/peers/asio -B "$ASIO" -DCMAKE_BUILD_TYPE=Release "${asio_gen[@]}" &&
+            cmake --build "$ASIO" -j2
+    } >>"$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log" >&2; die "Asio peers build failed"; }
+fi
 
 # ------------------------------------------------------------------ workloads
-ALL=(w1_spawn w2_chain w3_timers w4_queue w8_executor w5_echo w5_idle w6_http)
+ALL=(w1_spawn w2_chain w3_timers w4_queue w8_executor w5_echo w5_idle w6_http w7_redis)
 corio_prog() {
     case $1 in
         w5_*) echo "$CORIO/w5_echo_server" ;;
@@ -112,7 +118,7 @@ if [[ -n $ONLY ]]; then
         match=""
         # the short name (w5) selects the first workload of that number (w5_echo, not w5_idle)
         for w in "${ALL[@]}"; do [[ -z $match && ($w == "$x" || ${w%%_*} == "$x") ]] && match=$w; done
-        [[ -n $match ]] || die "unknown workload '$x' (known: ${ALL[*]}, or w1..w6, w8)"
+        [[ -n $match ]] || die "unknown workload '$x' (known: ${ALL[*]}, or w1..w8)"
         [[ -x $(corio_prog "$match") ]] || log "warning: $(corio_prog "$match") missing; running the peers only"
         WORKLOADS+=("$match")
     done
@@ -129,6 +135,7 @@ quick_flags() {
         w2_chain) echo "--n-task 100000 --n-await 1000000" ;;
         w4_queue) echo "--k 25000" ;;
         w8_executor) echo "--n 10000" ;;
+        w7_redis) echo "--n 20000" ;;
     esac
 }
 LIMIT=600 # seconds per in-process run before it counts as failed
@@ -328,6 +335,38 @@ run_w6_workload() {
     done
 }
 
+# ------------------------------------------------------------------ W7 redis
+# run_w7 PEER ROUND CMD...: a fresh redis-server (no persistence, taskset -c 1) on a free
+# port, one client run (taskset -c 0, under /usr/bin/time) against it.
+run_w7() {
+    local peer=$1 round=$2 port i dir
+    shift 2
+    port=$(free_port)
+    dir=$OUT/logs/w7_redis.$peer.r$round.server
+    mkdir -p "$dir"
+    taskset -c 1 redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+        --dir "$dir" >"$dir/log" 2>&1 &
+    SERVER_PID=$!
+    for ((i = 0; i < 100; i++)); do
+        listening "$port" && break
+        alive "$SERVER_PID" || break
+        sleep 0.1
+    done
+    # shellcheck disable=SC2046  # quick_flags is a word list
+    run_inproc w7_redis "$peer" "$round" taskset -c 0 "$@" --port "$port" $(quick_flags w7_redis)
+    stop_server
+}
+
+run_w7_workload() {
+    local r
+    for ((r = 1; r <= ROUNDS; r++)); do
+        [[ -x $CORIO/w7_redis ]] && run_w7 corio "$r" "$CORIO/w7_redis"
+        run_w7 redis.asyncio "$r" "$PY" bench/peers/python/w7_redis.py --loop asyncio
+        run_w7 redis.asyncio-uvloop "$r" "$PY" bench/peers/python/w7_redis.py --loop uvloop
+        run_w7 redis-benchmark "$r" "$PY" bench/peers/python/w7_redis_benchmark.py
+    done
+}
+
 # ------------------------------------------------------------------ run, report
 LOAD_BENCH=$(cut -d' ' -f1-3 /proc/loadavg)
 log "results: $OUT; workloads: ${WORKLOADS[*]}; rounds: $ROUNDS$( ((QUICK)) && echo ' (quick)')"
@@ -336,6 +375,7 @@ for w in "${WORKLOADS[@]}"; do
     case $w in
         w5_*) CLIENT="$ASIO/w5_echo_client" run_w5_workload "$w" ;;
         w6_*) CLIENT="$PY bench/peers/w6_wrk.py" run_w6_workload ;;
+        w7_redis) run_w7_workload ;;
         *) run_inproc_workload "$w" ;;
     esac
 done

@@ -130,7 +130,51 @@ void ReplyProtocol::send(std::string_view bytes, Future<Reply> future) {
 // -- ClientState --------------------------------------------------------------
 
 ClientState::~ClientState() {
+    deadline_timer_.cancel();
     drop_connection();
+}
+
+void ClientState::watch(const Future<Reply>& f) {
+    // Answered commands leave from the front as new ones come: the queue
+    // holds about what is in flight, not everything of the last timeout.
+    while (!deadlines_.empty() && deadlines_.front().second.done()) {
+        deadlines_.pop_front();
+    }
+    TimePoint when = loop->time() + *options.command_timeout;
+    deadlines_.emplace_back(when, f);
+    if (!deadline_timer_) {
+        arm_deadline(when);
+    }
+}
+
+void ClientState::arm_deadline(TimePoint when) {
+    deadline_timer_ = loop->call_at(when, [w = weak_from_this()] {
+        if (auto self = w.lock()) {
+            self->on_deadline();
+        }
+    });
+}
+
+void ClientState::on_deadline() {
+    deadline_timer_ = TimerHandle();
+    const TimePoint now = loop->time();
+    while (!deadlines_.empty()) {
+        auto& [when, f] = deadlines_.front();
+        if (!f.done()) {
+            if (when > now) {
+                arm_deadline(when);
+                return;
+            }
+            // Left in the connection's FIFO (or the backlog): its reply,
+            // when it comes, finds the future done and is dropped.
+            auto ms =
+                std::chrono::duration_cast<std::chrono::milliseconds>(*options.command_timeout);
+            f.set_exception(TimeoutError("redis command to " + peer() + " timed out after " +
+                                         std::to_string(ms.count()) +
+                                         " ms (its reply will be read and dropped)"));
+        }
+        deadlines_.pop_front();
+    }
 }
 
 std::string ClientState::peer() const {
@@ -163,6 +207,9 @@ void ClientState::close() {
     reconnecting_.reset();
     phase = Phase::idle;
     fail_backlog(std::make_exception_ptr(ConnectionError("redis client closed")));
+    deadline_timer_.cancel();
+    deadline_timer_ = TimerHandle();
+    deadlines_.clear();
 }
 
 void ClientState::on_lost(ReplyProtocol* p) noexcept {
@@ -191,6 +238,9 @@ void ClientState::send_without_reply(std::string_view encoded) {
 
 Future<Reply> ClientState::submit(std::string_view encoded) {
     Future<Reply> f(*loop);
+    if (options.command_timeout) {
+        watch(f);
+    }
     if (can_send()) {
         proto->send(encoded, f);
     } else {
@@ -206,6 +256,9 @@ std::vector<Future<Reply>> ClientState::submit_many(std::string_view encoded, st
     out.reserve(replies);
     for (std::size_t i = 0; i < replies; ++i) {
         out.emplace_back(*loop);
+        if (options.command_timeout) {
+            watch(out.back());
+        }
     }
     if (can_send()) {
         proto->write(encoded);
@@ -287,6 +340,13 @@ Task<void> ClientState::connect_once() {
     std::shared_ptr<net::Transport> t;
     if (!options.unix_socket.empty()) {
         t = co_await net::create_unix_connection(factory, options.unix_socket);
+    } else if (options.tls) {
+        net::ConnectOptions tls;
+        tls.ssl = ssl_.get();
+        tls.server_hostname =
+            options.ssl_server_hostname.empty() ? options.host : options.ssl_server_hostname;
+        tls.ssl_handshake_timeout.reset();  // connect_timeout covers the whole attempt
+        t = co_await net::create_connection(factory, options.host, options.port, tls);
     } else {
         t = co_await net::create_connection(factory, options.host, options.port);
     }
@@ -351,6 +411,31 @@ Task<void> ClientState::connect_once() {
     backlog_futures_.clear();
 }
 
+void ClientState::make_tls_context() {
+    if (!options.tls || ssl_) {
+        return;
+    }
+    if (!options.unix_socket.empty()) {
+        throw ConnectionError("redis at " + peer() + ": TLS is for TCP connections only");
+    }
+    if (options.ssl_context) {
+        ssl_ = options.ssl_context;
+        return;
+    }
+    try {
+        auto ctx = net::SslContext::client();
+        if (!options.ssl_ca_certs.empty()) {
+            ctx->load_verify_locations(options.ssl_ca_certs);
+        }
+        ctx->set_verify_mode(options.ssl_cert_reqs);
+        ctx->set_check_hostname(options.ssl_check_hostname &&
+                                options.ssl_cert_reqs != net::VerifyMode::none);
+        ssl_ = std::move(ctx);
+    } catch (const std::exception& e) {
+        throw ConnectionError("TLS set-up for redis at " + peer() + " failed: " + e.what());
+    }
+}
+
 Task<void> ClientState::establish() {
     phase = Phase::connecting;
     struct Revert {
@@ -361,23 +446,29 @@ Task<void> ClientState::establish() {
             }
         }
     } revert{this};
+    make_tls_context();
     Duration backoff = options.reconnect_backoff;
     const int attempts = std::max(1, options.connect_attempts);
     for (int attempt = 1;; ++attempt) {
         std::exception_ptr error;
-        bool auth = false;
+        bool give_up = false;  // not worth retrying
         try {
             co_await wait_for(connect_once(), options.connect_timeout);
             co_return;
         } catch (const ReplyError&) {
             error = std::current_exception();
-            auth = true;
+            give_up = true;
+        } catch (const net::SslError& e) {
+            // A certificate the context refuses stays refused: no retry.
+            error = std::make_exception_ptr(
+                ConnectionError("TLS handshake with redis at " + peer() + " failed: " + e.what()));
+            give_up = true;
         } catch (const std::exception&) {
             error = std::current_exception();
         }
         phase = Phase::connecting;
         drop_connection();
-        if (auth) {
+        if (give_up) {
             std::rethrow_exception(error);
         }
         if (attempt >= attempts) {
@@ -454,6 +545,10 @@ int Client::protocol() const noexcept {
 
 std::size_t Client::pending() const noexcept {
     return state_ && state_->proto ? state_->proto->pending() : 0;
+}
+
+std::size_t Client::load() const noexcept {
+    return state_ ? pending() + state_->backlog_size() : 0;
 }
 
 std::uint64_t Client::connections_made() const noexcept {

@@ -84,6 +84,7 @@ public:
     void close();
     void on_lost(ReplyProtocol* p) noexcept;
     std::string peer() const;
+    std::size_t backlog_size() const noexcept { return backlog_futures_.size(); }
 
     ClientOptions options;
     EventLoop* loop;
@@ -102,6 +103,14 @@ public:
 
 private:
     void ensure_connecting();
+    /// command_timeout: fails `f` with TimeoutError unless it is done by
+    /// then. Deadlines come in call order (one timeout for all commands),
+    /// so one timer, armed for the oldest, serves them all.
+    void watch(const Future<Reply>& f);
+    void on_deadline();
+    void arm_deadline(TimePoint when);
+    /// The TLS context of a rediss:// client, made once (throws ConnectionError).
+    void make_tls_context();
     void fail_backlog(const std::exception_ptr& e);
     void drop_connection() noexcept;
     Task<void> connect_once();
@@ -109,6 +118,9 @@ private:
     static Task<void> reconnect(std::shared_ptr<ClientState> self);
 
     std::optional<TaskHandle<void>> reconnecting_;
+    std::shared_ptr<net::SslContext> ssl_;
+    std::deque<std::pair<TimePoint, Future<Reply>>> deadlines_;
+    TimerHandle deadline_timer_;
     std::string backlog_;
     std::deque<Future<Reply>> backlog_futures_;
 };

@@ -85,6 +85,9 @@ Pool::Pool(PoolOptions options) : options_(std::move(options)) {
     if (options_.max_connections == 0) {
         throw std::invalid_argument("Pool: max_connections must be at least 1");
     }
+    if (options_.max_pipeline == 0) {
+        throw std::invalid_argument("Pool: max_pipeline must be at least 1");
+    }
 }
 
 Pool::Pool(std::string_view url, std::size_t max_connections)
@@ -120,7 +123,7 @@ std::size_t Pool::open_slot() {
 Pool::Slot* Pool::least_busy() noexcept {
     Slot* best = nullptr;
     for (auto& s : conns_) {
-        if (!s.lent && (!best || s.client.pending() < best->client.pending())) {
+        if (!s.lent && (!best || s.client.load() < best->client.load())) {
             best = &s;
         }
     }
@@ -128,10 +131,18 @@ Pool::Slot* Pool::least_busy() noexcept {
 }
 
 Client* Pool::pick() {
-    Slot* best = least_busy();
-    if ((!best || best->client.pending() > 0) && conns_.size() < options_.max_connections) {
-        best = &conns_[open_slot()];
+    // The first shared connection with room in its pipeline: commands
+    // gather on few connections, so each write and each read carries many
+    // (fewer system calls on both sides than one command per connection).
+    for (auto& s : conns_) {
+        if (!s.lent && s.client.load() < options_.max_pipeline) {
+            return &s.client;
+        }
     }
+    if (conns_.size() < options_.max_connections) {
+        return &conns_[open_slot()].client;
+    }
+    Slot* best = least_busy();
     return best ? &best->client : nullptr;
 }
 
@@ -150,7 +161,7 @@ Task<Reply> Pool::execute_encoded(std::string encoded) {
 Task<Pool::Lease> Pool::acquire() {
     Slot* best = least_busy();
     std::size_t index;
-    if (best && best->client.pending() == 0) {
+    if (best && best->client.load() == 0) {
         index = static_cast<std::size_t>(best - conns_.data());
     } else if (conns_.size() < options_.max_connections) {
         index = open_slot();
@@ -178,7 +189,7 @@ void Pool::give_back(std::size_t index, bool replace_if_busy) noexcept {
         return;
     }
     Slot& s = conns_[index];
-    if (replace_if_busy && s.client.pending() > 0) {
+    if (replace_if_busy && s.client.load() > 0) {
         // A reply nobody waits for is still coming (a cancelled BRPOP can
         // block for long): start afresh rather than lend it out again.
         s.client.close();

@@ -47,14 +47,16 @@ ClientOptions parse_url(std::string_view url) {
     bool unix_socket = false;
     if (url.starts_with("redis://")) {
         rest = url.substr(8);
+    } else if (url.starts_with("rediss://")) {
+        rest = url.substr(9);
+        o.tls = true;
     } else if (url.starts_with("unix://")) {
         rest = url.substr(7);
         unix_socket = true;
-    } else if (url.starts_with("rediss://")) {
-        throw std::invalid_argument("parse_url: rediss:// (TLS) is not supported yet");
     } else {
-        throw std::invalid_argument("parse_url: the scheme must be redis:// or unix://, got '" +
-                                    std::string(url) + "'");
+        throw std::invalid_argument(
+            "parse_url: the scheme must be redis://, rediss:// or unix://, got '" +
+            std::string(url) + "'");
     }
     std::string_view query;
     if (auto q = rest.find('?'); q != std::string_view::npos) {
@@ -113,6 +115,29 @@ ClientOptions parse_url(std::string_view url) {
             o.protocol = parse_int(item.substr(9), "protocol", 2, 3);
         } else if (item.starts_with("client_name=")) {
             o.client_name = percent_decode(item.substr(12), "client name");
+        } else if (item.starts_with("ssl_ca_certs=")) {
+            o.ssl_ca_certs = percent_decode(item.substr(13), "ssl_ca_certs");
+        } else if (item.starts_with("ssl_cert_reqs=")) {
+            std::string v = percent_decode(item.substr(14), "ssl_cert_reqs");
+            if (v == "none" || v == "CERT_NONE") {
+                o.ssl_cert_reqs = net::VerifyMode::none;
+            } else if (v == "optional" || v == "CERT_OPTIONAL") {
+                o.ssl_cert_reqs = net::VerifyMode::optional;
+            } else if (v == "required" || v == "CERT_REQUIRED") {
+                o.ssl_cert_reqs = net::VerifyMode::required;
+            } else {
+                throw std::invalid_argument("parse_url: bad ssl_cert_reqs '" + v +
+                                            "' (none, optional or required)");
+            }
+        } else if (item.starts_with("ssl_check_hostname=")) {
+            std::string v = percent_decode(item.substr(19), "ssl_check_hostname");
+            if (v == "true" || v == "1" || v == "True") {
+                o.ssl_check_hostname = true;
+            } else if (v == "false" || v == "0" || v == "False") {
+                o.ssl_check_hostname = false;
+            } else {
+                throw std::invalid_argument("parse_url: bad ssl_check_hostname '" + v + "'");
+            }
         }
     }
     return o;

@@ -345,6 +345,70 @@ TEST_F(RedisClient, CancelledCommandsReplyIsDroppedAndLaterRepliesStayMatched) {
     }());
 }
 
+TEST_F(RedisClient, CommandTimeoutRaisesAndTheConnectionStaysInStep) {
+    net_run([]() -> Task<void> {
+        redis::ClientOptions o = opts();
+        o.command_timeout = std::chrono::milliseconds(200);
+        auto c = co_await redis::Client::connect(o);
+        auto other = co_await redis::Client::connect(opts());
+        co_await c.execute("DEL", "timeout:q");
+        co_await c.execute("SET", "timeout:k", "value-of-k");
+        auto& loop = corio::get_running_loop();
+        auto t0 = loop.time();
+        std::string error;
+        try {
+            co_await c.execute("BLPOP", "timeout:q", 30);  // the server would wait 30 s
+        } catch (const corio::TimeoutError& e) {
+            error = e.what();
+        }
+        auto waited = loop.time() - t0;
+        EXPECT_NE(error.find("timed out after 200 ms"), std::string::npos) << error;
+        EXPECT_GE(waited, std::chrono::milliseconds(200));
+        EXPECT_LT(waited, std::chrono::seconds(10));
+        // The server still holds the BLPOP; the client keeps the connection.
+        redis::Reply info = co_await other.execute("INFO", "clients");
+        EXPECT_EQ(info_field(info.to_string(), "blocked_clients"), 1);
+        EXPECT_TRUE(c.is_connected());
+        EXPECT_EQ(c.pending(), 1u);
+        auto get = c.execute("GET", "timeout:k");  // queued behind the BLPOP
+        co_await other.execute("RPUSH", "timeout:q", "x");
+        // The BLPOP's reply (timeout:q, x) is read and dropped: GET gets its own.
+        EXPECT_EQ((co_await std::move(get)).as_string(), "value-of-k");
+        EXPECT_EQ((co_await c.execute("LLEN", "timeout:q")).as_integer(), 0);
+        EXPECT_EQ(c.pending(), 0u);
+        EXPECT_EQ(c.connections_made(), 1u);
+        // Quick commands under the limit are untouched, many at once too.
+        std::vector<corio::Future<redis::Reply>> many;
+        for (int i = 0; i < 500; ++i) {
+            many.push_back(c.execute("INCR", "timeout:n"));
+        }
+        for (int i = 0; i < 500; ++i) {
+            EXPECT_EQ((co_await std::move(many[static_cast<std::size_t>(i)])).as_integer(), i + 1);
+        }
+    }());
+}
+
+TEST(RedisTimeout, CommandsWaitingForADownServerTimeOutToo) {
+    corio::net::Socket holder;
+    std::uint16_t port = corio_test::refused_port(holder);
+    net_run([port]() -> Task<void> {
+        redis::ClientOptions o;
+        o.port = port;
+        o.connect_attempts = 1000;
+        o.reconnect_backoff = std::chrono::milliseconds(20);
+        o.command_timeout = std::chrono::milliseconds(100);
+        auto c = redis::Client::create(o);
+        std::string error;
+        try {
+            co_await c.execute("PING");
+        } catch (const corio::TimeoutError& e) {
+            error = e.what();
+        }
+        EXPECT_NE(error.find("timed out"), std::string::npos) << error;
+        c.close();
+    }());
+}
+
 TEST(RedisFaults, ServerKilledMidCommandFailsItThenTheClientReconnects) {
     RedisServer server;
     net_run([&]() -> Task<void> {
@@ -424,5 +488,4 @@ TEST(RedisUrl, ParsesTheForms) {
     EXPECT_THROW(redis::parse_url("http://x"), std::invalid_argument);
     EXPECT_THROW(redis::parse_url("redis://h:99999"), std::invalid_argument);
     EXPECT_THROW(redis::parse_url("redis://h/x"), std::invalid_argument);
-    EXPECT_THROW(redis::parse_url("rediss://h"), std::invalid_argument);
 }

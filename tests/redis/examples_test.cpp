@@ -44,7 +44,7 @@ TEST(RedisExamples, HmsetHgetallPrintsTheTutorialsHashes) {
               "example 2: two at once\n"
               "car:1: {'key1': '1', 'key2': '2'}\n"
               "car:2: {'key1': '1', 'key2': '2'}\n"
-              "pool connections used: 2\n");
+              "pool connections used: 1\n");  // the two share one, pipelining
 }
 
 TEST(RedisExamples, WithoutAServerTheExampleSaysHowToGetOne) {
@@ -67,4 +67,28 @@ TEST(RedisExamples, WorkQueueThreadConsumerRunsOnARealServerToo) {
     EXPECT_EQ(r.out,
               "正在执行： Fosen_0\n正在执行： Fosen_1\n正在执行： Fosen_2\n正在执行： Fosen_3\n");
     EXPECT_TRUE(corio_test::tcp_probe(server.port(), "XLEN Fosen\r\n", ":0"));  // all acked
+}
+
+TEST(RedisExamples, FastapiRedServesTwoRedRequestsSideBySide) {
+    corio_test::RedisServer server;
+    Outcome r = run("REDIS_URL=redis://127.0.0.1:" + std::to_string(server.port()) + " " +
+                    CORIO_REDIS_EXAMPLES_DIR "/fastapi_red");
+    EXPECT_EQ(r.status, 0);
+    EXPECT_EQ(r.out,
+              "server started\n"
+              "GET / -> 200 {\"message\": \"Hello world\"}\n"
+              "server: /red read {\"key1\": \"1\", \"key2\": \"2\"}\n"
+              "server: /red read {\"key1\": \"1\", \"key2\": \"2\"}\n"
+              "GET /red -> 200 {\"key1\": \"1\", \"key2\": \"2\"}\n"
+              "GET /red -> 200 {\"key1\": \"1\", \"key2\": \"2\"}\n"
+              "the two /red requests were served side by side: yes\n");
+    EXPECT_TRUE(corio_test::tcp_probe(server.port(), "EXISTS car\r\n", ":0"));  // cleaned up
+}
+
+TEST(RedisExamples, FastapiRedWithoutAServerSaysHowToGetOne) {
+    std::uint16_t port = corio_test::free_loopback_port();  // nobody listens
+    Outcome r = run("REDIS_URL=redis://127.0.0.1:" + std::to_string(port) + " " +
+                    CORIO_REDIS_EXAMPLES_DIR "/fastapi_red 2>&1");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.out.find("no Redis server"), std::string::npos) << r.out;
 }

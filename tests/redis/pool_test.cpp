@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -112,6 +113,49 @@ TEST_F(RedisPool, ManyTasksShareFewConnectionsThroughPipelining) {
         EXPECT_EQ(max, 100);
         EXPECT_EQ(co_await pool.get("pool:counter"), "100");
         EXPECT_LE(pool.size(), 4u);
+    }());
+}
+
+TEST_F(RedisPool, SharedCommandsFillOneConnectionsPipelineBeforeOpeningAnother) {
+    net_run([]() -> Task<void> {
+        // 50 tasks, 20 rounds each: all fit in one connection's pipeline.
+        redis::Pool deep(opts(10));
+        auto worker = [](redis::Pool& p, int rounds) -> Task<void> {
+            for (int i = 0; i < rounds; ++i) {
+                co_await p.incr("pool:deep");
+            }
+        };
+        std::vector<Task<void>> all;
+        for (int t = 0; t < 50; ++t) {
+            all.push_back(worker(deep, 20));
+        }
+        co_await corio::gather(std::move(all));
+        EXPECT_EQ(co_await deep.get("pool:deep"), "1000");
+        EXPECT_EQ(deep.size(), 1u);
+
+        // 40 commands at once, at most 16 per connection: 16 + 16 + 8.
+        redis::PoolOptions o = opts(10);
+        o.max_pipeline = 16;
+        redis::Pool shallow(o);
+        std::vector<Task<std::int64_t>> burst;
+        for (int t = 0; t < 40; ++t) {
+            burst.push_back(shallow.incr("pool:shallow"));
+        }
+        auto got = co_await corio::gather(std::move(burst));
+        EXPECT_EQ(*std::max_element(got.begin(), got.end()), 40);
+        EXPECT_EQ(shallow.size(), 3u);
+
+        // At the limit the least busy connection takes the overflow.
+        o.max_connections = 2;
+        redis::Pool capped(o);
+        std::vector<Task<std::int64_t>> more;
+        for (int t = 0; t < 40; ++t) {
+            more.push_back(capped.incr("pool:capped"));
+        }
+        co_await corio::gather(std::move(more));
+        EXPECT_EQ(capped.size(), 2u);
+        EXPECT_EQ(co_await capped.get("pool:capped"), "40");
+        EXPECT_THROW(redis::Pool(redis::PoolOptions{o.client, 2, 0}), std::invalid_argument);
     }());
 }
 

@@ -1,16 +1,22 @@
 // WorkQueue on both backends (in-process and Redis Streams): FIFO delivery,
 // acks, redelivery after the visibility timeout (also to another consumer:
-// the first one "died"), nack, dead letters, close, many consumers.
+// the first one "died"), nack, dead letters, close, many consumers; on
+// Redis, the server killed under load and a consumer process killed
+// mid-message.
 #include "corio/redis/work_queue.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "corio/corio.hpp"
+#include "corio/redis/client.hpp"
 #include "corio/redis/errors.hpp"
 #include "net/net_fixture.hpp"
 #include "support/server_fixture.hpp"
@@ -255,5 +261,86 @@ TEST(WorkQueueFaults, ServerKilledAndRestartedWhileProducersAndConsumersRun) {
         EXPECT_EQ(st.acknowledged.size(), 300u);
         EXPECT_EQ(st.processed, st.acknowledged);  // nothing acknowledged was lost
         EXPECT_GT(st.errors, 0);                   // the kill was felt
+    }());
+}
+
+// A consumer PROCESS dies mid-message (SIGKILL: no ack, no nack, no
+// goodbye): the server keeps its item pending, and once the visibility
+// timeout has passed the item is delivered to another consumer, in another
+// process, with its delivery count up. The items nobody held go first.
+TEST(WorkQueueFaults, ConsumerProcessKilledMidMessageIsRedeliveredToAnother) {
+    corio_test::RedisServer server;
+    const std::string url = "redis://127.0.0.1:" + std::to_string(server.port());
+    std::vector<std::string> ids;
+    net_run([&]() -> Task<void> {
+        auto q = co_await redis::WorkQueue::open(url, "killed");
+        for (const char* body : {"first", "second", "third"}) {
+            ids.push_back(co_await q.put(body));
+        }
+        q.close();
+    }());
+
+    int to_parent[2];
+    ASSERT_EQ(::pipe(to_parent), 0);
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        ::close(to_parent[0]);
+        int status = 1;
+        try {
+            corio::run([](std::string url, int out) -> Task<void> {
+                redis::WorkQueueOptions o{.visibility_timeout = 2s};
+                o.consumer = "doomed";
+                auto q = co_await redis::WorkQueue::open(url, "killed", o);
+                auto item = co_await q.get(5s);
+                std::string line = item ? item->id + "\n" : std::string("none\n");
+                (void)!::write(out, line.data(), line.size());
+                co_await corio::sleep(60s);  // "processing" until killed
+            }(url, to_parent[1]));
+        } catch (...) {
+        }
+        ::_exit(status);
+    }
+    ::close(to_parent[1]);
+    std::string line;
+    char ch = 0;
+    while (::read(to_parent[0], &ch, 1) == 1 && ch != '\n') {
+        line += ch;
+    }
+    ::close(to_parent[0]);
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+    ASSERT_EQ(line, ids[0]);  // the child held the first item when it died
+
+    net_run([&]() -> Task<void> {
+        auto c = co_await redis::Client::connect(url);
+        // The server still counts it as the dead consumer's, delivered once.
+        redis::Reply pending = co_await c.execute("XPENDING", "killed", "workers", "-", "+", 10);
+        auto entries = std::move(pending).as_array();
+        CO_ASSERT_EQ(entries.size(), 1u);
+        auto entry = std::move(entries[0]).as_array();
+        EXPECT_EQ(entry[0].to_string(), ids[0]);
+        EXPECT_EQ(entry[1].to_string(), "doomed");
+        EXPECT_EQ(entry[3].as_integer(), 1);
+
+        redis::WorkQueueOptions o{.visibility_timeout = 2s};
+        o.consumer = "survivor";
+        auto q = co_await redis::WorkQueue::open(url, "killed", o);
+        std::vector<redis::WorkItem> got;
+        while (got.size() < 3) {
+            auto item = co_await q.get(10s);
+            CO_ASSERT_TRUE(item.has_value());
+            got.push_back(*item);
+            co_await q.ack(*item);
+        }
+        EXPECT_EQ(got[0].id, ids[1]);
+        EXPECT_EQ(got[1].id, ids[2]);
+        EXPECT_EQ(got[2].id, ids[0]);  // after the visibility timeout
+        EXPECT_EQ(got[2].body, "first");
+        EXPECT_EQ(got[2].deliveries, 2);
+        EXPECT_EQ(co_await q.size(), 0);
+        q.close();
     }());
 }

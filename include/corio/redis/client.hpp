@@ -27,6 +27,7 @@
 
 #include "corio/event_loop.hpp"
 #include "corio/future.hpp"
+#include "corio/net/tls.hpp"
 #include "corio/redis/commands.hpp"
 #include "corio/redis/errors.hpp"
 #include "corio/redis/reply.hpp"
@@ -67,13 +68,45 @@ struct ClientOptions {
     Duration reconnect_backoff = std::chrono::milliseconds(50);
     /// The reply decoder's limits.
     DecoderLimits limits;
+
+    /// TLS (`rediss://`): the connection is encrypted, and the server's
+    /// certificate and host name are verified by default. redis-py: `ssl=True`.
+    bool tls = false;
+    /// The TLS client context to use (shared by every connection made with
+    /// these options). Null: one is made from the ssl_* options below
+    /// (net::SslContext::client(), which trusts the system's CAs).
+    std::shared_ptr<net::SslContext> ssl_context;
+    /// A PEM file of CA certificates to trust instead of the system's
+    /// (redis-py: `ssl_ca_certs`; URL `?ssl_ca_certs=/path`).
+    std::string ssl_ca_certs;
+    /// Certificate checking: `required` (the default), or `none` to accept
+    /// any certificate (redis-py: `ssl_cert_reqs`; URL `?ssl_cert_reqs=none`).
+    net::VerifyMode ssl_cert_reqs = net::VerifyMode::required;
+    /// Check that the certificate names `host` (or ssl_server_hostname).
+    /// redis-py: `ssl_check_hostname`; URL `?ssl_check_hostname=false`.
+    bool ssl_check_hostname = true;
+    /// The name sent as SNI and checked against the certificate (empty: host).
+    std::string ssl_server_hostname;
+
+    /// The longest a command may wait for its reply, counted from the call
+    /// (time spent waiting for a connection included); null: no limit.
+    /// When it passes, the command's future fails with corio::TimeoutError
+    /// (the command may still run); its reply, when it comes, is read and
+    /// dropped, so the connection stays in step. Blocking commands (BLPOP,
+    /// XREADGROUP BLOCK) count too: give them a longer server timeout only
+    /// on a client without this limit. redis-py: `socket_timeout`, which
+    /// drops the connection instead.
+    std::optional<Duration> command_timeout;
 };
 
 /// Reads `redis://[[user]:password@]host[:port][/db]` (redis-py's
-/// `from_url`), and `unix://[[user]:password@]/path[?db=N]`. Percent-escapes
-/// in user and password are decoded. Throws std::invalid_argument naming
-/// the part that is wrong; `rediss://` (TLS) is refused as not supported
-/// yet. Never suspends.
+/// `from_url`), `rediss://` (the same over TLS: `tls` set), and
+/// `unix://[[user]:password@]/path[?db=N]`. Query parameters: `db`,
+/// `protocol`, `client_name`, and for rediss:// `ssl_ca_certs`,
+/// `ssl_cert_reqs` (none, optional, required) and `ssl_check_hostname`
+/// (true/false). Percent-escapes in user, password and query values are
+/// decoded. Throws std::invalid_argument naming the part that is wrong.
+/// Never suspends.
 ClientOptions parse_url(std::string_view url);
 
 class Pool;
@@ -90,9 +123,11 @@ class ClientState;
 class Client : public Commands<Client> {
 public:
     /// Connects and runs the handshake. Suspends until ready. Throws
-    /// ConnectionError (every attempt failed; the message says why),
-    /// ReplyError (authentication refused: no retry), TimeoutError is
-    /// reported as ConnectionError. Cancelling it closes the connection
+    /// ConnectionError (every attempt failed; the message says why; a TLS
+    /// handshake or certificate verification failure is not retried and
+    /// its message starts with "TLS handshake with redis at HOST:PORT
+    /// failed"), ReplyError (authentication refused: no retry), TimeoutError
+    /// is reported as ConnectionError. Cancelling it closes the connection
     /// attempt. redis-py: `Redis(...)` plus its first command.
     static Task<Client> connect(ClientOptions options);
     /// connect(parse_url(url)).
@@ -113,11 +148,11 @@ public:
     /// (carrying the server's message), ConnectionError when the
     /// connection broke (the command may or may not have run),
     /// ProtocolError when the server sent something that is not RESP (the
-    /// connection is dropped). Cancelling the task that awaits it cancels
-    /// only the wait: the reply is still read and dropped, so later replies
-    /// stay matched (the command itself may have run). Throws
-    /// std::invalid_argument at once for a NaN argument or no arguments.
-    /// redis-py: `execute_command`.
+    /// connection is dropped), corio::TimeoutError when options'
+    /// command_timeout passed first (the reply is dropped). Cancelling the task that awaits it
+    /// cancels only the wait: the reply is still read and dropped, so later replies stay matched
+    /// (the command itself may have run). Throws std::invalid_argument at once for a NaN argument
+    /// or no arguments. redis-py: `execute_command`.
     template <command_arg... Args>
     Future<Reply> execute(const Args&... args) {
         std::string& out = scratch();
@@ -166,6 +201,8 @@ public:
 private:
     friend class Pool;  // sends its single commands through submit()
     std::string& scratch();
+    /// pending() plus the commands waiting for the connection.
+    std::size_t load() const noexcept;
     Future<Reply> submit(std::string_view encoded);
 
     std::shared_ptr<detail::ClientState> state_;

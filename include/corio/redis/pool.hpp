@@ -6,9 +6,11 @@
 //
 // A Pool shares its connections two ways:
 // - pool.execute() and the typed helpers (pool.get(...), pool.hgetall(...))
-//   multiplex: the command goes to the least busy connection that nobody
-//   holds, a new one being opened while all are busy and the limit allows.
-//   Many tasks' commands then share connections and pipeline automatically.
+//   multiplex: the command goes to the first connection nobody holds with
+//   fewer than max_pipeline commands in flight, a new one being opened when
+//   all are that deep and the limit allows (at the limit: the least busy).
+//   Many tasks' commands then share few connections and pipeline
+//   automatically: one write and one read carry many commands.
 // - co_await pool.acquire() lends one connection exclusively (a Lease that
 //   gives it back when destroyed): for blocking commands (BRPOP), WATCH /
 //   MULTI / EXEC, or anything that changes connection state. It suspends
@@ -72,6 +74,13 @@ struct PoolOptions {
     ClientOptions client;
     /// Connections open at once, at most (multiplexed and lent together).
     std::size_t max_connections = 10;
+    /// Commands a shared connection carries in flight (sent or waiting to
+    /// be) before the pool opens another one for the next command. Deep
+    /// pipelines on few connections cost the server and the client fewer
+    /// system calls per command; 1 gives a connection per busy command
+    /// (redis-py's ConnectionPool). A slow command delays the ones behind
+    /// it on its connection.
+    std::size_t max_pipeline = 64;
 };
 
 /// A connection pool with a limit. redis-py: `ConnectionPool` with
@@ -80,7 +89,7 @@ struct PoolOptions {
 class Pool : public Commands<Pool> {
 public:
     /// Opens nothing yet: connections are made on first use. Throws
-    /// std::invalid_argument for max_connections == 0.
+    /// std::invalid_argument for max_connections or max_pipeline == 0.
     explicit Pool(PoolOptions options);
     /// Pool(PoolOptions{parse_url(url), max_connections}).
     explicit Pool(std::string_view url, std::size_t max_connections = 10);
