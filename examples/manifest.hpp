@@ -26,6 +26,9 @@ struct Entry {
     const char* seed;   // the tutorial example it mirrors
     Timing timing = Timing::virtual_time;
     double seconds = 0;  // real_time: how long a run takes on an idle machine
+    /// Needs a Redis server named by REDIS_URL: scripts/tour.sh starts one;
+    /// without it the tour says so and goes on (tests/redis runs these).
+    bool needs_redis = false;
 };
 
 inline constexpr Timing real_time = Timing::real_time;
@@ -216,11 +219,17 @@ inline constexpr Entry kTour[] = {
     {"http", "fastapi_app", "a FastAPI-style JSON app: json_response, request.json() and a 422",
      "《异步编程》 › 其他 › FastAPI框架异步", real_time, 0.0},
 
-    // Redis (corio::redis): run here on WorkQueue's in-process backend, on a
-    // server with CORIO_QUEUE_URL=redis://...
+    // Redis (corio::redis): the work queue runs on its in-process backend
+    // (on a server with CORIO_QUEUE_URL=redis://...); the other two need
+    // the server scripts/tour.sh starts (REDIS_URL).
     {"redis", "work_queue_thread_consumer",
      "a work queue feeds coroutines to a loop in another thread (in-process or on Redis)",
      "《python进阶之异步编程（基础篇）》 › 基于 Redis 队列的生产-消费模型", real_time, 2.0},
+    {"redis", "hmset_hgetall", "aioredis' hmset_dict/hgetall, once, then twice at once on one pool",
+     "《异步编程》 › 异步操作redis › 示例1, 示例2", real_time, 0.0, true},
+    {"redis", "fastapi_red",
+     "a FastAPI-style app whose async /red reads Redis: two requests served side by side",
+     "《异步编程》 › FastAPI框架异步 › 示例2", real_time, 0.5, true},
 
     // Every core: worker processes (corio::process), each child this same program.
     {"process", "multiprocessing_process", "two Processes run my_process(\"A\"/\"B\"), then join",

@@ -10,6 +10,7 @@
 
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -68,6 +69,12 @@ int main(int argc, char** argv) {
             continue;
         }
         std::printf("\n== %d. %s: %s\n   (mirrors %s)\n\n", index, e.name, e.title, e.seed);
+        if (e.needs_redis && std::getenv("REDIS_URL") == nullptr) {
+            std::printf(
+                "   not run: it needs a Redis server (REDIS_URL=redis://HOST:PORT);\n"
+                "   scripts/tour.sh starts one when it can install redis-server\n");
+            continue;
+        }
         int rc = run(dir + "/" + e.dir + "/" + e.name);
         if (rc != 0) {
             std::printf("!! %s exited with status %d\n", e.name, rc);

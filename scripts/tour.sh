@@ -1,12 +1,51 @@
 #!/usr/bin/env bash
 # scripts/tour.sh - the main job: builds corio (Release) and runs the examples
 # tour, which mirrors the asyncio tutorials' examples one by one and prints
-# what each shows, with the elapsed times that prove the concurrency.
+# what each shows, with the elapsed times that prove the concurrency. The
+# Redis examples that need a server get one: a redis-server on a free
+# loopback port in a temporary directory (REDIS_URL), stopped and removed
+# when the tour ends. An exported REDIS_URL is used instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-ensure_packages "${CORIO_BUILD_PACKAGES[@]}"
+ensure_packages "${CORIO_BUILD_PACKAGES[@]}" redis-server
 
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target corio_tour
-exec build/release/examples/corio_tour "$@"
+
+redis_pid="" redis_dir=""
+stop_redis() {
+    if [ -n "$redis_pid" ]; then
+        kill "$redis_pid" 2>/dev/null || true
+        wait "$redis_pid" 2>/dev/null || true
+    fi
+    [ -z "$redis_dir" ] || rm -rf "$redis_dir"
+}
+trap stop_redis EXIT
+
+if [ -z "${REDIS_URL:-}" ] && command -v redis-server >/dev/null; then
+    redis_dir=$(mktemp -d)
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        port=$((20000 + RANDOM % 40000))
+        redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+            --dir "$redis_dir" >"$redis_dir/log" 2>&1 &
+        redis_pid=$!
+        for _ in $(seq 50); do  # up to 5 s for it to answer
+            if [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ] || ! kill -0 "$redis_pid" 2>/dev/null; then
+                break
+            fi
+            sleep 0.1
+        done
+        if [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ]; then
+            export REDIS_URL="redis://127.0.0.1:$port"
+            break
+        fi
+        kill "$redis_pid" 2>/dev/null || true  # that port was taken: another one
+        wait "$redis_pid" 2>/dev/null || true
+        redis_pid=""
+    done
+fi
+
+rc=0
+build/release/examples/corio_tour "$@" || rc=$?
+exit "$rc"

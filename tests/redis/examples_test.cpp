@@ -1,6 +1,6 @@
-// Runs the Redis examples (examples/redis/, not in the tour: they need a
-// server) against a redis-server started here, and checks what they print;
-// and what a user without a server sees.
+// Runs the Redis examples (examples/redis/; the tour runs them only when
+// scripts/tour.sh could start a server) against a redis-server started
+// here, and checks what they print; and what a user without a server sees.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
