@@ -211,6 +211,9 @@ inline constexpr Entry kTour[] = {
     // The web layer: aiohttp's server and client (corio::http), each on a local server.
     {"http", "aiohttp_app", "aiohttp's web app: / and /hello/{name}, asked for by ClientSession",
      "《异步，并发，协程（旧版本折叠）》 › aiohttp", real_time, 0.5},
+    {"http", "requests_in_executor",
+     "a blocking HTTP client on the default executor: three 0.5 s downloads take 0.5 s",
+     "《异步编程》 › 案例 asyncio+requests", real_time, 0.5},
     {"http", "crawler", "a crawler: one ClientSession, a task per URL, asyncio.wait for both",
      "《异步编程》 › 其他 › 异步爬虫", real_time, 0.2},
     {"http", "websocket_heartbeat",
