@@ -44,6 +44,9 @@ METRICS["w6_c100"] = [("req_per_s", "req/s", True, "si"),
                       ("req_per_cpu_s", "req/server-CPU-s", True, "si"),
                       ("errors", "errors", False, "num")]
 METRICS["w6_c1000"] = METRICS["w6_c100"]
+METRICS["w9_process_pool"] = [("small_calls_per_s", "small calls/s", True, "si"),
+                              ("cpu_wall_s_1worker", "CPU batch s, 1 worker", False, "num"),
+                              ("cpu_wall_s_2workers", "CPU batch s, 2 workers", False, "num")]
 TITLES = {
     "w1_spawn": "W1 spawn: parked tasks",
     "w2_chain": "W2 chain: spawn+await, plain await",
@@ -53,6 +56,7 @@ TITLES = {
     "w5_echo_1k": "W5 TCP echo, 1 KiB messages",
     "w5_echo_64k": "W5 TCP echo, 64 KiB messages",
     "w5_idle": "W5 idle: 1 KiB echo on the active connections while many idle ones stay open",
+    "w9_process_pool": "W9 process pool: small calls on 2 workers; a CPU batch on 1 and 2 workers (per-call work differs between languages)",
     "w6_c100": "W6 HTTP hello world, wrk -c100",
     "w6_c1000": "W6 HTTP hello world, wrk -c1000",
     "w7_redis": "W7 Redis client: SET/GET from many tasks, then pipelines (redis-benchmark: -P 1, -P B)",
@@ -63,6 +67,7 @@ PARAMS = {
     "w4_queue": ["items"], "w8_executor": ["n", "batch", "threads"],
     "w5_echo_1k": ["conns", "size"], "w5_echo_64k": ["conns", "size"],
     "w5_idle": ["idle", "conns", "size"],
+    "w9_process_pool": ["small_calls", "cpu_calls"],
     "w6_c100": ["conns", "threads"], "w6_c1000": ["conns", "threads"],
     "w7_redis": ["n", "tasks", "batch"],
 }

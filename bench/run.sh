@@ -13,6 +13,8 @@
 #   W6: HTTP servers under `taskset -c 1` (corio on both backends, Boost.Beast, aiohttp on
 #   asyncio and uvloop, nginx with one worker), wrk under `taskset -c 0` through
 #   bench/peers/w6_wrk.py, at 100 and at 1000 connections.
+#   W9: corio's process pool against Python's ProcessPoolExecutor (asyncio, uvloop),
+#   in-process like W1-W4.
 #   W7: a fresh redis-server under `taskset -c 1` per run, the client under `taskset -c 0`:
 #   corio, redis.asyncio (asyncio and uvloop) and redis-benchmark (-P 1, then -P 100).
 # Raw results: build/bench-results/<timestamp>/raw.jsonl; the Markdown report goes to stdout
@@ -51,8 +53,8 @@ done
 [[ -z $ROUNDS ]] && { ((QUICK)) && ROUNDS=1 || ROUNDS=3; }
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a positive integer"
 ((ROUNDS < 3 && !QUICK)) && log "warning: bench/README.md asks for at least 3 rounds"
-[[ -z $ONLY || ,$ONLY, =~ ^(,(w[1-8]|w1_spawn|w2_chain|w3_timers|w4_queue|w8_executor|w5_echo|w5_idle|w6_http|w7_redis))+,$ ]] ||
-    die "--only takes a comma-separated list of w1, w2, w3, w4, w5, w5_idle, w6, w7, w8 (or w1_spawn, ...)"
+[[ -z $ONLY || ,$ONLY, =~ ^(,(w[1-9]|w1_spawn|w2_chain|w3_timers|w4_queue|w8_executor|w5_echo|w5_idle|w6_http|w7_redis|w9_process_pool))+,$ ]] ||
+    die "--only takes a comma-separated list of w1, w2, w3, w4, w5, w5_idle, w6, w7, w8, w9 (or w1_spawn, ...)"
 
 # ------------------------------------------------------------------ install, build
 ensure_packages() {
@@ -85,7 +87,7 @@ build_corio() {
     cmake --preset release || return
     local t known targets=()
     known=$(cmake --build --preset release --target help)
-    for t in w1_spawn w2_chain w3_timers w4_queue w8_executor w5_echo_server w6_http_server w7_redis; do
+    for t in w1_spawn w2_chain w3_timers w4_queue w8_executor w5_echo_server w6_http_server w7_redis w9_process_pool; do
         grep -q "^$t: " <<<"$known" && targets+=("$t")
     done
     cmake --build --preset release ${targets[@]:+--target "${targets[@]}"}
@@ -103,7 +105,7 @@ else
 fi
 
 # ------------------------------------------------------------------ workloads
-ALL=(w1_spawn w2_chain w3_timers w4_queue w8_executor w5_echo w5_idle w6_http w7_redis)
+ALL=(w1_spawn w2_chain w3_timers w4_queue w8_executor w5_echo w5_idle w6_http w7_redis w9_process_pool)
 corio_prog() {
     case $1 in
         w5_*) echo "$CORIO/w5_echo_server" ;;
@@ -118,7 +120,7 @@ if [[ -n $ONLY ]]; then
         match=""
         # the short name (w5) selects the first workload of that number (w5_echo, not w5_idle)
         for w in "${ALL[@]}"; do [[ -z $match && ($w == "$x" || ${w%%_*} == "$x") ]] && match=$w; done
-        [[ -n $match ]] || die "unknown workload '$x' (known: ${ALL[*]}, or w1..w8)"
+        [[ -n $match ]] || die "unknown workload '$x' (known: ${ALL[*]}, or w1..w9)"
         [[ -x $(corio_prog "$match") ]] || log "warning: $(corio_prog "$match") missing; running the peers only"
         WORKLOADS+=("$match")
     done
@@ -136,6 +138,7 @@ quick_flags() {
         w4_queue) echo "--k 25000" ;;
         w8_executor) echo "--n 10000" ;;
         w7_redis) echo "--n 20000" ;;
+        w9_process_pool) echo "--n 10000 --cpu 8" ;;
     esac
 }
 LIMIT=600 # seconds per in-process run before it counts as failed

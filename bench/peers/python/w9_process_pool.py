@@ -51,5 +51,10 @@ if __name__ == "__main__":
     p.add_argument("--cpu", type=int, default=64)
     # Python is ~100x slower per round: about 20 ms per call.
     p.add_argument("--rounds", type=int, default=200000)
+    p.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     a = p.parse_args()
+    if a.loop == "uvloop":
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     print(json.dumps(asyncio.run(main(a.n, a.cpu, a.rounds))))
