@@ -58,6 +58,17 @@ constexpr bool is_ows(char c) noexcept {
     return c == ' ' || c == '\t';
 }
 
+/// `v` without the optional whitespace around it.
+constexpr std::string_view trim_ows(std::string_view v) noexcept {
+    while (!v.empty() && is_ows(v.front())) {
+        v.remove_prefix(1);
+    }
+    while (!v.empty() && is_ows(v.back())) {
+        v.remove_suffix(1);
+    }
+    return v;
+}
+
 /// Calls `fn(element)` for each non-empty element of the comma-separated
 /// list `list` (RFC 9110 5.6.1: a Connection, Upgrade or Transfer-Encoding
 /// value), without the optional whitespace around it; empty elements are
@@ -67,13 +78,7 @@ template <class Fn>
 constexpr bool any_list_element(std::string_view list, Fn&& fn) {
     while (!list.empty()) {
         const std::size_t comma = list.find(',');
-        std::string_view item = list.substr(0, comma);
-        while (!item.empty() && is_ows(item.front())) {
-            item.remove_prefix(1);
-        }
-        while (!item.empty() && is_ows(item.back())) {
-            item.remove_suffix(1);
-        }
+        const std::string_view item = trim_ows(list.substr(0, comma));
         if (!item.empty() && fn(item)) {
             return true;
         }

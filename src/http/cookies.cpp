@@ -5,21 +5,12 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "chars.hpp"
 #include "date.hpp"
 
 namespace corio::http {
 
 namespace {
-
-std::string_view trim(std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
-        v.remove_prefix(1);
-    }
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) {
-        v.remove_suffix(1);
-    }
-    return v;
-}
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -129,14 +120,14 @@ Cookies parse_cookie_header(std::string_view value) {
     Cookies out;
     while (!value.empty()) {
         std::size_t semi = value.find(';');
-        std::string_view pair = trim(value.substr(0, semi));
+        std::string_view pair = detail::trim_ows(value.substr(0, semi));
         value = semi == std::string_view::npos ? std::string_view() : value.substr(semi + 1);
         std::size_t eq = pair.find('=');
         if (eq == std::string_view::npos) {
             continue;
         }
-        std::string_view name = trim(pair.substr(0, eq));
-        std::string_view v = trim(pair.substr(eq + 1));
+        std::string_view name = detail::trim_ows(pair.substr(0, eq));
+        std::string_view v = detail::trim_ows(pair.substr(eq + 1));
         if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
             v = v.substr(1, v.size() - 2);
         }
@@ -205,14 +196,14 @@ void CookieJar::update_cookie(std::string_view set_cookie, std::string_view url)
     }
     const auto now = std::chrono::system_clock::now();
     std::size_t semi = set_cookie.find(';');
-    std::string_view pair = trim(set_cookie.substr(0, semi));
+    std::string_view pair = detail::trim_ows(set_cookie.substr(0, semi));
     std::size_t eq = pair.find('=');
     if (eq == std::string_view::npos) {
         return;
     }
     Cookie c;
-    c.name = std::string(trim(pair.substr(0, eq)));
-    std::string_view value = trim(pair.substr(eq + 1));
+    c.name = std::string(detail::trim_ows(pair.substr(0, eq)));
+    std::string_view value = detail::trim_ows(pair.substr(eq + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
         value = value.substr(1, value.size() - 2);
     }
@@ -227,11 +218,12 @@ void CookieJar::update_cookie(std::string_view set_cookie, std::string_view url)
     std::string_view attrs = semi == std::string_view::npos ? "" : set_cookie.substr(semi + 1);
     while (!attrs.empty()) {
         std::size_t next = attrs.find(';');
-        std::string_view attr = trim(attrs.substr(0, next));
+        std::string_view attr = detail::trim_ows(attrs.substr(0, next));
         attrs = next == std::string_view::npos ? std::string_view() : attrs.substr(next + 1);
         std::size_t aeq = attr.find('=');
-        std::string key = lower(trim(attr.substr(0, aeq)));
-        std::string_view av = aeq == std::string_view::npos ? "" : trim(attr.substr(aeq + 1));
+        std::string key = lower(detail::trim_ows(attr.substr(0, aeq)));
+        std::string_view av =
+            aeq == std::string_view::npos ? "" : detail::trim_ows(attr.substr(aeq + 1));
         if (key == "domain" && !av.empty()) {
             std::string d = lower(av.starts_with('.') ? av.substr(1) : av);
             if (!domain_match(u->host, d)) {

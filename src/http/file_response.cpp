@@ -12,6 +12,7 @@
 #include <system_error>
 #include <utility>
 
+#include "chars.hpp"
 #include "corio/errors.hpp"
 #include "corio/http/web.hpp"
 #include "date.hpp"
@@ -30,34 +31,15 @@ struct Fd {
     }
 };
 
-std::string_view trim(std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
-        v.remove_prefix(1);
-    }
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) {
-        v.remove_suffix(1);
-    }
-    return v;
-}
-
 std::string_view without_weak(std::string_view tag) {
     return tag.starts_with("W/") ? tag.substr(2) : tag;
 }
 
 // If-None-Match: a list of entity tags or "*"; weak comparison (RFC 9110 13.1.2).
 bool none_match_hits(std::string_view header, std::string_view etag) {
-    while (!header.empty()) {
-        std::size_t comma = header.find(',');
-        std::string_view item = trim(header.substr(0, comma));
-        if (item == "*" || without_weak(item) == etag) {
-            return true;
-        }
-        if (comma == std::string_view::npos) {
-            break;
-        }
-        header.remove_prefix(comma + 1);
-    }
-    return false;
+    return http::detail::any_list_element(header, [etag](std::string_view item) {
+        return item == "*" || without_weak(item) == etag;
+    });
 }
 
 bool parse_u64(std::string_view s, std::uint64_t& out) {
@@ -76,11 +58,11 @@ struct ByteRange {
     std::uint64_t first = 0, last = 0;
 };
 std::optional<ByteRange> parse_range(std::string_view header, std::uint64_t size) {
-    header = trim(header);
+    header = http::detail::trim_ows(header);
     if (!header.starts_with("bytes=")) {
         return std::nullopt;
     }
-    std::string_view spec = trim(header.substr(6));
+    std::string_view spec = http::detail::trim_ows(header.substr(6));
     if (spec.find(',') != std::string_view::npos) {
         return std::nullopt;  // several ranges: ignored (RFC 9110 14.2)
     }
@@ -197,7 +179,8 @@ Task<void> FileResponse::prepare(Request& request) {
         if (auto inm = rh.get("If-None-Match")) {
             not_modified = none_match_hits(*inm, etag);
         } else if (auto ims = rh.get("If-Modified-Since")) {
-            std::optional<std::int64_t> since = http::detail::parse_http_date(trim(*ims));
+            std::optional<std::int64_t> since =
+                http::detail::parse_http_date(http::detail::trim_ows(*ims));
             not_modified = since && st.st_mtim.tv_sec <= *since;
         }
         if (not_modified) {
@@ -212,7 +195,7 @@ Task<void> FileResponse::prepare(Request& request) {
     if (request.method() == Method::GET && status() == 200) {
         std::optional<std::string_view> range = rh.get("Range");
         if (auto if_range = rh.get("If-Range"); range && if_range) {
-            std::string_view v = trim(*if_range);
+            std::string_view v = http::detail::trim_ows(*if_range);
             // A strong tag must match exactly; a date must equal Last-Modified.
             if (v != etag && v != last_modified) {
                 range.reset();
