@@ -188,6 +188,15 @@ user_ticks() { local p; for p in $(tree "$1"); do cat "/proc/$p/stat"; done 2>/d
     awk '{ sub(/.*\) /, ""); t += $12 } END { print t + 0 }'; }
 free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 listening() { grep -q "^ *[0-9]*: 0100007F:$(printf %04X "$1") 00000000:0000 0A " /proc/net/tcp; }
+# wait_listening PORT: until $SERVER_PID listens on PORT, exits, or 10 s pass.
+wait_listening() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        listening "$1" && return
+        alive "$SERVER_PID" || return
+        sleep 0.1
+    done
+}
 stop_server() {
     [[ -n $SERVER_PID ]] || return 0
     local i
@@ -206,17 +215,13 @@ trap 'log "interrupted"; exit 130' INT TERM
 # besides --port and --secs; with --idle the client also gets --server-pid (it reads the
 # server's VmRSS and CPU time itself).
 run_w5() {
-    local w=$1 name=$2 round=$3 secs=$4 cflags=$5 port i rc c0 c1 u0 u1 t0 t1 hwm limit
+    local w=$1 name=$2 round=$3 secs=$4 cflags=$5 port rc c0 c1 u0 u1 t0 t1 hwm limit
     shift 5
     local base=$OUT/logs/$w.$name.r$round
     port=$(free_port)
     taskset -c 1 "$@" --port "$port" >"$base.server.out" 2>"$base.server.err" &
     SERVER_PID=$!
-    for ((i = 0; i < 100; i++)); do
-        listening "$port" && break
-        alive "$SERVER_PID" || break
-        sleep 0.1
-    done
+    wait_listening "$port"
     limit=$((secs + 60))
     if [[ " $cflags " == *" --idle "* ]]; then
         cflags+=" --server-pid $SERVER_PID"
@@ -342,7 +347,7 @@ run_w6_workload() {
 # run_w7 PEER ROUND CMD...: a fresh redis-server (no persistence, taskset -c 1) on a free
 # port, one client run (taskset -c 0, under /usr/bin/time) against it.
 run_w7() {
-    local peer=$1 round=$2 port i dir
+    local peer=$1 round=$2 port dir
     shift 2
     port=$(free_port)
     dir=$OUT/logs/w7_redis.$peer.r$round.server
@@ -350,11 +355,7 @@ run_w7() {
     taskset -c 1 redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
         --dir "$dir" >"$dir/log" 2>&1 &
     SERVER_PID=$!
-    for ((i = 0; i < 100; i++)); do
-        listening "$port" && break
-        alive "$SERVER_PID" || break
-        sleep 0.1
-    done
+    wait_listening "$port"
     # shellcheck disable=SC2046  # quick_flags is a word list
     run_inproc w7_redis "$peer" "$round" taskset -c 0 "$@" --port "$port" $(quick_flags w7_redis)
     stop_server
