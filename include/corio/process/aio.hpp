@@ -113,6 +113,8 @@ struct AsyncPoolOptions {
 /// aiomultiprocess: `Pool`.
 class AsyncPool {
 public:
+    /// A pool with `options` (processes, childconcurrency,
+    /// maxtasksperchild, initializer).
     explicit AsyncPool(AsyncPoolOptions options = {});
     ~AsyncPool() { pool_.shutdown(true, true); }
 

@@ -118,6 +118,8 @@ public:
         pos_ += n;
         return s;
     }
+    /// An unsigned LEB128 integer; throws CodecError when it is truncated,
+    /// does not fit in 64 bits, or is not in its shortest form.
     std::uint64_t varint(const char* what);
     /// A count of elements that follow. Every element takes at least one
     /// byte (a struct or tuple with no fields inside a container is the one
@@ -126,7 +128,9 @@ public:
     std::size_t count(const char* what);
     std::size_t remaining() const noexcept { return in_.size() - pos_; }
     std::size_t offset() const noexcept { return pos_; }
+    /// Throws CodecError naming `why` and the offset.
     [[noreturn]] void fail(const std::string& why) const;
+    /// One nesting level deeper; throws CodecError past the depth limit.
     void enter();
     void leave() noexcept { --depth_; }
 

@@ -165,8 +165,11 @@ private:
 /// shutdown(true). Python: `concurrent.futures.ProcessPoolExecutor`.
 class ProcessPoolExecutor {
 public:
+    /// At most `max_workers` worker processes (0: one per CPU; negative
+    /// throws std::invalid_argument). Python: `ProcessPoolExecutor(max_workers)`.
     explicit ProcessPoolExecutor(long max_workers = 0)
         : ProcessPoolExecutor(ProcessPoolOptions{max_workers, std::nullopt, 0}) {}
+    /// With every option (initializer, max_tasks_per_child, ...).
     explicit ProcessPoolExecutor(ProcessPoolOptions options);
     ProcessPoolExecutor(const ProcessPoolExecutor&) = delete;
     ProcessPoolExecutor& operator=(const ProcessPoolExecutor&) = delete;
@@ -235,7 +238,9 @@ public:
     /// `cancel_futures`, cancels the work not started yet. Idempotent.
     /// Python: `Executor.shutdown`.
     void shutdown(bool wait = true, bool cancel_futures = false);
+    /// Whether shutdown() was called.
     bool is_shutdown() const;
+    /// How many worker processes the pool runs at most.
     std::size_t max_workers() const noexcept { return max_workers_; }
     /// The pids of the worker processes alive now (for monitoring and
     /// tests).
