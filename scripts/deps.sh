@@ -47,3 +47,5 @@ CORIO_BUILD_PACKAGES+=(nlohmann-json3-dev)
 CORIO_TEST_PACKAGES+=(nlohmann-json3-dev)
 # chromium: the corio-demo /chat page is tested in headless Chromium.
 CORIO_TEST_PACKAGES+=(chromium)
+# postgresql (15, with psql): the real-server fixture's PostgreSQL.
+CORIO_TEST_PACKAGES+=(postgresql)

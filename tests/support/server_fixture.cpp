@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -135,30 +136,70 @@ std::string ServerFixture::log() const {
     return s.str();
 }
 
-void ServerFixture::start() {
-    if (running()) {
-        return;
+namespace {
+
+constexpr uid_t kNobody = 65534;
+
+bool drop_privileges(const ServerSpec& spec) {
+    return spec.unprivileged && ::geteuid() == 0;
+}
+
+// Hands the directory tree to `nobody`.
+void chown_tree(const std::string& dir) {
+    std::error_code ec;
+    ::chown(dir.c_str(), kNobody, kNobody);
+    for (const auto& e : fs::recursive_directory_iterator(dir, ec)) {
+        ::lchown(e.path().c_str(), kNobody, kNobody);
     }
-    std::string exe = find_program(spec_.program);
+}
+
+std::string expand(const std::string& a, std::uint16_t port, const std::string& dir) {
+    return replace_all(replace_all(a, "{port}", std::to_string(port)), "{dir}", dir);
+}
+
+}  // namespace
+
+pid_t ServerFixture::spawn(const std::vector<std::string>& raw) const {
+    std::string exe = find_program(raw.at(0));
     if (exe.empty()) {
-        throw std::runtime_error(spec_.name + ": program '" + spec_.program +
+        throw std::runtime_error(spec_.name + ": program '" + raw[0] +
                                  "' not found (scripts/deps.sh installs the test packages)");
     }
     // Everything the child needs is prepared before fork: after it, only
     // async-signal-safe calls.
     std::vector<std::string> args{exe};
-    for (const auto& a : spec_.args) {
-        args.push_back(replace_all(replace_all(a, "{port}", std::to_string(port_)), "{dir}", dir_));
+    for (std::size_t i = 1; i < raw.size(); ++i) {
+        args.push_back(expand(raw[i], port_, dir_));
     }
     std::vector<char*> argv;
     for (auto& a : args) {
         argv.push_back(a.data());
     }
     argv.push_back(nullptr);
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e != nullptr; ++e) {
+        env_strings.emplace_back(*e);
+    }
+    bool drop = drop_privileges(spec_);
+    if (drop) {
+        env_strings.emplace_back("HOME=" + dir_);
+        env_strings.emplace_back("USER=nobody");
+    }
+    for (const auto& e : spec_.env) {
+        env_strings.push_back(expand(e, port_, dir_));
+    }
+    std::vector<char*> envp;
+    for (auto& e : env_strings) {
+        envp.push_back(e.data());
+    }
+    envp.push_back(nullptr);
     std::string log_path = dir_ + "/server.log";
-    int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
     if (log_fd < 0) {
         throw std::runtime_error("open " + log_path + ": " + std::strerror(errno));
+    }
+    if (drop) {
+        chown_tree(dir_);
     }
     pid_t parent = ::getpid();
     pid_t pid = ::fork();
@@ -167,19 +208,49 @@ void ServerFixture::start() {
         if (::getppid() != parent) {
             ::_exit(127);
         }
+        ::setpgid(0, 0);
         ::dup2(log_fd, 1);
         ::dup2(log_fd, 2);
         if (::chdir(dir_.c_str()) != 0) {
             ::_exit(127);
         }
-        ::execv(argv[0], argv.data());
+        if (drop &&
+            (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0)) {
+            ::_exit(127);
+        }
+        // The kernel's death signal is reset by setuid: set it again.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        ::execve(argv[0], argv.data(), envp.data());
         ::_exit(127);
     }
     ::close(log_fd);
     if (pid < 0) {
         throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
     }
-    pid_ = pid;
+    return pid;
+}
+
+void ServerFixture::start() {
+    if (running()) {
+        return;
+    }
+    if (!initialised_) {
+        for (const auto& cmd : spec_.init) {
+            pid_t pid = spawn(cmd);
+            int status = 0;
+            while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+            }
+            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                throw std::runtime_error(spec_.name + ": '" + cmd.at(0) + "' failed:\n" + log());
+            }
+        }
+        initialised_ = true;
+    }
+    pid_ = spawn([&] {
+        std::vector<std::string> all{spec_.program};
+        all.insert(all.end(), spec_.args.begin(), spec_.args.end());
+        return all;
+    }());
     auto deadline = std::chrono::steady_clock::now() + spec_.start_timeout;
     while (!spec_.ready(port_, dir_)) {
         int status = 0;
@@ -202,6 +273,7 @@ void ServerFixture::kill() {
     if (!running()) {
         return;
     }
+    ::kill(-pid_, SIGKILL);
     ::kill(pid_, SIGKILL);
     int status = 0;
     while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
@@ -213,7 +285,7 @@ void ServerFixture::stop() {
     if (!running()) {
         return;
     }
-    ::kill(pid_, SIGTERM);
+    ::kill(-pid_, SIGTERM);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     int status = 0;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -247,6 +319,38 @@ ServerSpec redis_spec(std::vector<std::string> extra) {
     };
     spec.args.insert(spec.args.end(), extra.begin(), extra.end());
     return spec;
+}
+
+std::string postgres_bin(std::string_view tool) {
+    return "/usr/lib/postgresql/15/bin/" + std::string(tool);
+}
+
+ServerSpec postgres_spec(std::vector<std::string> extra) {
+    ServerSpec spec{
+        .name = "postgres",
+        .program = postgres_bin("postgres"),
+        .args = {"-D", "{dir}/data", "-p", "{port}", "-c", "listen_addresses=127.0.0.1", "-k",
+                 "{dir}", "-c", "fsync=off", "-c", "full_page_writes=off"},
+        // pg_isready answers 0 only once the server accepts connections.
+        .ready =
+            [](std::uint16_t port, const std::string&) {
+                std::string cmd =
+                    postgres_bin("pg_isready") + " -q -h 127.0.0.1 -p " + std::to_string(port);
+                return std::system(cmd.c_str()) == 0;
+            },
+        .start_timeout = std::chrono::milliseconds(30000),
+        .init = {{postgres_bin("initdb"), "-D", "{dir}/data", "-U", kPostgresUser, "-A",
+                  "scram-sha-256", "--pwfile", "{dir}/pwfile", "-E", "UTF8", "--no-sync"}},
+        .unprivileged = true,
+    };
+    spec.args.insert(spec.args.end(), extra.begin(), extra.end());
+    return spec;
+}
+
+PostgresServer::PostgresServer(std::vector<std::string> extra)
+    : ServerFixture(postgres_spec(std::move(extra))) {
+    std::ofstream(dir() + "/pwfile") << kPostgresPassword << "\n";
+    start();
 }
 
 }  // namespace corio_test

@@ -1,5 +1,5 @@
 // tests/support/server_fixture.hpp - a real server process for integration
-// tests: redis-server today, PostgreSQL / MariaDB / RabbitMQ later.
+// tests: redis-server, PostgreSQL, MariaDB, RabbitMQ.
 //
 // ServerFixture starts the program from a fresh temporary directory on a free
 // loopback port, waits until it answers a probe, and always stops it and
@@ -37,6 +37,16 @@ struct ServerSpec {
     std::function<bool(std::uint16_t port, const std::string& dir)> ready;
     /// How long start() waits for ready().
     std::chrono::milliseconds start_timeout{15000};
+    /// Commands run once, in order, before the first start (initdb,
+    /// mariadb-install-db), with the same placeholders, privileges and
+    /// log; start() throws if one fails.
+    std::vector<std::vector<std::string>> init;
+    /// Servers that refuse to run as root (PostgreSQL): when the tests run
+    /// as root, the directory is handed to the unprivileged user `nobody`
+    /// and the init commands and the server run as that user.
+    bool unprivileged = false;
+    /// Extra environment for the init commands and the server ("K=V").
+    std::vector<std::string> env;
 };
 
 class ServerFixture {
@@ -54,9 +64,11 @@ public:
     /// std::runtime_error (with the end of the server's log) if the program
     /// is missing, exits, or does not answer within spec.start_timeout.
     void start();
-    /// SIGKILL and reap: a crash, for fault tests. No-op when not running.
+    /// SIGKILL to the server's process group and reap: a crash, for fault
+    /// tests. No-op when not running.
     void kill();
-    /// SIGTERM, wait up to 5 s, then SIGKILL. No-op when not running.
+    /// SIGTERM to the server's process group, wait up to 5 s, then
+    /// SIGKILL. No-op when not running.
     void stop();
     /// kill() then start() on the same port and directory.
     void restart();
@@ -72,6 +84,10 @@ private:
     std::string dir_;
     std::uint16_t port_ = 0;
     pid_t pid_ = -1;
+    bool initialised_ = false;
+
+    // fork+exec of `args` in dir_ (as the spec's user), output to the log.
+    pid_t spawn(const std::vector<std::string>& args) const;
 };
 
 /// A free loopback TCP port (bound to 0 and released: another process could
@@ -98,6 +114,26 @@ public:
         start();
     }
     std::string socket_path() const { return redis_socket_path(dir()); }
+};
+
+/// The superuser and password of a postgres_spec() server.
+inline constexpr const char* kPostgresUser = "corio";
+inline constexpr const char* kPostgresPassword = "corio-test-pw";
+
+/// Full path of a PostgreSQL 15 program (postgres, initdb, pg_isready).
+std::string postgres_bin(std::string_view tool);
+
+/// PostgreSQL 15: initdb into {dir}/data (superuser kPostgresUser, password
+/// kPostgresPassword from {dir}/pwfile, scram-sha-256 for every
+/// connection), listening on 127.0.0.1:port and a Unix socket in {dir}, run
+/// as `nobody` when the tests run as root, fsync off. `extra` arguments
+/// follow ("-c", "max_connections=20").
+ServerSpec postgres_spec(std::vector<std::string> extra = {});
+
+/// A started PostgreSQL server (writes the password file, then start()).
+class PostgresServer : public ServerFixture {
+public:
+    explicit PostgresServer(std::vector<std::string> extra = {});
 };
 
 }  // namespace corio_test
