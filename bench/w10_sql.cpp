@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <stdexcept>
 #include <string>
 
 int main(int argc, char** argv) {
@@ -53,13 +54,23 @@ int main(int argc, char** argv) {
         std::string json = "{";
         if (pg_port != 0) {
             a.port = static_cast<std::uint16_t>(pg_port);
+#ifdef CORIO_W10_PG
             w10::Result r = w10::run_pg(a);
+#else
+            throw std::runtime_error("built without the PostgreSQL half");
+            w10::Result r;
+#endif
             json += "\"pg_select_qps\": " + std::to_string(r.select_qps) +
                     ", \"pg_insert_rows_s\": " + std::to_string(r.insert_rows_s);
         }
         if (my_port != 0) {
             a.port = static_cast<std::uint16_t>(my_port);
+#ifdef CORIO_W10_MY
             w10::Result r = w10::run_mysql(a);
+#else
+            throw std::runtime_error("built without the MariaDB half");
+            w10::Result r;
+#endif
             json += std::string(pg_port != 0 ? ", " : "") +
                     "\"my_select_qps\": " + std::to_string(r.select_qps) +
                     ", \"my_insert_rows_s\": " + std::to_string(r.insert_rows_s);
