@@ -13,6 +13,7 @@
 #include "corio/http/cookies.hpp"
 #include "corio/http/message.hpp"
 #include "corio/http/multidict.hpp"
+#include "corio/http/multipart.hpp"
 #include "corio/http/server.hpp"
 #include "corio/http/status.hpp"
 #include "corio/http/url.hpp"

@@ -33,6 +33,10 @@ namespace corio::http::detail {
 class WsSession;
 }  // namespace corio::http::detail
 
+namespace corio::http {
+struct Form;  // corio/http/multipart.hpp
+}  // namespace corio::http
+
 namespace corio::http::web {
 
 class Request;
@@ -122,6 +126,13 @@ public:
     /// 400 "invalid JSON body: ..." by itself; one that wants another
     /// answer catches it. aiohttp: `await request.json()`.
     Task<nlohmann::json> json() const;
+    /// The body parsed as a form (corio/http/multipart.hpp):
+    /// application/x-www-form-urlencoded or multipart/form-data, files
+    /// apart; another Content-Type gives an empty Form. Never suspends in
+    /// this version. Throws MultipartError, an HTTPException(400), for a
+    /// malformed body (uncaught, it answers 400). aiohttp: `await
+    /// request.post()`.
+    Task<Form> post() const;
     /// The body, without a coroutine.
     const std::string& body() const noexcept { return body_; }
     /// Whether the request had a body. aiohttp: `request.body_exists`.
