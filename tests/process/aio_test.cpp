@@ -18,6 +18,7 @@
 
 #include "corio/run.hpp"
 #include "corio/timeouts.hpp"
+#include "support/children.hpp"
 #include "support/fd_count.hpp"
 
 namespace {
@@ -74,8 +75,7 @@ CORIO_PROCESS_REGISTER(plain_add);
 // last one (an event, not a delay), at most 10 s.
 void expect_children_reaped() {
     auto deadline = std::chrono::steady_clock::now() + 10s;
-    siginfo_t info;
-    while (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != -1 || errno != ECHILD) {
+    while (!corio_test::child_pids().empty()) {
         ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "a child process is left";
         std::this_thread::yield();
     }

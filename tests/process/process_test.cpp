@@ -18,6 +18,7 @@
 #include <tuple>
 #include <vector>
 
+#include "support/children.hpp"
 #include "support/fd_count.hpp"
 
 namespace {
@@ -67,10 +68,7 @@ CORIO_PROCESS_REGISTER(set_offset);
 CORIO_PROCESS_REGISTER(offset);
 
 void expect_no_children() {
-    int status = 0;
-    errno = 0;
-    EXPECT_EQ(::waitpid(-1, &status, WNOHANG), -1) << "a child process is left";
-    EXPECT_EQ(errno, ECHILD);
+    EXPECT_EQ(corio_test::child_pids(), std::vector<pid_t>{}) << "a child process is left";
 }
 
 std::string temp_path() {
