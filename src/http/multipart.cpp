@@ -9,10 +9,12 @@
 
 #include "chars.hpp"
 #include "corio/http/url.hpp"
+#include "url_encode.hpp"
 
 namespace corio::http {
 namespace {
 
+using detail::form_urlencode;
 using detail::is_ows;
 using detail::is_tchar;
 using detail::trim_ows;
@@ -87,25 +89,6 @@ std::optional<std::string> decode_ext_value(std::string_view v) {
         return std::nullopt;
     }
     return percent_decode(v.substr(q2 + 1));
-}
-
-std::string form_urlencode(std::string_view s) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    for (char ch : s) {
-        auto c = static_cast<unsigned char>(ch);
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '*') {
-            out += ch;
-        } else if (c == ' ') {
-            out += '+';
-        } else {
-            out += '%';
-            out += kHex[c >> 4];
-            out += kHex[c & 15];
-        }
-    }
-    return out;
 }
 
 // A quoted-string for a Content-Disposition parameter. '"', '\\' and the control

@@ -6,6 +6,8 @@
 // parameters are percent-decoded afterwards, so "%2F" inside a parameter
 // never splits a segment. aiohttp: `UrlDispatcher`, `DynamicResource`.
 #include <algorithm>
+#include <exception>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <stdexcept>
@@ -16,6 +18,7 @@
 
 #include "corio/http/url.hpp"
 #include "corio/http/web.hpp"
+#include "url_encode.hpp"
 
 namespace corio::http::web {
 
@@ -28,6 +31,11 @@ struct Route {
     std::vector<std::string> names;   // parameter names, in order
     std::vector<std::size_t> groups;  // the capture group of each name
     Handler handler;
+    std::string name;  // for url_for; may be empty
+    std::string path;  // as given to add_route
+    // A sub-application mounted at `prefix` instead of a handler.
+    std::string prefix;
+    std::shared_ptr<const Application> sub;
 };
 
 std::string escape_regex(std::string_view s) {
@@ -80,7 +88,8 @@ Route compile(std::string_view method, std::string_view path, Handler handler) {
     if (!handler) {
         throw std::invalid_argument("add_route: handler is null");
     }
-    Route r{std::string(method), {}, std::nullopt, {}, {}, std::move(handler)};
+    Route r{std::string(method), {}, std::nullopt,      {}, {},
+            std::move(handler),  {}, std::string(path), {}, nullptr};
     if (path.find_first_of("{}") == std::string_view::npos) {
         r.literal.assign(path);
         return r;
@@ -140,20 +149,37 @@ bool match(const Route& r, std::string_view path,
 struct Application::Impl {
     std::vector<Route> routes;
     std::vector<Middleware> middlewares;
+    std::vector<AppHook> startup, shutdown, cleanup;
 
-    // Finds the handler for `req`; throws HTTPException(404/405).
-    const Handler& resolve(Request& req) const {
-        std::string_view raw = req.raw_path();
-        raw = raw.substr(0, raw.find('?'));
+    // What serves a request: a handler, or a sub-application with the path
+    // left after its prefix.
+    struct Target {
+        const Handler* handler = nullptr;
+        const Application* sub = nullptr;
+        std::string_view rest;
+    };
+
+    // Finds what serves `path` for `req`; throws HTTPException(404/405).
+    Target resolve(Request& req, std::string_view path) const {
         std::vector<std::string> allowed;
         std::map<std::string, std::string, std::less<>> params;
         for (const Route& r : routes) {
-            if (!match(r, raw, params)) {
+            if (r.sub) {
+                if (path == r.prefix) {
+                    return Target{nullptr, r.sub.get(), "/"};
+                }
+                if (path.size() > r.prefix.size() && path.starts_with(r.prefix) &&
+                    path[r.prefix.size()] == '/') {
+                    return Target{nullptr, r.sub.get(), path.substr(r.prefix.size())};
+                }
+                continue;
+            }
+            if (!match(r, path, params)) {
                 continue;
             }
             if (r.method == "*" || r.method == req.method_name()) {
                 RequestBuilder::match_info(req) = std::move(params);
-                return r.handler;
+                return Target{&r.handler, nullptr, {}};
             }
             allowed.push_back(r.method);
         }
@@ -169,14 +195,119 @@ struct Application::Impl {
         throw HTTPException(405, {}, Headers{{"Allow", allow}});
     }
 
-    // Layer `i` of the onion; the innermost resolves and runs the route.
-    Task<Response> run(std::size_t i, Request& req) const {
+    // Layer `i` of the onion; the innermost resolves and runs the route (or
+    // the sub-application's own onion). `path` views into the request.
+    Task<Response> run(std::size_t i, Request& req, std::string_view path) const {
         if (i == middlewares.size()) {
-            const Handler& h = resolve(req);
-            co_return co_await h(req);
+            Target t = resolve(req, path);
+            if (t.sub != nullptr) {
+                co_return co_await t.sub->impl_->run(0, req, t.rest);
+            }
+            co_return co_await (*t.handler)(req);
         }
-        Handler next = [this, i](Request& r) { return run(i + 1, r); };
+        Handler next = [this, i, path](Request& r) { return run(i + 1, r, path); };
         co_return co_await middlewares[i](req, next);
+    }
+
+    // The path of the route named `name`, or nothing.
+    using Params = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+    std::optional<std::string> find_url(std::string_view name, Params params) const {
+        for (const Route& r : routes) {
+            if (r.sub) {
+                if (auto inner = r.sub->impl_->find_url(name, params)) {
+                    return r.prefix + (*inner == "/" ? std::string() : *inner);
+                }
+                continue;
+            }
+            if (r.name != name) {
+                continue;
+            }
+            if (!r.pattern) {
+                return r.literal;
+            }
+            return fill(r, params);
+        }
+        return std::nullopt;
+    }
+
+    // r.path with each {param} replaced by its quoted value.
+    static std::string fill(const Route& r, Params params) {
+        std::string out;
+        std::string_view path = r.path;
+        std::size_t i = 0;
+        while (i < path.size()) {
+            std::size_t brace = path.find('{', i);
+            out.append(path.substr(i, brace - i));
+            if (brace == std::string_view::npos) {
+                break;
+            }
+            std::string pname, sub;
+            i = parse_param(path, brace + 1, pname, sub);
+            const std::string_view* value = nullptr;
+            for (const auto& [k, v] : params) {
+                if (k == pname) {
+                    value = &v;
+                }
+            }
+            if (value == nullptr) {
+                throw std::invalid_argument("url_for(\"" + r.name + "\"): no value for {" + pname +
+                                            "}");
+            }
+            out += http::detail::quote_segment(*value);
+        }
+        std::map<std::string, std::string, std::less<>> ignored;
+        if (!match(r, out, ignored)) {
+            throw std::invalid_argument("url_for(\"" + r.name + "\"): \"" + out +
+                                        "\" does not match the route's path " + r.path);
+        }
+        return out;
+    }
+
+    bool has_name(std::string_view name) const {
+        for (const Route& r : routes) {
+            if ((!r.sub && r.name == name) || (r.sub && r.sub->impl_->has_name(name))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // Runs `pick(impl)`'s hooks of this application, then its
+    // sub-applications'. With `all`, every hook runs and the first error is
+    // rethrown at the end; else the first error stops the rest.
+    template <class Pick>
+    Task<void> run_hooks(Pick pick, bool all) const {
+        std::exception_ptr first;
+        for (const AppHook& h : pick(*this)) {
+            try {
+                co_await h();
+            } catch (...) {
+                if (!all) {
+                    throw;
+                }
+                if (!first) {
+                    first = std::current_exception();
+                }
+            }
+        }
+        for (const Route& r : routes) {
+            if (!r.sub) {
+                continue;
+            }
+            try {
+                co_await r.sub->impl_->run_hooks(pick, all);
+            } catch (...) {
+                if (!all) {
+                    throw;
+                }
+                if (!first) {
+                    first = std::current_exception();
+                }
+            }
+        }
+        if (first) {
+            std::rethrow_exception(first);
+        }
     }
 };
 
@@ -185,29 +316,84 @@ Application::~Application() = default;
 Application::Application(Application&&) noexcept = default;
 Application& Application::operator=(Application&&) noexcept = default;
 
-void Application::add_route(std::string_view method, std::string_view path, Handler handler) {
+void Application::add_route(std::string_view method, std::string_view path, Handler handler,
+                            std::string_view name) {
     if (method != "*" && !is_token(method)) {
         throw std::invalid_argument("add_route: method \"" + std::string(method) +
                                     "\" is not a token");
     }
-    impl_->routes.push_back(compile(method, path, std::move(handler)));
+    if (!name.empty() && impl_->has_name(name)) {
+        throw std::invalid_argument("add_route: the name \"" + std::string(name) +
+                                    "\" is already used");
+    }
+    Route r = compile(method, path, std::move(handler));
+    r.name.assign(name);
+    impl_->routes.push_back(std::move(r));
 }
 
-void Application::add_get(std::string_view path, Handler handler) {
-    add_route("GET", path, handler);
+void Application::add_get(std::string_view path, Handler handler, std::string_view name) {
+    add_route("GET", path, handler, name);
     add_route("HEAD", path, std::move(handler));
 }
-void Application::add_post(std::string_view path, Handler handler) {
-    add_route("POST", path, std::move(handler));
+void Application::add_post(std::string_view path, Handler handler, std::string_view name) {
+    add_route("POST", path, std::move(handler), name);
 }
-void Application::add_put(std::string_view path, Handler handler) {
-    add_route("PUT", path, std::move(handler));
+void Application::add_put(std::string_view path, Handler handler, std::string_view name) {
+    add_route("PUT", path, std::move(handler), name);
 }
-void Application::add_patch(std::string_view path, Handler handler) {
-    add_route("PATCH", path, std::move(handler));
+void Application::add_patch(std::string_view path, Handler handler, std::string_view name) {
+    add_route("PATCH", path, std::move(handler), name);
 }
-void Application::add_delete(std::string_view path, Handler handler) {
-    add_route("DELETE", path, std::move(handler));
+void Application::add_delete(std::string_view path, Handler handler, std::string_view name) {
+    add_route("DELETE", path, std::move(handler), name);
+}
+
+std::string Application::url_for(std::string_view name, Impl::Params params,
+                                 Impl::Params query) const {
+    std::optional<std::string> url = impl_->find_url(name, params);
+    if (!url) {
+        throw std::invalid_argument("url_for: no route named \"" + std::string(name) + "\"");
+    }
+    char sep = '?';
+    for (const auto& [k, v] : query) {
+        *url += sep;
+        *url += http::detail::form_urlencode(k) + "=" + http::detail::form_urlencode(v);
+        sep = '&';
+    }
+    return *url;
+}
+
+void Application::add_subapp(std::string_view prefix, Application app) {
+    if (prefix.size() < 2 || prefix.front() != '/' || prefix.back() == '/') {
+        throw std::invalid_argument("add_subapp: prefix \"" + std::string(prefix) +
+                                    "\" must start with '/', not end with it, and not be \"/\"");
+    }
+    Route r{};
+    r.prefix.assign(prefix);
+    r.sub = std::make_shared<const Application>(std::move(app));
+    impl_->routes.push_back(std::move(r));
+}
+
+void Application::on_startup(AppHook hook) {
+    impl_->startup.push_back(std::move(hook));
+}
+void Application::on_shutdown(AppHook hook) {
+    impl_->shutdown.push_back(std::move(hook));
+}
+void Application::on_cleanup(AppHook hook) {
+    impl_->cleanup.push_back(std::move(hook));
+}
+Task<void> Application::startup() const {
+    return impl_->run_hooks(
+        [](const Impl& i) -> const auto& { return i.startup; }, false);
+}
+Task<void> Application::shutdown() const {
+    return impl_->run_hooks(
+        [](const Impl& i) -> const auto& { return i.shutdown; }, false);
+}
+Task<void> Application::cleanup() const {
+    return impl_->run_hooks(
+        [](const Impl& i) -> const auto& { return i.cleanup; }, true);
 }
 
 void Application::add_middleware(Middleware middleware) {
@@ -218,7 +404,8 @@ void Application::add_middleware(Middleware middleware) {
 }
 
 Task<Response> Application::handle(Request& request) const {
-    return impl_->run(0, request);
+    std::string_view raw = request.raw_path();
+    return impl_->run(0, request, raw.substr(0, raw.find('?')));
 }
 
 }  // namespace corio::http::web

@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <set>
@@ -38,6 +39,7 @@
 #include "corio/locks.hpp"
 #include "corio/loop_group.hpp"
 #include "corio/net/transports.hpp"
+#include "corio/shield.hpp"
 #include "corio/timeouts.hpp"
 #include "date.hpp"
 #include "parser.hpp"
@@ -650,41 +652,88 @@ Task<AppServer> serve(const Application& app, std::string host, std::uint16_t po
     co_return AppServer(std::move(st));
 }
 
+namespace {
+
+// run_app's life cycle on one loop: start-up steps, serve until `stop`
+// (a signal) or cancellation, then shutdown steps, the graceful shutdown,
+// clean-up steps. A failed start-up still runs the shutdown and clean-up
+// steps (aiohttp's runner.cleanup() in run_app's finally). Returns whether
+// it was cancelled.
+Task<bool> serve_app(const Application& app, std::string host, std::uint16_t port,
+                     ServerOptions options, Duration shutdown_timeout, Event& stop) {
+    std::optional<AppServer> server;
+    std::exception_ptr failed;
+    bool cancelled = false;
+    try {
+        co_await app.startup();
+        server.emplace(co_await serve(app, std::move(host), port, options));
+        co_await stop.wait();
+    } catch (const CancelledError&) {
+        cancelled = true;
+    } catch (...) {
+        failed = std::current_exception();
+    }
+    try {
+        co_await app.shutdown();
+    } catch (...) {
+        if (!failed) {
+            failed = std::current_exception();
+        }
+    }
+    if (server) {
+        co_await server->shutdown(cancelled ? Duration::zero() : shutdown_timeout);
+    }
+    try {
+        co_await app.cleanup();
+    } catch (...) {
+        if (!failed) {
+            failed = std::current_exception();
+        }
+    }
+    if (failed) {
+        std::rethrow_exception(failed);
+    }
+    co_return cancelled;
+}
+
+}  // namespace
+
 Task<void> run_app(const Application& app, std::string host, std::uint16_t port,
                    ServerOptions options, Duration shutdown_timeout) {
-    AppServer server = co_await serve(app, std::move(host), port, options);
     EventLoop& loop = get_running_loop();
     Event stop;
     loop.add_signal_handler(SIGINT, [&stop] { stop.set(); });
     loop.add_signal_handler(SIGTERM, [&stop] { stop.set(); });
-    bool cancelled = false;
-    try {
-        co_await stop.wait();
-    } catch (const CancelledError&) {
-        cancelled = true;
-    }
-    loop.remove_signal_handler(SIGINT);
-    loop.remove_signal_handler(SIGTERM);
-    co_await server.shutdown(cancelled ? Duration::zero() : shutdown_timeout);
-    if (cancelled) {
+    struct RemoveHandlers {
+        EventLoop& loop;
+        ~RemoveHandlers() {
+            loop.remove_signal_handler(SIGINT);
+            loop.remove_signal_handler(SIGTERM);
+        }
+    } remove{loop};
+    if (co_await serve_app(app, std::move(host), port, options, shutdown_timeout, stop)) {
         throw CancelledError("run_app cancelled");
     }
 }
 
 namespace {
 
-// One loop's part of run_app(group, ...): serve until cancelled (the group
-// cancels every main on SIGINT/SIGTERM or stop()), then shut down gracefully
-// and return normally, so that the group counts the main as returned.
+// One loop's part of run_app(group, ...): the app's steps and its server on
+// this loop, until cancelled (the group cancels every main on SIGINT/SIGTERM
+// or stop()), then a graceful shutdown; returns normally then, so that the
+// group counts the main as returned.
 Task<void> serve_until_cancelled(const Application& app, std::string host, std::uint16_t port,
                                  ServerOptions options, Duration shutdown_timeout) {
-    AppServer server = co_await serve(app, std::move(host), port, options);
-    Event never;
+    Event stop;
+    auto serving =
+        create_task(serve_app(app, std::move(host), port, options, shutdown_timeout, stop));
     try {
-        co_await never.wait();
+        co_await shield(serving);
+        co_return;
     } catch (const CancelledError&) {
+        stop.set();
     }
-    co_await server.shutdown(shutdown_timeout);
+    co_await serving;
 }
 
 }  // namespace

@@ -526,8 +526,23 @@ TEST(StreamResponse, Http10HeadAndFailureMidBody) {
 }
 
 TEST(RunApp, StopsGracefullyOnSigterm) {
-    net_run([]() -> Task<void> {
+    std::vector<std::string> steps;
+    net_run([&steps]() -> Task<void> {
         web::Application app = make_app();
+        // The life-cycle steps, as aiohttp's signals: startup before the
+        // first request, shutdown and clean-up after the signal.
+        app.on_startup([&steps]() -> Task<void> {
+            steps.push_back("startup");
+            co_return;
+        });
+        app.on_shutdown([&steps]() -> Task<void> {
+            steps.push_back("shutdown");
+            co_return;
+        });
+        app.on_cleanup([&steps]() -> Task<void> {
+            steps.push_back("cleanup");
+            co_return;
+        });
         // Find a free port, then serve it with run_app.
         std::uint16_t port = 0;
         {
@@ -549,10 +564,33 @@ TEST(RunApp, StopsGracefullyOnSigterm) {
             }
         }
         EXPECT_NE(got.find("hello, sig!"), std::string::npos) << got;
+        EXPECT_EQ(steps, std::vector<std::string>{"startup"});
         ::kill(::getpid(), SIGTERM);
         co_await corio::wait_for(std::move(task), 10s);
         EXPECT_THROW(co_await connect_to(port), std::system_error);
     }());
+    EXPECT_EQ(steps, (std::vector<std::string>{"startup", "shutdown", "cleanup"}));
+}
+
+TEST(RunApp, AFailedStartupStillRunsShutdownAndCleanupAndNeverListens) {
+    std::vector<std::string> steps;
+    net_run([&steps]() -> Task<void> {
+        web::Application app = make_app();
+        app.on_startup([]() -> Task<void> {
+            throw std::runtime_error("no database");
+            co_return;
+        });
+        app.on_shutdown([&steps]() -> Task<void> {
+            steps.push_back("shutdown");
+            co_return;
+        });
+        app.on_cleanup([&steps]() -> Task<void> {
+            steps.push_back("cleanup");
+            co_return;
+        });
+        EXPECT_THROW(co_await web::run_app(app, "127.0.0.1", 0), std::runtime_error);
+    }());
+    EXPECT_EQ(steps, (std::vector<std::string>{"shutdown", "cleanup"}));
 }
 
 TEST(WebServer, CurlAsPeer) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,89 @@ TEST(Application, RejectsBadRoutes) {
     EXPECT_THROW(app.add_route("GET POST", "/a", echo_params()), std::invalid_argument);
     EXPECT_THROW(app.add_get("/a", nullptr), std::invalid_argument);
     EXPECT_THROW(app.add_middleware(nullptr), std::invalid_argument);
+}
+
+TEST(Application, UrlForBuildsNamedRoutesWithQuotedParameters) {
+    web::Application app;
+    app.add_get("/", echo_params(), "index");
+    app.add_get("/users/{name}", echo_params(), "user");
+    app.add_post("/v{major:\\d+}/items/{id:\\d+}", echo_params(), "item");
+    EXPECT_EQ(app.url_for("index"), "/");
+    EXPECT_EQ(app.url_for("user", {{"name", "a b/c?"}}), "/users/a%20b%2Fc%3F");
+    EXPECT_EQ(app.url_for("item", {{"major", "2"}, {"id", "42"}}, {{"q", "x y"}, {"n", "1"}}),
+              "/v2/items/42?q=x+y&n=1");
+    // What url_for builds is what the route matches.
+    EXPECT_EQ(answer(app, "GET", app.url_for("user", {{"name", "a b/c?"}})), "200 name=a b/c?;");
+    EXPECT_THROW(app.url_for("nope"), std::invalid_argument);
+    EXPECT_THROW(app.url_for("user"), std::invalid_argument);  // no value
+    EXPECT_THROW(app.url_for("item", {{"major", "x"}, {"id", "1"}}), std::invalid_argument);
+    EXPECT_THROW(app.add_get("/other", echo_params(), "user"), std::invalid_argument);
+}
+
+TEST(Application, SubApplicationsServeUnderTheirPrefixWithTheirMiddlewares) {
+    web::Application admin;
+    admin.add_get("/", [](web::Request&) -> Task<web::Response> {
+        co_return web::Response::text("admin home");
+    });
+    admin.add_get("/users/{id}", echo_params(), "admin-user");
+    admin.add_middleware([](web::Request& req, const web::Handler& next) -> Task<web::Response> {
+        web::Response r = co_await next(req);
+        r.headers().set("X-Admin", "1");
+        co_return r;
+    });
+    web::Application app;
+    app.add_get("/adminx", [](web::Request&) -> Task<web::Response> {
+        co_return web::Response::text("not admin");
+    });
+    app.add_subapp("/admin", std::move(admin));
+    app.add_get("/admin/late", echo_params());  // after the sub-application: never reached
+    EXPECT_EQ(answer(app, "GET", "/admin"), "200 admin home");
+    EXPECT_EQ(answer(app, "GET", "/admin/"), "200 admin home");
+    EXPECT_EQ(answer(app, "GET", "/admin/users/7?x=1"), "200 id=7;");
+    EXPECT_EQ(answer(app, "GET", "/adminx"), "200 not admin");
+    EXPECT_EQ(answer(app, "GET", "/admin/late"), "404 404: Not Found ");
+    EXPECT_EQ(answer(app, "POST", "/admin/users/7"), "405 405: Method Not Allowed GET, HEAD");
+    EXPECT_EQ(app.url_for("admin-user", {{"id", "9"}}), "/admin/users/9");
+    EXPECT_THROW(app.add_subapp("admin", web::Application()), std::invalid_argument);
+    EXPECT_THROW(app.add_subapp("/admin/", web::Application()), std::invalid_argument);
+    EXPECT_THROW(app.add_subapp("/", web::Application()), std::invalid_argument);
+    // The sub-application's middleware ran on its answers only.
+    auto header_of = [&](const char* target) {
+        return corio::run([](web::Application& a, web::Request req) -> Task<std::string> {
+            web::Response r = co_await a.handle(req);
+            co_return std::string(r.headers().get("X-Admin", "-"));
+        }(app, make_request("GET", target)));
+    };
+    EXPECT_EQ(header_of("/admin/users/1"), "1");
+    EXPECT_EQ(header_of("/adminx"), "-");
+}
+
+TEST(Application, HooksRunInOrderSubApplicationsAfterAndCleanupRunsThemAll) {
+    std::vector<std::string> log;
+    auto step = [&log](std::string what, bool fail = false) {
+        return [&log, what, fail]() -> Task<void> {
+            log.push_back(what);
+            if (fail) {
+                throw std::runtime_error(what + " failed");
+            }
+            co_return;
+        };
+    };
+    web::Application sub;
+    sub.on_startup(step("sub start"));
+    sub.on_cleanup(step("sub clean"));
+    web::Application app;
+    app.on_startup(step("start 1"));
+    app.on_startup(step("start 2"));
+    app.on_shutdown(step("shut"));
+    app.on_cleanup(step("clean 1", true));
+    app.on_cleanup(step("clean 2"));
+    app.add_subapp("/sub", std::move(sub));
+    corio::run(app.startup());
+    corio::run(app.shutdown());
+    EXPECT_THROW(corio::run(app.cleanup()), std::runtime_error);  // after every step ran
+    EXPECT_EQ(log, (std::vector<std::string>{"start 1", "start 2", "sub start", "shut", "clean 1",
+                                             "clean 2", "sub clean"}));
 }
 
 TEST(Response, ConstructorsAndStatus) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -18,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "corio/http/cookies.hpp"
@@ -371,6 +373,11 @@ using Handler = std::function<Task<Response>(Request&)>;
 /// mw(request, handler)`.
 using Middleware = std::function<Task<Response>(Request&, const Handler&)>;
 
+/// A start-up, shutdown or clean-up step of an Application (a coroutine;
+/// capture the state it sets up). aiohttp: an `on_startup` /
+/// `on_shutdown` / `on_cleanup` signal handler `async def f(app)`.
+using AppHook = std::function<Task<void>()>;
+
 /// An application: routes and middlewares. Configure it before serving it;
 /// it must outlive its servers. aiohttp: `web.Application`.
 class Application {
@@ -385,20 +392,22 @@ public:
     /// starts with '/' and may hold parameters: `{name}` matches one
     /// non-empty segment (no '/'), `{name:regex}` what the ECMAScript regex
     /// matches (use non-capturing groups inside). Routes are tried in the
-    /// order added. Throws std::invalid_argument for a path without a
-    /// leading '/', an unbalanced brace, a bad regex or a null handler.
-    /// aiohttp: `app.router.add_route(method, path, handler)`.
-    void add_route(std::string_view method, std::string_view path, Handler handler);
+    /// order added. A non-empty `name` names the route for url_for(). Throws
+    /// std::invalid_argument for a path without a leading '/', an
+    /// unbalanced brace, a bad regex, a null handler or a name already used.
+    /// aiohttp: `app.router.add_route(method, path, handler, name=...)`.
+    void add_route(std::string_view method, std::string_view path, Handler handler,
+                   std::string_view name = {});
     /// GET (and HEAD, answered without the body). aiohttp: `add_get`.
-    void add_get(std::string_view path, Handler handler);
-    /// add_route("POST", path, handler). aiohttp: `add_post`.
-    void add_post(std::string_view path, Handler handler);
-    /// add_route("PUT", path, handler). aiohttp: `add_put`.
-    void add_put(std::string_view path, Handler handler);
-    /// add_route("PATCH", path, handler). aiohttp: `add_patch`.
-    void add_patch(std::string_view path, Handler handler);
-    /// add_route("DELETE", path, handler). aiohttp: `add_delete`.
-    void add_delete(std::string_view path, Handler handler);
+    void add_get(std::string_view path, Handler handler, std::string_view name = {});
+    /// add_route("POST", path, handler, name). aiohttp: `add_post`.
+    void add_post(std::string_view path, Handler handler, std::string_view name = {});
+    /// add_route("PUT", path, handler, name). aiohttp: `add_put`.
+    void add_put(std::string_view path, Handler handler, std::string_view name = {});
+    /// add_route("PATCH", path, handler, name). aiohttp: `add_patch`.
+    void add_patch(std::string_view path, Handler handler, std::string_view name = {});
+    /// add_route("DELETE", path, handler, name). aiohttp: `add_delete`.
+    void add_delete(std::string_view path, Handler handler, std::string_view name = {});
     /// Serves the files under `directory` at `prefix` ("/static": GET and
     /// HEAD of "/static/css/a.css" answer FileResponse(directory/css/a.css)).
     /// The path after the prefix is percent-decoded first, then refused with
@@ -412,6 +421,48 @@ public:
     /// Appends a middleware: the first added is the outermost.
     /// aiohttp: `web.Application(middlewares=[...])`.
     void add_middleware(Middleware middleware);
+
+    /// The path of the route named `name` with its parameters filled in
+    /// from `params` (percent-encoded), followed by `query` as a query
+    /// string. Routes of sub-applications are found too, their prefix
+    /// included. Throws std::invalid_argument for an unknown name, a
+    /// missing parameter, or a value its {name:regex} does not match.
+    /// aiohttp: `app.router[name].url_for(**params).with_query(query)`.
+    std::string url_for(
+        std::string_view name,
+        std::initializer_list<std::pair<std::string_view, std::string_view>> params = {},
+        std::initializer_list<std::pair<std::string_view, std::string_view>> query = {}) const;
+    /// Serves `app` under `prefix` ("/admin": a request for "/admin/users"
+    /// is matched against app's routes as "/users"; "/admin" itself as
+    /// "/"). The sub-application's middlewares run inside this one's; its
+    /// 404 and 405 answers are final (this application's later routes are
+    /// not tried). Routes and sub-applications are tried in the order they
+    /// were added. Its hooks run with this application's, after them.
+    /// Throws std::invalid_argument for a prefix that does not start with
+    /// '/' or ends with '/'. aiohttp: `app.add_subapp(prefix, subapp)`.
+    void add_subapp(std::string_view prefix, Application app);
+
+    /// Appends a start-up step: run_app runs them in order before it
+    /// listens; one that throws stops the start, and the shutdown and
+    /// clean-up steps run. aiohttp: `app.on_startup.append(f)`.
+    void on_startup(AppHook hook);
+    /// Appends a shutdown step: run_app runs them in order when it is told
+    /// to stop, before it stops listening and lets requests in flight end
+    /// (aiohttp runs them once the listener is closed). For closing
+    /// long-lived connections (WebSockets). aiohttp: `app.on_shutdown`.
+    void on_shutdown(AppHook hook);
+    /// Appends a clean-up step: run_app runs every one, in order, after the
+    /// last connection closed, even when one throws (the first error is
+    /// rethrown after the others ran). aiohttp: `app.on_cleanup`.
+    void on_cleanup(AppHook hook);
+    /// Runs the start-up steps (sub-applications' after this one's). run_app
+    /// calls it; call it yourself around serve(). aiohttp: `app.startup()`.
+    Task<void> startup() const;
+    /// Runs the shutdown steps. aiohttp: `app.shutdown()`.
+    Task<void> shutdown() const;
+    /// Runs every clean-up step; rethrows the first error after all ran.
+    /// aiohttp: `app.cleanup()`.
+    Task<void> cleanup() const;
 
     /// Runs `request` through the middlewares and the matching route, sets
     /// request.match_info(), and returns the response. No route for the
