@@ -1,0 +1,378 @@
+// src/sql/pg_connection.cpp - the PostgreSQL connection engine (see
+// pg_connection.hpp for its protocol).
+#include "pg_connection.hpp"
+
+#include "corio/errors.hpp"
+#include "corio/threads.hpp"
+#include "corio/timeouts.hpp"
+
+namespace corio::sql::pg::detail {
+
+namespace {
+
+std::exception_ptr interface_error(const std::string& message) {
+    return std::make_exception_ptr(InterfaceError(message));
+}
+
+std::exception_ptr link_error(std::string message) {
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
+        message.pop_back();
+    }
+    if (message.empty()) {
+        message = "connection to the server lost";
+    }
+    return database_error(message, "08006");
+}
+
+}  // namespace
+
+ConnectionImpl::ConnectionImpl(EventLoop& l, PGconn* conn, ConnectOptions o)
+    : loop(l), options(std::move(o)), conn_(conn), fd_(PQsocket(conn)) {
+    loop.add_reader(fd_, [this] { on_readable(); });
+    watching_read_ = true;
+}
+
+ConnectionImpl::~ConnectionImpl() {
+    stop_watching();
+    flush_handle_.cancel();
+    fail_all(interface_error("the connection was closed"));
+    if (conn_) {
+        PQfinish(conn_);
+    }
+}
+
+void ConnectionImpl::stop_watching() {
+    if (watching_read_) {
+        loop.remove_reader(fd_);
+        watching_read_ = false;
+    }
+    if (watching_write_) {
+        loop.remove_writer(fd_);
+        watching_write_ = false;
+    }
+}
+
+bool ConnectionImpl::reusable() const noexcept {
+    return conn_ && !closed_ && !broken_ && queued_.empty() && steps_.empty() && !barrier_ &&
+           tx_depth == 0 && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+}
+
+// -- Sending ------------------------------------------------------------------
+
+RequestPtr ConnectionImpl::submit(std::string sql, Params params, bool detached) {
+    if (closed_ || !conn_) {
+        throw InterfaceError("the connection is closed");
+    }
+    if (broken_) {
+        std::rethrow_exception(broken_error_);
+    }
+    auto r = std::make_shared<Request>(loop, std::move(sql), std::move(params));
+    r->detached = detached;
+    queued_.push_back(r);
+    schedule_flush();
+    return r;
+}
+
+void ConnectionImpl::schedule_flush() {
+    if (!flush_handle_ && !barrier_) {
+        flush_handle_ = loop.call_soon([this] {
+            flush_handle_ = Handle();
+            flush();
+        });
+    }
+}
+
+void ConnectionImpl::flush() {
+    while (!queued_.empty() && !barrier_ && !broken_) {
+        RequestPtr r = std::move(queued_.front());
+        queued_.pop_front();
+        if (!r->detached && r->fut.done()) {
+            continue;  // given up on before it was sent
+        }
+        if (!send(r)) {
+            set_broken(PQerrorMessage(conn_));
+            return;
+        }
+    }
+    flush_output();
+}
+
+bool ConnectionImpl::send(const RequestPtr& r) {
+    const Params& p = r->params;
+    const int n = static_cast<int>(p.values.size());
+    std::vector<const char*> values(p.values.size());
+    std::vector<int> lengths(p.values.size());
+    for (std::size_t i = 0; i < p.values.size(); ++i) {
+        values[i] = p.is_null[i] ? nullptr : p.values[i].data();
+        lengths[i] = static_cast<int>(p.values[i].size());
+    }
+    std::string key = r->sql;
+    key.push_back('\0');
+    key.append(reinterpret_cast<const char*>(p.types.data()), p.types.size() * sizeof(Oid));
+    const std::string* name = nullptr;
+    if (auto it = statements_.find(key); it != statements_.end()) {
+        name = &it->second;
+    } else if (statements_.size() < options.statement_cache_size) {
+        auto [at, ok] = statements_.emplace(key, "corio_" + std::to_string(++statement_counter_));
+        name = &at->second;
+        if (!PQsendPrepare(conn_, name->c_str(), r->sql.c_str(), n, p.types.data())) {
+            return false;
+        }
+        r->prepared_key = std::move(key);
+        steps_.emplace_back(Step::prepare, r);
+    }
+    int ok = name ? PQsendQueryPrepared(conn_, name->c_str(), n, values.data(), lengths.data(),
+                                        p.formats.data(), 0)
+                  : PQsendQueryParams(conn_, r->sql.c_str(), n, p.types.data(), values.data(),
+                                      lengths.data(), p.formats.data(), 0);
+    if (!ok) {
+        return false;
+    }
+    steps_.emplace_back(Step::query, r);
+    if (!PQpipelineSync(conn_)) {
+        return false;
+    }
+    steps_.emplace_back(Step::sync, r);
+    r->sent = true;
+    return true;
+}
+
+void ConnectionImpl::flush_output() {
+    if (broken_) {
+        return;
+    }
+    int rc = PQflush(conn_);
+    if (rc < 0) {
+        set_broken(PQerrorMessage(conn_));
+    } else if (rc == 1 && !watching_write_) {
+        loop.add_writer(fd_, [this] { flush_output(); });
+        watching_write_ = true;
+    } else if (rc == 0 && watching_write_) {
+        loop.remove_writer(fd_);
+        watching_write_ = false;
+    }
+}
+
+// -- Receiving ----------------------------------------------------------------
+
+void ConnectionImpl::on_readable() {
+    if (!PQconsumeInput(conn_)) {
+        set_broken(PQerrorMessage(conn_));
+        return;
+    }
+    while (!steps_.empty() && !broken_ && !PQisBusy(conn_)) {
+        PGresult* res = PQgetResult(conn_);
+        if (!res) {
+            if (steps_.front().first == Step::sync) {
+                break;  // the sync's result is not complete yet
+            }
+            steps_.pop_front();  // the end of a query's results
+            continue;
+        }
+        route(res);
+    }
+    deliver_notifications();
+    if (!broken_ && PQstatus(conn_) == CONNECTION_BAD) {
+        set_broken(PQerrorMessage(conn_));
+    }
+}
+
+void ConnectionImpl::route(PGresult* res) {
+    auto [step, r] = steps_.front();
+    switch (PQresultStatus(res)) {
+        case PGRES_PIPELINE_SYNC:
+            PQclear(res);
+            // Everything of `r` up to its sync is over, whatever came before.
+            while (!steps_.empty() && steps_.front().second == r) {
+                const bool was_sync = steps_.front().first == Step::sync;
+                steps_.pop_front();
+                if (was_sync) {
+                    break;
+                }
+            }
+            complete(r);
+            return;
+        case PGRES_FATAL_ERROR:
+            if (!r->error) {
+                r->error = error_from_result(res);
+            }
+            if (step == Step::prepare) {
+                statements_.erase(r->prepared_key);
+            }
+            PQclear(res);
+            return;
+        case PGRES_PIPELINE_ABORTED:
+            if (!r->error) {
+                r->error = database_error("the query's pipeline segment was aborted", "08000");
+            }
+            PQclear(res);
+            return;
+        case PGRES_TUPLES_OK:
+        case PGRES_COMMAND_OK:
+        case PGRES_EMPTY_QUERY:
+            if (step == Step::query) {
+                r->result = std::make_shared<const ResultData>(res);
+            } else {
+                PQclear(res);
+            }
+            return;
+        default:
+            if (!r->error) {
+                r->error = interface_error(std::string("unsupported result: ") +
+                                           PQresStatus(PQresultStatus(res)));
+            }
+            PQclear(res);
+            return;
+    }
+}
+
+void ConnectionImpl::complete(const RequestPtr& r) {
+    if (barrier_ == r) {
+        barrier_ = nullptr;
+        if (!queued_.empty()) {
+            schedule_flush();
+        }
+    }
+    if (r->detached || r->fut.done()) {
+        return;
+    }
+    if (r->error) {
+        r->fut.set_exception(r->error);
+    } else if (r->result) {
+        r->fut.set_result(r->result);
+    } else {
+        r->fut.set_exception(interface_error("the server sent no result"));
+    }
+}
+
+void ConnectionImpl::deliver_notifications() {
+    while (PGnotify* n = PQnotifies(conn_)) {
+        notifications_.push_back(Notification{n->relname, n->extra, n->be_pid});
+        PQfreemem(n);
+    }
+    if (!notifications_.empty() && notification_waiter_) {
+        if (!notification_waiter_->done()) {
+            notification_waiter_->set_result();
+        }
+        notification_waiter_.reset();
+    }
+}
+
+// -- Failure, cancellation, close ---------------------------------------------
+
+void ConnectionImpl::set_broken(std::string message) {
+    if (broken_) {
+        return;
+    }
+    broken_ = true;
+    broken_error_ = link_error(std::move(message));
+    stop_watching();
+    fail_all(broken_error_);
+}
+
+void ConnectionImpl::fail_all(const std::exception_ptr& e) {
+    std::deque<RequestPtr> all = std::move(queued_);
+    queued_.clear();
+    for (auto& [step, r] : steps_) {
+        if (step == Step::sync) {
+            all.push_back(r);
+        }
+    }
+    steps_.clear();
+    barrier_ = nullptr;
+    for (auto& r : all) {
+        if (!r->detached && !r->fut.done()) {
+            r->fut.set_exception(e);
+        }
+    }
+    if (notification_waiter_) {
+        if (!notification_waiter_->done()) {
+            notification_waiter_->set_exception(e);
+        }
+        notification_waiter_.reset();
+    }
+}
+
+void ConnectionImpl::on_abandoned(const RequestPtr& r) {
+    if (!r->sent || broken_ || closed_) {
+        return;  // not sent: flush() skips it
+    }
+    bool in_flight = false;
+    for (auto& [step, other] : steps_) {
+        if (other != r) {
+            return;  // others share the pipeline: a cancel could hit them; drain only
+        }
+        in_flight = true;
+    }
+    if (!in_flight || (cancel_call_ && !cancel_call_->done())) {
+        return;
+    }
+    PGcancel* cancel = PQgetCancel(conn_);
+    if (!cancel) {
+        return;
+    }
+    barrier_ = r;
+    cancel_call_ = loop.run_in_executor(nullptr, [cancel] {
+        char err[256];
+        PQcancel(cancel, err, sizeof err);
+        PQfreeCancel(cancel);
+    });
+}
+
+Task<ResultPtr> ConnectionImpl::run(std::string sql, Params params) {
+    RequestPtr r = submit(std::move(sql), std::move(params));
+    try {
+        if (options.command_timeout) {
+            co_return co_await wait_for(r->fut, *options.command_timeout);
+        }
+        co_return co_await r->fut;
+    } catch (const CancelledError&) {
+        on_abandoned(r);
+        throw;
+    } catch (const TimeoutError&) {
+        on_abandoned(r);
+        throw;
+    }
+}
+
+Task<void> ConnectionImpl::close() {
+    if (closed_) {
+        co_return;
+    }
+    closed_ = true;
+    stop_watching();
+    flush_handle_.cancel();
+    flush_handle_ = Handle();
+    fail_all(interface_error("the connection was closed"));
+    if (cancel_call_) {
+        Future<void> call = *cancel_call_;
+        cancel_call_.reset();
+        try {
+            co_await call;
+        } catch (...) {
+        }
+    }
+    PQfinish(conn_);
+    conn_ = nullptr;
+}
+
+Task<Notification> ConnectionImpl::next_notification() {
+    while (notifications_.empty()) {
+        if (closed_) {
+            throw InterfaceError("the connection is closed");
+        }
+        if (broken_) {
+            std::rethrow_exception(broken_error_);
+        }
+        if (!notification_waiter_ || notification_waiter_->done()) {
+            notification_waiter_.emplace(loop);
+        }
+        Future<void> waiter = *notification_waiter_;
+        co_await waiter;
+    }
+    Notification n = std::move(notifications_.front());
+    notifications_.pop_front();
+    co_return n;
+}
+
+}  // namespace corio::sql::pg::detail
