@@ -222,17 +222,21 @@ Task<Transaction> Connection::transaction() {
     }
     ConnectionImpl* impl = impl_.get();
     const int depth = impl->tx_depth;
-    co_await impl->run(depth == 0 ? "BEGIN" : "SAVEPOINT " + savepoint(depth), {});
+    // Named, not a temporary in the co_await: GCC 12 destroys those twice.
+    std::string begin = depth == 0 ? "BEGIN" : "SAVEPOINT " + savepoint(depth);
+    co_await impl->run(std::move(begin), {});
     impl->tx_depth = depth + 1;
     co_return Transaction(impl, depth);
 }
 
 Task<void> Connection::listen(std::string_view channel) {
-    co_await query("LISTEN " + quote_ident(channel), {});
+    std::string sql = "LISTEN " + quote_ident(channel);
+    co_await query(std::move(sql), {});
 }
 
 Task<void> Connection::unlisten(std::string_view channel) {
-    co_await query("UNLISTEN " + quote_ident(channel), {});
+    std::string sql = "UNLISTEN " + quote_ident(channel);
+    co_await query(std::move(sql), {});
 }
 
 Task<Notification> Connection::next_notification() {
@@ -294,9 +298,11 @@ Task<void> Transaction::finish(bool commit) {
     active_ = false;
     conn_->tx_depth = depth_;
     if (depth_ == 0) {
-        co_await conn_->run(commit ? "COMMIT" : "ROLLBACK", {});
+        std::string sql = commit ? "COMMIT" : "ROLLBACK";
+        co_await conn_->run(std::move(sql), {});
     } else if (commit) {
-        co_await conn_->run("RELEASE SAVEPOINT " + savepoint(depth_), {});
+        std::string sql = "RELEASE SAVEPOINT " + savepoint(depth_);
+        co_await conn_->run(std::move(sql), {});
     } else {
         auto rollback = conn_->run("ROLLBACK TO SAVEPOINT " + savepoint(depth_), {});
         auto release = conn_->run("RELEASE SAVEPOINT " + savepoint(depth_), {});
