@@ -216,6 +216,19 @@ Task<std::optional<Row>> Connection::fetchrow_params(std::string sql, detail::Pa
     co_return Row(r, 0);
 }
 
+AsyncGenerator<Row> Connection::cursor_params(std::string sql, detail::Params params) {
+    if (!impl_) {
+        throw InterfaceError("the connection was moved from");
+    }
+    return impl_->stream(std::move(sql), std::move(params));
+}
+
+AsyncGenerator<Notification> Connection::notifications() {
+    for (;;) {
+        co_yield co_await next_notification();
+    }
+}
+
 Task<Transaction> Connection::transaction() {
     if (!impl_) {
         throw InterfaceError("the connection was moved from");

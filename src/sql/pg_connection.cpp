@@ -160,7 +160,20 @@ void ConnectionImpl::on_readable() {
         set_broken(PQerrorMessage(conn_));
         return;
     }
-    while (!steps_.empty() && !broken_ && !PQisBusy(conn_)) {
+    process_results();
+}
+
+void ConnectionImpl::process_results() {
+    while (!steps_.empty() && !broken_ && !paused_) {
+        auto& [step, req] = steps_.front();
+        if (step == Step::query && req->stream && !req->stream->single_row_set) {
+            // Before PQisBusy parses the query's first rows; 0 until libpq
+            // has made the query current (then the next turn).
+            req->stream->single_row_set = PQsetSingleRowMode(conn_) == 1;
+        }
+        if (PQisBusy(conn_)) {
+            break;
+        }
         PGresult* res = PQgetResult(conn_);
         if (!res) {
             if (steps_.front().first == Step::sync) {
@@ -207,10 +220,29 @@ void ConnectionImpl::route(PGresult* res) {
             }
             PQclear(res);
             return;
+        case PGRES_SINGLE_TUPLE:
+            if (step == Step::query && r->stream && !r->stream->abandoned) {
+                r->stream->rows.emplace_back(std::make_shared<const ResultData>(res), 0);
+                wake(*r->stream);
+                if (r->stream->rows.size() >= RowStream::kHighWater) {
+                    pause_reading();
+                }
+            } else {
+                PQclear(res);
+            }
+            return;
         case PGRES_TUPLES_OK:
         case PGRES_COMMAND_OK:
         case PGRES_EMPTY_QUERY:
-            if (step == Step::query) {
+            if (step == Step::query && r->stream) {
+                // The end of single-row mode (no rows), or the whole result
+                // if single-row mode could not be set.
+                auto all = std::make_shared<const ResultData>(res);
+                for (int i = 0, n = PQntuples(res); i < n && !r->stream->abandoned; ++i) {
+                    r->stream->rows.emplace_back(all, i);
+                }
+                wake(*r->stream);
+            } else if (step == Step::query) {
                 r->result = std::make_shared<const ResultData>(res);
             } else {
                 PQclear(res);
@@ -232,6 +264,11 @@ void ConnectionImpl::complete(const RequestPtr& r) {
         if (!queued_.empty()) {
             schedule_flush();
         }
+    }
+    if (r->stream) {
+        r->stream->finished = true;
+        wake(*r->stream);
+        return;
     }
     if (r->detached || r->fut.done()) {
         return;
@@ -258,6 +295,71 @@ void ConnectionImpl::deliver_notifications() {
     }
 }
 
+void ConnectionImpl::wake(RowStream& s) {
+    if (s.waiter) {
+        if (!s.waiter->done()) {
+            s.waiter->set_result();
+        }
+        s.waiter.reset();
+    }
+}
+
+void ConnectionImpl::pause_reading() {
+    paused_ = true;
+    if (watching_read_) {
+        loop.remove_reader(fd_);
+        watching_read_ = false;
+    }
+}
+
+void ConnectionImpl::resume_reading() {
+    if (!paused_ || broken_ || closed_) {
+        return;
+    }
+    paused_ = false;
+    loop.add_reader(fd_, [this] { on_readable(); });
+    watching_read_ = true;
+    process_results();  // what libpq holds already
+}
+
+AsyncGenerator<Row> ConnectionImpl::stream(std::string sql, Params params) {
+    RequestPtr r = submit(std::move(sql), std::move(params), /*detached=*/true);
+    r->stream = std::make_unique<RowStream>();
+    RowStream& s = *r->stream;
+    // Left early (break, exception, cancellation): the rest is dropped.
+    struct Abandon {
+        ConnectionImpl* impl;
+        RequestPtr r;
+        ~Abandon() {
+            r->stream->abandoned = true;
+            r->stream->rows.clear();
+            impl->resume_reading();
+        }
+    } abandon{this, r};
+    for (;;) {
+        if (!s.rows.empty()) {
+            Row row = std::move(s.rows.front());
+            s.rows.pop_front();
+            if (paused_ && s.rows.size() <= RowStream::kLowWater) {
+                resume_reading();
+            }
+            co_yield std::move(row);
+            continue;
+        }
+        if (s.finished) {
+            if (r->error) {
+                std::rethrow_exception(r->error);
+            }
+            co_return;
+        }
+        if (!s.waiter) {
+            s.waiter.emplace(loop);
+        }
+        Future<void> waiter = *s.waiter;
+        co_await waiter;
+    }
+}
+
 // -- Failure, cancellation, close ---------------------------------------------
 
 void ConnectionImpl::set_broken(std::string message) {
@@ -281,7 +383,13 @@ void ConnectionImpl::fail_all(const std::exception_ptr& e) {
     steps_.clear();
     barrier_ = nullptr;
     for (auto& r : all) {
-        if (!r->detached && !r->fut.done()) {
+        if (r->stream) {
+            if (!r->error) {
+                r->error = e;
+            }
+            r->stream->finished = true;
+            wake(*r->stream);
+        } else if (!r->detached && !r->fut.done()) {
             r->fut.set_exception(e);
         }
     }

@@ -32,11 +32,26 @@
 #include <string>
 #include <unordered_map>
 
+#include "corio/async_generator.hpp"
 #include "corio/future.hpp"
 #include "corio/sql/postgres.hpp"
 #include "pg_internal.hpp"
 
 namespace corio::sql::pg::detail {
+
+// The rows of a streamed query (Connection::cursor), one PGresult each
+// (single-row mode), waiting for the consumer. Past kHighWater rows the
+// socket is no longer read until the consumer is down to kLowWater.
+struct RowStream {
+    static constexpr std::size_t kHighWater = 4096;
+    static constexpr std::size_t kLowWater = 1024;
+    std::deque<Row> rows;
+    std::optional<Future<void>> waiter;
+    bool single_row_set = false;
+    bool finished = false;
+    // The consumer is gone: rows are dropped as they come.
+    bool abandoned = false;
+};
 
 struct Request {
     std::string sql;
@@ -49,6 +64,8 @@ struct Request {
     bool sent = false;
     ResultPtr result;
     std::exception_ptr error;
+    // Set for a streamed query.
+    std::unique_ptr<RowStream> stream;
 
     Request(EventLoop& loop, std::string s, Params p)
         : sql(std::move(s)), params(std::move(p)), fut(loop) {}
@@ -71,6 +88,8 @@ public:
     // The awaiting task gave up on `r` (cancelled or timed out).
     void on_abandoned(const RequestPtr& r);
     Task<void> close();
+    // A streamed query: its rows one at a time, read with flow control.
+    AsyncGenerator<Row> stream(std::string sql, Params params);
     Task<Notification> next_notification();
 
     bool closed() const noexcept { return closed_ || broken_; }
@@ -91,6 +110,10 @@ private:
     bool send(const RequestPtr& r);
     void flush_output();
     void on_readable();
+    void process_results();
+    void wake(RowStream& s);
+    void pause_reading();
+    void resume_reading();
     void route(PGresult* res);
     void complete(const RequestPtr& r);
     void deliver_notifications();
@@ -102,6 +125,8 @@ private:
     int fd_;
     bool watching_read_ = false;
     bool watching_write_ = false;
+    // Reading stopped for a stream's flow control.
+    bool paused_ = false;
     bool closed_ = false;
     bool broken_ = false;
     Handle flush_handle_;

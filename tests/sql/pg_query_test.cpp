@@ -173,3 +173,56 @@ TEST(PgQuery, CacheSizeZeroRunsUnnamedStatements) {
         co_await conn.close();
     }());
 }
+
+TEST(PgCursor, StreamsAHugeResultRowByRow) {
+    net_run([]() -> Task<void> {
+        auto conn = co_await pg::Connection::connect(pg_options());
+        auto rows = conn.cursor("SELECT g, repeat('x', 100) FROM generate_series(1, $1) g", 200000);
+        std::int64_t count = 0;
+        std::int64_t sum = 0;
+        while (auto row = co_await rows.next()) {
+            ++count;
+            sum += row->get<int>(0);
+        }
+        EXPECT_EQ(count, 200000);
+        EXPECT_EQ(sum, std::int64_t{200000} * 200001 / 2);
+        // Queries queued behind a stream get their own results.
+        EXPECT_EQ(co_await conn.fetchval<int>("SELECT 11"), 11);
+        co_await conn.close();
+    }());
+}
+
+TEST(PgCursor, LeavingEarlyKeepsTheConnectionInStep) {
+    net_run([]() -> Task<void> {
+        auto conn = co_await pg::Connection::connect(pg_options());
+        {
+            auto rows = conn.cursor("SELECT g FROM generate_series(1, 100000) g");
+            auto first = co_await rows.next();
+            CO_ASSERT_TRUE(first.has_value());
+            EXPECT_EQ(first->get<int>(0), 1);
+        }
+        EXPECT_EQ(co_await conn.fetchval<int>("SELECT 12"), 12);
+        EXPECT_TRUE(conn.is_reusable());
+        co_await conn.close();
+    }());
+}
+
+TEST(PgCursor, AnErrorMidStreamComesAfterTheRowsBeforeIt) {
+    net_run([]() -> Task<void> {
+        auto conn = co_await pg::Connection::connect(pg_options());
+        auto rows = conn.cursor("SELECT 10 / (3 - g) FROM generate_series(1, 5) g");
+        int seen = 0;
+        bool failed = false;
+        try {
+            while (auto row = co_await rows.next()) {
+                ++seen;
+            }
+        } catch (const sql::DataError&) {
+            failed = true;
+        }
+        EXPECT_TRUE(failed);
+        EXPECT_EQ(seen, 2);
+        EXPECT_EQ(co_await conn.fetchval<int>("SELECT 13"), 13);
+        co_await conn.close();
+    }());
+}

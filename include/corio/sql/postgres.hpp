@@ -34,6 +34,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "corio/async_generator.hpp"
 #include "corio/event_loop.hpp"
 #include "corio/sql/errors.hpp"
 #include "corio/sql/types.hpp"
@@ -427,6 +428,19 @@ public:
         return fetchval_impl<T>(fetchrow_params(std::string(sql), detail::make_params(args...)));
     }
 
+    /// Runs a query and yields its rows one at a time as they arrive
+    /// (libpq's single-row mode), for results too big to hold: at most a
+    /// few thousand rows are buffered; past that the socket is not read
+    /// until the consumer catches up (queries queued behind it wait too).
+    /// Throws like fetch(), from next(), after the rows that came before
+    /// the error. Leaving early (break, exception, cancellation) drops the
+    /// rest of the rows as they come: the connection stays usable.
+    /// command_timeout does not apply. asyncpg: `conn.cursor()`.
+    template <class... Args>
+    AsyncGenerator<Row> cursor(std::string_view sql, const Args&... args) {
+        return cursor_params(std::string(sql), detail::make_params(args...));
+    }
+
     /// Starts a transaction (BEGIN), or a savepoint when one is already
     /// open on this connection. Suspends until the server answers; throws
     /// like execute(). See Transaction for how it ends.
@@ -444,6 +458,9 @@ public:
     /// connection is lost, InterfaceError when closed. Cancellation leaves
     /// notifications queued.
     Task<Notification> next_notification();
+    /// next_notification() forever, as an async generator (`while (auto n =
+    /// co_await gen.next())`); ends only by throwing.
+    AsyncGenerator<Notification> notifications();
 
     /// Closes the connection: queries still queued or in flight fail with
     /// InterfaceError, a pending cancel request is waited for, then libpq
@@ -467,6 +484,7 @@ private:
     Task<CommandStatus> execute_params(std::string sql, detail::Params params);
     Task<Rows> fetch_params(std::string sql, detail::Params params);
     Task<std::optional<Row>> fetchrow_params(std::string sql, detail::Params params);
+    AsyncGenerator<Row> cursor_params(std::string sql, detail::Params params);
     template <class T>
     static Task<T> fetchval_impl(Task<std::optional<Row>> row) {
         std::optional<Row> r = co_await std::move(row);
