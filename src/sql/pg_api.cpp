@@ -325,3 +325,24 @@ Task<void> Transaction::finish(bool commit) {
 }
 
 }  // namespace corio::sql::pg
+
+namespace corio::sql::pg {
+
+// -- Pool -----------------------------------------------------------------------
+
+Task<CommandStatus> Pool::execute_params(std::string sql, detail::Params params) {
+    auto conn = co_await acquire();
+    co_return co_await conn->execute_params(std::move(sql), std::move(params));
+}
+
+Task<Rows> Pool::fetch_params(std::string sql, detail::Params params) {
+    auto conn = co_await acquire();
+    co_return co_await conn->fetch_params(std::move(sql), std::move(params));
+}
+
+Task<std::optional<Row>> Pool::fetchrow_params(std::string sql, detail::Params params) {
+    auto conn = co_await acquire();
+    co_return co_await conn->fetchrow_params(std::move(sql), std::move(params));
+}
+
+}  // namespace corio::sql::pg

@@ -2,6 +2,8 @@
 // pg_connection.hpp for its protocol).
 #include "pg_connection.hpp"
 
+#include <sys/socket.h>
+
 #include "corio/errors.hpp"
 #include "corio/threads.hpp"
 #include "corio/timeouts.hpp"
@@ -28,6 +30,9 @@ std::exception_ptr link_error(std::string message) {
 
 ConnectionImpl::ConnectionImpl(EventLoop& l, PGconn* conn, ConnectOptions o)
     : loop(l), options(std::move(o)), conn_(conn), fd_(PQsocket(conn)) {
+    // Notices (and a FATAL on an idle connection) are not printed to stderr.
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
     loop.add_reader(fd_, [this] { on_readable(); });
     watching_read_ = true;
 }
@@ -161,6 +166,15 @@ void ConnectionImpl::on_readable() {
         return;
     }
     process_results();
+    if (!broken_ && steps_.empty()) {
+        // Idle, yet something came: a notification, or the server saying
+        // goodbye (FATAL, then EOF). libpq sees the EOF only on its next
+        // read; look now, so a pool does not lend a dead connection.
+        char byte;
+        if (::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+            set_broken("the server closed the connection");
+        }
+    }
 }
 
 void ConnectionImpl::process_results() {

@@ -174,9 +174,7 @@ TEST(SqlPool, AnIdleConnectionThatDiedIsSkippedAtAcquire) {
     Counters c;
     vrun([&]() -> Task<void> {
         Pool pool({&c}, {.minsize = 0, .maxsize = 2});
-        {
-            auto conn = co_await pool.acquire();
-        }
+        { auto conn = co_await pool.acquire(); }
         EXPECT_EQ(pool.idle(), 1u);
         // The driver finds the idle connection dead (server restarted).
         {

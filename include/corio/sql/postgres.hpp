@@ -37,6 +37,7 @@
 #include "corio/async_generator.hpp"
 #include "corio/event_loop.hpp"
 #include "corio/sql/errors.hpp"
+#include "corio/sql/pool.hpp"
 #include "corio/sql/types.hpp"
 #include "corio/task.hpp"
 
@@ -479,6 +480,7 @@ public:
 
 private:
     friend class Transaction;
+    friend class Pool;
     explicit Connection(std::unique_ptr<detail::ConnectionImpl> impl);
     Task<detail::ResultPtr> query(std::string sql, detail::Params params);
     Task<CommandStatus> execute_params(std::string sql, detail::Params params);
@@ -498,6 +500,45 @@ private:
     }
 
     std::unique_ptr<detail::ConnectionImpl> impl_;
+};
+
+/// A pool of Connections: sql::Pool (corio/sql/pool.hpp: acquire() as a
+/// scoped lease, minsize/maxsize, acquire_timeout, recycle; a connection
+/// given back mid-query, in a transaction or broken is destroyed, never
+/// lent again) plus asyncpg's shortcuts, each of which acquires a
+/// connection, runs one query on it and gives it back. For many small
+/// queries from many tasks, one Connection shared by the tasks (pipelined)
+/// goes further than a pool of exclusive leases. asyncpg: `asyncpg.Pool`.
+class Pool : public sql::Pool<Connection> {
+public:
+    using sql::Pool<Connection>::Pool;
+
+    /// acquire(), then Connection::execute(). Throws what either throws.
+    template <class... Args>
+    Task<CommandStatus> execute(std::string_view sql, const Args&... args) {
+        return execute_params(std::string(sql), detail::make_params(args...));
+    }
+    /// acquire(), then Connection::fetch().
+    template <class... Args>
+    Task<Rows> fetch(std::string_view sql, const Args&... args) {
+        return fetch_params(std::string(sql), detail::make_params(args...));
+    }
+    /// acquire(), then Connection::fetchrow().
+    template <class... Args>
+    Task<std::optional<Row>> fetchrow(std::string_view sql, const Args&... args) {
+        return fetchrow_params(std::string(sql), detail::make_params(args...));
+    }
+    /// acquire(), then Connection::fetchval().
+    template <class T, class... Args>
+    Task<T> fetchval(std::string_view sql, const Args&... args) {
+        return Connection::fetchval_impl<T>(
+            fetchrow_params(std::string(sql), detail::make_params(args...)));
+    }
+
+private:
+    Task<CommandStatus> execute_params(std::string sql, detail::Params params);
+    Task<Rows> fetch_params(std::string sql, detail::Params params);
+    Task<std::optional<Row>> fetchrow_params(std::string sql, detail::Params params);
 };
 
 }  // namespace corio::sql::pg
