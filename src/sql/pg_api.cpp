@@ -223,6 +223,20 @@ AsyncGenerator<Row> Connection::cursor_params(std::string sql, detail::Params pa
     return impl_->stream(std::move(sql), std::move(params));
 }
 
+Task<CommandStatus> Connection::copy_in(std::string_view sql, AsyncGenerator<std::string>& source) {
+    if (!impl_) {
+        throw InterfaceError("the connection was moved from");
+    }
+    return impl_->copy_in(std::string(sql), source);
+}
+
+AsyncGenerator<std::string> Connection::copy_out(std::string_view sql) {
+    if (!impl_) {
+        throw InterfaceError("the connection was moved from");
+    }
+    return impl_->copy_out(std::string(sql));
+}
+
 AsyncGenerator<Notification> Connection::notifications() {
     for (;;) {
         co_yield co_await next_notification();

@@ -79,7 +79,7 @@ RequestPtr ConnectionImpl::submit(std::string sql, Params params, bool detached)
 }
 
 void ConnectionImpl::schedule_flush() {
-    if (!flush_handle_ && !barrier_) {
+    if (!flush_handle_ && !barrier_ && !exclusive_) {
         flush_handle_ = loop.call_soon([this] {
             flush_handle_ = Handle();
             flush();
@@ -88,7 +88,7 @@ void ConnectionImpl::schedule_flush() {
 }
 
 void ConnectionImpl::flush() {
-    while (!queued_.empty() && !barrier_ && !broken_) {
+    while (!queued_.empty() && !barrier_ && !broken_ && !exclusive_) {
         RequestPtr r = std::move(queued_.front());
         queued_.pop_front();
         if (!r->detached && r->fut.done()) {
@@ -100,6 +100,7 @@ void ConnectionImpl::flush() {
         }
     }
     flush_output();
+    check_idle();  // everything queued may have been given up on
 }
 
 bool ConnectionImpl::send(const RequestPtr& r) {
@@ -150,7 +151,10 @@ void ConnectionImpl::flush_output() {
     if (rc < 0) {
         set_broken(PQerrorMessage(conn_));
     } else if (rc == 1 && !watching_write_) {
-        loop.add_writer(fd_, [this] { flush_output(); });
+        loop.add_writer(fd_, [this] {
+            flush_output();
+            wake_io();
+        });
         watching_write_ = true;
     } else if (rc == 0 && watching_write_) {
         loop.remove_writer(fd_);
@@ -175,6 +179,7 @@ void ConnectionImpl::on_readable() {
             set_broken("the server closed the connection");
         }
     }
+    wake_io();
 }
 
 void ConnectionImpl::process_results() {
@@ -272,7 +277,17 @@ void ConnectionImpl::route(PGresult* res) {
     }
 }
 
+void ConnectionImpl::check_idle() {
+    if (steps_.empty() && queued_.empty() && idle_waiter_) {
+        if (!idle_waiter_->done()) {
+            idle_waiter_->set_result();
+        }
+        idle_waiter_.reset();
+    }
+}
+
 void ConnectionImpl::complete(const RequestPtr& r) {
+    check_idle();
     if (barrier_ == r) {
         barrier_ = nullptr;
         if (!queued_.empty()) {
@@ -374,6 +389,238 @@ AsyncGenerator<Row> ConnectionImpl::stream(std::string sql, Params params) {
     }
 }
 
+// -- COPY -----------------------------------------------------------------------
+
+void ConnectionImpl::wake_io() {
+    if (io_waiter_) {
+        if (!io_waiter_->done()) {
+            io_waiter_->set_result();
+        }
+        io_waiter_.reset();
+    }
+}
+
+Task<void> ConnectionImpl::wait_io() {
+    if (broken_) {
+        std::rethrow_exception(broken_error_);
+    }
+    if (closed_) {
+        throw InterfaceError("the connection is closed");
+    }
+    if (!io_waiter_ || io_waiter_->done()) {
+        io_waiter_.emplace(loop);
+    }
+    Future<void> waiter = *io_waiter_;
+    co_await waiter;
+    if (broken_) {
+        std::rethrow_exception(broken_error_);
+    }
+}
+
+Task<void> ConnectionImpl::begin_exclusive() {
+    if (closed_ || !conn_) {
+        throw InterfaceError("the connection is closed");
+    }
+    while (exclusive_ || !steps_.empty() || !queued_.empty() || barrier_) {
+        if (broken_) {
+            std::rethrow_exception(broken_error_);
+        }
+        if (!idle_waiter_ || idle_waiter_->done()) {
+            idle_waiter_.emplace(loop);
+        }
+        Future<void> waiter = *idle_waiter_;
+        co_await waiter;
+    }
+    if (broken_) {
+        std::rethrow_exception(broken_error_);
+    }
+    exclusive_ = true;
+    if (PQexitPipelineMode(conn_) != 1) {
+        exclusive_ = false;
+        set_broken(PQerrorMessage(conn_));
+        std::rethrow_exception(broken_error_);
+    }
+}
+
+void ConnectionImpl::end_exclusive() {
+    exclusive_ = false;
+    if (!broken_ && !closed_ && PQenterPipelineMode(conn_) != 1) {
+        set_broken(PQerrorMessage(conn_));
+    }
+    if (!queued_.empty()) {
+        schedule_flush();
+    }
+    if (idle_waiter_ && queued_.empty()) {  // another COPY waiting its turn
+        if (!idle_waiter_->done()) {
+            idle_waiter_->set_result();
+        }
+        idle_waiter_.reset();
+    }
+}
+
+Task<PGresult*> ConnectionImpl::next_result() {
+    while (PQisBusy(conn_)) {
+        co_await wait_io();
+    }
+    co_return PQgetResult(conn_);
+}
+
+namespace {
+
+// Ends exclusive use when a COPY coroutine leaves; one left midway (an
+// exception from the source, a cancellation) leaves libpq mid-COPY, so the
+// connection is given up.
+struct ExclusiveGuard {
+    ConnectionImpl* impl;
+    bool clean = false;
+    ~ExclusiveGuard() {
+        if (!clean) {
+            impl->abandon_copy();
+        }
+        impl->end_exclusive();
+    }
+};
+
+}  // namespace
+
+void ConnectionImpl::abandon_copy() {
+    set_broken("a COPY was abandoned midway; the connection was closed");
+}
+
+// Sends the COPY statement and waits for the server's go-ahead (`want`);
+// on an error result, drains the query and throws it.
+Task<void> ConnectionImpl::start_copy(const std::string& sql, ExecStatusType want) {
+    if (!PQsendQueryParams(conn_, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0)) {
+        set_broken(PQerrorMessage(conn_));
+        std::rethrow_exception(broken_error_);
+    }
+    flush_output();
+    PGresult* r = co_await next_result();
+    if (r && PQresultStatus(r) == want) {
+        PQclear(r);
+        co_return;
+    }
+    std::exception_ptr error = r && PQresultStatus(r) == PGRES_FATAL_ERROR
+                                   ? error_from_result(r)
+                                   : interface_error("not a COPY statement of the right direction");
+    PQclear(r);
+    while (PGresult* more = co_await next_result()) {
+        PQclear(more);
+    }
+    std::rethrow_exception(error);
+}
+
+// The COPY's final result (COPY n or the error), then the end of the query.
+Task<CommandStatus> ConnectionImpl::finish_copy() {
+    PGresult* r = co_await next_result();
+    ResultPtr result = r ? std::make_shared<const ResultData>(r) : nullptr;
+    while (PGresult* more = co_await next_result()) {
+        PQclear(more);
+    }
+    if (!result) {
+        throw InterfaceError("the server sent no result for the COPY");
+    }
+    if (PQresultStatus(result->get()) != PGRES_COMMAND_OK) {
+        std::rethrow_exception(error_from_result(result->get()));
+    }
+    co_return command_status(*result);
+}
+
+Task<CommandStatus> ConnectionImpl::copy_in(std::string sql, AsyncGenerator<std::string>& source) {
+    co_await begin_exclusive();
+    ExclusiveGuard guard{this};
+    try {
+        co_await start_copy(sql, PGRES_COPY_IN);
+    } catch (const DatabaseError&) {
+        guard.clean = true;  // the server refused: no COPY is under way
+        throw;
+    } catch (const InterfaceError&) {
+        guard.clean = true;
+        throw;
+    }
+    std::exception_ptr source_error;
+    try {
+        while (auto chunk = co_await source.next()) {
+            int rc;
+            while ((rc = PQputCopyData(conn_, chunk->data(), static_cast<int>(chunk->size()))) ==
+                   0) {
+                flush_output();
+                co_await wait_io();
+            }
+            if (rc < 0) {
+                set_broken(PQerrorMessage(conn_));
+                std::rethrow_exception(broken_error_);
+            }
+        }
+    } catch (const DatabaseError&) {
+        throw;  // the link: nothing more to say to the server
+    } catch (const std::exception&) {
+        source_error = std::current_exception();
+    }
+    // COPY FAIL makes the server abort the COPY (and its transaction).
+    const char* fail = source_error ? "the data source failed" : nullptr;
+    int rc;
+    while ((rc = PQputCopyEnd(conn_, fail)) == 0) {
+        flush_output();
+        co_await wait_io();
+    }
+    if (rc < 0) {
+        set_broken(PQerrorMessage(conn_));
+        std::rethrow_exception(broken_error_);
+    }
+    flush_output();
+    while (watching_write_) {
+        co_await wait_io();
+    }
+    std::exception_ptr copy_error;
+    CommandStatus status;
+    try {
+        status = co_await finish_copy();
+    } catch (const DatabaseError&) {
+        copy_error = std::current_exception();
+    }
+    guard.clean = true;
+    if (source_error) {
+        std::rethrow_exception(source_error);
+    }
+    if (copy_error) {
+        std::rethrow_exception(copy_error);
+    }
+    co_return status;
+}
+
+AsyncGenerator<std::string> ConnectionImpl::copy_out(std::string sql) {
+    co_await begin_exclusive();
+    ExclusiveGuard guard{this};
+    try {
+        co_await start_copy(sql, PGRES_COPY_OUT);
+    } catch (const DatabaseError&) {
+        guard.clean = true;
+        throw;
+    } catch (const InterfaceError&) {
+        guard.clean = true;
+        throw;
+    }
+    for (;;) {
+        char* buf = nullptr;
+        int n = PQgetCopyData(conn_, &buf, 1);
+        if (n > 0) {
+            std::string chunk(buf, static_cast<std::size_t>(n));
+            PQfreemem(buf);
+            co_yield std::move(chunk);
+        } else if (n == 0) {
+            co_await wait_io();
+        } else if (n == -1) {
+            break;
+        } else {
+            set_broken(PQerrorMessage(conn_));
+            std::rethrow_exception(broken_error_);
+        }
+    }
+    co_await finish_copy();
+    guard.clean = true;
+}
+
 // -- Failure, cancellation, close ---------------------------------------------
 
 void ConnectionImpl::set_broken(std::string message) {
@@ -384,6 +631,13 @@ void ConnectionImpl::set_broken(std::string message) {
     broken_error_ = link_error(std::move(message));
     stop_watching();
     fail_all(broken_error_);
+    wake_io();
+    if (idle_waiter_) {
+        if (!idle_waiter_->done()) {
+            idle_waiter_->set_result();
+        }
+        idle_waiter_.reset();
+    }
 }
 
 void ConnectionImpl::fail_all(const std::exception_ptr& e) {

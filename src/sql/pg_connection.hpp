@@ -90,6 +90,9 @@ public:
     Task<void> close();
     // A streamed query: its rows one at a time, read with flow control.
     AsyncGenerator<Row> stream(std::string sql, Params params);
+    // COPY ... FROM STDIN with `source`'s chunks; COPY ... TO STDOUT.
+    Task<CommandStatus> copy_in(std::string sql, AsyncGenerator<std::string>& source);
+    AsyncGenerator<std::string> copy_out(std::string sql);
     Task<Notification> next_notification();
 
     bool closed() const noexcept { return closed_ || broken_; }
@@ -118,6 +121,24 @@ private:
     void complete(const RequestPtr& r);
     void deliver_notifications();
     void set_broken(std::string message);
+    // Exclusive use of libpq (COPY, which pipeline mode forbids): waits
+    // until everything queued has been answered, then leaves pipeline
+    // mode; flush() sends nothing until end_exclusive().
+    Task<void> begin_exclusive();
+    // While exclusive: the next complete result (null at a query's end).
+    Task<PGresult*> next_result();
+    // While exclusive: until the socket was readable or writable.
+    Task<void> wait_io();
+    void wake_io();
+    void check_idle();
+
+public:
+    void end_exclusive();
+    void abandon_copy();
+
+private:
+    Task<void> start_copy(const std::string& sql, ExecStatusType want);
+    Task<CommandStatus> finish_copy();
     void fail_all(const std::exception_ptr& e);
     void stop_watching();
 
@@ -134,6 +155,11 @@ private:
     std::deque<std::pair<Step, RequestPtr>> steps_;
     RequestPtr barrier_;
     std::optional<Future<void>> cancel_call_;
+    bool exclusive_ = false;
+    // Woken when the pipeline empties (begin_exclusive) / on I/O while
+    // exclusive.
+    std::optional<Future<void>> idle_waiter_;
+    std::optional<Future<void>> io_waiter_;
     // SQL text + parameter OIDs -> statement name.
     std::unordered_map<std::string, std::string> statements_;
     std::uint64_t statement_counter_ = 0;

@@ -226,3 +226,60 @@ TEST(PgCursor, AnErrorMidStreamComesAfterTheRowsBeforeIt) {
         co_await conn.close();
     }());
 }
+
+namespace {
+
+corio::AsyncGenerator<std::string> csv_rows(int n) {
+    for (int i = 1; i <= n; ++i) {
+        co_yield std::to_string(i) + ",name " + std::to_string(i) + "\n";
+    }
+}
+
+corio::AsyncGenerator<std::string> failing_rows() {
+    co_yield std::string("1,a\n");
+    throw std::runtime_error("source broke");
+}
+
+}  // namespace
+
+TEST(PgCopy, CopyInThenCopyOutRoundTrips) {
+    net_run([]() -> Task<void> {
+        auto conn = co_await pg::Connection::connect(pg_options());
+        co_await conn.execute("CREATE TEMP TABLE c (id int, name text)");
+        // A query of another task queued before the COPY is answered first.
+        auto before = corio::create_task(conn.fetchval<int>("SELECT 21"));
+        auto rows = csv_rows(1000);
+        auto status = co_await conn.copy_in("COPY c FROM STDIN (FORMAT csv)", rows);
+        EXPECT_EQ(status.tag, "COPY 1000");
+        EXPECT_EQ(status.rows_affected, 1000u);
+        EXPECT_EQ(co_await before, 21);
+        EXPECT_EQ(co_await conn.fetchval<std::int64_t>("SELECT sum(id) FROM c"), 500500);
+        auto out = conn.copy_out("COPY (SELECT * FROM c WHERE id <= 3 ORDER BY id) TO STDOUT");
+        std::string all;
+        while (auto chunk = co_await out.next()) {
+            all += *chunk;
+        }
+        EXPECT_EQ(all, "1\tname 1\n2\tname 2\n3\tname 3\n");
+        // Pipelined queries work again afterwards.
+        EXPECT_EQ(co_await conn.fetchval<int>("SELECT $1::int", 22), 22);
+        EXPECT_TRUE(conn.is_reusable());
+        co_await conn.close();
+    }());
+}
+
+TEST(PgCopy, BadDataAndAFailingSourceAbortTheCopyOnly) {
+    net_run([]() -> Task<void> {
+        auto conn = co_await pg::Connection::connect(pg_options());
+        co_await conn.execute("CREATE TEMP TABLE c (id int, name text)");
+        auto bad = []() -> corio::AsyncGenerator<std::string> { co_yield std::string("x,y\n"); }();
+        EXPECT_THROW(co_await conn.copy_in("COPY c FROM STDIN (FORMAT csv)", bad), sql::DataError);
+        auto failing = failing_rows();
+        EXPECT_THROW(co_await conn.copy_in("COPY c FROM STDIN (FORMAT csv)", failing),
+                     std::runtime_error);
+        auto none = csv_rows(0);
+        EXPECT_THROW(co_await conn.copy_in("COPY no_such FROM STDIN", none), sql::ProgrammingError);
+        EXPECT_EQ(co_await conn.fetchval<std::int64_t>("SELECT count(*) FROM c"), 0);
+        EXPECT_TRUE(conn.is_reusable());
+        co_await conn.close();
+    }());
+}

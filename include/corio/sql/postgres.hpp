@@ -442,6 +442,24 @@ public:
         return cursor_params(std::string(sql), detail::make_params(args...));
     }
 
+    /// COPY ... FROM STDIN: runs `sql` (a COPY statement) and sends it the
+    /// chunks `source` yields, in the format the statement names (text,
+    /// CSV, binary; chunks need not end at row boundaries). Waits until
+    /// every query sent before it is answered (COPY is not allowed in
+    /// pipeline mode, so the connection leaves it for the COPY; queries of
+    /// other tasks wait meanwhile). Returns the command status ("COPY n").
+    /// Throws the server's error (bad data: DataError; the COPY is rolled
+    /// back), or what `source` threw after aborting the COPY (COPY FAIL).
+    /// Cancellation midway closes the connection (libpq cannot leave a COPY
+    /// halfway). asyncpg: `copy_to_table(source=...)`.
+    Task<CommandStatus> copy_in(std::string_view sql, AsyncGenerator<std::string>& source);
+    /// COPY ... TO STDOUT: runs `sql` and yields the data as the server
+    /// sends it (one row per chunk in text and CSV format). Waits for the
+    /// queries before it like copy_in(). Throws the server's error from
+    /// next(). Leaving early or cancelling closes the connection.
+    /// asyncpg: `copy_from_query(output=...)`.
+    AsyncGenerator<std::string> copy_out(std::string_view sql);
+
     /// Starts a transaction (BEGIN), or a savepoint when one is already
     /// open on this connection. Suspends until the server answers; throws
     /// like execute(). See Transaction for how it ends.
