@@ -41,7 +41,10 @@ TEST(PgPool, ShortcutsAcrossTasksStayWithinMaxsize) {
 
 TEST(PgPool, ExhaustedPoolTimesOut) {
     net_run([]() -> Task<void> {
-        pg::Pool pool(pg_options(), {.minsize = 0, .maxsize = 1, .acquire_timeout = 200ms});
+        // acquire_timeout bounds connecting too: the connection is made
+        // first, so only the wait is timed.
+        pg::Pool pool(pg_options(), {.minsize = 1, .maxsize = 1, .acquire_timeout = 200ms});
+        co_await pool.open();
         {
             auto held = co_await pool.acquire();
             EXPECT_THROW(co_await pool.acquire(), corio::TimeoutError);
