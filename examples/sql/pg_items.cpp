@@ -34,7 +34,7 @@ corio::Task<int> amain() {
     const char* env = std::getenv("DATABASE_URL");
     pg::Pool pool(
         pg::ConnectOptions::from_url(env ? env : "postgresql://postgres@127.0.0.1/postgres"),
-        {.minsize = 1, .maxsize = 10});
+        {.minsize = 1, .maxsize = 10, .recycle = {}, .acquire_timeout = {}});
     try {
         co_await pool.open();
     } catch (const sql::Error& e) {
@@ -68,15 +68,17 @@ corio::Task<int> amain() {
     const std::string base = "http://127.0.0.1:" + std::to_string(srv.port());
 
     corio::http::ClientSession session;
-    auto [a, b, c] =
-        co_await corio::gather(session.post(base + "/items", R"({"name": "pen", "price": "1.50"})",
-                                            {{"Content-Type", "application/json"}}),
-                               session.post(base + "/items", R"({"name": "ink", "price": "4.25"})",
-                                            {{"Content-Type", "application/json"}}),
-                               session.post(base + "/items", R"({"name": "pad", "price": "2.00"})",
-                                            {{"Content-Type", "application/json"}}));
+    // Named first: GCC 12 mishandles some temporaries inside a co_await.
+    const corio::http::Headers json_type{{"Content-Type", "application/json"}};
+    std::string pen = R"({"name": "pen", "price": "1.50"})";
+    std::string ink = R"({"name": "ink", "price": "4.25"})";
+    std::string pad = R"({"name": "pad", "price": "2.00"})";
+    const std::string items_url = base + "/items";
+    auto [a, b, c] = co_await corio::gather(session.post(items_url, pen, json_type),
+                                            session.post(items_url, ink, json_type),
+                                            session.post(items_url, pad, json_type));
     std::printf("POST /items x3 -> %d %d %d\n", a.status(), b.status(), c.status());
-    auto list = co_await session.get(base + "/items");
+    auto list = co_await session.get(items_url);
     auto items = nlohmann::json::parse(list.body());
     std::printf("GET /items -> %d, %zu items:", list.status(), items.size());
     // The ids depend on which insert ran first: print the names sorted.
