@@ -49,3 +49,6 @@ CORIO_TEST_PACKAGES+=(nlohmann-json3-dev)
 CORIO_TEST_PACKAGES+=(chromium)
 # postgresql (15, with psql): the real-server fixture's PostgreSQL.
 CORIO_TEST_PACKAGES+=(postgresql)
+# libpq-dev: corio::sql's PostgreSQL driver (libpq's asynchronous API).
+CORIO_BUILD_PACKAGES+=(libpq-dev)
+CORIO_TEST_PACKAGES+=(libpq-dev)

@@ -61,7 +61,7 @@ check_outputs() {  # DIR: run every program there, check what they print
     local dir=$1 out
     out=$("$dir/readme_example") || fail "$dir/readme_example exited with $?"
     [[ $out == $'too slow\n6' ]] || fail "$dir/readme_example printed: $out"
-    for prog in use_net use_http use_redis use_testing use_process use_corio; do
+    for prog in use_net use_http use_redis use_testing use_process use_sql use_corio; do
         out=$("$dir/$prog") || fail "$dir/$prog exited with $?: $out"
         printf '   %s\n' "$out"
     done
@@ -115,6 +115,7 @@ pc_link corio-http use_http || fail "linking use_http with corio-http.pc"
 pc_link corio-redis use_redis || fail "linking use_redis with corio-redis.pc"
 pc_link corio-testing use_testing || fail "linking use_testing with corio-testing.pc"
 pc_link corio-process use_process || fail "linking use_process with corio-process.pc"
+pc_link corio-sql use_sql || fail "linking use_sql with corio-sql.pc"
 wait %1 || fail "compiling the README's example with corio-core.pc"
 wait %2 || fail "compiling use_corio with corio.pc"
 check_outputs "$tmp/pc"
