@@ -49,3 +49,7 @@ CORIO_TEST_PACKAGES+=(nlohmann-json3-dev)
 CORIO_TEST_PACKAGES+=(chromium)
 # postgresql (15, with psql): the real-server fixture's PostgreSQL.
 CORIO_TEST_PACKAGES+=(postgresql)
+# libmariadb-dev: corio::sql's MariaDB/MySQL driver (Connector/C); mariadb-server:
+# its tests start their own mariadbd.
+CORIO_BUILD_PACKAGES+=(libmariadb-dev pkg-config)
+CORIO_TEST_PACKAGES+=(libmariadb-dev mariadb-server)
