@@ -4,7 +4,10 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <utility>
 
@@ -65,22 +68,50 @@ void OnceRun::cancel() noexcept {
 
 namespace {
 
-ProcessPoolOptions pool_options(const AsyncPoolOptions& o) {
+std::size_t worker_count(const AsyncPoolOptions& o) {
     if (o.childconcurrency == 0) {
         throw std::invalid_argument("corio::process::AsyncPool: childconcurrency must be >= 1");
     }
-    return ProcessPoolOptions{o.processes, o.initializer, o.maxtasksperchild};
+    if (o.processes < 0) {
+        throw std::invalid_argument("corio::process::AsyncPool: processes must be >= 0");
+    }
+    std::size_t n = o.processes > 0 ? static_cast<std::size_t>(o.processes)
+                                    : std::max(1u, std::thread::hardware_concurrency());
+    if (o.queuecount == 0 || o.queuecount > n) {
+        throw std::invalid_argument(
+            "corio::process::AsyncPool: queuecount must be between 1 and the processes (" +
+            std::to_string(n) + ")");
+    }
+    return n;
 }
 
 }  // namespace
 
 AsyncPool::AsyncPool(AsyncPoolOptions options)
-    : workers_(0), childconcurrency_(options.childconcurrency), pool_(pool_options(options)) {
-    workers_ = pool_.max_workers();
+    : workers_(worker_count(options)), childconcurrency_(options.childconcurrency) {
+    // The workers split as evenly as they can: 5 over 2 queues is 3 + 2.
+    for (std::size_t q = 0; q < options.queuecount; ++q) {
+        std::size_t share = workers_ / options.queuecount + (q < workers_ % options.queuecount);
+        queues_.push_back(std::make_unique<ProcessPoolExecutor>(ProcessPoolOptions{
+            static_cast<long>(share), options.initializer, options.maxtasksperchild}));
+    }
+}
+
+std::vector<pid_t> AsyncPool::pids() const {
+    std::vector<pid_t> all;
+    for (const auto& q : queues_) {
+        auto p = q->pids();
+        all.insert(all.end(), p.begin(), p.end());
+    }
+    return all;
 }
 
 Task<> AsyncPool::join() {
-    co_await corio::to_thread([this] { pool_.shutdown(true); });
+    co_await corio::to_thread([this] {
+        for (auto& q : queues_) {
+            q->shutdown(true);
+        }
+    });
 }
 
 }  // namespace corio::process

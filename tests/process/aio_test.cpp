@@ -153,6 +153,71 @@ TEST(AsyncPool, ACancelledMapStopsSchedulingWork) {
     EXPECT_EQ(corio::run(pool.apply(async_square, 5)), 25);
 }
 
+Task<int> nap_then_echo(int ms) {
+    co_await corio::sleep(std::chrono::milliseconds(ms));
+    co_return ms;
+}
+Task<int> worker_pid(int ms) {
+    co_await corio::sleep(std::chrono::milliseconds(ms));
+    co_return static_cast<int>(::getpid());
+}
+CORIO_PROCESS_REGISTER(nap_then_echo);
+CORIO_PROCESS_REGISTER(worker_pid);
+
+TEST(AsyncPool, MapUnorderedYieldsResultsAsTheyFinish) {
+    // Two workers, one call per batch: the 10 ms and 150 ms calls run one
+    // after the other on one worker while the 400 ms call runs on the other.
+    AsyncPool pool(AsyncPoolOptions{.processes = 2, .childconcurrency = 1});
+    auto got = corio::run([](AsyncPool& p) -> Task<std::vector<int>> {
+        std::vector<int> out;
+        auto gen = p.map_unordered(nap_then_echo, std::vector<int>{400, 10, 150});
+        while (auto v = co_await gen.next()) {
+            out.push_back(*v);
+        }
+        co_return out;
+    }(pool));
+    EXPECT_EQ(got, (std::vector<int>{10, 150, 400}));
+}
+
+TEST(AsyncPool, MapUnorderedRethrowsAFailureAndStopsWhenLeftEarly) {
+    AsyncPool pool(AsyncPoolOptions{.processes = 1, .childconcurrency = 1});
+    EXPECT_THROW(corio::run([](AsyncPool& p) -> Task<> {
+                     auto gen = p.map_unordered(async_fail, std::vector<int>{1, 2});
+                     while (co_await gen.next()) {
+                     }
+                 }(pool)),
+                 RemoteError);
+    // One call at a time: the first result is taken while the 300 ms call
+    // runs, then the generator is dropped; the 60 s naps queued behind it
+    // must be cancelled, or the apply() below would wait a minute for its
+    // turn.
+    int first = corio::run([](AsyncPool& p) -> Task<int> {
+        auto gen = p.map_unordered(nap_then_echo, std::vector<int>{5, 300, 60000, 60000});
+        co_return *co_await gen.next();
+    }(pool));
+    EXPECT_EQ(first, 5);
+    EXPECT_EQ(corio::run(pool.apply(async_square, 6)), 36);
+}
+
+TEST(AsyncPool, QueuecountSplitsTheWorkersAndDealsWorkToEveryQueue) {
+    AsyncPool pool(AsyncPoolOptions{.processes = 2, .childconcurrency = 1, .queuecount = 2});
+    EXPECT_EQ(pool.queuecount(), 2u);
+    EXPECT_EQ(pool.processes(), 2u);
+    auto pids = corio::run(pool.map(worker_pid, std::vector<int>{50, 50, 50, 50}));
+    std::sort(pids.begin(), pids.end());
+    pids.erase(std::unique(pids.begin(), pids.end()), pids.end());
+    EXPECT_EQ(pids.size(), 2u) << "both queues' workers ran calls";
+    auto live = pool.pids();
+    std::sort(live.begin(), live.end());
+    EXPECT_EQ(std::vector<int>(live.begin(), live.end()), pids);
+    auto squares = corio::run(pool.map(async_square, std::vector<int>{1, 2, 3, 4, 5}));
+    EXPECT_EQ(squares, (std::vector<int>{1, 4, 9, 16, 25}));
+    EXPECT_THROW(AsyncPool(AsyncPoolOptions{.processes = 2, .queuecount = 3}),
+                 std::invalid_argument);
+    EXPECT_THROW(AsyncPool(AsyncPoolOptions{.processes = 2, .queuecount = 0}),
+                 std::invalid_argument);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {

@@ -44,6 +44,10 @@ int cube(int x) {
 int add(int a, int b) {
     return a + b;
 }
+int slow_echo(int ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return ms;
+}
 int g_offset = 0;
 void set_offset(int v) {
     g_offset = v;
@@ -58,6 +62,7 @@ CORIO_PROCESS_REGISTER(exit_with);
 CORIO_PROCESS_REGISTER(nap);
 CORIO_PROCESS_REGISTER(cube);
 CORIO_PROCESS_REGISTER(add);
+CORIO_PROCESS_REGISTER(slow_echo);
 CORIO_PROCESS_REGISTER(set_offset);
 CORIO_PROCESS_REGISTER(offset);
 
@@ -153,6 +158,16 @@ TEST(Pool, MapStarmapApplyAndImap) {
     pool.close();
     pool.join();
     expect_no_children();
+}
+
+TEST(Pool, ImapUnorderedGivesResultsAsTheyFinish) {
+    Pool pool(2);
+    // Two workers: 300 ms on one, 10 then 100 ms on the other.
+    auto it = pool.imap_unordered(slow_echo, std::vector<int>{300, 10, 100});
+    EXPECT_EQ(it.all(), (std::vector<int>{10, 100, 300}));
+    auto bad = pool.imap_unordered(fail_with, std::vector<std::string>{"x"});
+    EXPECT_THROW(bad.next(), corio::process::RemoteError);
+    EXPECT_THROW(pool.imap_unordered(cube, std::vector<int>{1}, 0), std::invalid_argument);
 }
 
 TEST(Pool, InitializerAndErrors) {

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -21,10 +22,13 @@
 #include <utility>
 #include <vector>
 
+#include "corio/async_generator.hpp"
+#include "corio/future.hpp"
 #include "corio/process/executor.hpp"
 #include "corio/process/registry.hpp"
 #include "corio/task.hpp"
 #include "corio/threads.hpp"
+#include "corio/wait.hpp"
 
 namespace corio::process {
 
@@ -101,6 +105,13 @@ struct AsyncPoolOptions {
     std::size_t childconcurrency = 16;
     /// Calls a worker serves before a fresh one replaces it; 0: no limit.
     std::size_t maxtasksperchild = 0;
+    /// Work queues: the workers are split into this many groups, each
+    /// serving its own queue, and calls are dealt to the queues in turn
+    /// (aiomultiprocess's queuecount). 1 (the default): one queue that every
+    /// worker takes from, so a slow call never holds back a free worker;
+    /// more queues only help when the queue itself is the bottleneck. At
+    /// most `processes`.
+    std::size_t queuecount = 1;
     /// Runs first in every new worker (bind()).
     std::optional<Call> initializer;
 };
@@ -116,7 +127,11 @@ public:
     /// A pool with `options` (processes, childconcurrency,
     /// maxtasksperchild, initializer).
     explicit AsyncPool(AsyncPoolOptions options = {});
-    ~AsyncPool() { pool_.shutdown(true, true); }
+    ~AsyncPool() {
+        for (auto& q : queues_) {
+            q->shutdown(true, true);
+        }
+    }
 
     /// `fn(args...)` in a worker. Suspends until it is done. Throws
     /// RemoteError / BrokenProcessPool as ProcessPoolExecutor does.
@@ -166,14 +181,46 @@ public:
             submit<typename detail::FnTraits<R (*)(P...)>::Result>(fn, std::move(args)));
     }
 
+    /// map(), but the results come as the calls finish (completion order),
+    /// from an async generator:
+    ///   auto gen = pool.map_unordered(fetch, urls);
+    ///   while (auto page = co_await gen.next()) { ... }
+    /// The unit of completion is a batch: a worker runs the calls of one
+    /// batch (up to childconcurrency of them) at once on its loop and sends
+    /// their results back together when the last one ends, in the items'
+    /// order; batches come back as they finish. With childconcurrency 1
+    /// every call is its own batch. Suspends in next() until a batch ends. A failed call's error is
+    /// thrown from next() and the calls not started are cancelled; so are
+    /// they when the generator is closed, destroyed or cancelled before the
+    /// end. aiomultiprocess: `async for` over `Pool.map` gives its results
+    /// in order; this is multiprocessing's `imap_unordered` for coroutines.
+    template <class R, class P, class Range>
+    auto map_unordered(R (*fn)(P), const Range& items)
+        -> AsyncGenerator<detail::carried_t<typename detail::FnTraits<R (*)(P)>::Result>> {
+        using T = typename detail::FnTraits<R (*)(P)>::Result;
+        std::vector<std::string> args;
+        for (const auto& item : items) {
+            args.push_back(detail::encode_args(fn, item));
+        }
+        return unordered<T>(submit<T>(fn, std::move(args)));
+    }
+
     /// No more work; the workers exit once the submitted work is done.
     /// aiomultiprocess: `Pool.close`.
-    void close() { pool_.shutdown(false); }
+    void close() {
+        for (auto& q : queues_) {
+            q->shutdown(false);
+        }
+    }
     /// Waits (in a thread, without blocking the loop) for the workers to
     /// exit; call close() first. aiomultiprocess: `Pool.join`.
     Task<> join();
-    /// The executor underneath (pids()).
-    ProcessPoolExecutor& executor() noexcept { return pool_; }
+    /// The pids of the worker processes alive now, every queue's.
+    std::vector<pid_t> pids() const;
+    /// Worker processes in all.
+    std::size_t processes() const noexcept { return workers_; }
+    /// Work queues (AsyncPoolOptions::queuecount).
+    std::size_t queuecount() const noexcept { return queues_.size(); }
 
 private:
     template <class T, class F>
@@ -182,8 +229,54 @@ private:
         // childconcurrency calls per chunk.
         std::size_t per = (args.size() + workers_ - 1) / std::max<std::size_t>(workers_, 1);
         std::size_t chunk = std::clamp<std::size_t>(per, 1, childconcurrency_);
-        return pool_.submit_calls<T>(detail::registered_name(detail::key_of(fn)), std::move(args),
-                                     detail::Request::call_async, chunk);
+        const std::string& name = detail::registered_name(detail::key_of(fn));
+        if (queues_.size() == 1) {
+            return queues_.front()->submit_calls<T>(name, std::move(args),
+                                                    detail::Request::call_async, chunk);
+        }
+        // Deal chunks to the queues in turn, keeping the items' order in
+        // the futures.
+        std::vector<ConcurrentFuture<T>> out;
+        out.reserve(args.size());
+        for (std::size_t at = 0; at < args.size(); at += chunk) {
+            std::size_t end = std::min(args.size(), at + chunk);
+            std::vector<std::string> part(std::make_move_iterator(args.begin() + at),
+                                          std::make_move_iterator(args.begin() + end));
+            auto fs = queues_[next_queue_]->submit_calls<T>(name, std::move(part),
+                                                            detail::Request::call_async, chunk);
+            next_queue_ = (next_queue_ + 1) % queues_.size();
+            for (auto& f : fs) {
+                out.push_back(std::move(f));
+            }
+        }
+        return out;
+    }
+
+    template <class T>
+    static AsyncGenerator<detail::carried_t<T>> unordered(std::vector<ConcurrentFuture<T>> fs) {
+        // Whatever ends the iteration early cancels the calls not started.
+        struct CancelRest {
+            std::vector<ConcurrentFuture<T>>& fs;
+            ~CancelRest() {
+                for (auto& f : fs) {
+                    f.cancel();  // a no-op for calls running or done
+                }
+            }
+        } cancel_rest{fs};
+        std::vector<Future<T>> loop_futures;
+        loop_futures.reserve(fs.size());
+        for (auto& f : fs) {
+            loop_futures.push_back(corio::wrap_future(f));
+        }
+        auto done = corio::as_completed(std::move(loop_futures));
+        while (auto f = co_await done.next()) {
+            if constexpr (std::is_void_v<T>) {
+                co_await *f;
+                co_yield detail::carried_t<T>{};
+            } else {
+                co_yield co_await *f;
+            }
+        }
     }
 
     template <class T>
@@ -210,7 +303,8 @@ private:
 
     std::size_t workers_;
     std::size_t childconcurrency_;
-    ProcessPoolExecutor pool_;
+    std::vector<std::unique_ptr<ProcessPoolExecutor>> queues_;
+    std::size_t next_queue_ = 0;
 };
 
 }  // namespace corio::process

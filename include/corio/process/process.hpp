@@ -9,11 +9,17 @@
 
 #include <sys/types.h>
 
+#include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "corio/event_loop.hpp"
@@ -70,6 +76,82 @@ private:
     std::unique_ptr<detail::Child, detail::ChildDeleter> child_;
 };
 
+/// The results of Pool::imap_unordered, in the order the calls finish;
+/// next() blocks until one has. A failed call's error is thrown from the
+/// next() that reaches it; the calls not started are cancelled once reading
+/// stops (that error, or destruction before the last result), as MapResults
+/// does. Movable, not copyable.
+template <class R>
+class UnorderedResults {
+public:
+    using Value = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
+
+    explicit UnorderedResults(std::vector<ConcurrentFuture<R>> futures)
+        : futures_(std::move(futures)), done_(std::make_shared<Done>()) {
+        for (std::size_t i = 0; i < futures_.size(); ++i) {
+            futures_[i].add_done_callback([d = done_, i](const ConcurrentFuture<R>&) {
+                std::lock_guard lock(d->mu);
+                d->order.push_back(i);
+                d->cv.notify_one();
+            });
+        }
+    }
+    UnorderedResults(UnorderedResults&&) noexcept = default;
+    UnorderedResults(const UnorderedResults&) = delete;
+    ~UnorderedResults() { cancel_rest(); }
+
+    /// The next result to finish (blocking), or nullopt after the last.
+    std::optional<Value> next() {
+        if (taken_ == futures_.size()) {
+            return std::nullopt;
+        }
+        std::size_t i = 0;
+        {
+            std::unique_lock lock(done_->mu);
+            done_->cv.wait(lock, [&] { return !done_->order.empty(); });
+            i = done_->order.front();
+            done_->order.pop_front();
+        }
+        ++taken_;
+        try {
+            if constexpr (std::is_void_v<R>) {
+                std::move(futures_[i]).result();
+                return Value{};
+            } else {
+                return std::move(futures_[i]).result();
+            }
+        } catch (...) {
+            cancel_rest();
+            taken_ = futures_.size();
+            throw;
+        }
+    }
+    /// Every remaining result, in completion order.
+    std::vector<Value> all() {
+        std::vector<Value> out;
+        while (auto r = next()) {
+            out.push_back(std::move(*r));
+        }
+        return out;
+    }
+
+private:
+    struct Done {
+        std::mutex mu;
+        std::condition_variable cv;
+        std::deque<std::size_t> order;
+    };
+    void cancel_rest() noexcept {
+        for (auto& f : futures_) {
+            f.cancel();  // a no-op for calls running or done
+        }
+    }
+
+    std::vector<ConcurrentFuture<R>> futures_;
+    std::shared_ptr<Done> done_;
+    std::size_t taken_ = 0;
+};
+
 /// A pool of worker processes with multiprocessing.Pool's blocking API, on
 /// a ProcessPoolExecutor. Thread-safe. The destructor cancels the work not
 /// started and waits for the workers (Python's `with Pool()` terminates
@@ -102,6 +184,22 @@ public:
     template <class R, class P, class Range>
     auto imap(R (*fn)(P), const Range& items, std::size_t chunksize = 1) {
         return pool_.map(fn, items, chunksize);
+    }
+    /// The results of map() in the order the calls finish (`chunksize`
+    /// items travel and come back together). Python: `Pool.imap_unordered`.
+    template <class R, class P, class Range>
+    auto imap_unordered(R (*fn)(P), const Range& items, std::size_t chunksize = 1) {
+        using T = typename detail::FnTraits<R (*)(P)>::Result;
+        if (chunksize == 0) {
+            throw std::invalid_argument("corio::process::Pool::imap_unordered: chunksize 0");
+        }
+        std::vector<std::string> args;
+        for (const auto& item : items) {
+            args.push_back(detail::encode_args(fn, item));
+        }
+        return UnorderedResults<T>(
+            pool_.submit_calls<T>(detail::registered_name(detail::key_of(fn)), std::move(args),
+                                  detail::Request::call, chunksize));
     }
     /// `fn(args...)` in a worker; blocks for the result. Python: `Pool.apply`.
     template <class R, class... P, class... A>
