@@ -28,7 +28,7 @@
 
 namespace corio::sql::mysql {
 
-struct Connection::State {
+struct detail::ConnState {
     MYSQL* my = nullptr;
     ConnectOptions opts;
     detail::Escaper esc;
@@ -39,7 +39,7 @@ struct Connection::State {
     // A Transaction was dropped while open: ROLLBACK before the next use.
     bool rollback_pending = false;
 
-    ~State() { hard_close(); }
+    ~ConnState() { hard_close(); }
 
     void hard_close() noexcept {
         if (my != nullptr) {
@@ -85,8 +85,14 @@ namespace {
 
 using State = Connection::State;
 
-[[noreturn]] void throw_error(MYSQL* my) {
+// Throws the handle's last error. A client-side error (2000-2999: the
+// server gone, the link lost, a protocol error) leaves the session unknown:
+// the connection is marked broken so no pool lends it again.
+[[noreturn]] void throw_error(State* s, MYSQL* my) {
     unsigned code = mysql_errno(my);
+    if (s != nullptr && code >= 2000 && code < 3000) {
+        s->broken = true;
+    }
     std::string msg = "mysql: ";
     msg += mysql_error(my);
     throw_database_error(msg, mysql_sqlstate(my), static_cast<int>(code));
@@ -221,7 +227,7 @@ Task<unsigned> send_query(State* s, const std::string& sql) {
     co_await drive(
         s, my, status, [&err, my](int r) { return mysql_real_query_cont(&err, my, r); }, true);
     if (err != 0) {
-        throw_error(my);
+        throw_error(s, my);
     }
     co_return mysql_field_count(my);
 }
@@ -251,7 +257,7 @@ Task<void> drain_more(State* s) {
         co_await drive(
             s, my, status, [&ret, my](int r) { return mysql_next_result_cont(&ret, my, r); }, true);
         if (ret > 0) {
-            throw_error(my);
+            throw_error(s, my);
         }
         if (mysql_field_count(my) > 0) {
             MYSQL_RES* res = nullptr;
@@ -260,7 +266,7 @@ Task<void> drain_more(State* s) {
                 s, my, st, [&res, my](int r) { return mysql_store_result_cont(&res, my, r); },
                 true);
             if (res == nullptr) {
-                throw_error(my);
+                throw_error(s, my);
             }
             mysql_free_result(res);
         }
@@ -293,7 +299,7 @@ Task<Result> run_buffered(State* s, std::string sql) {
             s, my, status, [&res, my](int r) { return mysql_store_result_cont(&res, my, r); },
             true);
         if (res == nullptr) {
-            throw_error(my);
+            throw_error(s, my);
         }
         std::unique_ptr<MYSQL_RES, void (*)(MYSQL_RES*)> owned(res, mysql_free_result);
         result.columns = read_columns(res);
@@ -476,7 +482,7 @@ Task<Connection::State*> connect_impl(std::unique_ptr<State>& st) {
         st.get(), my, status, [&ret, my](int r) { return mysql_real_connect_cont(&ret, my, r); },
         false);
     if (ret == nullptr) {
-        throw_error(my);
+        throw_error(st.get(), my);
     }
     co_return st.get();
 }
@@ -521,7 +527,7 @@ Task<void> Connection::close() {
 }
 
 Cursor Connection::cursor(CursorKind kind) {
-    return Cursor(this, kind);
+    return Cursor(s_.get(), kind);
 }
 
 Task<Result> Connection::query(std::string sql) {
@@ -546,7 +552,7 @@ Task<void> Connection::rollback() {
 
 Task<Transaction> Connection::transaction() {
     co_await begin();
-    co_return Transaction(this);
+    co_return Transaction(s_.get());
 }
 
 Task<void> Connection::ping() {
@@ -558,7 +564,7 @@ Task<void> Connection::ping() {
     co_await drive(
         s_.get(), my, status, [&ret, my](int r) { return mysql_ping_cont(&ret, my, r); }, false);
     if (ret != 0) {
-        throw_error(my);
+        throw_error(s_.get(), my);
     }
 }
 
@@ -598,25 +604,25 @@ const detail::Escaper& Connection::escaper() const {
 Transaction::Transaction(Transaction&& o) noexcept : conn_(std::exchange(o.conn_, nullptr)) {}
 
 Transaction::~Transaction() {
-    if (conn_ != nullptr && conn_->s_) {
-        conn_->s_->rollback_pending = true;
+    if (conn_ != nullptr) {
+        conn_->rollback_pending = true;
     }
 }
 
 Task<void> Transaction::commit() {
-    Connection* c = std::exchange(conn_, nullptr);
+    State* c = std::exchange(conn_, nullptr);
     if (c == nullptr) {
         throw InterfaceError("mysql: the transaction is over");
     }
-    co_await c->commit();
+    co_await with_timeout(c, run_buffered(c, "COMMIT"));
 }
 
 Task<void> Transaction::rollback() {
-    Connection* c = std::exchange(conn_, nullptr);
+    State* c = std::exchange(conn_, nullptr);
     if (c == nullptr) {
         throw InterfaceError("mysql: the transaction is over");
     }
-    co_await c->rollback();
+    co_await with_timeout(c, run_buffered(c, "ROLLBACK"));
 }
 
 // ---- Cursor -----------------------------------------------------------------
@@ -626,7 +632,7 @@ struct Cursor::Unbuffered {
     bool done = false;
 };
 
-Cursor::Cursor(Connection* conn, CursorKind kind) : conn_(conn), kind_(kind) {}
+Cursor::Cursor(State* conn, CursorKind kind) : conn_(conn), kind_(kind) {}
 Cursor::Cursor(Cursor&& o) noexcept
     : conn_(std::exchange(o.conn_, nullptr)),
       kind_(o.kind_),
@@ -660,7 +666,7 @@ Cursor::~Cursor() {
 // off (the rest of the result is still on the wire).
 void Cursor::reset() {
     if (stream_ && stream_->res != nullptr) {
-        State* s = conn_ != nullptr ? conn_->s_.get() : nullptr;
+        State* s = conn_;
         if (s != nullptr && s->my != nullptr) {
             int fd = static_cast<int>(mysql_get_socket(s->my));
             if (fd >= 0) {
@@ -675,6 +681,13 @@ void Cursor::reset() {
     rows_.clear();
     next_ = 0;
     has_result_ = false;
+}
+
+const detail::Escaper& Cursor::escaper() const {
+    if (conn_ == nullptr || conn_->my == nullptr) {
+        throw InterfaceError("mysql: the cursor's connection is closed");
+    }
+    return conn_->esc;
 }
 
 const std::vector<Column>& Cursor::description() const {
@@ -699,9 +712,9 @@ Task<std::uint64_t> Cursor::run(std::string sql) {
     columns_.reset();
     rowcount_ = 0;
     lastrowid_ = 0;
-    State* s = conn_->s_.get();
+    State* s = conn_;
     if (kind_ == CursorKind::buffered) {
-        Result r = co_await conn_->query(std::move(sql));
+        Result r = co_await with_timeout(s, run_buffered(s, std::move(sql)));
         rows_ = std::move(r.rows);
         columns_ = std::move(r.columns);
         rowcount_ = r.rowcount;
@@ -731,7 +744,7 @@ Task<std::uint64_t> Cursor::run(std::string sql) {
     }
     MYSQL_RES* res = mysql_use_result(my);
     if (res == nullptr) {
-        throw_error(my);
+        throw_error(s, my);
     }
     stream_ = std::make_unique<Unbuffered>();
     stream_->res = res;
@@ -753,7 +766,7 @@ Task<std::optional<Row>> Cursor::fetchone() {
     if (stream_->res == nullptr) {
         co_return std::nullopt;
     }
-    State* s = conn_->s_.get();
+    State* s = conn_;
     MYSQL* my = s->my;
     MYSQL_RES* res = stream_->res;
     MYSQL_ROW row = nullptr;
@@ -773,7 +786,7 @@ Task<std::optional<Row>> Cursor::fetchone() {
     if (err != 0) {
         s->busy = false;
         s->broken = true;
-        throw_error(my);
+        throw_error(s, my);
     }
     try {
         co_await drain_more(s);
@@ -805,15 +818,22 @@ Task<std::vector<Row>> Cursor::fetchall() {
         next_ = rows_.size();
         co_return out;
     }
-    while (std::optional<Row> r = co_await fetchone()) {
+    while (true) {
+        std::optional<Row> r = co_await fetchone();
+        if (!r) {
+            break;
+        }
         out.push_back(std::move(*r));
     }
     co_return out;
 }
 
 Task<void> Cursor::close() {
-    if (stream_ && stream_->res != nullptr) {
-        while (co_await fetchone()) {
+    // (No co_await in a loop condition: GCC 12 miscompiles that.)
+    while (stream_ && stream_->res != nullptr) {
+        std::optional<Row> r = co_await fetchone();
+        if (!r) {
+            break;
         }
     }
     reset();

@@ -367,7 +367,7 @@ ServerSpec mariadb_spec(std::vector<std::string> extra) {
                  "--innodb-buffer-pool-size=16M", "--innodb-log-file-size=8M",
                  "--skip-innodb-doublewrite", "--innodb-flush-log-at-trx-commit=2",
                  "--skip-name-resolve", "--character-set-server=utf8mb4",
-                 "--collation-server=utf8mb4_general_ci"},
+                 "--collation-server=utf8mb4_general_ci", "--tmpdir={dir}"},
         // The greeting alone comes before init.sql has run: ask for a
         // query as the test user.
         .ready =
@@ -382,6 +382,9 @@ ServerSpec mariadb_spec(std::vector<std::string> extra) {
         .init = {{"mariadb-install-db", "--no-defaults", "--datadir={dir}/data", "--user=root",
                   "--auth-root-authentication-method=normal", "--skip-test-db",
                   "--skip-name-resolve"}},
+        // Temporary tables in the directory: two bootstraps at once in
+        // /tmp collide on their names.
+        .env = {"TMPDIR={dir}"},
     };
     spec.args.insert(spec.args.end(), extra.begin(), extra.end());
     return spec;

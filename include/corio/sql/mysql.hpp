@@ -63,6 +63,7 @@
 #include <vector>
 
 #include "corio/sql/errors.hpp"
+#include "corio/sql/pool.hpp"
 #include "corio/sql/types.hpp"
 #include "corio/task.hpp"
 
@@ -209,6 +210,9 @@ struct IsOptional<std::optional<T>> : std::true_type {};
 
 // SQL literals for the parameters; `escape` is the connection's escaper.
 struct Escaper;
+// A connection's state (src/sql/mysql_connection.cpp); cursors and
+// transactions point at it, so they follow a moved Connection.
+struct ConnState;
 void append_literal(std::string& out, const Escaper& e, std::nullopt_t);
 void append_literal(std::string& out, const Escaper& e, bool v);
 void append_literal(std::string& out, const Escaper& e, long long v);
@@ -292,7 +296,8 @@ enum class CursorKind {
 };
 
 /// A cursor over one connection: execute a statement, then fetch its rows.
-/// Must not outlive its connection. Movable. aiomysql: `Cursor`/`SSCursor`.
+/// Must not outlive its connection (moving the Connection is fine: the
+/// cursor follows it). Movable. aiomysql: `Cursor`/`SSCursor`.
 class Cursor {
 public:
     Cursor(Cursor&&) noexcept;
@@ -338,11 +343,12 @@ public:
 private:
     friend class Connection;
     struct Unbuffered;
-    Cursor(Connection* conn, CursorKind kind);
+    Cursor(detail::ConnState* conn, CursorKind kind);
     Task<std::uint64_t> run(std::string sql);
+    const detail::Escaper& escaper() const;
     void reset();
 
-    Connection* conn_ = nullptr;
+    detail::ConnState* conn_ = nullptr;
     CursorKind kind_ = CursorKind::buffered;
     std::vector<Row> rows_;
     std::size_t next_ = 0;
@@ -436,7 +442,7 @@ public:
     std::string server_info() const;
     const ConnectOptions& options() const;
 
-    struct State;
+    using State = detail::ConnState;
 
 private:
     friend class Cursor;
@@ -466,8 +472,8 @@ public:
 
 private:
     friend class Connection;
-    explicit Transaction(Connection* c) : conn_(c) {}
-    Connection* conn_;
+    explicit Transaction(detail::ConnState* c) : conn_(c) {}
+    detail::ConnState* conn_;
 };
 
 namespace detail {
@@ -481,30 +487,33 @@ struct Escaper {
 std::string substitute(std::string_view sql, const std::vector<std::string>& literals);
 }  // namespace detail
 
+namespace detail {
 template <class... Args>
-std::string Connection::format(std::string_view sql, const Args&... args) const {
+std::string format_query(const Escaper& e, std::string_view sql, const Args&... args) {
     if constexpr (sizeof...(Args) == 0) {
-        return detail::substitute(sql, {});
+        return substitute(sql, {});
     } else {
-        const detail::Escaper& e = escaper();
         std::vector<std::string> literals;
         literals.reserve(sizeof...(Args));
         (
             [&] {
                 literals.emplace_back();
-                detail::append_any(literals.back(), e, args);
+                append_any(literals.back(), e, args);
             }(),
             ...);
-        return detail::substitute(sql, literals);
+        return substitute(sql, literals);
     }
+}
+}  // namespace detail
+
+template <class... Args>
+std::string Connection::format(std::string_view sql, const Args&... args) const {
+    return detail::format_query(escaper(), sql, args...);
 }
 
 template <class... Args>
 Task<std::uint64_t> Cursor::execute(std::string_view sql, const Args&... args) {
-    if (conn_ == nullptr) {
-        throw InterfaceError("mysql: cursor has no connection");
-    }
-    return run(conn_->format(sql, args...));
+    return run(detail::format_query(escaper(), sql, args...));
 }
 
 template <class F>
@@ -532,5 +541,17 @@ auto Connection::transaction(F body) -> decltype(body(std::declval<Connection&>(
     }
     std::rethrow_exception(failed);
 }
+
+/// A pool of MariaDB connections (corio/sql/pool.hpp): minsize, maxsize,
+/// acquire() as a scoped lease, recycle, acquire_timeout. A connection
+/// given back mid-query (a cancelled task), inside a transaction, with an
+/// unread unbuffered result or broken by a lost server is not reusable and
+/// is closed instead of lent again. aiomysql: `aiomysql.create_pool`.
+///
+///   mysql::Pool pool(mysql::ConnectOptions::from_url(url), {.minsize = 1, .maxsize = 10});
+///   co_await pool.open();
+///   auto conn = co_await pool.acquire();
+///   auto r = co_await conn->execute("SELECT ? + 1", 41);
+using Pool = sql::Pool<Connection>;
 
 }  // namespace corio::sql::mysql
