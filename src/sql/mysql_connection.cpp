@@ -38,6 +38,8 @@ struct detail::ConnState {
     bool broken = false;
     // A Transaction was dropped while open: ROLLBACK before the next use.
     bool rollback_pending = false;
+    // The unbuffered result being read (its Cursor reads it), if any.
+    MYSQL_RES* streaming = nullptr;
 
     ~ConnState() { hard_close(); }
 
@@ -48,6 +50,11 @@ struct detail::ConnState {
             int fd = static_cast<int>(mysql_get_socket(my));
             if (fd >= 0) {
                 ::shutdown(fd, SHUT_RDWR);
+            }
+            if (streaming != nullptr) {
+                // Freed before its handle; its cursor sees it is gone.
+                mysql_free_result(streaming);
+                streaming = nullptr;
             }
             mysql_close(my);
             my = nullptr;
@@ -505,6 +512,17 @@ Task<void> Connection::close() {
     if (!s_ || s_->my == nullptr) {
         co_return;
     }
+    if (s_->busy && s_->streaming == nullptr) {
+        // Another task's operation is in flight and holds the handle: end
+        // the link under it (that operation fails with OperationalError);
+        // the handle is freed with the Connection.
+        int fd = static_cast<int>(mysql_get_socket(s_->my));
+        if (fd >= 0) {
+            ::shutdown(fd, SHUT_RDWR);
+        }
+        s_->broken = true;
+        co_return;
+    }
     if (s_->broken || s_->busy) {
         s_->hard_close();
         co_return;
@@ -665,9 +683,9 @@ Cursor::~Cursor() {
 // Abandons an unbuffered result without waiting: the connection is broken
 // off (the rest of the result is still on the wire).
 void Cursor::reset() {
-    if (stream_ && stream_->res != nullptr) {
-        State* s = conn_;
-        if (s != nullptr && s->my != nullptr) {
+    State* s = conn_;
+    if (stream_ && stream_->res != nullptr && s != nullptr && s->streaming == stream_->res) {
+        if (s->my != nullptr) {
             int fd = static_cast<int>(mysql_get_socket(s->my));
             if (fd >= 0) {
                 ::shutdown(fd, SHUT_RDWR);
@@ -675,6 +693,7 @@ void Cursor::reset() {
             s->broken = true;
             s->busy = false;
         }
+        s->streaming = nullptr;
         mysql_free_result(stream_->res);
     }
     stream_.reset();
@@ -748,6 +767,7 @@ Task<std::uint64_t> Cursor::run(std::string sql) {
     }
     stream_ = std::make_unique<Unbuffered>();
     stream_->res = res;
+    s->streaming = res;
     columns_ = read_columns(res);
     guard.keep = true;  // busy until the result is read or closed
     co_return 0;
@@ -766,6 +786,10 @@ Task<std::optional<Row>> Cursor::fetchone() {
     if (stream_->res == nullptr) {
         co_return std::nullopt;
     }
+    if (conn_ == nullptr || conn_->streaming != stream_->res) {
+        stream_->res = nullptr;
+        throw InterfaceError("mysql: the cursor's connection was closed");
+    }
     State* s = conn_;
     MYSQL* my = s->my;
     MYSQL_RES* res = stream_->res;
@@ -781,6 +805,7 @@ Task<std::optional<Row>> Cursor::fetchone() {
     }
     // The end, or an error: either way the result is over.
     stream_->res = nullptr;
+    s->streaming = nullptr;
     unsigned err = mysql_errno(my);
     mysql_free_result(res);
     if (err != 0) {

@@ -267,6 +267,38 @@ TEST_F(MySqlFault, PoolLimitsAcquireTimeoutAndRecycle) {
     }());
 }
 
+TEST_F(MySqlFault, CloseWhileAnotherTaskQueriesOrStreamsEndsThoseCleanly) {
+    net_run([]() -> Task<void> {
+        auto side = co_await mysql::Connection::connect(opts());
+        auto c = co_await mysql::Connection::connect(opts());
+        auto t = corio::create_task(c.execute("SELECT SLEEP(20)"));
+        co_await until_sleeping(side);
+        co_await c.close();  // ends the link under the query
+        bool lost = false;
+        try {
+            co_await t;
+        } catch (const sql::OperationalError&) {
+            lost = true;
+        }
+        EXPECT_TRUE(lost);
+        EXPECT_FALSE(c.is_open());
+        // A streaming cursor whose connection is closed under it.
+        auto d = co_await mysql::Connection::connect(opts());
+        auto cur = d.cursor(mysql::CursorKind::unbuffered);
+        co_await cur.execute("SELECT seq FROM seq_1_to_100000");
+        (void)co_await cur.fetchone();
+        co_await d.close();
+        bool refused = false;
+        try {
+            (void)co_await cur.fetchone();
+        } catch (const sql::InterfaceError&) {
+            refused = true;
+        }
+        EXPECT_TRUE(refused);
+        co_await side.close();
+    }());
+}
+
 // Last: it restarts the server.
 TEST_F(MySqlFault, ServerKilledMidQueryIsOperationalErrorAndThePoolRecovers) {
     net_run([]() -> Task<void> {
