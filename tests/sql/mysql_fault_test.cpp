@@ -16,6 +16,17 @@
 #include "net/net_fixture.hpp"
 #include "support/server_fixture.hpp"
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CORIO_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define CORIO_TEST_SANITIZED 1
+#endif
+#endif
+#ifndef CORIO_TEST_SANITIZED
+#define CORIO_TEST_SANITIZED 0
+#endif
+
 namespace mysql = corio::sql::mysql;
 namespace sql = corio::sql;
 using corio::Task;
@@ -194,7 +205,7 @@ TEST_F(MySqlFault, UnbufferedCursorStreamsAHugeResult) {
         EXPECT_EQ(count, kRows);
         EXPECT_EQ(sum, kRows * (kRows + 1) / 2);
         EXPECT_EQ(cur.rowcount(), static_cast<std::uint64_t>(kRows));
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#if !CORIO_TEST_SANITIZED
         // (Sanitizers keep freed memory in quarantine: no such bound there.)
         EXPECT_LT(max_rss_kb() - rss_before, 20 * 1024) << "rows were held in memory";
 #else

@@ -385,8 +385,13 @@ public:
     /// is rolled back by the server).
     ~Connection();
 
-    /// Says goodbye (COM_QUIT) and closes. Suspends until sent. Never
-    /// throws; idempotent. aiomysql: `conn.close()` / `ensure_closed()`.
+    /// Says goodbye (COM_QUIT) and closes. Suspends until sent. Throws
+    /// nothing but CancelledError (the link is then closed at once);
+    /// idempotent. Called while another task's operation is in flight, it
+    /// ends the link under that operation (which throws OperationalError)
+    /// and returns at once; an unbuffered cursor's unread result is dropped
+    /// (its next fetch throws InterfaceError). aiomysql: `conn.close()` /
+    /// `ensure_closed()`.
     Task<void> close();
 
     /// A cursor on this connection. aiomysql: `conn.cursor()` /
