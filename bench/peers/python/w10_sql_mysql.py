@@ -43,18 +43,18 @@ async def main(a):
         async with conn.cursor() as cur:
             await cur.execute("DROP TABLE IF EXISTS w10_items")
             await cur.execute(
-                "CREATE TABLE w10_items (id INT PRIMARY KEY, name VARCHAR(64), price DOUBLE)")
+                "CREATE TABLE w10_items (id INT PRIMARY KEY, name TEXT)")
 
     async def inserter():
         while counter["row"] < a.rows:
             first = counter["row"]
             n = min(BATCH, a.rows - first)
             counter["row"] += n
-            rows = [(i, f"item-{i}", i * 0.5) for i in range(first, first + n)]
+            rows = [(i, f"item-{i}") for i in range(first, first + n)]
             async with pool.acquire() as conn:
                 async with conn.cursor() as cur:
                     await cur.executemany(
-                        "INSERT INTO w10_items (id, name, price) VALUES (%s, %s, %s)", rows)
+                        "INSERT INTO w10_items (id, name) VALUES (%s, %s)", rows)
 
     t2 = time.perf_counter()
     await asyncio.gather(*(inserter() for _ in range(a.tasks)))
