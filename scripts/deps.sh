@@ -52,3 +52,7 @@ CORIO_TEST_PACKAGES+=(postgresql)
 # libpq-dev: corio::sql's PostgreSQL driver (libpq's asynchronous API).
 CORIO_BUILD_PACKAGES+=(libpq-dev)
 CORIO_TEST_PACKAGES+=(libpq-dev)
+# libmariadb-dev: corio::sql's MariaDB/MySQL driver (Connector/C); mariadb-server:
+# its tests start their own mariadbd.
+CORIO_BUILD_PACKAGES+=(libmariadb-dev pkg-config)
+CORIO_TEST_PACKAGES+=(libmariadb-dev mariadb-server)

@@ -354,3 +354,50 @@ PostgresServer::PostgresServer(std::vector<std::string> extra)
 }
 
 }  // namespace corio_test
+
+namespace corio_test {
+
+ServerSpec mariadb_spec(std::vector<std::string> extra) {
+    ServerSpec spec{
+        .name = "mariadb",
+        .program = "mariadbd",
+        .args = {"--no-defaults", "--datadir={dir}/data", "--port={port}",
+                 "--bind-address=127.0.0.1", "--socket={dir}/mysqld.sock", "--user=root",
+                 "--pid-file={dir}/mysqld.pid", "--init-file={dir}/init.sql", "--skip-log-bin",
+                 "--innodb-buffer-pool-size=16M", "--innodb-log-file-size=8M",
+                 "--skip-innodb-doublewrite", "--innodb-flush-log-at-trx-commit=2",
+                 "--skip-name-resolve", "--character-set-server=utf8mb4",
+                 "--collation-server=utf8mb4_general_ci", "--tmpdir={dir}"},
+        // The greeting alone comes before init.sql has run: ask for a
+        // query as the test user.
+        .ready =
+            [](std::uint16_t port, const std::string&) {
+                std::string cmd = "mariadb --no-defaults --connect-timeout=2 -h 127.0.0.1 -P " +
+                                  std::to_string(port) + " -u " + kMariaDbUser + " -p" +
+                                  kMariaDbPassword + " -e 'SELECT 1' " + kMariaDbDatabase +
+                                  " >/dev/null 2>&1";
+                return std::system(cmd.c_str()) == 0;
+            },
+        .start_timeout = std::chrono::milliseconds(30000),
+        .init = {{"mariadb-install-db", "--no-defaults", "--datadir={dir}/data", "--user=root",
+                  "--auth-root-authentication-method=normal", "--skip-test-db",
+                  "--skip-name-resolve"}},
+        // Temporary tables in the directory: two bootstraps at once in
+        // /tmp collide on their names.
+        .env = {"TMPDIR={dir}"},
+    };
+    spec.args.insert(spec.args.end(), extra.begin(), extra.end());
+    return spec;
+}
+
+MariaDbServer::MariaDbServer(std::vector<std::string> extra)
+    : ServerFixture(mariadb_spec(std::move(extra))) {
+    std::ofstream(dir() + "/init.sql")
+        << "CREATE USER IF NOT EXISTS '" << kMariaDbUser << "'@'%' IDENTIFIED BY '"
+        << kMariaDbPassword << "';\n"
+        << "GRANT ALL PRIVILEGES ON *.* TO '" << kMariaDbUser << "'@'%' WITH GRANT OPTION;\n"
+        << "CREATE DATABASE IF NOT EXISTS " << kMariaDbDatabase << ";\n";
+    start();
+}
+
+}  // namespace corio_test

@@ -137,3 +137,28 @@ public:
 };
 
 }  // namespace corio_test
+
+namespace corio_test {
+
+/// The user, password and database of a mariadb_spec() server.
+inline constexpr const char* kMariaDbUser = "corio";
+inline constexpr const char* kMariaDbPassword = "corio-test-pw";
+inline constexpr const char* kMariaDbDatabase = "corio_test";
+
+/// MariaDB (mariadbd): mariadb-install-db into {dir}/data, then the server
+/// on 127.0.0.1:port and the socket {dir}/mysqld.sock, running as root
+/// (--user=root) with password checks on; {dir}/init.sql (written by
+/// MariaDbServer) creates kMariaDbUser with kMariaDbPassword and
+/// kMariaDbDatabase at every start. No binary log, small InnoDB buffers,
+/// commits written to the OS but not synced (they survive a kill of the
+/// server, not of the machine). `extra` arguments follow ("--max-connections=20").
+ServerSpec mariadb_spec(std::vector<std::string> extra = {});
+
+/// A started MariaDB server (writes init.sql, then start()).
+class MariaDbServer : public ServerFixture {
+public:
+    explicit MariaDbServer(std::vector<std::string> extra = {});
+    std::string socket_path() const { return dir() + "/mysqld.sock"; }
+};
+
+}  // namespace corio_test

@@ -63,4 +63,25 @@ TEST(ServerFixture, PostgresAnswersWithItsPasswordOnlyAndSurvivesRestart) {
     EXPECT_FALSE(std::filesystem::exists(dir));
 }
 
+std::string mariadb(std::uint16_t port, const std::string& password, const std::string& sql) {
+    return run("mariadb --no-defaults --connect-timeout=5 -N -B -h 127.0.0.1 -P " +
+               std::to_string(port) + " -u " + kMariaDbUser + " -p" + password + " " +
+               kMariaDbDatabase + " -e '" + sql + "' 2>&1");
+}
+
+TEST(ServerFixture, MariaDbAnswersWithItsPasswordOnlyAndSurvivesRestart) {
+    std::string dir;
+    {
+        MariaDbServer db;
+        dir = db.dir();
+        EXPECT_EQ(mariadb(db.port(), kMariaDbPassword, "SELECT 40 + 2"), "42\n");
+        EXPECT_NE(mariadb(db.port(), "wrong", "SELECT 1").find("Access denied"), std::string::npos);
+        mariadb(db.port(), kMariaDbPassword,
+                "CREATE TABLE kept (v int); INSERT INTO kept VALUES (7)");
+        db.restart();
+        EXPECT_EQ(mariadb(db.port(), kMariaDbPassword, "SELECT v FROM kept"), "7\n");
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir));
+}
+
 }  // namespace
