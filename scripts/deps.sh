@@ -49,3 +49,6 @@ CORIO_TEST_PACKAGES+=(nlohmann-json3-dev)
 CORIO_TEST_PACKAGES+=(chromium)
 # postgresql (15, with psql): the real-server fixture's PostgreSQL.
 CORIO_TEST_PACKAGES+=(postgresql)
+# rabbitmq-server (3.10): the corio::amqp tests start their own; python3-aioamqp
+# (and python3-uvloop for W12's peer): the AMQP interop test's and benchmark's peer.
+CORIO_TEST_PACKAGES+=(rabbitmq-server python3-aioamqp python3-uvloop)
