@@ -4,3 +4,4 @@
 
 #include "corio/amqp/errors.hpp"
 #include "corio/amqp/frame.hpp"
+#include "corio/amqp/connection.hpp"

@@ -363,8 +363,11 @@ ServerSpec rabbitmq_spec() {
     // epmd runs in the foreground in the server's process group (an epmd
     // the node started itself would daemonise and outlive it); the node
     // finds it on ERL_EPMD_PORT.
+    // PR_SET_PDEATHSIG reaches only the shell; should the test process die,
+    // a watcher takes the whole group (node, epmd) down with it.
     const std::string script =
         "export HOME={dir}; "
+        "t=$PPID; (while kill -0 $t 2>/dev/null; do sleep 1; done; kill -KILL 0) & "
         "epmd -port $ERL_EPMD_PORT & "
         "until epmd -names >/dev/null 2>&1; do sleep 0.05; done; "
         "exec /usr/lib/rabbitmq/bin/rabbitmq-server";
