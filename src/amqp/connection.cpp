@@ -16,7 +16,6 @@ namespace detail {
 namespace {
 constexpr std::size_t kMinRoom = 64 * 1024;
 constexpr std::uint16_t kFrameError = 501;
-constexpr std::uint16_t kNoRoute = 312;
 constexpr const char* kSeqHeader = "x-corio-seq";
 }  // namespace
 
@@ -482,8 +481,10 @@ Task<void> ConnectionState::open() {
     auto self = shared_from_this();
     FrameProtocol* made = nullptr;
     std::uint32_t max = options.frame_max;
-    net::ProtocolFactory factory = [this, &made, max]() -> std::unique_ptr<net::Protocol> {
-        auto p = std::make_unique<FrameProtocol>(this, max == 0 ? 0 : std::max(max, kFrameMinSize));
+    ConnectionState* owner = self.get();
+    net::ProtocolFactory factory = [owner, &made, max]() -> std::unique_ptr<net::Protocol> {
+        auto p =
+            std::make_unique<FrameProtocol>(owner, max == 0 ? 0 : std::max(max, kFrameMinSize));
         made = p.get();
         return p;
     };

@@ -77,11 +77,12 @@ public:
     /// The value of `name`, or null.
     const FieldValue* find(std::string_view name) const noexcept;
     bool contains(std::string_view name) const noexcept { return find(name) != nullptr; }
-    bool empty() const noexcept { return entries_.empty(); }
-    std::size_t size() const noexcept { return entries_.size(); }
+    // (Defined after FieldValue, which they need complete.)
+    bool empty() const noexcept;
+    std::size_t size() const noexcept;
     const std::vector<Entry>& entries() const noexcept { return entries_; }
-    auto begin() const noexcept { return entries_.begin(); }
-    auto end() const noexcept { return entries_.end(); }
+    std::vector<Entry>::const_iterator begin() const noexcept;
+    std::vector<Entry>::const_iterator end() const noexcept;
     bool operator==(const FieldTable& other) const;
     /// A readable rendering, `{name: value, ...}` (for tests and logs).
     std::string repr() const;
@@ -129,6 +130,19 @@ struct FieldValue {
     bool operator==(const FieldValue& other) const { return value == other.value; }
     std::string repr() const;
 };
+
+inline bool FieldTable::empty() const noexcept {
+    return entries_.empty();
+}
+inline std::size_t FieldTable::size() const noexcept {
+    return entries_.size();
+}
+inline std::vector<FieldTable::Entry>::const_iterator FieldTable::begin() const noexcept {
+    return entries_.begin();
+}
+inline std::vector<FieldTable::Entry>::const_iterator FieldTable::end() const noexcept {
+    return entries_.end();
+}
 
 // -- Content properties (basic class) -----------------------------------------
 
