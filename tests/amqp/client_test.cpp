@@ -408,3 +408,103 @@ TEST_F(Amqp, CancellingAConsumerRequeuesWhatItHadNotYieldedAndKeepsTheChannelInS
 }
 
 }  // namespace
+
+namespace {
+
+// Runs a command and returns its standard output (blocking: between loops).
+std::string run(const std::string& cmd) {
+    std::string out;
+    if (FILE* p = ::popen(cmd.c_str(), "r")) {
+        char buf[4096];
+        while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) {
+            out.append(buf, n);
+        }
+        ::pclose(p);
+    }
+    return out;
+}
+
+bool has(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+TEST_F(Amqp, InteroperatesWithAioamqpBothWaysPropertiesAndHeadersIntact) {
+    const std::string to_py = fresh("to-py"), to_corio = fresh("to-corio");
+    net_run([](std::string to_py, std::string to_corio) -> Task<void> {
+        auto conn = co_await amqp::Connection::connect(url());
+        auto ch = co_await conn.channel();
+        co_await ch.queue_declare(to_py);
+        co_await ch.queue_declare(to_corio);
+        co_await ch.confirm_select();
+        for (int i = 0; i < 3; ++i) {
+            amqp::Properties p;
+            p.content_type = "application/json";
+            p.delivery_mode = 2;
+            p.correlation_id = "cx-" + std::to_string(i);
+            p.reply_to = "corio-replies";
+            p.message_id = "corio-msg-" + std::to_string(i);
+            p.expiration = "600000";
+            p.headers = amqp::FieldTable{
+                {"lang", amqp::FieldValue("c++")},
+                {"n", amqp::FieldValue(i)},
+                {"big", amqp::FieldValue(std::int64_t{1} << 40)},
+                {"flag", amqp::FieldValue(true)},
+                {"ratio", amqp::FieldValue(0.25)},
+                {"nested", amqp::FieldValue(amqp::FieldTable{{"k", amqp::FieldValue("v")}})},
+                {"list",
+                 amqp::FieldValue(amqp::FieldArray{amqp::FieldValue(1), amqp::FieldValue("two")})}};
+            co_await ch.basic_publish("{\"i\": " + std::to_string(i) + "}", "", to_py, p);
+        }
+        co_await conn.close();
+    }(to_py, to_corio));
+
+    const std::string out =
+        run("/usr/bin/python3 " CORIO_AMQP_PEER " " + std::to_string(server->port()) + " " +
+            corio_test::kRabbitUser + " " + corio_test::kRabbitPassword + " " + to_py + " " +
+            to_corio + " 3 2>&1");
+    // What aioamqp read from corio.
+    EXPECT_TRUE(has(out, "\"body\": \"{\\\"i\\\": 2}\"")) << out;
+    EXPECT_TRUE(has(out, "\"content_type\": \"application/json\"")) << out;
+    EXPECT_TRUE(has(out, "\"delivery_mode\": 2")) << out;
+    EXPECT_TRUE(has(out, "\"correlation_id\": \"cx-1\"")) << out;
+    EXPECT_TRUE(has(out, "\"reply_to\": \"corio-replies\"")) << out;
+    EXPECT_TRUE(has(out, "\"message_id\": \"corio-msg-0\"")) << out;
+    EXPECT_TRUE(has(out, "\"expiration\": \"600000\"")) << out;
+    EXPECT_TRUE(has(out,
+                    "\"lang\": \"c++\", \"n\": 1, \"big\": 1099511627776, \"flag\": true, "
+                    "\"ratio\": 0.25, \"nested\": {\"k\": \"v\"}, \"list\": [1, \"two\"]"))
+        << out;
+
+    // What corio reads from aioamqp.
+    net_run([](std::string to_corio) -> Task<void> {
+        auto conn = co_await amqp::Connection::connect(url());
+        auto ch = co_await conn.channel();
+        for (int i = 0; i < 3; ++i) {
+            auto m = co_await ch.basic_get(to_corio);
+            CO_ASSERT_TRUE(m.has_value());
+            EXPECT_EQ(m->body, "from python " + std::to_string(i));
+            EXPECT_EQ(m->properties.content_type, "text/plain");
+            EXPECT_EQ(m->properties.delivery_mode, 2);
+            EXPECT_EQ(m->properties.correlation_id, "py-" + std::to_string(i));
+            EXPECT_EQ(m->properties.reply_to, "py-replies");
+            EXPECT_EQ(m->properties.message_id, "py-msg-" + std::to_string(i));
+            CO_ASSERT_TRUE(m->properties.headers.has_value());
+            const amqp::FieldTable& h = *m->properties.headers;
+            EXPECT_EQ(h.repr(), "{flag: true, lang: 'python', list: [1, 'two'], n: " +
+                                    std::to_string(i) + ", nested: {k: 'v'}, pi: 3.5}");
+            EXPECT_EQ(h.find("lang")->as_string(), "python");
+            EXPECT_EQ(h.find("n")->as_integer(), i);
+            EXPECT_EQ(h.find("flag")->as<bool>(), true);
+            EXPECT_EQ(h.find("pi")->as<float>(), 3.5f);  // pamqp sends a Python float as 'f'
+            EXPECT_EQ(h.find("nested")->as<amqp::FieldTable>().find("k")->as_string(), "v");
+            const auto& list = h.find("list")->as<amqp::FieldArray>();
+            CO_ASSERT_EQ(list.size(), 2u);
+            EXPECT_EQ(list[0].as_integer(), 1);
+            EXPECT_EQ(list[1].as_string(), "two");
+            ch.basic_ack(m->delivery_tag);
+        }
+        co_await conn.close();
+    }(to_corio));
+}
+
+}  // namespace
