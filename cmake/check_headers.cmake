@@ -35,6 +35,8 @@ function(corio_check_headers)
       list(APPEND process_files ${f})
     elseif(f MATCHES "/include/corio/sql(/|\\.hpp$)" OR f MATCHES "/src/sql/")
       list(APPEND sql_files ${f})
+    elseif(f MATCHES "/src/amqp/work_queue\\.cpp$")
+      # RabbitMQ as a WorkQueue backend: implements corio::redis's interface.
     elseif(f MATCHES "/include/corio/amqp(/|\\.hpp$)" OR f MATCHES "/src/amqp/")
       list(APPEND amqp_files ${f})
     elseif(f MATCHES "/include/corio/" OR f MATCHES "/src/(core|testing)/")

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "amqp/rabbit.hpp"
 #include "corio/amqp.hpp"
 #include "corio/corio.hpp"
 #include "net/net_fixture.hpp"
@@ -39,7 +40,8 @@ protected:
 
 struct Cleanup : ::testing::Environment {
     void TearDown() override {
-        delete server;
+        delete corio_amqp_test::server_slot();
+        corio_amqp_test::server_slot() = nullptr;
         server = nullptr;
     }
 };
