@@ -56,3 +56,6 @@ CORIO_TEST_PACKAGES+=(libpq-dev)
 # its tests start their own mariadbd.
 CORIO_BUILD_PACKAGES+=(libmariadb-dev pkg-config)
 CORIO_TEST_PACKAGES+=(libmariadb-dev mariadb-server)
+# rabbitmq-server (3.10): the corio::amqp tests start their own; python3-aioamqp
+# (and python3-uvloop for W12's peer): the AMQP interop test's and benchmark's peer.
+CORIO_TEST_PACKAGES+=(rabbitmq-server python3-aioamqp python3-uvloop)

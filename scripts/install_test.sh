@@ -61,7 +61,7 @@ check_outputs() {  # DIR: run every program there, check what they print
     local dir=$1 out
     out=$("$dir/readme_example") || fail "$dir/readme_example exited with $?"
     [[ $out == $'too slow\n6' ]] || fail "$dir/readme_example printed: $out"
-    for prog in use_net use_http use_redis use_testing use_process use_sql use_corio; do
+    for prog in use_net use_http use_redis use_testing use_process use_sql use_amqp use_corio; do
         out=$("$dir/$prog") || fail "$dir/$prog exited with $?: $out"
         printf '   %s\n' "$out"
     done
@@ -78,7 +78,7 @@ check_outputs "$tmp/cmake"
 say "pkg-config consumer: one .pc per library"
 pcdir=$(dirname "$(find "$prefix" -name corio-core.pc)")
 export PKG_CONFIG_PATH=$pcdir
-for pc in corio-core corio-net corio-http corio-redis corio-testing corio-process corio; do
+for pc in corio-core corio-net corio-http corio-redis corio-testing corio-process corio-amqp corio; do
     [[ -f $pcdir/$pc.pc ]] || fail "$pc.pc is not installed"
     # shellcheck disable=SC2016 # a literal ${pcfiledir}
     grep -q '^prefix=${pcfiledir}/' "$pcdir/$pc.pc" || fail "$pc.pc is not relocatable"
@@ -91,7 +91,7 @@ consumer=$src/tests/install/consumer
 # compiled with them (the README's with corio-core's, use_corio with the
 # umbrella's), and the CMake consumer's objects of the others are linked
 # with only their own .pc's libraries.
-for pc in corio-net corio-http corio-redis corio-testing corio-process corio; do
+for pc in corio-net corio-http corio-redis corio-testing corio-process corio-amqp corio; do
     [[ $(pkg-config --cflags "$pc") == "$(pkg-config --cflags corio-core)" ]] ||
         fail "$pc.pc: its Cflags differ from corio-core's"
 done
@@ -116,6 +116,7 @@ pc_link corio-redis use_redis || fail "linking use_redis with corio-redis.pc"
 pc_link corio-testing use_testing || fail "linking use_testing with corio-testing.pc"
 pc_link corio-process use_process || fail "linking use_process with corio-process.pc"
 pc_link corio-sql use_sql || fail "linking use_sql with corio-sql.pc"
+pc_link corio-amqp use_amqp || fail "linking use_amqp with corio-amqp.pc"
 wait %1 || fail "compiling the README's example with corio-core.pc"
 wait %2 || fail "compiling use_corio with corio.pc"
 check_outputs "$tmp/pc"

@@ -24,25 +24,6 @@
 namespace corio::redis {
 namespace detail {
 
-class WorkQueueBackend {
-public:
-    explicit WorkQueueBackend(std::string name, WorkQueueConfig options)
-        : name_(std::move(name)), options_(std::move(options)) {}
-    virtual ~WorkQueueBackend() = default;
-    virtual Task<std::string> put(std::string body) = 0;
-    virtual Task<std::optional<WorkItem>> get(std::optional<Duration> timeout) = 0;
-    virtual Task<void> ack(const WorkItem& item) = 0;
-    virtual Task<void> nack(const WorkItem& item) = 0;
-    virtual Task<std::int64_t> size() = 0;
-    virtual Task<std::vector<WorkItem>> dead_letters() = 0;
-    virtual void close() = 0;
-    const std::string& name() const noexcept { return name_; }
-
-protected:
-    std::string name_;
-    WorkQueueConfig options_;
-};
-
 namespace {
 
 std::optional<TimePoint> deadline_of(std::optional<Duration> timeout) {
@@ -391,6 +372,17 @@ private:
 }  // namespace
 }  // namespace detail
 
+namespace {
+std::map<std::string, WorkQueueBackendFactory, std::less<>>& backend_registry() {
+    static std::map<std::string, WorkQueueBackendFactory, std::less<>> registry;
+    return registry;
+}
+}  // namespace
+
+void register_work_queue_backend(std::string scheme, WorkQueueBackendFactory factory) {
+    backend_registry()[std::move(scheme)] = std::move(factory);
+}
+
 Task<WorkQueue> WorkQueue::open_queue(std::string url, std::string name,
                                       detail::WorkQueueConfig options) {
     if (name.empty()) {
@@ -401,6 +393,11 @@ Task<WorkQueue> WorkQueue::open_queue(std::string url, std::string name,
     }
     if (url.empty() || url == "memory://") {
         co_return WorkQueue(std::make_unique<detail::MemoryBackend>(std::move(name), options));
+    }
+    if (auto it = backend_registry().find(url.substr(0, url.find("://")));
+        it != backend_registry().end()) {
+        WorkQueueBackendFactory factory = it->second;
+        co_return WorkQueue(co_await factory(std::move(url), std::move(name), std::move(options)));
     }
     auto backend =
         std::make_unique<detail::RedisBackend>(std::move(name), std::move(options), parse_url(url));

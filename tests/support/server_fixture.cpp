@@ -400,4 +400,49 @@ MariaDbServer::MariaDbServer(std::vector<std::string> extra)
     start();
 }
 
+ServerSpec rabbitmq_spec() {
+    const std::string dist = std::to_string(free_loopback_port());
+    const std::string epmd = std::to_string(free_loopback_port());
+    // epmd runs in the foreground in the server's process group (an epmd
+    // the node started itself would daemonise and outlive it); the node
+    // finds it on ERL_EPMD_PORT.
+    // PR_SET_PDEATHSIG reaches only the shell; should the test process die,
+    // a watcher takes the whole group (node, epmd) down with it.
+    const std::string script =
+        "export HOME={dir}; "
+        "t=$PPID; (while kill -0 $t 2>/dev/null; do sleep 1; done; kill -KILL 0) & "
+        "epmd -port $ERL_EPMD_PORT & "
+        "until epmd -names >/dev/null 2>&1; do sleep 0.05; done; "
+        "exec /usr/lib/rabbitmq/bin/rabbitmq-server";
+    const std::string config =
+        std::string("loopback_users.guest = false\\n") + "default_user = " + kRabbitUser + "\\n" +
+        "default_pass = " + kRabbitPassword + "\\n" + "listeners.tcp.default = 127.0.0.1:{port}\\n";
+    ServerSpec spec{
+        .name = "rabbitmq",
+        .program = "sh",
+        .args = {"-c", script},
+        .ready =
+            [](std::uint16_t port, const std::string&) {
+                return tcp_probe(port, std::string_view("AMQP\x00\x00\x09\x01", 8), "\x01");
+            },
+        .start_timeout = std::chrono::milliseconds(120000),
+        .init = {{"sh", "-c",
+                  "printf '" + config +
+                      "' > {dir}/rabbitmq.conf && printf '[].\\n' > "
+                      "{dir}/enabled_plugins"}},
+        .unprivileged = false,
+        .env = {"RABBITMQ_NODE_PORT={port}", "RABBITMQ_DIST_PORT=" + dist, "ERL_EPMD_PORT=" + epmd,
+                "RABBITMQ_NODENAME=corio-{port}@localhost", "RABBITMQ_MNESIA_BASE={dir}/mnesia",
+                "RABBITMQ_LOG_BASE={dir}/log", "RABBITMQ_CONFIG_FILE={dir}/rabbitmq",
+                "RABBITMQ_ENABLED_PLUGINS_FILE={dir}/enabled_plugins",
+                "RABBITMQ_PLUGINS_EXPAND_DIR={dir}/plugins-expand"},
+    };
+    return spec;
+}
+
+std::string RabbitMqServer::url() const {
+    return std::string("amqp://") + kRabbitUser + ":" + kRabbitPassword +
+           "@127.0.0.1:" + std::to_string(port()) + "/";
+}
+
 }  // namespace corio_test

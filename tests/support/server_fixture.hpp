@@ -161,4 +161,25 @@ public:
     std::string socket_path() const { return dir() + "/mysqld.sock"; }
 };
 
+/// The user and password of a rabbitmq_spec() server (vhost "/").
+inline constexpr const char* kRabbitUser = "corio";
+inline constexpr const char* kRabbitPassword = "corio-test-pw";
+
+/// RabbitMQ (Debian's 3.10): node corio-<port>@localhost with its own
+/// distribution port and its own epmd on a free port each (the epmd is
+/// started in the foreground in the server's process group, so it dies with
+/// it), Mnesia, logs, config, plugins file and HOME (the Erlang cookie) in
+/// {dir}, listening on 127.0.0.1:port, user kRabbitUser. Ready when the
+/// AMQP protocol header is answered by a frame (connection.start). Start-up
+/// takes several seconds: start one per test binary.
+ServerSpec rabbitmq_spec();
+
+/// A started RabbitMQ server.
+class RabbitMqServer : public ServerFixture {
+public:
+    RabbitMqServer() : ServerFixture(rabbitmq_spec()) { start(); }
+    /// "amqp://corio:corio-test-pw@127.0.0.1:PORT/".
+    std::string url() const;
+};
+
 }  // namespace corio_test

@@ -5,9 +5,16 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -81,6 +88,66 @@ TEST(ServerFixture, MariaDbAnswersWithItsPasswordOnlyAndSurvivesRestart) {
         db.restart();
         EXPECT_EQ(mariadb(db.port(), kMariaDbPassword, "SELECT v FROM kept"), "7\n");
     }
+    EXPECT_FALSE(std::filesystem::exists(dir));
+}
+
+// The pids of the process group of the Erlang VM whose command line has `marker`.
+std::vector<int> group_of(const std::string& marker) {
+    // "[b]eam": the pattern does not match the shell that runs pgrep.
+    std::string pid = run("pgrep -o -f '[b]eam.*" + marker + "'");
+    if (pid.empty()) {
+        return {};
+    }
+    std::string pgid = run("ps -o pgid= -p " + pid.substr(0, pid.find('\n')));
+    pgid.erase(std::remove_if(pgid.begin(), pgid.end(), ::isspace), pgid.end());
+    std::vector<int> pids;
+    std::stringstream in(run("ps -e -o pid= -o pgid= | awk '$2 == " + pgid + " {print $1}'"));
+    for (int p; in >> p;) {
+        pids.push_back(p);
+    }
+    return pids;
+}
+
+// True when one of `pids` still runs (zombies are dead) 5 s from now: a
+// SIGKILLed group's members die asynchronously, and the orphans are reaped by
+// init, so the check waits for them, bounded.
+bool any_alive(const std::vector<int>& pids) {
+    auto alive = [](int p) {
+        std::ifstream stat("/proc/" + std::to_string(p) + "/stat");
+        std::string pid, comm, state;
+        return stat >> pid >> comm >> state && state != "Z" && state != "X";
+    };
+    for (int i = 0; i < 100; ++i) {
+        if (std::none_of(pids.begin(), pids.end(), alive)) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return true;
+}
+
+TEST(ServerFixture, RabbitMqAnswersAmqpAndLeavesNoEpmdOrBeamBehind) {
+    std::string dir;
+    std::vector<int> first, second;
+    const std::string_view header("AMQP\x00\x00\x09\x01", 8);
+    {
+        RabbitMqServer rabbit;
+        dir = rabbit.dir();
+        const std::string node = "-home " + rabbit.dir();  // the VM's HOME: the node's own dir
+        EXPECT_TRUE(tcp_probe(rabbit.port(), header, "\x01\x00\x00"));
+        first = group_of(node);
+        ASSERT_GE(first.size(), 2u) << "the node and its epmd";
+        EXPECT_NE(run("ps -o cmd= -p " + std::to_string(first[0]) + " " + std::to_string(first[1]))
+                      .find("epmd"),
+                  std::string::npos);
+        rabbit.kill();
+        EXPECT_FALSE(any_alive(first)) << "a process of the killed server survived";
+        rabbit.restart();
+        EXPECT_TRUE(tcp_probe(rabbit.port(), header, "\x01\x00\x00"));
+        second = group_of(node);
+        EXPECT_FALSE(second.empty());
+    }
+    EXPECT_FALSE(any_alive(second)) << "a process of the stopped server survived";
     EXPECT_FALSE(std::filesystem::exists(dir));
 }
 

@@ -18,10 +18,13 @@
 //   group options.group: XADD, XREADGROUP, XACK; redelivery by XPENDING +
 //   XCLAIM (which counts deliveries); dead letters XADDed to the stream
 //   options.dead_letter (default `<name>:dead`).
+// - any other scheme a library registered (register_work_queue_backend):
+//   "amqp://" / "amqps://" once corio::amqp::enable_work_queue() ran.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -76,7 +79,39 @@ struct WorkQueueConfig {
           max_deliveries(o.max_deliveries),
           dead_letter(o.dead_letter) {}
 };
+/// The interface of a backend (what WorkQueue forwards to; another library
+/// implements it to add a backend: see register_work_queue_backend).
+class WorkQueueBackend {
+public:
+    explicit WorkQueueBackend(std::string name, WorkQueueConfig options)
+        : name_(std::move(name)), options_(std::move(options)) {}
+    virtual ~WorkQueueBackend() = default;
+    virtual Task<std::string> put(std::string body) = 0;
+    virtual Task<std::optional<WorkItem>> get(std::optional<Duration> timeout) = 0;
+    virtual Task<void> ack(const WorkItem& item) = 0;
+    virtual Task<void> nack(const WorkItem& item) = 0;
+    virtual Task<std::int64_t> size() = 0;
+    virtual Task<std::vector<WorkItem>> dead_letters() = 0;
+    virtual void close() = 0;
+    const std::string& name() const noexcept { return name_; }
+
+protected:
+    std::string name_;
+    WorkQueueConfig options_;
+};
+
 }  // namespace detail
+
+/// Makes the backend of a URL scheme: (url, queue name, options) -> backend,
+/// connected and ready (it may suspend; it throws what open() throws).
+using WorkQueueBackendFactory = std::function<Task<std::unique_ptr<detail::WorkQueueBackend>>(
+    std::string url, std::string name, detail::WorkQueueConfig config)>;
+
+/// Registers the backend of URLs `scheme://...` ("amqp"), replacing any
+/// before it: how a library the Redis layer does not depend on adds a
+/// backend (corio::amqp::enable_work_queue() registers "amqp" and "amqps").
+/// Call it before open() (not thread-safe against a concurrent open()).
+void register_work_queue_backend(std::string scheme, WorkQueueBackendFactory factory);
 
 /// A reliable work queue (see the file comment). Loop thread only. Several
 /// tasks may get() from one WorkQueue at once; on Redis each waiting get()
