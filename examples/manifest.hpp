@@ -29,6 +29,11 @@ struct Entry {
     /// Needs a Redis server named by REDIS_URL: scripts/tour.sh starts one;
     /// without it the tour says so and goes on (tests/redis runs these).
     bool needs_redis = false;
+    /// Needs a database server (the tour says so and goes on without one;
+    /// tests/sql runs these): "mariadb", named by MYSQL_HOST/MYSQL_PORT/
+    /// MYSQL_USER/MYSQL_PASSWORD/MYSQL_DB, or "postgres", named by
+    /// DATABASE_URL. scripts/tour.sh starts both when it can.
+    const char* needs_db = nullptr;
 };
 
 inline constexpr Timing real_time = Timing::real_time;
@@ -233,6 +238,15 @@ inline constexpr Entry kTour[] = {
     {"redis", "fastapi_red",
      "a FastAPI-style app whose async /red reads Redis: two requests served side by side",
      "《异步编程》 › FastAPI框架异步 › 示例2", real_time, 0.5, true},
+
+    // Async SQL (corio::sql), against the servers scripts/tour.sh starts.
+    {"sql", "aiomysql_two_connections",
+     "aiomysql: two connections query MariaDB at once (asyncio.wait), 0.2 s for both",
+     "《异步编程》 › 异步操作MySQL › 示例1", real_time, 0.0, false, "mariadb"},
+    {"sql", "pg_items",
+     "a FastAPI-style JSON API storing its items in PostgreSQL through a pool (asyncpg)",
+     "《异步编程》 › FastAPI框架异步 (its JSON API, on a database)", real_time, 0.0, false,
+     "postgres"},
 
     // Every core: worker processes (corio::process), each child this same program.
     {"process", "multiprocessing_process", "two Processes run my_process(\"A\"/\"B\"), then join",

@@ -75,6 +75,18 @@ int main(int argc, char** argv) {
                 "   scripts/tour.sh starts one when it can install redis-server\n");
             continue;
         }
+        if (e.needs_db != nullptr) {
+            const bool mariadb = std::strcmp(e.needs_db, "mariadb") == 0;
+            if (std::getenv(mariadb ? "MYSQL_PORT" : "DATABASE_URL") == nullptr) {
+                std::printf(
+                    "   not run: it needs a %s server (%s);\n"
+                    "   scripts/tour.sh starts one when it can install it\n",
+                    mariadb ? "MariaDB" : "PostgreSQL",
+                    mariadb ? "MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD, MYSQL_DB"
+                            : "DATABASE_URL=postgresql://USER:PASSWORD@HOST:PORT/DB");
+                continue;
+            }
+        }
         int rc = run(dir + "/" + e.dir + "/" + e.name);
         if (rc != 0) {
             std::printf("!! %s exited with status %d\n", e.name, rc);

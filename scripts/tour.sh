@@ -4,14 +4,17 @@
 # what each shows, with the elapsed times that prove the concurrency. The
 # Redis examples that need a server get one: a redis-server on a free
 # loopback port in a temporary directory (REDIS_URL), stopped and removed
-# when the tour ends. An exported REDIS_URL is used instead.
+# when the tour ends. An exported REDIS_URL is used instead. The SQL
+# examples get a MariaDB and a PostgreSQL server the same way, started by
+# corio_test_server (the test suite's server fixture) unless MYSQL_PORT /
+# DATABASE_URL are exported.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-ensure_packages "${CORIO_BUILD_PACKAGES[@]}" redis-server
+ensure_packages "${CORIO_BUILD_PACKAGES[@]}" redis-server mariadb-server postgresql
 
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target corio_tour
+cmake --build --preset release -j "$(nproc)" --target corio_tour corio_test_server
 
 redis_pid="" redis_dir=""
 stop_redis() {
@@ -21,7 +24,16 @@ stop_redis() {
     fi
     [ -z "$redis_dir" ] || rm -rf "$redis_dir"
 }
-trap stop_redis EXIT
+db_pid="" db_out=""
+stop_servers() {
+    stop_redis
+    if [ -n "$db_pid" ]; then
+        kill "$db_pid" 2>/dev/null || true  # it stops its servers and removes their directories
+        wait "$db_pid" 2>/dev/null || true
+    fi
+    [ -z "$db_out" ] || rm -f "$db_out"
+}
+trap stop_servers EXIT
 
 if [ -z "${REDIS_URL:-}" ] && command -v redis-server >/dev/null; then
     redis_dir=$(mktemp -d)
@@ -44,6 +56,28 @@ if [ -z "${REDIS_URL:-}" ] && command -v redis-server >/dev/null; then
         wait "$redis_pid" 2>/dev/null || true
         redis_pid=""
     done
+fi
+
+db_kinds=()
+[ -n "${MYSQL_PORT:-}" ] || ! command -v mariadbd >/dev/null || db_kinds+=(mariadb)
+[ -n "${DATABASE_URL:-}" ] || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 ||
+    db_kinds+=(postgres)
+if [ ${#db_kinds[@]} -gt 0 ]; then
+    db_out=$(mktemp)
+    build/release/tests/support/corio_test_server "${db_kinds[@]}" >"$db_out" 2>&1 </dev/null &
+    db_pid=$!
+    while ! grep -qx ready "$db_out" && kill -0 "$db_pid" 2>/dev/null; do
+        sleep 0.2
+    done
+    if grep -qx ready "$db_out"; then
+        while IFS= read -r line; do
+            case $line in *=*) export "${line?}" ;; esac
+        done <"$db_out"
+    else
+        echo "tour: no database server for the SQL examples:" >&2
+        cat "$db_out" >&2
+        db_pid=""
+    fi
 fi
 
 rc=0
