@@ -3,7 +3,7 @@
 // --k items through a Queue of capacity 1024 to 4 consumers, task_done and
 // join), all at once; nothing is shared between the loops. Prints one JSON
 // line with the total items per second; the scaling is the ratio of two runs
-// (--loops 2 against --loops 1), which bench/run.sh reports.
+// (--loops 2 against --loops 1); docs/benchmarks.md has the commands.
 #include <vector>
 
 #include "bench_common.hpp"
