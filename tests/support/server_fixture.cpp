@@ -269,6 +269,21 @@ void ServerFixture::start() {
     }
 }
 
+namespace {
+
+// Waits (up to 10 s) until no process of group `pgid` is left: the
+// server's children (PostgreSQL's backends, holding its shared memory)
+// outlive their killed parent until init reaps them, and a restart before
+// then finds the old shared memory segment still in use.
+void wait_group_gone(pid_t pgid) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (::kill(-pgid, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+}  // namespace
+
 void ServerFixture::kill() {
     if (!running()) {
         return;
@@ -278,6 +293,8 @@ void ServerFixture::kill() {
     int status = 0;
     while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
+    ::kill(-pid_, SIGKILL);  // a child forked while the first signal was on its way
+    wait_group_gone(pid_);
     pid_ = -1;
 }
 
@@ -290,6 +307,7 @@ void ServerFixture::stop() {
     int status = 0;
     while (std::chrono::steady_clock::now() < deadline) {
         if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            wait_group_gone(pid_);
             pid_ = -1;
             return;
         }
