@@ -3,7 +3,7 @@
 #
 # corio_add_pkgconfig(NAME corio-net DESCRIPTION "..." [LIB corio_net]
 #                     [REQUIRES corio-core] [REQUIRES_PRIVATE openssl]
-#                     [CFLAGS ...] [LIBS ...])
+#                     [CFLAGS ...] [LIBS ...] [LIBS_PRIVATE ...])
 # writes <NAME>.pc and installs it in <libdir>/pkgconfig. The files are
 # relocatable: `prefix` is ${pcfiledir} plus the way back up from
 # <libdir>/pkgconfig, so an install moved or made with `--prefix` elsewhere
@@ -12,7 +12,10 @@
 # The libraries are static by default, so their own dependencies (OpenSSL,
 # liburing) are in Requires.private: `pkg-config --static --libs corio-net`
 # lists everything a static link needs; `pkg-config --libs` is enough for a
-# BUILD_SHARED_LIBS build.
+# BUILD_SHARED_LIBS build. LIBS_PRIVATE is for dependencies whose own .pc
+# cannot serve a static link (Debian's libpq.pc names libpgcommon and
+# libpgport, which libpq-dev does not ship): their shared libraries, named
+# in Libs.private.
 
 # "lib" -> "../..", "lib/x86_64-linux-gnu" -> "../../.."
 if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
@@ -26,7 +29,7 @@ else()
 endif()
 
 function(corio_add_pkgconfig)
-  cmake_parse_arguments(ARG "" "NAME;DESCRIPTION;LIB" "REQUIRES;REQUIRES_PRIVATE;CFLAGS;LIBS"
+  cmake_parse_arguments(ARG "" "NAME;DESCRIPTION;LIB" "REQUIRES;REQUIRES_PRIVATE;CFLAGS;LIBS;LIBS_PRIVATE"
                         ${ARGN})
   if(corio_pc_to_prefix)
     set(prefix "\${pcfiledir}/${corio_pc_to_prefix}")
@@ -61,6 +64,10 @@ function(corio_add_pkgconfig)
   endif()
   if(libs)
     string(APPEND text "Libs: ${libs}\n")
+  endif()
+  if(ARG_LIBS_PRIVATE)
+    list(JOIN ARG_LIBS_PRIVATE " " libs_private)
+    string(APPEND text "Libs.private: ${libs_private}\n")
   endif()
   if(cflags)
     string(APPEND text "Cflags: ${cflags}\n")
