@@ -273,6 +273,15 @@ public:
         }
         feed_websocket();  // frames that came with the handshake
     }
+    Task<bool> send_file(int fd, std::uint64_t offset, std::uint64_t count) override {
+        if (!stream_body_ || stream_chunked_ || lost_ || !tr_->can_sendfile()) {
+            co_return false;
+        }
+        std::shared_ptr<net::Transport> keep = tr_->shared_from_this();
+        co_await tr_->sendfile(fd, offset, count);
+        stream_bytes_ += count;
+        co_return true;
+    }
     net::Transport& transport() override { return *tr_; }
     void finish() override {
         if (stream_body_ && stream_chunked_ && !lost_) {

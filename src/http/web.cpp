@@ -199,6 +199,23 @@ Task<void> StreamResponse::write(std::string_view data) {
     co_await sink_->drain();
 }
 
+Task<bool> StreamResponse::send_file(int fd, std::uint64_t offset, std::uint64_t count) {
+    if (!prepared_ || eof_) {
+        throw RuntimeError(prepared_ ? "StreamResponse::send_file: after write_eof()"
+                                     : "StreamResponse::send_file: before prepare()");
+    }
+    if (content_length_ && count > *content_length_ - written_) {
+        throw RuntimeError("StreamResponse::send_file: more than the content_length announced");
+    }
+    const bool sent = co_await sink_->send_file(fd, offset, count);
+    if (!sent) {
+        co_return false;
+    }
+    written_ += count;
+    co_await sink_->drain();
+    co_return true;
+}
+
 void StreamResponse::set_content_length(std::uint64_t length) {
     if (prepared_) {
         throw RuntimeError("StreamResponse::set_content_length: after prepare()");

@@ -62,6 +62,11 @@ public:
     virtual Task<void> drain() = 0;
     /// Ends the body.
     virtual void finish() = 0;
+    /// Sends `count` bytes of file `fd` from `offset` as body bytes with the
+    /// transport's sendfile() and returns true, or returns false at once
+    /// (nothing sent) where that cannot be used: TLS, io_uring, chunked
+    /// framing. Throws what Transport::sendfile throws.
+    virtual Task<bool> send_file(int fd, std::uint64_t offset, std::uint64_t count) = 0;
     /// Sends `head` (a 101 answer) and hands every later byte of the
     /// connection to `ws`; the connection closes when the handler returns.
     virtual void upgrade(std::string_view head, std::shared_ptr<http::detail::WsSession> ws) = 0;
@@ -298,6 +303,12 @@ public:
     /// The length announced, if any. aiohttp: `resp.content_length`.
     std::optional<std::uint64_t> content_length() const noexcept { return content_length_; }
 
+protected:
+    /// For FileResponse: `count` bytes of file `fd` from `offset` as the
+    /// next body bytes through sendfile(2), then waits as write(); false
+    /// (nothing sent) where the connection cannot (see ResponseSink::send_file).
+    Task<bool> send_file(int fd, std::uint64_t offset, std::uint64_t count);
+
 private:
     detail::ResponseSink* sink_ = nullptr;
     std::optional<std::uint64_t> content_length_;
@@ -318,9 +329,11 @@ private:
 /// Content-Length in pieces of `chunk_size`, each write waiting on
 /// backpressure. aiohttp: `web.FileResponse(path, chunk_size=...)`.
 ///
-/// The file is read with pread() on the loop's thread (page-cache reads;
-/// no sendfile yet: the socket transport has no sendfile path, and the same
-/// writes serve TLS).
+/// On a plain TCP connection on the epoll backend the body goes out with
+/// sendfile(2) (Transport::sendfile: after the head is flushed, straight
+/// from the page cache, an offset for a range, waiting while the socket is
+/// full). Over TLS and on io_uring the file is read with pread() on the
+/// loop's thread and written in pieces of `chunk_size`.
 class FileResponse : public StreamResponse {
 public:
     explicit FileResponse(std::filesystem::path path, std::size_t chunk_size = 256 * 1024);
