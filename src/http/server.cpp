@@ -4,10 +4,16 @@
 // One Connection per accepted socket. Invariants:
 //  - buf_[begin_, end_) holds the bytes not yet consumed by the parser; a
 //    head that is still incomplete stays there (the parser keeps offsets).
-//  - queue_ holds complete requests (or one final parse error) in arrival
-//    order; one handler task at a time (`handling_`) answers them in that
-//    order, so pipelined responses can never be reordered.
-//  - reading pauses while queue_ holds max_pipelined requests.
+//  - queue_ holds requests whose head is complete (or one final parse
+//    error) in arrival order; one handler task at a time (`handling_`)
+//    answers them in that order, so pipelined responses can never be
+//    reordered. Only the last one's body can still be arriving: `reader_`
+//    (its BodyReader) gets the body bytes as they are parsed.
+//  - reading pauses while queue_ holds max_pipelined requests between
+//    messages, or while reader_ buffers more than body_buffer_limit unread
+//    bytes (`body_paused_`; the handler's reads resume it).
+//  - after a handler returned, the rest of its unread body is dropped
+//    (`discarding_`, at most discard_limit bytes) or the connection closes.
 //  - the handler task keeps the transport (and so this protocol, which the
 //    transport owns) alive with a local shared_ptr until it returns.
 //  - the idle timer runs while no request is queued or being handled and
@@ -665,7 +671,7 @@ private:
             if (lost_ || !idle()) {
                 return;
             }
-            if (begin_ != end_ && !parsing_done_) {
+            if (begin_ != end_ && !parsing_done_ && !reader_) {
                 write_error(408);  // part of a head came, the rest did not
             }
             parsing_done_ = true;
