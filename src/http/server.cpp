@@ -412,10 +412,12 @@ private:
                 idle_timer_.cancel();
                 const http::detail::RequestHead& h = parser_.head();
                 std::unique_ptr<Request> req = make_request();
-                reader_ = std::make_shared<BodyReader>(st_->options.body_buffer_limit);
-                reader_->set_source(this);
                 const bool has_body = h.framing != http::detail::BodyFraming::none;
-                RequestBuilder::content(*req, reader_, has_body);
+                if (has_body) {  // else content() makes an empty one if asked
+                    reader_ = std::make_shared<BodyReader>(st_->options.body_buffer_limit);
+                    reader_->set_source(this);
+                    RequestBuilder::content(*req, reader_, true);
+                }
                 expect_continue_ = has_body && h.expect_continue;
                 body_length_.reset();
                 if (h.framing == http::detail::BodyFraming::content_length) {
