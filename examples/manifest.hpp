@@ -226,6 +226,9 @@ inline constexpr Entry kTour[] = {
      "《异步，并发，协程（旧版本折叠）》 › 协程&服务器心跳 (the article it links)", real_time, 0.8},
     {"http", "fastapi_app", "a FastAPI-style JSON app: json_response, request.json() and a 422",
      "《异步编程》 › 其他 › FastAPI框架异步", real_time, 0.0},
+    {"http", "streaming_upload",
+     "a request body read while it arrives (readline, iter_any) through a bounded buffer",
+     "no tutorial example: aiohttp's request.content", real_time, 0.0},
 
     // Redis (corio::redis): the work queue runs on its in-process backend
     // (on a server with CORIO_QUEUE_URL=redis://...); the other two need

@@ -9,6 +9,7 @@
 // WebSocket connections: WSMessage, web::WebSocketResponse, ws_connect.
 #pragma once
 
+#include "corio/http/body_reader.hpp"
 #include "corio/http/client.hpp"
 #include "corio/http/cookies.hpp"
 #include "corio/http/message.hpp"

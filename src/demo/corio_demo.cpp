@@ -241,15 +241,16 @@ web::Application make_app(ItemStore& store) {
         co_return web::json_response(*item);
     });
     app.add_post("/echo", [](web::Request& req) -> corio::Task<web::Response> {
-        // The body (chunked or not, up to the server's body limit) goes back
-        // in 64 KiB chunks, each write waiting while the socket is full.
+        // The body (chunked or not, up to the server's body limit) streams
+        // back as it arrives: each piece is written before the next is read,
+        // and each write waits while the socket is full, so the server reads
+        // the request only as fast as the client takes the response.
         web::StreamResponse resp;
         resp.set_content_type(req.headers().get("Content-Type", "application/octet-stream"));
         co_await resp.prepare(req);
-        const std::string& body = req.body();
-        constexpr std::size_t kPiece = 64 * 1024;
-        for (std::size_t at = 0; at < body.size(); at += kPiece) {
-            co_await resp.write(std::string_view(body).substr(at, kPiece));
+        auto pieces = req.content().iter_any();
+        while (auto piece = co_await pieces.next()) {
+            co_await resp.write(*piece);
         }
         co_await resp.write_eof();
         co_return resp;

@@ -224,6 +224,14 @@ Task<void> FileResponse::prepare(Request& request) {
         co_await write_eof();
         co_return;
     }
+    bool sent = false;
+    if (length > 0) {
+        sent = co_await send_file(file.fd, first, length);
+    }
+    if (sent) {
+        co_await write_eof();  // sent by the kernel from the page cache
+        co_return;
+    }
     std::string buf(static_cast<std::size_t>(std::min<std::uint64_t>(chunk_size_, length)), '\0');
     std::uint64_t offset = first, left = length;
     while (left > 0) {

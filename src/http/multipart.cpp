@@ -401,7 +401,8 @@ std::string FormData::body() const {
 }
 
 Task<Form> web::Request::post() const {
-    co_return parse_form(headers().get("Content-Type", ""), body_);
+    std::string body = co_await read();
+    co_return parse_form(headers().get("Content-Type", ""), body);
 }
 
 }  // namespace corio::http

@@ -4,10 +4,16 @@
 // One Connection per accepted socket. Invariants:
 //  - buf_[begin_, end_) holds the bytes not yet consumed by the parser; a
 //    head that is still incomplete stays there (the parser keeps offsets).
-//  - queue_ holds complete requests (or one final parse error) in arrival
-//    order; one handler task at a time (`handling_`) answers them in that
-//    order, so pipelined responses can never be reordered.
-//  - reading pauses while queue_ holds max_pipelined requests.
+//  - queue_ holds requests whose head is complete (or one final parse
+//    error) in arrival order; one handler task at a time (`handling_`)
+//    answers them in that order, so pipelined responses can never be
+//    reordered. Only the last one's body can still be arriving: `reader_`
+//    (its BodyReader) gets the body bytes as they are parsed.
+//  - reading pauses while queue_ holds max_pipelined requests between
+//    messages, or while reader_ buffers more than body_buffer_limit unread
+//    bytes (`body_paused_`; the handler's reads resume it).
+//  - after a handler returned, the rest of its unread body is dropped
+//    (`discarding_`, at most discard_limit bytes) or the connection closes.
 //  - the handler task keeps the transport (and so this protocol, which the
 //    transport owns) alive with a local shared_ptr until it returns.
 //  - the idle timer runs while no request is queued or being handled and
@@ -72,7 +78,13 @@ constexpr std::size_t kInitialBuffer = 16384;
 struct Pending {
     std::unique_ptr<Request> request;  // null: a parse error to answer
     int error_status = 0;
+    std::shared_ptr<BodyReader> body;  // the request's body stream
 };
+
+std::exception_ptr connection_reset() {
+    return std::make_exception_ptr(std::system_error(
+        ECONNRESET, std::generic_category(), "Connection lost before the end of the request body"));
+}
 
 // "[07/Dec/2026:03:04:05 +0000]" for the access log.
 std::string clf_time(std::chrono::system_clock::time_point now) {
@@ -106,7 +118,9 @@ void append_log_field(std::string& line, std::string_view v) {
 
 }  // namespace
 
-class Connection final : public net::BufferedProtocol, public web::detail::ResponseSink {
+class Connection final : public net::BufferedProtocol,
+                         public web::detail::ResponseSink,
+                         public web::detail::BodySource {
 public:
     explicit Connection(std::shared_ptr<AppServer::State> st)
         : st_(std::move(st)), parser_(st_->limits) {
@@ -160,8 +174,9 @@ public:
         }
         if (!parsing_done_) {
             parsing_done_ = true;
-            // An EOF inside a message is not answered: the peer cannot read it.
-            current_.reset();
+            // An EOF inside a message is not answered unless its handler
+            // already runs (its body read fails); the peer cannot read it.
+            end_body(connection_reset(), true);
         }
         return handling_ || !queue_.empty();  // answer what was asked, then close
     }
@@ -177,6 +192,7 @@ public:
             ws_.reset();  // breaks transport -> protocol -> session -> transport
         }
         idle_timer_.cancel();
+        end_body(connection_reset(), false);
         st_->connections.erase(this);
         if (!over_limit_) {
             --st_->admitted;
@@ -221,6 +237,11 @@ public:
         o.date = st_->date.get(std::chrono::system_clock::now());
         out_.clear();
         http::detail::serialize_response(out_, o, head.headers());  // may throw: nothing sent
+        if (&req == reader_req_) {
+            // A streamed answer to a body still owed its 100 Continue (an
+            // echo): it would come after the head otherwise.
+            body_wanted();
+        }
         tr_->write(out_);
         stream_started_ = true;
     }
@@ -258,6 +279,15 @@ public:
         }
         feed_websocket();  // frames that came with the handshake
     }
+    Task<bool> send_file(int fd, std::uint64_t offset, std::uint64_t count) override {
+        if (!stream_body_ || stream_chunked_ || lost_ || !tr_->can_sendfile()) {
+            co_return false;
+        }
+        std::shared_ptr<net::Transport> keep = tr_->shared_from_this();
+        co_await tr_->sendfile(fd, offset, count);
+        stream_bytes_ += count;
+        co_return true;
+    }
     net::Transport& transport() override { return *tr_; }
     void finish() override {
         if (stream_body_ && stream_chunked_ && !lost_) {
@@ -265,7 +295,80 @@ public:
         }
     }
 
+    // BodySource: the handler of the request whose body is arriving reads it.
+    void body_wanted() override {
+        if (expect_continue_ && !lost_) {
+            expect_continue_ = false;
+            tr_->write("HTTP/1.1 100 Continue\r\n\r\n");
+        }
+    }
+    void body_consumed() override {
+        if (!body_paused_ || resume_scheduled_ || !reader_ ||
+            reader_->buffered() > st_->options.body_buffer_limit / 2) {
+            return;
+        }
+        resume_scheduled_ = true;
+        std::shared_ptr<net::Transport> keep = tr_->shared_from_this();
+        get_running_loop().call_soon([this, keep] {
+            resume_scheduled_ = false;
+            if (lost_ || !body_paused_) {
+                return;
+            }
+            body_paused_ = false;
+            process();
+        });
+    }
+
 private:
+    // The body being received ends without its last byte: `error` for its
+    // reader; a request not handled yet is dropped (`drop_queued`) or
+    // answered `status`.
+    void end_body(std::exception_ptr error, bool drop_queued, int status = 0) {
+        if (!reader_) {
+            return;
+        }
+        auto it = queue_.begin();
+        while (it != queue_.end() && it->request.get() != reader_req_) {
+            ++it;
+        }
+        if (it != queue_.end()) {  // its handler has not started
+            if (drop_queued) {
+                queue_.erase(it);
+            } else {
+                *it = Pending{nullptr, status, nullptr};
+            }
+        }
+        reader_->set_exception(std::move(error));
+        reader_.reset();
+        reader_req_ = nullptr;
+        discarding_ = false;
+        body_paused_ = false;
+    }
+
+    // After the handler of `p` returned: whether the connection can carry
+    // another request, the rest of an unread body being discarded.
+    bool settle_body(const Pending& p) {
+        BodyReader* rd = p.body.get();
+        if (rd == nullptr || rd->eof_received()) {
+            return true;
+        }
+        if (rd->failed() || rd != reader_.get()) {
+            return false;
+        }
+        rd->discard();
+        if (expect_continue_) {
+            return false;  // the client waits for a 100 Continue never sent
+        }
+        const std::uint64_t limit = st_->options.discard_limit;
+        if (body_length_ && *body_length_ - rd->total_bytes() > limit) {
+            return false;
+        }
+        discarding_ = true;
+        discard_left_ = limit;
+        body_paused_ = false;
+        return true;
+    }
+
     void feed_websocket() {
         std::string_view data(buf_.data() + begin_, end_ - begin_);
         begin_ = end_ = 0;
@@ -275,7 +378,8 @@ private:
 
     // Parses what is buffered into queue_, then starts the handler.
     void process() {
-        while (!parsing_done_ && !upgrade_pending_ && queue_.size() < st_->options.max_pipelined) {
+        while (!parsing_done_ && !upgrade_pending_ && !body_paused_ &&
+               (reader_ || queue_.size() < st_->options.max_pipelined)) {
             http::detail::ParseStep s =
                 parser_.parse(std::string_view(buf_.data() + begin_, end_ - begin_));
             begin_ += s.consumed;
@@ -284,31 +388,69 @@ private:
             }
             on_event(s);
         }
-        // Too many requests ahead, or an Upgrade awaiting its handler's decision
-        // (frames must not pile up in the buffer meanwhile): stop reading.
-        if (!parsing_done_ && (queue_.size() >= st_->options.max_pipelined || upgrade_pending_) &&
-            tr_->is_reading()) {
+        // Too many requests ahead, an Upgrade awaiting its handler's decision
+        // (frames must not pile up in the buffer meanwhile), or a body
+        // buffered beyond the limit for its handler: stop reading.
+        const bool hold = (!reader_ && queue_.size() >= st_->options.max_pipelined) ||
+                          upgrade_pending_ || body_paused_;
+        if (!parsing_done_ && hold && tr_->is_reading()) {
             tr_->pause_reading();
+        } else if (!parsing_done_ && !hold && !tr_->is_reading() && !lost_) {
+            tr_->resume_reading();
         }
         if (!handling_ && !queue_.empty()) {
             start_handler();
+        } else if (parsing_done_ && idle() && !lost_) {
+            tr_->close();  // e.g. an unread body too long to discard
         }
     }
 
     void on_event(const http::detail::ParseStep& s) {
         switch (s.event) {
-            case http::detail::ParseStep::head:
+            case http::detail::ParseStep::head: {
+                // The handler may start now: the body streams to it.
                 idle_timer_.cancel();
-                current_ = make_request();
-                if (parser_.head().expect_continue && idle()) {
-                    tr_->write("HTTP/1.1 100 Continue\r\n\r\n");
+                const http::detail::RequestHead& h = parser_.head();
+                std::unique_ptr<Request> req = make_request();
+                const bool has_body = h.framing != http::detail::BodyFraming::none;
+                if (has_body) {  // else content() makes an empty one if asked
+                    reader_ = std::make_shared<BodyReader>(st_->options.body_buffer_limit);
+                    reader_->set_source(this);
+                    RequestBuilder::content(*req, reader_, true);
+                }
+                expect_continue_ = has_body && h.expect_continue;
+                body_length_.reset();
+                if (h.framing == http::detail::BodyFraming::content_length) {
+                    body_length_ = h.content_length;
+                }
+                reader_req_ = req.get();
+                queue_.push_back(Pending{std::move(req), 0, reader_});
+                break;
+            }
+            case http::detail::ParseStep::body:
+                if (discarding_) {
+                    reader_->feed_data(s.bytes);  // counted, not kept
+                    if (s.bytes.size() > discard_left_) {
+                        parsing_done_ = true;  // too much to drop: close
+                        end_body(connection_reset(), true);
+                    } else {
+                        discard_left_ -= s.bytes.size();
+                    }
+                    break;
+                }
+                reader_->feed_data(s.bytes);
+                if (reader_->buffered() > st_->options.body_buffer_limit) {
+                    body_paused_ = true;
                 }
                 break;
-            case http::detail::ParseStep::body:
-                RequestBuilder::body(*current_).append(s.bytes);
-                break;
             case http::detail::ParseStep::message_complete:
-                queue_.push_back(Pending{std::move(current_), 0});
+                if (reader_) {
+                    reader_->feed_eof();
+                    reader_.reset();
+                }
+                reader_req_ = nullptr;
+                discarding_ = false;
+                expect_continue_ = false;
                 break;
             case http::detail::ParseStep::upgrade:
                 // The request (queued at message_complete) asked to switch
@@ -319,11 +461,18 @@ private:
             case http::detail::ParseStep::closed:
                 parsing_done_ = true;
                 break;
-            case http::detail::ParseStep::error:
+            case http::detail::ParseStep::error: {
                 parsing_done_ = true;
-                current_.reset();
-                queue_.push_back(Pending{nullptr, http::detail::error_status(parser_.error())});
+                const int status = http::detail::error_status(parser_.error());
+                if (reader_) {
+                    // Inside a body: answered by the request's handler (its
+                    // read throws the status), or instead of it if not started.
+                    end_body(std::make_exception_ptr(HTTPException(status)), false, status);
+                } else {
+                    queue_.push_back(Pending{nullptr, status, nullptr});
+                }
                 break;
+            }
             case http::detail::ParseStep::need_data:
                 break;
         }
@@ -353,7 +502,7 @@ private:
         while (!queue_.empty() && !lost_) {
             Pending p = std::move(queue_.front());
             queue_.pop_front();
-            if (!parsing_done_ && !tr_->is_reading()) {
+            if (!parsing_done_ && !body_paused_ && !tr_->is_reading()) {
                 tr_->resume_reading();
             }
             if (!p.request) {
@@ -370,11 +519,11 @@ private:
             RequestBuilder::sink(*p.request, this);
             stream_started_ = false;
             stream_bytes_ = 0;
-            Response resp = co_await respond(*p.request);
+            Response resp = co_await respond(*p.request, p.body.get());
             if (lost_) {
                 break;
             }
-            bool keep_alive = p.request->keep_alive() && !st_->closing;
+            bool keep_alive = p.request->keep_alive() && !st_->closing && settle_body(p);
             if (resp.prepared()) {
                 if (!resp.eof_written()) {
                     finish();
@@ -417,7 +566,7 @@ private:
         }
     }
 
-    Task<Response> respond(Request& req) {
+    Task<Response> respond(Request& req, const BodyReader* body) {
         std::exception_ptr failure;
         try {
             co_return co_await st_->app->handle(req);
@@ -431,6 +580,10 @@ private:
             throw;
         } catch (...) {
             failure = std::current_exception();
+        }
+        if (body != nullptr && body->failed()) {
+            // Most likely the body's own error (the peer went away): not a bug.
+            co_return HTTPException(400).as_response();
         }
         get_running_loop().call_exception_handler(
             {"Error handling request " + req.method_name() + " " + req.raw_path(),
@@ -520,7 +673,7 @@ private:
             if (lost_ || !idle()) {
                 return;
             }
-            if (begin_ != end_ && !parsing_done_) {
+            if (begin_ != end_ && !parsing_done_ && !reader_) {
                 write_error(408);  // part of a head came, the rest did not
             }
             parsing_done_ = true;
@@ -534,8 +687,16 @@ private:
     http::detail::RequestParser parser_;
     std::string buf_;
     std::size_t begin_ = 0, end_ = 0;
-    std::unique_ptr<Request> current_;
     std::deque<Pending> queue_;
+    // The request whose body is arriving (null between messages).
+    std::shared_ptr<BodyReader> reader_;
+    Request* reader_req_ = nullptr;
+    std::optional<std::uint64_t> body_length_;  // its Content-Length
+    bool expect_continue_ = false;              // it asked for a 100 Continue, not sent yet
+    bool body_paused_ = false;                  // its unread bytes reached body_buffer_limit
+    bool resume_scheduled_ = false;
+    bool discarding_ = false;  // its handler returned: bytes are dropped
+    std::uint64_t discard_left_ = 0;
     bool handling_ = false;
     bool parsing_done_ = false;
     bool lost_ = false;

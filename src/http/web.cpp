@@ -1,6 +1,7 @@
 // http/web.cpp - Request, Response and HTTPException (web.hpp).
 #include "corio/http/web.hpp"
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -62,18 +63,36 @@ void Response::del_cookie(std::string_view name, std::string_view path, std::str
     set_cookie(name, "", o);
 }
 
+BodyReader& Request::content() const {
+    if (!content_) {
+        // A request made by hand: its body, ended.
+        content_ = std::make_shared<BodyReader>();
+        if (!body_read_) {
+            content_->feed_data(body_);
+        }
+        content_->feed_eof();
+    }
+    return *content_;
+}
+
 Task<std::string> Request::read() const {
+    if (content_ && !body_read_) {
+        std::string rest = co_await content_->read();
+        body_ += rest;
+    }
+    body_read_ = true;
     co_return body_;
 }
 
 Task<std::string> Request::text() const {
-    co_return body_;
+    co_return co_await read();
 }
 
 Task<nlohmann::json> Request::json() const {
+    std::string body = co_await read();
     nlohmann::json value;
     try {
-        value = nlohmann::json::parse(body_);
+        value = nlohmann::json::parse(body);
     } catch (const nlohmann::json::parse_error& e) {
         throw JSONDecodeError(e.what());
     }
@@ -178,6 +197,23 @@ Task<void> StreamResponse::write(std::string_view data) {
         sink_->write_body(data);
     }
     co_await sink_->drain();
+}
+
+Task<bool> StreamResponse::send_file(int fd, std::uint64_t offset, std::uint64_t count) {
+    if (!prepared_ || eof_) {
+        throw RuntimeError(prepared_ ? "StreamResponse::send_file: after write_eof()"
+                                     : "StreamResponse::send_file: before prepare()");
+    }
+    if (content_length_ && count > *content_length_ - written_) {
+        throw RuntimeError("StreamResponse::send_file: more than the content_length announced");
+    }
+    const bool sent = co_await sink_->send_file(fd, offset, count);
+    if (!sent) {
+        co_return false;
+    }
+    written_ += count;
+    co_await sink_->drain();
+    co_return true;
 }
 
 void StreamResponse::set_content_length(std::uint64_t length) {

@@ -9,6 +9,7 @@
 #include "corio/errors.hpp"
 #include "corio/net/transports.hpp"
 #include "corio/timeouts.hpp"
+#include "utf8.hpp"
 
 namespace corio::http::detail {
 
@@ -187,7 +188,20 @@ void WsSession::send(WsOpcode op, std::string_view payload) {
         throw RuntimeError("WebSocket is closed");
     }
     out_.clear();
-    if (op == WsOpcode::text) {
+    const std::size_t max = options_.max_frame_size;
+    if ((op == WsOpcode::text || op == WsOpcode::binary) && max > 0 && payload.size() > max) {
+        // Fragmented: the first frame with the message's opcode, then
+        // continuations, the last with FIN.
+        if (op == WsOpcode::text && !is_valid_utf8(payload)) {
+            throw std::invalid_argument("text: not valid UTF-8");
+        }
+        WsOpcode frame_op = op;
+        for (std::size_t at = 0; at < payload.size(); at += max) {
+            const std::string_view piece = payload.substr(at, max);
+            encoder_.frame(out_, frame_op, piece, at + piece.size() == payload.size());
+            frame_op = WsOpcode::continuation;
+        }
+    } else if (op == WsOpcode::text) {
         encoder_.text(out_, payload);
     } else {
         encoder_.frame(out_, op, payload);

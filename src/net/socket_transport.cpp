@@ -3,6 +3,7 @@
 // transports, on corio's backend operations (see socket_transport.hpp).
 #include "socket_transport.hpp"
 
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -193,7 +194,7 @@ void SocketTransport::write_failed(int err) {
 // for the queue to empty.
 void SocketTransport::after_write() {
     maybe_resume_protocol();
-    if (!wq_.empty() || inflight_ > 0 || lost_) {
+    if (!wq_.empty() || inflight_ > 0 || lost_ || sendfile_active_) {
         return;
     }
     if (eof_requested_) {
@@ -248,10 +249,103 @@ void SocketTransport::maybe_resume_protocol() {
     }
 }
 
+// -- sendfile -----------------------------------------------------------------
+
+bool SocketTransport::can_sendfile() const noexcept {
+    return is_socket_ && sock_ && loop_ != nullptr && !lost_ &&
+           backend_of(*loop_).writes_complete_at_once();
+}
+
+Task<void> SocketTransport::wait_writable() {
+    sendfile_wake_.clear();
+    co_await sendfile_wake_.wait();
+}
+
+Task<void> SocketTransport::sendfile(int fd, std::uint64_t offset, std::uint64_t count) {
+    if (!can_sendfile()) {
+        throw RuntimeError("sendfile() is not supported by this transport");
+    }
+    if (eof_requested_) {
+        throw RuntimeError("Cannot call sendfile() after write_eof()");
+    }
+    if (sendfile_active_) {
+        throw RuntimeError("sendfile() is already running on this transport");
+    }
+    std::shared_ptr<SocketTransport> keep = self_;
+    sendfile_active_ = true;
+    struct Done {
+        SocketTransport* t;
+        ~Done() {
+            t->sendfile_active_ = false;
+            if (!t->lost_) {
+                t->after_write();  // a close() that waited for it
+            }
+        }
+    } done{this};
+    // Sends this much at most before letting the loop run other callbacks,
+    // so that a fast reader does not keep the loop in here.
+    constexpr std::uint64_t kTurn = 1024 * 1024;
+    std::uint64_t this_turn = 0;
+    for (;;) {
+        if (lost_ || write_failed_ || !sock_) {
+            throw std::system_error(ECONNRESET, std::generic_category(),
+                                    "sendfile: connection lost");
+        }
+        if (!wq_.empty()) {  // write()'s bytes first
+            flush();
+            if (!wq_.empty()) {
+                co_await wait_writable();
+                continue;
+            }
+        }
+        if (count == 0) {
+            co_return;
+        }
+        if (this_turn >= kTurn) {
+            this_turn = 0;
+            co_await sleep(Duration::zero());
+            continue;
+        }
+        if (!io().writable()) {
+            co_await wait_writable();
+            continue;
+        }
+        off_t off = static_cast<off_t>(offset);
+        const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(count, kTurn));
+        const ssize_t n = ::sendfile(sock_.fd(), fd, &off, want);
+        if (n > 0) {
+            offset += static_cast<std::uint64_t>(n);
+            count -= static_cast<std::uint64_t>(n);
+            this_turn += static_cast<std::uint64_t>(n);
+            continue;
+        }
+        if (n == 0) {
+            throw std::system_error(EIO, std::generic_category(),
+                                    "sendfile: the file ended before the count");
+        }
+        const int err = errno;
+        if (err == EINTR) {
+            continue;
+        }
+        if (err == EAGAIN) {
+            io().write_full();
+            co_await wait_writable();
+            continue;
+        }
+        if (err == EPIPE || err == ECONNRESET) {
+            write_failed(err);
+        }
+        throw std::system_error(err, std::generic_category(), "sendfile");
+    }
+}
+
 // -- reading and events ---------------------------------------------------------
 
 // A burst of news, posted by PostedIo (the transport is open).
 void SocketTransport::io_ready() {
+    if (sendfile_active_) {
+        sendfile_wake_.set();
+    }
     if (inflight_ > 0) {
         StreamWrite r = backend_of(*loop_).write_result(io());
         if (r.kind != StreamWrite::pending) {
@@ -384,7 +478,7 @@ void SocketTransport::close() {
         backend_of(*loop_).read_stop(io());
     }
     reading_ = false;
-    if (wq_.empty() && inflight_ == 0) {
+    if (wq_.empty() && inflight_ == 0 && !sendfile_active_) {
         schedule_connection_lost(nullptr);
     }
 }
@@ -447,6 +541,7 @@ void SocketTransport::schedule_connection_lost(std::exception_ptr e) {
 }
 
 void SocketTransport::call_connection_lost(std::exception_ptr e) {
+    sendfile_wake_.set();
     // Closing the socket detaches it from the backend, which first ends any
     // write in flight (io_uring cancels it and waits for the kernel to let go
     // of the queue's front), so the queue can go right after.

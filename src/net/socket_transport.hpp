@@ -17,6 +17,11 @@
 // writes go behind them), and closing waits for the completion before the
 // socket is closed, so the kernel never reads freed memory.
 //
+// sendfile (epoll, sockets): flushes the queue, then sendfile(2) straight
+// from the file while the socket takes it, waiting for the writable edge
+// (io_ready wakes it) when it does not; close() waits for it as for the
+// queue.
+//
 // Lifetime: the transport holds itself (`self_`) from start() until
 // connection_lost has run, as asyncio's loop holds a transport; a posted
 // io_ready and a queued flush hold references of their own.
@@ -28,6 +33,7 @@
 #include <string>
 
 #include "channel.hpp"
+#include "corio/locks.hpp"
 #include "corio/net/transports.hpp"
 #include "server_state.hpp"
 #include "write_queue.hpp"
@@ -70,6 +76,8 @@ public:
     std::any get_extra_info(std::string_view name) const override;
     Protocol& get_protocol() noexcept override { return *proto_; }
     std::unique_ptr<Protocol> set_protocol(std::unique_ptr<Protocol> protocol) override;
+    bool can_sendfile() const noexcept override;
+    Task<void> sendfile(int fd, std::uint64_t offset, std::uint64_t count) override;
 
     /// The transport a server closes for this connection (close_clients):
     /// itself, or the TLS layer on top of it.
@@ -98,6 +106,7 @@ private:
     void schedule_connection_lost(std::exception_ptr e);
     void call_connection_lost(std::exception_ptr e);
     corio::detail::IoState& io() noexcept { return *sock_.io_state(); }
+    Task<void> wait_writable();
 
     Socket sock_;
     bool is_socket_;
@@ -122,8 +131,10 @@ private:
     bool closing_ = false;
     bool eof_requested_ = false;
     bool eof_sent_ = false;
-    bool lost_ = false;          // connection_lost is scheduled (or ran)
-    bool write_failed_ = false;  // nothing more goes out
+    bool lost_ = false;             // connection_lost is scheduled (or ran)
+    bool write_failed_ = false;     // nothing more goes out
+    bool sendfile_active_ = false;  // a sendfile() runs: close() waits for it
+    Event sendfile_wake_;           // set by io_ready and the lost connection
 };
 
 }  // namespace corio::net::detail

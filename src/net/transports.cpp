@@ -11,6 +11,14 @@
 
 namespace corio::net {
 
+Task<void> Transport::sendfile(int fd, std::uint64_t offset, std::uint64_t count) {
+    (void)fd;
+    (void)offset;
+    (void)count;
+    throw RuntimeError("sendfile() is not supported by this transport");
+    co_return;
+}
+
 namespace {
 
 struct Plan {

@@ -39,7 +39,8 @@ web::Application make_app() {
         co_return r;
     });
     app.add_put("/echo", [](web::Request& req) -> Task<web::Response> {
-        co_return web::Response(req.body() + " put");
+        std::string body = co_await req.read();
+        co_return web::Response(body + " put");
     });
     app.add_get("/sleep", [](web::Request&) -> Task<web::Response> {
         co_await corio::sleep(100s);

@@ -47,6 +47,17 @@ web::Application make_app(ServerLog& log, std::optional<corio::Duration> heartbe
         log.done.set();
         co_return ws;
     });
+    // Sends with a 100-byte frame limit, then closes (not waiting long for
+    // a raw peer's close frame).
+    app.add_get("/frag", [](web::Request& req) -> Task<web::Response> {
+        web::WebSocketResponse ws(
+            corio::http::WebSocketOptions{.close_timeout = 100ms, .max_frame_size = 100});
+        co_await ws.prepare(req);
+        co_await ws.send_str(std::string(250, 't'));
+        co_await ws.send_bytes(std::string(100, 'b'));  // not over the limit: one frame
+        co_await ws.close();
+        co_return ws;
+    });
     // Never calls receive(): the heartbeat alone must notice a silent peer.
     app.add_get("/idle", [&log](web::Request& req) -> Task<web::Response> {
         web::WebSocketResponse ws(corio::http::WebSocketOptions{.heartbeat = 40ms});
@@ -247,4 +258,47 @@ TEST(WebSocket, CorioClientAgainstPythonWebsocketsServer) {
         EXPECT_EQ(rest, "closed 1000\n");
         EXPECT_EQ(co_await peer.wait(), 0);
     }());
+}
+
+TEST(WebSocket, MessagesOverMaxFrameSizeGoOutFragmented) {
+    with_server([](web::AppServer& server, ServerLog&) -> Task<void> {
+        std::string got = co_await raw_exchange(
+            server.port(),
+            "GET /frag HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+        const std::size_t body = got.find("\r\n\r\n");
+        if (body == std::string::npos) {
+            ADD_FAILURE() << got;
+            co_return;
+        }
+        // TEXT without FIN, a continuation, the last continuation with FIN;
+        // then BINARY in one frame; then the close frame (1000).
+        const std::string frames =
+            std::string("\x01\x64") + std::string(100, 't') + std::string("\x00\x64", 2) +
+            std::string(100, 't') + std::string("\x80\x32") + std::string(50, 't') +
+            std::string("\x82\x64") + std::string(100, 'b') + std::string("\x88\x02\x03\xe8");
+        EXPECT_EQ(got.substr(body + 4), frames);
+    });
+}
+
+TEST(WebSocket, ClientFragmentedMessagesReachTheServerWhole) {
+    with_server([](web::AppServer& server, ServerLog&) -> Task<void> {
+        // Masked client frames of at most 7 bytes; the server's echo is one
+        // frame. The text's "\xc3\xa9" (bytes 6 and 7) is split between frames.
+        auto ws = co_await corio::http::ws_connect(
+            ws_url(server, "/ws"), corio::http::WebSocketOptions{.max_frame_size = 7});
+        const std::string text = "abcdef\xc3\xa9 and more text, in frames";
+        co_await ws.send_str(text);
+        WSMessage m = co_await ws.receive();
+        EXPECT_EQ(m.type, WSMsgType::TEXT);
+        EXPECT_EQ(m.data, text);
+        const std::string bytes(1000, '\x7f');
+        co_await ws.send_bytes(bytes);
+        m = co_await ws.receive();
+        EXPECT_EQ(m.type, WSMsgType::BINARY);
+        EXPECT_EQ(m.data, bytes);
+        EXPECT_THROW(co_await ws.send_str(std::string("\xff") + std::string(20, 'a')),
+                     std::invalid_argument);
+        co_await ws.close();
+    });
 }

@@ -7,8 +7,9 @@
 // (llhttp, strict), handled one at a time in order (pipelined requests are
 // answered in the order they came), and each response leaves as one write
 // that the transport gathers with the others of the loop iteration.
-// HTTP/1.0 and 1.1, keep-alive, chunked request bodies, `Expect:
-// 100-continue`, HEAD without a body; malformed requests and exceeded
+// HTTP/1.0 and 1.1, keep-alive, request bodies streamed to the handler
+// with backpressure (chunked or not; `Expect: 100-continue` answered when
+// the handler first reads), HEAD without a body; malformed requests and exceeded
 // limits are answered 400/413/414/431/501/505 and the connection closed.
 #pragma once
 
@@ -44,6 +45,14 @@ struct ServerOptions {
     std::size_t max_headers = 100;
     /// Body bytes per request; more answers 413. aiohttp: client_max_size.
     std::uint64_t max_body_size = 1024 * 1024;
+    /// Bytes of a request body buffered ahead of the handler
+    /// (Request::content()): past it the server stops reading the
+    /// connection until the handler reads. aiohttp: read_bufsize.
+    std::size_t body_buffer_limit = 64 * 1024;
+    /// Body bytes the server still reads and drops after a handler returned
+    /// without reading its request's body, to keep the connection; a longer
+    /// rest (or an `Expect: 100-continue` body never asked for) closes it.
+    std::uint64_t discard_limit = 256 * 1024;
     /// Requests parsed ahead of the one being handled before the server stops
     /// reading from the connection (pipelining backpressure).
     std::size_t max_pipelined = 16;

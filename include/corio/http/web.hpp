@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "corio/http/body_reader.hpp"
 #include "corio/http/cookies.hpp"
 #include "corio/http/message.hpp"
 #include "corio/http/multidict.hpp"
@@ -61,6 +62,11 @@ public:
     virtual Task<void> drain() = 0;
     /// Ends the body.
     virtual void finish() = 0;
+    /// Sends `count` bytes of file `fd` from `offset` as body bytes with the
+    /// transport's sendfile() and returns true, or returns false at once
+    /// (nothing sent) where that cannot be used: TLS, io_uring, chunked
+    /// framing. Throws what Transport::sendfile throws.
+    virtual Task<bool> send_file(int fd, std::uint64_t offset, std::uint64_t count) = 0;
     /// Sends `head` (a 101 answer) and hands every later byte of the
     /// connection to `ws`; the connection closes when the handler returns.
     virtual void upgrade(std::string_view head, std::shared_ptr<http::detail::WsSession> ws) = 0;
@@ -75,9 +81,11 @@ protected:
 
 /// One HTTP request as a handler sees it: everything is owned by the
 /// request (no views into the connection's buffers), so a handler may keep
-/// it across suspensions. The server reads the whole body (up to
-/// ServerOptions::max_body_size) before calling the handler. aiohttp:
-/// `web.Request`.
+/// it across suspensions. The server calls the handler as soon as the head
+/// has arrived: the body streams in through content() (read it piece by
+/// piece), or read()/text()/json()/post() wait for all of it (up to
+/// ServerOptions::max_body_size). A body the handler leaves unread is
+/// discarded by the server after the response. aiohttp: `web.Request`.
 class Request {
 public:
     Request() = default;
@@ -114,31 +122,40 @@ public:
     /// The Content-Type without parameters ("" when absent).
     /// aiohttp: `request.content_type`.
     std::string_view content_type() const noexcept;
-    /// The body (already read by the server). Never suspends in this
-    /// version; a coroutine for aiohttp's shape and for streaming bodies
-    /// later. aiohttp: `await request.read()`.
+    /// The body: the bytes not yet taken from content() up to its end,
+    /// kept, so that later calls return the same. Suspends until the body
+    /// has arrived (the first call answers `Expect: 100-continue`); throws
+    /// what BodyReader::read() throws (HTTPException(413) past
+    /// max_body_size). aiohttp: `await request.read()`.
     Task<std::string> read() const;
-    /// The body as text (bytes as sent; no charset conversion).
+    /// The body as text (bytes as sent; no charset conversion); as read().
     /// aiohttp: `await request.text()`.
     Task<std::string> text() const;
     /// The body parsed as JSON (nlohmann-json; the Content-Type is not
-    /// checked, as aiohttp's default). Never suspends in this version.
-    /// Throws JSONDecodeError, an HTTPException(400), for a body that is
-    /// empty or not valid JSON: a handler that does not catch it answers
-    /// 400 "invalid JSON body: ..." by itself; one that wants another
-    /// answer catches it. aiohttp: `await request.json()`.
+    /// checked, as aiohttp's default); waits as read(). Throws
+    /// JSONDecodeError, an HTTPException(400), for a body that is empty or
+    /// not valid JSON: a handler that does not catch it answers 400
+    /// "invalid JSON body: ..." by itself; one that wants another answer
+    /// catches it. aiohttp: `await request.json()`.
     Task<nlohmann::json> json() const;
     /// The body parsed as a form (corio/http/multipart.hpp):
     /// application/x-www-form-urlencoded or multipart/form-data, files
-    /// apart; another Content-Type gives an empty Form. Never suspends in
-    /// this version. Throws MultipartError, an HTTPException(400), for a
-    /// malformed body (uncaught, it answers 400). aiohttp: `await
-    /// request.post()`.
+    /// apart; another Content-Type gives an empty Form. Waits as read().
+    /// Throws MultipartError, an HTTPException(400), for a malformed body
+    /// (uncaught, it answers 400). aiohttp: `await request.post()`.
     Task<Form> post() const;
-    /// The body, without a coroutine.
+    /// The body as a stream, read while it arrives (see BodyReader). Reading
+    /// it after read() finds it at its end. aiohttp: `request.content`.
+    BodyReader& content() const;
+    /// The body kept by read() (empty before it; for a request made with
+    /// RequestBuilder::body, that body).
     const std::string& body() const noexcept { return body_; }
-    /// Whether the request had a body. aiohttp: `request.body_exists`.
-    bool body_exists() const noexcept { return !body_.empty(); }
+    /// Whether the request has a body (Content-Length or chunked).
+    /// aiohttp: `request.body_exists`.
+    bool body_exists() const noexcept { return has_body_ || !body_.empty(); }
+    /// Whether body bytes are still to be read from content().
+    /// aiohttp: `request.can_read_body`.
+    bool can_read_body() const noexcept { return content_ ? !content_->at_eof() : false; }
 
 private:
     friend struct RequestBuilder;
@@ -156,7 +173,10 @@ private:
     bool keep_alive_ = true;
     std::map<std::string, std::string, std::less<>> match_info_;
     std::string remote_;
-    std::string body_;
+    mutable std::string body_;
+    mutable bool body_read_ = false;  // read() took the rest of content_
+    bool has_body_ = false;
+    mutable std::shared_ptr<BodyReader> content_;
 };
 
 /// Fills a Request (used by the server and by tests of handlers).
@@ -168,6 +188,11 @@ struct RequestBuilder {
     static Request& version(Request& r, HttpVersion v, bool keep_alive) noexcept;
     static Request& remote(Request& r, std::string remote) noexcept;
     static std::string& body(Request& r) noexcept { return r.body_; }
+    /// The stream the server feeds; `has_body`: the head announced one.
+    static void content(Request& r, std::shared_ptr<BodyReader> content, bool has_body) noexcept {
+        r.content_ = std::move(content);
+        r.has_body_ = has_body;
+    }
     static void sink(Request& r, detail::ResponseSink* sink) noexcept { r.sink_ = sink; }
     static auto& match_info(Request& r) noexcept { return r.match_info_; }
 };
@@ -249,7 +274,9 @@ public:
     explicit StreamResponse(int status = 200, std::string_view reason = {}) {
         set_status(status, reason);
     }
-    /// Sends the status line and headers. Does not suspend in this version.
+    /// Sends the status line and headers (after a `100 Continue` when the
+    /// request asked for one and its body has not come yet: a handler that
+    /// streams its answer reads the body). Does not suspend in this version.
     /// Throws RuntimeError when called twice, when the body was set (use
     /// write()), or for a request that did not come from a server;
     /// std::invalid_argument for headers the server owns
@@ -276,6 +303,12 @@ public:
     /// The length announced, if any. aiohttp: `resp.content_length`.
     std::optional<std::uint64_t> content_length() const noexcept { return content_length_; }
 
+protected:
+    /// For FileResponse: `count` bytes of file `fd` from `offset` as the
+    /// next body bytes through sendfile(2), then waits as write(); false
+    /// (nothing sent) where the connection cannot (see ResponseSink::send_file).
+    Task<bool> send_file(int fd, std::uint64_t offset, std::uint64_t count);
+
 private:
     detail::ResponseSink* sink_ = nullptr;
     std::optional<std::uint64_t> content_length_;
@@ -296,9 +329,11 @@ private:
 /// Content-Length in pieces of `chunk_size`, each write waiting on
 /// backpressure. aiohttp: `web.FileResponse(path, chunk_size=...)`.
 ///
-/// The file is read with pread() on the loop's thread (page-cache reads;
-/// no sendfile yet: the socket transport has no sendfile path, and the same
-/// writes serve TLS).
+/// On a plain TCP connection on the epoll backend the body goes out with
+/// sendfile(2) (Transport::sendfile: after the head is flushed, straight
+/// from the page cache, an offset for a range, waiting while the socket is
+/// full). Over TLS and on io_uring the file is read with pread() on the
+/// loop's thread and written in pieces of `chunk_size`.
 class FileResponse : public StreamResponse {
 public:
     explicit FileResponse(std::filesystem::path path, std::size_t chunk_size = 256 * 1024);

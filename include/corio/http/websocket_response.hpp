@@ -68,6 +68,12 @@ struct WebSocketOptions {
     std::uint64_t max_msg_size = 4 * 1024 * 1024;
     /// How long close() waits for the peer's close frame. aiohttp: `timeout` (10 s).
     Duration close_timeout = std::chrono::seconds(10);
+    /// Largest frame payload sent: a longer text or binary message goes out
+    /// as a first frame and continuation frames of at most this many bytes
+    /// (a text message is checked as UTF-8 whole; a frame may end inside a
+    /// character, as RFC 6455 allows). 0 (the default): one frame per
+    /// message. aiohttp has none (it sends one frame).
+    std::size_t max_frame_size = 0;
 };
 
 /// The operations both ends share. Use from the loop that made it.
@@ -78,7 +84,8 @@ public:
     /// connection stays usable). Cancellation loses no message.
     /// aiohttp: `await ws.receive(timeout)`.
     Task<WSMessage> receive(std::optional<Duration> timeout = std::nullopt);
-    /// Sends a text message (one frame). Throws std::invalid_argument for
+    /// Sends a text message (one frame, or several past
+    /// WebSocketOptions::max_frame_size). Throws std::invalid_argument for
     /// text that is not UTF-8, RuntimeError when not connected or closing.
     /// Does not suspend in this version (the transport buffers; it sends at
     /// the end of the loop iteration). aiohttp: `await ws.send_str(data)`.

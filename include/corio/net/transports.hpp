@@ -12,6 +12,7 @@
 
 #include <any>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -132,6 +133,22 @@ public:
         (void)protocol;
         throw RuntimeError("set_protocol() is not supported by this transport");
     }
+    /// Whether sendfile() works on this transport: a plain TCP or Unix
+    /// socket on the epoll backend (not TLS, not pipes, not io_uring).
+    virtual bool can_sendfile() const noexcept { return false; }
+    /// Sends `count` bytes of the file open as `fd` (a regular file),
+    /// starting at `offset`, with sendfile(2): the kernel copies from the
+    /// page cache to the socket, the bytes never enter this process. What
+    /// write() buffered before goes out first. Suspends while the socket is
+    /// full (that is its backpressure) and returns once the kernel took the
+    /// last byte; the file's own offset is not moved. Do not write() while
+    /// it runs. Throws RuntimeError where can_sendfile() is false, after
+    /// write_eof() or while another sendfile() runs; std::system_error with
+    /// ECONNRESET when the connection is lost (or the send's errno), EIO
+    /// when the file ends before `count` bytes. Cancellation stops it
+    /// between two sends, the file partly sent. asyncio:
+    /// `loop.sendfile(transport, file, offset, count)` (without its fallback).
+    virtual Task<void> sendfile(int fd, std::uint64_t offset, std::uint64_t count);
 };
 
 /// Makes the protocol of a new connection.
