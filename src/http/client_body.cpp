@@ -164,8 +164,12 @@ void ResponseBody::finish_message() {
 }
 
 void ResponseBody::release() noexcept {
-    if (!complete) {
+    if (!complete && conn) {
         conn.reset();
+        buf.clear();
+        buf_off = 0;
+        error = std::make_exception_ptr(
+            ClientPayloadError("Connection closed: the response was released"));
     }
 }
 
@@ -273,7 +277,17 @@ ClientResponse::ClientResponse()
     body_->loaded = true;
 }
 
-ContentReader ClientResponse::content() const noexcept {
+ContentReader ClientResponse::content() const {
+    if (body_->loaded && body_->complete) {
+        // Read whole already: a reader over the stored body, shared by
+        // every content() of this response.
+        if (!body_->replay) {
+            body_->replay = std::make_shared<detail::ResponseBody>(detail::ParserLimits{});
+            body_->replay->complete = true;
+            body_->replay->buf = body_->body;
+        }
+        return ContentReader(body_->replay);
+    }
     return ContentReader(body_);
 }
 

@@ -83,6 +83,7 @@ struct ResponseBody {
 
     bool loaded = false;  // `body` holds the whole rest (read() was called)
     std::string body;
+    std::shared_ptr<ResponseBody> replay;  // content() of a loaded body
 
     /// The next parser event, reading from the socket as needed. Throws
     /// ServerDisconnectedError (EOF before any byte), TimeoutError, the

@@ -156,8 +156,10 @@ public:
     /// body read and its connection released. aiohttp: `response.history`.
     const std::vector<ClientResponse>& history() const noexcept { return history_; }
     /// The body, as a stream (see ContentReader). For a response read
-    /// whole it serves the stored body. aiohttp: `response.content`.
-    ContentReader content() const noexcept;
+    /// whole (before request() returned, or by read()) it serves the stored
+    /// body; read() after content() returns what content() left.
+    /// aiohttp: `response.content`.
+    ContentReader content() const;
     /// The body: what content() has not consumed, read to the end (then
     /// the connection goes back to the pool) and kept, so later calls and
     /// body() return it. Suspends while reading a streamed body; never for
