@@ -509,3 +509,137 @@ TEST(ClientRedirects, AgainstAiohttpServer) {
         EXPECT_EQ(co_await corio::wait_for(peer.wait(), 30s), 0);
     }());
 }
+
+namespace {
+
+corio::AsyncGenerator<std::string> parts(std::vector<std::string> pieces) {
+    for (std::string& p : pieces) {
+        co_await corio::sleep(0s);  // produced over several iterations
+        co_yield std::move(p);
+    }
+}
+
+corio::AsyncGenerator<std::string> failing() {
+    co_yield std::string("first");
+    throw std::runtime_error("producer failed");
+}
+
+}  // namespace
+
+TEST(ClientStreamingUpload, ChunkedOrWithADeclaredLength) {
+    with_server([](web::AppServer& server) -> Task<void> {
+        ClientSession session;
+        std::vector<std::string> pieces = {"one ", "", "two ", "three"};
+        ClientResponse r = co_await session.post(base(server) + "/what", parts(pieces));
+        EXPECT_EQ(r.body(), "POST [one two three] auth=- cookie=- te=chunked cl=-");
+        Headers length;
+        length.add("Content-Length", "13");
+        r = co_await session.request("PUT", base(server) + "/what", parts(pieces), length);
+        EXPECT_EQ(r.body(), "PUT [one two three] auth=- cookie=- te=- cl=13");
+        EXPECT_EQ(session.connections_opened(), 1u);
+        // Chunks that do not add up to the declared length: an error, and
+        // the connection (with a body cut short) is not reused.
+        length.set("Content-Length", "14");
+        EXPECT_THROW(co_await session.post(base(server) + "/what", parts(pieces), length),
+                     std::invalid_argument);
+        length.set("Content-Length", "12");
+        EXPECT_THROW(co_await session.post(base(server) + "/what", parts(pieces), length),
+                     std::invalid_argument);
+        EXPECT_EQ(session.idle_connections(), 0u);
+        // The generator's own error comes out of the request.
+        try {
+            co_await session.post(base(server) + "/what", failing());
+            ADD_FAILURE() << "no throw";
+        } catch (const std::runtime_error& e) {
+            EXPECT_STREQ(e.what(), "producer failed");
+        }
+        r = co_await session.get(base(server) + "/hello/after");
+        EXPECT_EQ(r.body(), "hello, after!");
+        co_await session.close();
+    });
+}
+
+TEST(ClientStreamingUpload, RedirectsOfAStreamedBody) {
+    with_server([](web::AppServer& server) -> Task<void> {
+        ClientSession session;
+        std::vector<std::string> pieces = {"a", "b"};
+        // 307 would need the body again: the redirect is returned as is.
+        ClientResponse r = co_await session.post(to(server, 307, "/what"), parts(pieces));
+        EXPECT_EQ(r.status(), 307);
+        EXPECT_TRUE(r.history().empty());
+        // 303: the next hop is a GET without a body.
+        r = co_await session.post(to(server, 303, "/what"), parts(pieces));
+        EXPECT_EQ(r.body(), "GET [] auth=- cookie=hop=1 te=- cl=-");
+        co_await session.close();
+    });
+}
+
+TEST(ClientStreamingUpload, AgainstAiohttpServer) {
+    net_run([]() -> Task<void> {
+        net::Process peer = co_await net::create_subprocess_exec(
+            "/usr/bin/python3", CORIO_AIOHTTP_PEER_PY, "server",
+            net::SubprocessOptions{.stdin_ = net::PIPE, .stdout_ = net::PIPE});
+        std::string line = co_await corio::wait_for(peer.stdout_->readline(), 30s);
+        EXPECT_EQ(line.rfind("port ", 0), 0u) << line;
+        std::string base = "http://127.0.0.1:" + std::to_string(std::stoi(line.substr(5)));
+        ClientSession session;
+        std::vector<std::string> pieces(1000, std::string(1000, 'x'));
+        pieces[0].replace(0, 5, "start");
+        ClientResponse r = co_await session.post(base + "/echo_te", parts(pieces));
+        EXPECT_EQ(r.body(), "chunked 1000000 startxxxxxxx");
+        Headers length;
+        length.add("Content-Length", "1000000");
+        r = co_await session.post(base + "/echo_te", parts(pieces), length);
+        EXPECT_EQ(r.body(), "- 1000000 startxxxxxxx");
+        EXPECT_EQ(session.connections_opened(), 1u);
+        co_await session.close();
+        peer.stdin_->close();
+        EXPECT_EQ(co_await corio::wait_for(peer.wait(), 30s), 0);
+    }());
+}
+
+TEST(ClientSession, UnclosedSessionIsReportedEvenWithoutConnections) {
+    Reports reports;
+    net_run(
+        []() -> Task<void> {
+            ClientSession unused;
+            co_return;
+        }(),
+        &reports);
+    EXPECT_EQ(reports.items.size(), 1u);
+    EXPECT_TRUE(reports.contains("Unclosed client session"));
+}
+
+TEST(ClientSession, UnclosedSessionWithoutALoopGoesToStderr) {
+    testing::internal::CaptureStderr();
+    { ClientSession unused; }
+    EXPECT_EQ(testing::internal::GetCapturedStderr(), "Unclosed client session\n");
+    testing::internal::CaptureStderr();
+    {
+        ClientSession closed;
+        net_run([](ClientSession& s) -> Task<void> { co_await s.close(); }(closed));
+    }
+    EXPECT_EQ(testing::internal::GetCapturedStderr(), "");  // closed: nothing to say
+}
+
+TEST(ClientSession, WithSessionClosesItEvenOnError) {
+    Reports reports;
+    with_server(
+        [](web::AppServer& server) -> Task<void> {
+            std::string url = base(server) + "/hello/scoped";
+            std::string got;
+            co_await corio::http::with_session(
+                [&](ClientSession& s) -> Task<void> { got = (co_await s.get(url)).body(); });
+            EXPECT_EQ(got, "hello, scoped!");
+            ClientSession* seen = nullptr;
+            EXPECT_THROW(co_await corio::http::with_session([&](ClientSession& s) -> Task<void> {
+                             seen = &s;
+                             co_await s.get(url);
+                             throw std::logic_error("body failed");
+                         }),
+                         std::logic_error);
+            EXPECT_NE(seen, nullptr);
+        },
+        {}, &reports);
+    EXPECT_TRUE(reports.items.empty());  // no "Unclosed client session"
+}
