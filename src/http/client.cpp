@@ -518,8 +518,7 @@ Task<ClientResponse> ClientSession::send(const Target& t, std::string method, Pa
                 co_await conn->writer.drain();
             }
             body->conn = std::move(conn);
-            ClientResponse resp;
-            resp.body_ = body;
+            ClientResponse resp(body);
             resp.url_ = t.url;
             resp.method_ = method;
             for (bool head_seen = false; !head_seen;) {

@@ -55,6 +55,9 @@ std::size_t ClientPool::size() const noexcept {
 }
 
 Task<ParseStep> ResponseBody::next_event() {
+    if (!conn) {
+        throw ClientPayloadError("Connection closed");
+    }
     for (;;) {
         std::string_view rest = std::string_view(input).substr(input_off);
         ParseStep s = eof ? parser.finish() : parser.feed(rest);
@@ -127,6 +130,8 @@ Task<bool> ResponseBody::fill() {
         throw;
     } catch (...) {  // cancelled: the connection is in an unknown state
         conn.reset();
+        error = std::make_exception_ptr(
+            ClientPayloadError("Connection closed: a read of the body was cancelled"));
         throw;
     }
 }

@@ -68,6 +68,13 @@ web::Application make_app() {
         co_await resp.write_eof();
         co_return resp;
     });
+    app.add_get("/stall", [](web::Request& req) -> Task<web::Response> {
+        web::StreamResponse resp;
+        co_await resp.prepare(req);
+        co_await resp.write("first");
+        co_await corio::sleep(100s);  // cancelled by the server's shutdown
+        co_return resp;
+    });
     app.add_get("/json", [](web::Request&) -> Task<web::Response> {
         co_return web::Response::json("{\"streamed\": true}");
     });
@@ -257,4 +264,18 @@ TEST(ContentReader, BodyUntilTheConnectionCloses) {
             co_await server->wait_closed();
         }
     }());
+}
+
+TEST(ContentReader, ACancelledReadClosesTheConnection) {
+    with_server([](std::string base) -> Task<void> {
+        ClientSession session;
+        ClientResponse r = co_await session.get(base + "/stall", {}, streamed());
+        ContentReader c = r.content();
+        EXPECT_EQ(co_await c.read(2), "fi");
+        EXPECT_EQ(co_await corio::wait_for(c.read(10), 1s), "rst");  // buffered
+        EXPECT_THROW(co_await corio::wait_for(c.read(10), 50ms), corio::TimeoutError);
+        EXPECT_THROW(co_await c.read(10), corio::http::ClientPayloadError);
+        EXPECT_EQ(session.idle_connections(), 0u);
+        co_await session.close();
+    });
 }

@@ -193,6 +193,8 @@ public:
 
 private:
     friend class ClientSession;
+    explicit ClientResponse(std::shared_ptr<detail::ResponseBody> body) noexcept
+        : body_(std::move(body)) {}
     int status_ = 0;
     std::string reason_;
     Headers headers_;

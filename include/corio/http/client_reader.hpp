@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "corio/async_generator.hpp"
 #include "corio/task.hpp"
@@ -35,8 +36,8 @@ struct ClientPool;
 /// framing or a body over max_body_size, TimeoutError after
 /// ClientTimeout::sock_read, std::system_error); after such an error the
 /// connection is closed and later reads throw it again. Cancelling a read
-/// loses nothing that was already buffered, but a read cancelled while
-/// waiting for the socket leaves the connection usable only for more reads.
+/// that waits for the socket closes the connection: bytes already buffered
+/// stay readable, reads past them throw ClientPayloadError.
 /// aiohttp: `aiohttp.StreamReader` (`response.content`).
 class ContentReader {
 public:
