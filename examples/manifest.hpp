@@ -221,6 +221,9 @@ inline constexpr Entry kTour[] = {
      "《异步，并发，协程（旧版本折叠）》 › 协程&服务器心跳 (the article it links)", real_time, 0.8},
     {"http", "fastapi_app", "a FastAPI-style JSON app: json_response, request.json() and a 422",
      "《异步编程》 › 其他 › FastAPI框架异步", real_time, 0.0},
+    {"http", "client_streaming",
+     "ClientSession: a redirect and its history, a 10 MB body streamed, a generator uploaded",
+     "aiohttp docs, Client Quickstart › Redirection and history, Streaming", real_time, 0.0},
 
     // Redis (corio::redis): the work queue runs on its in-process backend
     // (on a server with CORIO_QUEUE_URL=redis://...); the other two need
