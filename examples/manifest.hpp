@@ -229,6 +229,9 @@ inline constexpr Entry kTour[] = {
     {"http", "streaming_upload",
      "a request body read while it arrives (readline, iter_any) through a bounded buffer",
      "no tutorial example: aiohttp's request.content", real_time, 0.0},
+    {"http", "client_streaming",
+     "ClientSession: a redirect and its history, a 10 MB body streamed, a generator uploaded",
+     "aiohttp docs, Client Quickstart › Redirection and history, Streaming", real_time, 0.0},
 
     // Redis (corio::redis): the work queue runs on its in-process backend
     // (on a server with CORIO_QUEUE_URL=redis://...); the other two need

@@ -1,20 +1,24 @@
-// http/client.cpp - ClientSession: URL splitting, the per-host pool, one
-// request/response exchange over corio streams with the sans-I/O
-// ResponseParser.
+// http/client.cpp - ClientSession: URL splitting and joining, redirects,
+// one request/response exchange over corio streams with the sans-I/O
+// ResponseParser (the body itself: client_body.cpp), request bodies from
+// async generators.
 //
-// Pool invariant: a Conn in idle_ has no unread byte and no request in
-// flight; it is taken out (never shared) for exactly one exchange and put
-// back only after a complete keep-alive response with nothing after it.
-// Every other path (error, timeout, cancellation) destroys the Conn, which
-// aborts its transport.
+// Pool invariant (client_conn.hpp): a connection in the pool has no unread
+// byte and no request in flight; it is taken out (never shared) for exactly
+// one exchange and put back only after a complete keep-alive response with
+// nothing after it. Every other path (error, timeout, cancellation, a body
+// left unread) destroys it, which aborts its transport.
 #include "corio/http/client.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <utility>
 
+#include "client_conn.hpp"
 #include "corio/errors.hpp"
 #include "corio/event_loop.hpp"
 #include "corio/http/status.hpp"
@@ -24,55 +28,6 @@
 #include "parser.hpp"
 
 namespace corio::http {
-
-Task<std::string> ClientResponse::read() const {
-    co_return body_;
-}
-Task<std::string> ClientResponse::text() const {
-    co_return body_;
-}
-
-Task<nlohmann::json> ClientResponse::json(std::string_view content_type) const {
-    if (!content_type.empty()) {
-        std::string_view type = headers_.get("Content-Type", "");
-        type = type.substr(0, std::min(type.find(';'), type.size()));
-        while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) {
-            type.remove_suffix(1);
-        }
-        if (!iequals(type, content_type)) {
-            throw ContentTypeError(status_, "Attempt to decode JSON with unexpected mimetype: '" +
-                                                std::string(type) + "', url='" + url_ + "'");
-        }
-    }
-    nlohmann::json value;
-    try {
-        value = nlohmann::json::parse(body_);
-    } catch (const nlohmann::json::parse_error& e) {
-        throw ClientPayloadError(std::string("invalid JSON body: ") + e.what());
-    }
-    co_return value;
-}
-
-void ClientResponse::raise_for_status() const {
-    if (status_ >= 400) {
-        throw ClientResponseError(
-            status_, std::to_string(status_) + ", message='" + reason_ + "', url='" + url_ + "'");
-    }
-}
-
-struct ClientSession::Conn {
-    net::StreamReader reader;
-    net::StreamWriter writer;
-    TimePoint idle_since{};
-    Conn(net::StreamReader r, net::StreamWriter w) : reader(std::move(r)), writer(std::move(w)) {}
-    Conn(const Conn&) = delete;
-    Conn& operator=(const Conn&) = delete;
-    ~Conn() {
-        if (!writer.is_closing()) {
-            writer.abort();
-        }
-    }
-};
 
 struct ClientSession::Target {
     bool tls = false;
@@ -166,35 +121,143 @@ void split_url(std::string url, bool& tls, std::string& host, std::uint16_t& por
 
 }  // namespace detail
 
-ClientSession::ClientSession(ClientSessionOptions options) : options_(std::move(options)) {}
+namespace detail {
+
+namespace {
+
+// RFC 3986 5.2.4, on a path without query or fragment.
+std::string remove_dot_segments(std::string_view path) {
+    std::vector<std::string_view> out;
+    bool trailing_slash = false;
+    std::size_t i = path.empty() || path[0] != '/' ? 0 : 1;
+    while (i <= path.size()) {
+        std::size_t end = std::min(path.find('/', i), path.size());
+        std::string_view seg = path.substr(i, end - i);
+        trailing_slash = seg == "." || seg == "..";
+        if (seg == "..") {
+            if (!out.empty()) {
+                out.pop_back();
+            }
+        } else if (seg != ".") {
+            out.push_back(seg);
+        }
+        i = end + 1;
+    }
+    std::string r;
+    for (std::size_t k = 0; k < out.size(); ++k) {
+        r += "/";
+        r += out[k];
+    }
+    if (trailing_slash || r.empty()) {
+        r += "/";
+    }
+    return r;
+}
+
+}  // namespace
+
+// Resolves a Location against the absolute URL of the request (yarl's
+// `url.join` in aiohttp). Only http and https may be redirected to.
+std::string join_url(std::string_view base, std::string_view ref) {
+    std::size_t colon = ref.find(':');
+    std::size_t delim = ref.find_first_of("/?#");
+    if (colon != std::string_view::npos && (delim == std::string_view::npos || colon < delim)) {
+        std::string scheme(ref.substr(0, colon));
+        std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (scheme != "http" && scheme != "https") {
+            throw std::invalid_argument("redirect to \"" + std::string(ref) +
+                                        "\": can redirect only to http or https");
+        }
+        return scheme + std::string(ref.substr(colon));
+    }
+    std::size_t authority = base.find("://") + 3;
+    std::size_t path_at = std::min(base.find_first_of("/?#", authority), base.size());
+    std::string origin(base.substr(0, path_at));
+    std::string_view path_query = base.substr(path_at);
+    path_query = path_query.substr(0, path_query.find('#'));
+    std::string_view path = path_query.substr(0, path_query.find('?'));
+    if (ref.substr(0, 2) == "//") {
+        return std::string(base.substr(0, authority - 3)) + ":" + std::string(ref);
+    }
+    if (ref.empty() || ref[0] == '#') {
+        return origin + std::string(path_query);
+    }
+    if (ref[0] == '?') {
+        return origin + std::string(path) + std::string(ref);
+    }
+    std::size_t tail_at = std::min(ref.find_first_of("?#"), ref.size());
+    std::string merged;
+    if (ref[0] == '/') {
+        merged.assign(ref.substr(0, tail_at));
+    } else {
+        std::size_t last = path.rfind('/');
+        merged = last == std::string_view::npos ? "/" : std::string(path.substr(0, last + 1));
+        merged += ref.substr(0, tail_at);
+    }
+    return origin + remove_dot_segments(merged) + std::string(ref.substr(tail_at));
+}
+
+}  // namespace detail
+
+struct ClientSession::Payload {
+    std::string data;
+    AsyncGenerator<std::string>* stream = nullptr;  // a streamed body (sent once)
+};
+
+namespace {
+
+bool is_redirect(int status) {
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+[[noreturn]] void throw_parse_error(const detail::ResponseParser& parser) {
+    if (parser.error() == http::detail::ParseError::unexpected_eof) {
+        throw ServerDisconnectedError("Server disconnected before the response ended");
+    }
+    throw ClientPayloadError("invalid response: " +
+                             std::string(detail::error_name(parser.error())));
+}
+
+}  // namespace
+
+ClientSession::ClientSession(ClientSessionOptions options)
+    : options_(std::move(options)), pool_(std::make_shared<detail::ClientPool>()) {
+    pool_->keepalive_timeout = options_.keepalive_timeout;
+    pool_->max_idle_per_host = options_.max_idle_per_host;
+    if (options_.read_bufsize == 0) {
+        throw std::invalid_argument("ClientSessionOptions: read_bufsize must be > 0");
+    }
+}
 
 ClientSession::~ClientSession() {
-    if (closed_ || idle_connections() == 0) {
+    if (closed_) {
         return;
     }
-    idle_.clear();  // aborts them
+    pool_->closed = true;
+    pool_->idle.clear();  // aborts them
+    // asyncio's unclosed warnings: to the loop's handler, else to stderr.
     if (EventLoop* loop = corio::detail::tls_running_loop) {
         loop->call_exception_handler({"Unclosed client session", nullptr, {}, {}});
+    } else {
+        std::fprintf(stderr, "Unclosed client session\n");
     }
 }
 
 std::size_t ClientSession::idle_connections() const noexcept {
-    std::size_t n = 0;
-    for (const auto& [key, conns] : idle_) {
-        n += conns.size();
-    }
-    return n;
+    return pool_->size();
 }
 
 Task<void> ClientSession::close() {
     closed_ = true;
-    std::vector<std::unique_ptr<Conn>> all;
-    for (auto& [key, conns] : idle_) {
+    pool_->closed = true;
+    std::vector<std::unique_ptr<detail::ClientConn>> all;
+    for (auto& [key, conns] : pool_->idle) {
         for (auto& c : conns) {
             all.push_back(std::move(c));
         }
     }
-    idle_.clear();
+    pool_->idle.clear();
     for (auto& c : all) {
         c->writer.close();
     }
@@ -206,71 +269,127 @@ Task<void> ClientSession::close() {
     }
 }
 
-Task<ClientResponse> ClientSession::request(std::string method, std::string url, std::string data,
-                                            Headers headers) {
-    if (!is_token(method)) {
-        throw std::invalid_argument("method \"" + method + "\" is not a token");
+Task<void> with_session(std::function<Task<void>(ClientSession&)> body,
+                        ClientSessionOptions options) {
+    ClientSession session(std::move(options));
+    std::exception_ptr failure;
+    try {
+        co_await body(session);
+    } catch (...) {
+        failure = std::current_exception();
     }
+    co_await session.close();
+    if (failure) {
+        std::rethrow_exception(failure);
+    }
+}
+
+ClientSession::Target ClientSession::make_target(std::string url) {
     Target t;
     detail::split_url(url, t.tls, t.host, t.port, t.host_header, t.target);
     t.key = (t.tls ? "https://" : "http://") + t.host + ":" + std::to_string(t.port);
     t.url = std::move(url);
-    if (closed_) {
-        throw RuntimeError("Session is closed");
-    }
+    return t;
+}
+
+Task<ClientResponse> ClientSession::request(std::string method, std::string url, std::string data,
+                                            Headers headers, RequestOptions options) {
+    Payload payload{std::move(data)};
     if (options_.timeout.total) {
-        co_return co_await wait_for(send(t, std::move(method), std::move(data), headers),
-                                    *options_.timeout.total);
+        co_return co_await wait_for(
+            follow(std::move(method), std::move(url), payload, std::move(headers), options),
+            *options_.timeout.total);
     }
-    co_return co_await send(t, std::move(method), std::move(data), headers);
+    co_return co_await follow(std::move(method), std::move(url), payload, std::move(headers),
+                              options);
 }
 
-Task<ClientResponse> ClientSession::get(std::string url, Headers headers) {
-    return request("GET", std::move(url), {}, std::move(headers));
-}
-Task<ClientResponse> ClientSession::post(std::string url, std::string data, Headers headers) {
-    return request("POST", std::move(url), std::move(data), std::move(headers));
-}
-Task<ClientResponse> ClientSession::put(std::string url, std::string data, Headers headers) {
-    return request("PUT", std::move(url), std::move(data), std::move(headers));
-}
-Task<ClientResponse> ClientSession::patch(std::string url, std::string data, Headers headers) {
-    return request("PATCH", std::move(url), std::move(data), std::move(headers));
-}
-Task<ClientResponse> ClientSession::delete_(std::string url, Headers headers) {
-    return request("DELETE", std::move(url), {}, std::move(headers));
+Task<ClientResponse> ClientSession::request(std::string method, std::string url,
+                                            AsyncGenerator<std::string> body, Headers headers,
+                                            RequestOptions options) {
+    Payload payload;
+    payload.stream = &body;
+    if (options_.timeout.total) {
+        co_return co_await wait_for(
+            follow(std::move(method), std::move(url), payload, std::move(headers), options),
+            *options_.timeout.total);
+    }
+    co_return co_await follow(std::move(method), std::move(url), payload, std::move(headers),
+                              options);
 }
 
-std::unique_ptr<ClientSession::Conn> ClientSession::take_idle(const std::string& key) {
-    auto it = idle_.find(key);
-    if (it == idle_.end()) {
-        return nullptr;
+Task<ClientResponse> ClientSession::get(std::string url, Headers headers, RequestOptions options) {
+    return request("GET", std::move(url), std::string(), std::move(headers), options);
+}
+Task<ClientResponse> ClientSession::post(std::string url, std::string data, Headers headers,
+                                         RequestOptions options) {
+    return request("POST", std::move(url), std::move(data), std::move(headers), options);
+}
+Task<ClientResponse> ClientSession::post(std::string url, AsyncGenerator<std::string> body,
+                                         Headers headers, RequestOptions options) {
+    return request("POST", std::move(url), std::move(body), std::move(headers), options);
+}
+Task<ClientResponse> ClientSession::put(std::string url, std::string data, Headers headers,
+                                        RequestOptions options) {
+    return request("PUT", std::move(url), std::move(data), std::move(headers), options);
+}
+Task<ClientResponse> ClientSession::patch(std::string url, std::string data, Headers headers,
+                                          RequestOptions options) {
+    return request("PATCH", std::move(url), std::move(data), std::move(headers), options);
+}
+Task<ClientResponse> ClientSession::delete_(std::string url, Headers headers,
+                                            RequestOptions options) {
+    return request("DELETE", std::move(url), std::string(), std::move(headers), options);
+}
+
+// The redirect loop (aiohttp's `_request`): one send() per hop.
+Task<ClientResponse> ClientSession::follow(std::string method, std::string url, Payload& payload,
+                                           Headers headers, RequestOptions options) {
+    if (!is_token(method)) {
+        throw std::invalid_argument("method \"" + method + "\" is not a token");
     }
-    TimePoint now = get_running_loop().time();
-    while (!it->second.empty()) {
-        std::unique_ptr<Conn> c = std::move(it->second.back());
-        it->second.pop_back();
-        // at_eof() notices a close the server made while the connection idled.
-        if (now - c->idle_since < options_.keepalive_timeout && !c->reader.at_eof() &&
-            !c->writer.is_closing()) {
-            return c;
+    const bool allow = options.allow_redirects.value_or(options_.allow_redirects);
+    const int max_redirects = options.max_redirects.value_or(options_.max_redirects);
+    std::vector<ClientResponse> history;
+    Target t = make_target(std::move(url));
+    for (;;) {
+        if (closed_) {
+            throw RuntimeError("Session is closed");
         }
+        ClientResponse resp = co_await send(t, method, payload, headers, options.stream);
+        const int status = resp.status();
+        std::string location(resp.headers().get("Location", resp.headers().get("URI", "")));
+        const bool keeps_method = status == 307 || status == 308;
+        if (!allow || !is_redirect(status) || location.empty() ||
+            (keeps_method && payload.stream != nullptr)) {
+            resp.history_ = std::move(history);
+            co_return resp;
+        }
+        co_await resp.read();  // the body of a redirect: read, the connection released
+        history.push_back(resp);
+        if (max_redirects > 0 && history.size() >= static_cast<std::size_t>(max_redirects)) {
+            throw TooManyRedirects(std::move(history), "too many redirects (max_redirects=" +
+                                                           std::to_string(max_redirects) +
+                                                           "), last from " + t.url);
+        }
+        if (!keeps_method && method != "HEAD") {
+            method = "GET";
+            payload.data.clear();
+            payload.stream = nullptr;
+        }
+        Target next = make_target(detail::join_url(t.url, location));
+        if (next.key != t.key) {  // another origin: no credentials of the caller's
+            headers.remove("Authorization");
+            headers.remove("Proxy-Authorization");
+            headers.remove("Cookie");
+        }
+        t = std::move(next);
     }
-    return nullptr;
 }
 
-void ClientSession::give_back(const std::string& key, std::unique_ptr<Conn> conn) {
-    std::vector<std::unique_ptr<Conn>>& list = idle_[key];
-    if (closed_ || list.size() >= options_.max_idle_per_host) {
-        conn->writer.close();
-        return;
-    }
-    conn->idle_since = get_running_loop().time();
-    list.push_back(std::move(conn));
-}
-
-Task<std::unique_ptr<ClientSession::Conn>> ClientSession::connect(const Target& t) {
+Task<std::unique_ptr<detail::ClientConn>> ClientSession::connect(const Target& t) {
     net::ConnectOptions o;
+    o.limit = options_.read_bufsize;
     std::shared_ptr<net::SslContext> ctx;
     if (t.tls) {
         ctx = options_.ssl ? options_.ssl : net::SslContext::client();
@@ -286,11 +405,65 @@ Task<std::unique_ptr<ClientSession::Conn>> ClientSession::connect(const Target& 
         rw.emplace(co_await net::open_connection(t.host, t.port, o));
     }
     ++opened_;
-    co_return std::make_unique<Conn>(std::move(rw->first), std::move(rw->second));
+    co_return std::make_unique<detail::ClientConn>(std::move(rw->first), std::move(rw->second));
 }
 
-Task<ClientResponse> ClientSession::send(const Target& t, std::string method, std::string data,
-                                         const Headers& headers) {
+namespace {
+
+std::optional<std::uint64_t> declared_length(const Headers& headers) {
+    std::optional<std::string_view> v = headers.get("Content-Length");
+    if (!v) {
+        return std::nullopt;
+    }
+    std::uint64_t n = 0;
+    if (v->empty() || v->size() > 19 || v->find_first_not_of("0123456789") != std::string::npos) {
+        throw std::invalid_argument("headers: bad Content-Length \"" + std::string(*v) + "\"");
+    }
+    for (char c : *v) {
+        n = n * 10 + static_cast<unsigned>(c - '0');
+    }
+    return n;
+}
+
+}  // namespace
+
+Task<void> ClientSession::write_body(detail::ClientConn& conn, Payload& payload,
+                                     std::optional<std::uint64_t> length) {
+    const bool chunked = !length;
+    std::uint64_t sent = 0;
+    AsyncGenerator<std::string>& gen = *payload.stream;
+    while (std::optional<std::string> piece = co_await gen.next()) {
+        if (piece->empty()) {
+            continue;
+        }
+        sent += piece->size();
+        if (length && sent > *length) {
+            throw std::invalid_argument("body: the chunks exceed Content-Length " +
+                                        std::to_string(*length));
+        }
+        if (chunked) {
+            char size_line[24];
+            std::snprintf(size_line, sizeof size_line, "%zx\r\n", piece->size());
+            conn.writer.write(size_line);
+            conn.writer.write(*piece);
+            conn.writer.write("\r\n");
+        } else {
+            conn.writer.write(*piece);
+        }
+        co_await conn.writer.drain();
+    }
+    if (length && sent != *length) {
+        throw std::invalid_argument("body: the chunks add up to " + std::to_string(sent) +
+                                    " bytes, not Content-Length " + std::to_string(*length));
+    }
+    if (chunked) {
+        conn.writer.write("0\r\n\r\n");
+    }
+    co_await conn.writer.drain();
+}
+
+Task<ClientResponse> ClientSession::send(const Target& t, std::string method, Payload& payload,
+                                         const Headers& headers, bool stream) {
     std::string head = method + " " + t.target + " HTTP/1.1\r\nHost: " + t.host_header + "\r\n";
     if (!headers.contains("User-Agent")) {
         head += "User-Agent: corio\r\n";
@@ -303,28 +476,78 @@ Task<ClientResponse> ClientSession::send(const Target& t, std::string method, st
             head += "Cookie: " + cookies + "\r\n";
         }
     }
+    const bool streamed = payload.stream != nullptr;
     for (const MultiDictEntry& e : headers) {
-        if (iequals(e.key, "Content-Length") || iequals(e.key, "Transfer-Encoding") ||
-            iequals(e.key, "Host")) {
+        if ((iequals(e.key, "Content-Length") && !streamed) ||
+            iequals(e.key, "Transfer-Encoding") || iequals(e.key, "Host")) {
             throw std::invalid_argument("headers: " + e.key + " is set by the session");
         }
         head += e.key + ": " + e.value + "\r\n";
     }
-    if (!data.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
-        head += "Content-Length: " + std::to_string(data.size()) + "\r\n";
+    const std::optional<std::uint64_t> length = streamed ? declared_length(headers) : std::nullopt;
+    if (streamed && !length) {
+        head += "Transfer-Encoding: chunked\r\n";
+    } else if (!streamed && (!payload.data.empty() || method == "POST" || method == "PUT" ||
+                             method == "PATCH")) {
+        head += "Content-Length: " + std::to_string(payload.data.size()) + "\r\n";
     }
     head += "\r\n";
+    detail::ParserLimits limits;
+    limits.max_body_size = options_.max_body_size;
     for (int round = 0;; ++round) {
-        std::unique_ptr<Conn> conn = take_idle(t.key);
+        std::unique_ptr<detail::ClientConn> conn = pool_->take(t.key);
         const bool reused = conn != nullptr;
         if (!conn) {
             conn = co_await connect(t);
         }
-        bool nothing_received = true;
+        auto body = std::make_shared<detail::ResponseBody>(limits);
+        body->pool = pool_;
+        body->key = t.key;
+        body->sock_read = options_.timeout.sock_read;
+        body->read_size = options_.read_bufsize;
+        body->parser.set_request_method(parse_method(method).value_or(Method::other));
         std::exception_ptr failure;
         try {
-            ClientResponse resp = co_await attempt(t, conn, head, data, method, nothing_received);
+            conn->writer.write(head);
+            if (streamed) {
+                co_await write_body(*conn, payload, length);
+            } else {
+                if (!payload.data.empty()) {
+                    conn->writer.write(payload.data);
+                }
+                co_await conn->writer.drain();
+            }
+            body->conn = std::move(conn);
+            ClientResponse resp(body);
+            resp.url_ = t.url;
+            resp.method_ = method;
+            for (bool head_seen = false; !head_seen;) {
+                detail::ParseStep s = co_await body->next_event();
+                switch (s.event) {
+                    case detail::ParseStep::head: {
+                        const detail::ResponseHead& h = body->parser.head();
+                        if (h.status < 200) {  // 1xx: skipped (the parser goes on)
+                            break;
+                        }
+                        resp.status_ = h.status;
+                        resp.reason_.assign(h.reason);
+                        resp.headers_ = h.headers.to_headers();
+                        resp.version_ = h.version;
+                        head_seen = true;
+                        break;
+                    }
+                    case detail::ParseStep::message_complete:
+                        break;  // the end of a 1xx
+                    case detail::ParseStep::error:
+                        throw_parse_error(body->parser);
+                    default:
+                        throw ClientPayloadError("unexpected end of the response");
+                }
+            }
             cookie_jar_.update_cookies(resp.headers(), t.url);
+            if (!stream) {
+                co_await resp.read();
+            }
             co_return resp;
         } catch (const ServerDisconnectedError&) {
             failure = std::current_exception();
@@ -332,84 +555,9 @@ Task<ClientResponse> ClientSession::send(const Target& t, std::string method, st
             failure = std::current_exception();
         }
         // A pooled connection the server had closed: once more on a new one.
-        if (!(reused && nothing_received && round == 0 && safe_to_retry(method))) {
+        if (!(reused && body->nothing_received && round == 0 && safe_to_retry(method) &&
+              !streamed)) {
             std::rethrow_exception(failure);
-        }
-    }
-}
-
-Task<ClientResponse> ClientSession::attempt(const Target& t, std::unique_ptr<Conn>& conn,
-                                            std::string_view head, std::string_view data,
-                                            std::string method, bool& nothing_received) {
-    conn->writer.write(head);
-    if (!data.empty()) {
-        conn->writer.write(data);
-    }
-    co_await conn->writer.drain();
-    detail::ParserLimits limits;
-    limits.max_body_size = options_.max_body_size;
-    detail::ResponseParser parser(limits);
-    parser.set_request_method(parse_method(method).value_or(Method::other));
-    ClientResponse resp;
-    resp.url_ = t.url;
-    resp.method_ = std::move(method);
-    std::string input;
-    std::string_view rest;
-    bool eof = false;
-    for (;;) {
-        detail::ParseStep s = eof ? parser.finish() : parser.feed(rest);
-        rest.remove_prefix(s.consumed);
-        switch (s.event) {
-            case detail::ParseStep::need_data:
-                if (!rest.empty()) {
-                    throw ClientPayloadError("response parser stalled");
-                }
-                if (options_.timeout.sock_read) {
-                    input =
-                        co_await wait_for(conn->reader.read(65536), *options_.timeout.sock_read);
-                } else {
-                    input = co_await conn->reader.read(65536);
-                }
-                eof = input.empty();
-                nothing_received = nothing_received && eof;
-                rest = input;
-                if (eof && nothing_received) {
-                    throw ServerDisconnectedError("Server disconnected");
-                }
-                break;
-            case detail::ParseStep::head: {
-                const detail::ResponseHead& h = parser.head();
-                if (h.status < 200) {  // 1xx: skipped (the parser goes on)
-                    break;
-                }
-                resp.status_ = h.status;
-                resp.reason_.assign(h.reason);
-                resp.headers_ = h.headers.to_headers();
-                resp.version_ = h.version;
-                break;
-            }
-            case detail::ParseStep::body:
-                resp.body_.append(s.bytes);
-                break;
-            case detail::ParseStep::message_complete:
-                if (resp.status_ == 0) {
-                    break;  // the end of a 1xx
-                }
-                if (parser.keep_alive() && rest.empty() && !eof) {
-                    give_back(t.key, std::move(conn));
-                } else {
-                    conn->writer.close();
-                }
-                co_return resp;
-            case detail::ParseStep::error:
-                if (parser.error() == http::detail::ParseError::unexpected_eof) {
-                    throw ServerDisconnectedError("Server disconnected before the response ended");
-                }
-                throw ClientPayloadError("invalid response: " +
-                                         std::string(detail::error_name(parser.error())));
-            case detail::ParseStep::upgrade:
-            case detail::ParseStep::closed:
-                throw ClientPayloadError("unexpected end of the response");
         }
     }
 }

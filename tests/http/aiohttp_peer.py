@@ -52,7 +52,21 @@ async def server():
     async def status(request):
         return web.Response(text="teapot", status=418)
 
+    async def found(request):
+        raise web.HTTPFound("/hello/redirected")
+
+    async def permanent(request):
+        raise web.HTTPPermanentRedirect("/echo")
+
+    async def echo_chunked(request):
+        body = await request.read()
+        te = request.headers.get("Transfer-Encoding", "-")
+        return web.Response(text=f"{te} {len(body)} {body[:12].decode()}")
+
     app = web.Application()
+    app.router.add_get("/found", found)
+    app.router.add_post("/permanent", permanent)
+    app.router.add_post("/echo_te", echo_chunked)
     app.router.add_get("/", index)
     app.router.add_get("/hello/{name}", hello)
     app.router.add_post("/echo", echo)
