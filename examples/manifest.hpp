@@ -29,6 +29,9 @@ struct Entry {
     /// Needs a Redis server named by REDIS_URL: scripts/tour.sh starts one;
     /// without it the tour says so and goes on (tests/redis runs these).
     bool needs_redis = false;
+    /// Needs a RabbitMQ server named by AMQP_URL: scripts/tour.sh starts
+    /// one; without it the tour says so and goes on (tests/amqp runs these).
+    bool needs_rabbitmq = false;
 };
 
 inline constexpr Timing real_time = Timing::real_time;
@@ -233,6 +236,21 @@ inline constexpr Entry kTour[] = {
     {"redis", "fastapi_red",
      "a FastAPI-style app whose async /red reads Redis: two requests served side by side",
      "《异步编程》 › FastAPI框架异步 › 示例2", real_time, 0.5, true},
+
+    // RabbitMQ (corio::amqp, aioamqp's model): they need the server
+    // scripts/tour.sh starts (AMQP_URL).
+    {"amqp", "rpc_fibonacci",
+     "RPC over RabbitMQ: a request queue, a reply_to queue, answers matched by correlation_id",
+     "RabbitMQ tutorial 6 (RPC), as aioamqp's examples/rpc_server.py and rpc_client.py", real_time,
+     0.0, false, true},
+    {"amqp", "topic_logs",
+     "a topic exchange fans log lines out to receivers by pattern (kern.*, *.critical, #)",
+     "RabbitMQ tutorial 5 (topics), as aioamqp's examples/emit_log_topic.py, receive_log_topic.py",
+     real_time, 0.0, false, true},
+    {"amqp", "rabbitmq_work_queue",
+     "the Redis work-queue example unchanged on RabbitMQ: a durable queue, acks, redelivery",
+     "《python进阶之异步编程（基础篇）》 › 基于 Redis 队列的生产-消费模型", real_time, 2.0, false,
+     true},
 
     // Every core: worker processes (corio::process), each child this same program.
     {"process", "multiprocessing_process", "two Processes run my_process(\"A\"/\"B\"), then join",

@@ -28,8 +28,7 @@ int counter = 0;
 class Amqp : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        if (!server)
-            server = new corio_test::RabbitMqServer();
+        server = &corio_amqp_test::rabbit();  // the binary's one server
     }
     static void TearDownTestSuite() {}
     static std::string url() { return server->url(); }

@@ -214,11 +214,12 @@ TEST_P(Example, PrintsWhatTheTutorialPrints) {
 }
 
 // The examples that need a Redis server run in tests/redis (examples_test),
-// against a server that test starts.
+// those that need RabbitMQ in tests/amqp (examples_test), each against a
+// server that test starts.
 std::vector<example::Entry> serverless_entries() {
     std::vector<example::Entry> out;
     for (const example::Entry& e : example::kTour) {
-        if (!e.needs_redis) {
+        if (!e.needs_redis && !e.needs_rabbitmq) {
             out.push_back(e);
         }
     }
