@@ -85,10 +85,12 @@ TEST_P(AmqpExample, PrintsWhatTheTutorialPrintsOnARealServer) {
             EXPECT_EQ(got[i], want[i]) << "line " << i + 1;
         }
     }
-    // Its sleeps overlap: a sequential run would take a multiple of this.
+    // Its sleeps overlap: the work queue's four 2 s coroutines take 2 s, not
+    // 8. The bound leaves room for connecting, declaring a quorum queue and
+    // confirms on a loaded machine under a sanitizer.
     EXPECT_GE(r.seconds, e.seconds - 0.01);
     if (e.seconds > 0) {
-        EXPECT_LE(r.seconds, e.seconds + std::max(1.5, 0.5 * e.seconds)) << r.seconds << " s";
+        EXPECT_LE(r.seconds, 3 * e.seconds) << r.seconds << " s";
     }
 }
 
