@@ -413,6 +413,28 @@ TEST_F(Amqp, CancellingAConsumerRequeuesWhatItHadNotYieldedAndKeepsTheChannelInS
     }());
 }
 
+// Closing the channel right after closing a consumer's generator used to
+// report "Future exception was never retrieved" (the consumer's basic.cancel,
+// sent by the generator and awaited by nobody, failed with the channel).
+TEST_F(Amqp, ClosingTheChannelRightAfterAConsumerReportsNothing) {
+    net_run([]() -> Task<void> {
+        auto conn = co_await amqp::Connection::connect(url());
+        auto ch = co_await conn.channel();
+        amqp::QueueOptions exclusive;
+        exclusive.exclusive = true;
+        std::string q = (co_await ch.queue_declare("", exclusive)).queue;
+        co_await ch.basic_publish("one", "", q);
+        amqp::ConsumeOptions no_ack;
+        no_ack.no_ack = true;
+        auto messages = ch.basic_consume(q, no_ack);
+        auto m = co_await messages.next();
+        CO_ASSERT_TRUE(m.has_value());
+        co_await messages.aclose();  // sends basic.cancel
+        co_await ch.close();         // before its cancel-ok
+        co_await conn.close();
+    }());
+}
+
 }  // namespace
 
 namespace {
