@@ -29,6 +29,9 @@ struct Entry {
     /// Needs a Redis server named by REDIS_URL: scripts/tour.sh starts one;
     /// without it the tour says so and goes on (tests/redis runs these).
     bool needs_redis = false;
+    /// Needs a RabbitMQ server named by AMQP_URL: scripts/tour.sh starts
+    /// one; without it the tour says so and goes on (tests/amqp runs these).
+    bool needs_rabbitmq = false;
     /// Needs a database server (the tour says so and goes on without one;
     /// tests/sql runs these): "mariadb", named by MYSQL_HOST/MYSQL_PORT/
     /// MYSQL_USER/MYSQL_PASSWORD/MYSQL_DB, or "postgres", named by
@@ -248,11 +251,26 @@ inline constexpr Entry kTour[] = {
     // Async SQL (corio::sql), against the servers scripts/tour.sh starts.
     {"sql", "aiomysql_two_connections",
      "aiomysql: two connections query MariaDB at once (asyncio.wait), 0.2 s for both",
-     "《异步编程》 › 异步操作MySQL › 示例1", real_time, 0.0, false, "mariadb"},
+     "《异步编程》 › 异步操作MySQL › 示例1", real_time, 0.0, false, false, "mariadb"},
     {"sql", "pg_items",
      "a FastAPI-style JSON API storing its items in PostgreSQL through a pool (asyncpg)",
-     "《异步编程》 › FastAPI框架异步 (its JSON API, on a database)", real_time, 0.0, false,
+     "《异步编程》 › FastAPI框架异步 (its JSON API, on a database)", real_time, 0.0, false, false,
      "postgres"},
+
+    // RabbitMQ (corio::amqp, aioamqp's model): they need the server
+    // scripts/tour.sh starts (AMQP_URL).
+    {"amqp", "rpc_fibonacci",
+     "RPC over RabbitMQ: a request queue, a reply_to queue, answers matched by correlation_id",
+     "RabbitMQ tutorial 6 (RPC), as aioamqp's examples/rpc_server.py and rpc_client.py", real_time,
+     0.0, false, true},
+    {"amqp", "topic_logs",
+     "a topic exchange fans log lines out to receivers by pattern (kern.*, *.critical, #)",
+     "RabbitMQ tutorial 5 (topics), as aioamqp's examples/emit_log_topic.py, receive_log_topic.py",
+     real_time, 0.0, false, true},
+    {"amqp", "rabbitmq_work_queue",
+     "the Redis work-queue example unchanged on RabbitMQ: a durable queue, acks, redelivery",
+     "《python进阶之异步编程（基础篇）》 › 基于 Redis 队列的生产-消费模型", real_time, 2.0, false,
+     true},
 
     // Every core: worker processes (corio::process), each child this same program.
     {"process", "multiprocessing_process", "two Processes run my_process(\"A\"/\"B\"), then join",

@@ -87,6 +87,13 @@ int main(int argc, char** argv) {
                 continue;
             }
         }
+        if (e.needs_rabbitmq && std::getenv("AMQP_URL") == nullptr) {
+            std::printf(
+                "   not run: it needs a RabbitMQ server "
+                "(AMQP_URL=amqp://USER:PASSWORD@HOST:PORT/);\n"
+                "   scripts/tour.sh starts one when it can install rabbitmq-server\n");
+            continue;
+        }
         int rc = run(dir + "/" + e.dir + "/" + e.name);
         if (rc != 0) {
             std::printf("!! %s exited with status %d\n", e.name, rc);

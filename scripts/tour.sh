@@ -4,14 +4,15 @@
 # what each shows, with the elapsed times that prove the concurrency. The
 # Redis examples that need a server get one: a redis-server on a free
 # loopback port in a temporary directory (REDIS_URL), stopped and removed
-# when the tour ends. An exported REDIS_URL is used instead. The SQL
-# examples get a MariaDB and a PostgreSQL server the same way, started by
-# corio_test_server (the test suite's server fixture) unless MYSQL_PORT /
-# DATABASE_URL are exported.
+# when the tour ends. An exported REDIS_URL is used instead. The SQL and
+# RabbitMQ examples get a MariaDB, a PostgreSQL and a RabbitMQ server the same
+# way, started by corio_test_server (the test suite's server fixture: free
+# ports, RabbitMQ on its own node, distribution and epmd ports) unless
+# MYSQL_PORT / DATABASE_URL / AMQP_URL are exported.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-ensure_packages "${CORIO_BUILD_PACKAGES[@]}" redis-server mariadb-server postgresql
+ensure_packages "${CORIO_BUILD_PACKAGES[@]}" redis-server mariadb-server postgresql rabbitmq-server
 
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target corio_tour corio_test_server
@@ -62,6 +63,7 @@ db_kinds=()
 [ -n "${MYSQL_PORT:-}" ] || ! command -v mariadbd >/dev/null || db_kinds+=(mariadb)
 [ -n "${DATABASE_URL:-}" ] || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 ||
     db_kinds+=(postgres)
+[ -n "${AMQP_URL:-}" ] || [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || db_kinds+=(rabbitmq)
 if [ ${#db_kinds[@]} -gt 0 ]; then
     db_out=$(mktemp)
     build/release/tests/support/corio_test_server "${db_kinds[@]}" >"$db_out" 2>&1 </dev/null &
@@ -74,7 +76,7 @@ if [ ${#db_kinds[@]} -gt 0 ]; then
             case $line in *=*) export "${line?}" ;; esac
         done <"$db_out"
     else
-        echo "tour: no database server for the SQL examples:" >&2
+        echo "tour: no servers for the SQL and RabbitMQ examples:" >&2
         cat "$db_out" >&2
         db_pid=""
     fi

@@ -106,6 +106,9 @@ Task<RpcReply> ChannelState::call(Method m, MethodId a, MethodId b) {
 
 void ChannelState::call_detached(const Method& m, MethodId a) {
     Future<RpcReply> f(*conn->loop);
+    // Nobody awaits it: when the channel closes first, its failure is
+    // expected, not an exception that was never retrieved.
+    f.add_done_callback([](Future<RpcReply> done) { (void)done.exception(); });
     send(m);
     rpcs.push_back(Rpc{a, {}, f, reply_tag(m)});
 }

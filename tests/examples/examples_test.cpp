@@ -213,12 +213,12 @@ TEST_P(Example, PrintsWhatTheTutorialPrints) {
     }
 }
 
-// The examples that need a Redis or database server run in tests/redis and
-// tests/sql (examples_test), against servers those tests start.
+// The examples that need a server run in tests/redis, tests/sql and
+// tests/amqp (examples_test), each against a server that test starts.
 std::vector<example::Entry> serverless_entries() {
     std::vector<example::Entry> out;
     for (const example::Entry& e : example::kTour) {
-        if (!e.needs_redis && e.needs_db == nullptr) {
+        if (!e.needs_redis && !e.needs_rabbitmq && e.needs_db == nullptr) {
             out.push_back(e);
         }
     }

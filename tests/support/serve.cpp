@@ -1,7 +1,7 @@
 // corio_test_server KIND... - starts real servers through the test fixture
 // (server_fixture.hpp) for programs outside the test suite: scripts/tour.sh
-// runs the tour's database examples against them. For each KIND (mariadb,
-// postgres) it prints the environment that names the server ("K=V" lines,
+// runs the tour's database and RabbitMQ examples against them. For each
+// KIND (mariadb, postgres, rabbitmq) it prints the environment that names the server ("K=V" lines,
 // the variables the examples read), then "ready", and serves until SIGTERM
 // or SIGINT, or until its parent exits; then it stops every server and
 // removes its directory (exit status 0). A server that cannot start is
@@ -36,7 +36,12 @@ std::unique_ptr<corio_test::ServerFixture> start(const std::string& kind) {
                     corio_test::kPostgresUser, corio_test::kPostgresPassword, s->port());
         return s;
     }
-    throw std::runtime_error("unknown server kind '" + kind + "' (mariadb, postgres)");
+    if (kind == "rabbitmq") {
+        auto s = std::make_unique<corio_test::RabbitMqServer>();
+        std::printf("AMQP_URL=%s\n", s->url().c_str());
+        return s;
+    }
+    throw std::runtime_error("unknown server kind '" + kind + "' (mariadb, postgres, rabbitmq)");
 }
 
 }  // namespace
