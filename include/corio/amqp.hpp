@@ -2,6 +2,6 @@
 // (aioamqp's model): the frame codec and the connection with its channels.
 #pragma once
 
+#include "corio/amqp/connection.hpp"
 #include "corio/amqp/errors.hpp"
 #include "corio/amqp/frame.hpp"
-#include "corio/amqp/connection.hpp"
