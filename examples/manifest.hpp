@@ -281,6 +281,10 @@ inline constexpr Entry kTour[] = {
      "six 0.1 s calls on three worker processes, awaited together: 0.2 s",
      "《Python中线程、进程与异步的介绍和实现》 › 八 结合多进程 方法二 run_in_executor", real_time,
      0.2},
+    {"process", "run_in_executor_three_ways",
+     "run_in_executor on the default executor, a thread pool and a process pool, at once: 2 s",
+     "《异步编程》 › concurrent.future.Future 对象 (its commented-out variants 2 and 3)", real_time,
+     2.0},
     {"process", "child_process_loop", "a child process runs its own loop while main prints 0..9",
      "《Python中线程、进程与异步的介绍和实现》 › 八 结合多进程 方法一", real_time, 1.0},
     {"process", "threads_processes_coroutines",
@@ -288,9 +292,10 @@ inline constexpr Entry kTour[] = {
      "《Python中线程、进程与异步的介绍和实现》 › 四 to 八 (threads, processes and coroutines)",
      real_time, 0.0},
     {"process", "aiomultiprocess_fetch",
-     "aiomultiprocess: a Worker and a Pool.map fetch pages from a local server in child loops",
-     "《Python中线程、进程与异步的介绍和实现》 › 八 结合多进程 方法三 aiomultiprocess", real_time,
-     0.0},
+     "aiomultiprocess: a Process PUTs, a Worker and a Pool.map fetch, each in a child's loop",
+     "《Python中线程、进程与异步的介绍和实现》 › 八 结合多进程 方法三 aiomultiprocess (用法, "
+     "Worker, Pool)",
+     real_time, 0.0},
 };
 
 /// A tutorial example with nothing to run (a syntax rule): a section of

@@ -1,7 +1,15 @@
 // Mirrors the tutorial 《Python中线程、进程与异步的介绍和实现》, "八 › 结合多进程 ›
-// 方法三 第三方库aiomultiprocess": a Worker runs the coroutine get(url) in a
-// child process and returns the page; then a managed Pool maps get over a
-// list of URLs across its worker processes, each running its own loop.
+// 方法三 第三方库aiomultiprocess" and its 用法 section: a Process runs the
+// coroutine put(url, data) in a child process for its effect; a Worker runs
+// get(url) in a child process and returns the page; then a managed Pool maps
+// get over a list of URLs across its worker processes, each running its own
+// loop.
+//
+//   async def put(url, data):
+//       async with request("PUT", url, data=data) as response:
+//           return await response.text("utf-8")
+//   p = Process(target=put, args=("https://jreese.sh", "data"))
+//   await p
 //
 //   async def get(url):
 //       async with request("GET", url) as response:
@@ -37,13 +45,32 @@ corio::Task<std::string> get(std::string url) {
 }
 CORIO_PROCESS_REGISTER(get);
 
+// Runs in a child process too: a PUT, for its effect on the server.
+corio::Task<int> put(std::string url, std::string data) {
+    corio::http::ClientSession session;
+    corio::http::ClientResponse response = co_await session.put(url, data);
+    co_await session.close();
+    co_return response.status();
+}
+CORIO_PROCESS_REGISTER(put);
+
 corio::Task<> amain() {
     web::Application app;
     app.add_get("/{site}", [](web::Request& request) -> corio::Task<web::Response> {
         co_return web::Response("<h1>" + request.match_info().at("site") + "</h1>");
     });
+    std::string stored;  // what PUT requests left on the server
+    app.add_put("/{site}", [&stored](web::Request& request) -> corio::Task<web::Response> {
+        stored = request.match_info().at("site") + " <- " + co_await request.text();
+        co_return web::Response("stored");
+    });
     web::AppServer server = co_await web::serve(app, "127.0.0.1", 0);
     const std::string base = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
+
+    // Process(target=put, args=(url, data)): a coroutine in a child process,
+    // awaited until the child is done (aiomultiprocess' Process, run()).
+    int status = co_await corio::process::run(put, base + "jreese.sh", std::string("data"));
+    std::printf("Process: PUT -> %d; the server has: %s\n", status, stored.c_str());
 
     // Worker(target=get, args=(url,)): one coroutine in one child process.
     std::string response = co_await corio::process::run(get, base + "jreese.sh");

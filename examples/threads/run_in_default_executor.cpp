@@ -19,7 +19,8 @@
 //
 // The seed's get_runnning_loop (three n's) is fixed; "defult" is the seed's
 // own spelling. The custom-pool variant is `corio::ThreadPoolExecutor pool;
-// co_await loop.run_in_executor(&pool, func);` (process pools come later).
+// co_await loop.run_in_executor(&pool, func);`; run_in_executor_three_ways
+// runs all three variants, the process pool too.
 #include <chrono>
 #include <corio/corio.hpp>
 #include <cstdio>
