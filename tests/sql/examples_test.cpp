@@ -54,7 +54,7 @@ TEST(SqlExamples, AiomysqlTwoConnectionsQueryAtOnce) {
               "first: host=127.0.0.1 user=root\n"
               "first: host=localhost user=root\n"
               "second: host=127.0.0.2 user=student\n"
-              "both queries done together: yes\n");
+              "both queries ran at the same time: yes\n");
 }
 
 TEST(SqlExamples, AiomysqlWithAWrongPasswordSaysWhy) {
