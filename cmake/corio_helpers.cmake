@@ -77,6 +77,11 @@ function(corio_add_test)
     set(ARG_TIMEOUT 120)
   endif()
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+  # The suites ThreadSanitizer runs (label "threads"): tests/CMakeLists.txt
+  # gathers them into the target corio_threads_suite.
+  if(ARG_LABELS MATCHES "threads")
+    set_property(GLOBAL APPEND PROPERTY CORIO_THREADS_TESTS ${ARG_NAME})
+  endif()
   if(ARG_IO)
     set_tests_properties(${ARG_NAME} PROPERTIES ENVIRONMENT "CORIO_BACKEND=epoll")
     # Not under ThreadSanitizer: liburing maps its rings with raw system
