@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <deque>
 #include <set>
 #include <string>
@@ -123,6 +124,27 @@ TEST(AmqpServerFaults, KilledAndRestartedServerLosesNoConfirmedMessage) {
     std::set<std::string> recovered;
     net_run([&]() -> Task<void> {
         auto conn = co_await amqp::Connection::connect(rabbit().url());
+        // RabbitMQ may answer on its port before it has recovered every
+        // durable queue (a loaded machine shows it): wait, bounded, until a
+        // passive declare finds the queue. A queue really lost keeps failing
+        // and the test fails below, on the lost confirmed messages.
+        amqp::QueueOptions passive;
+        passive.passive = true;
+        for (int attempt = 0; attempt < 300; ++attempt) {
+            auto probe = co_await conn.channel();
+            bool found = false;
+            try {
+                co_await probe.queue_declare(q, passive);
+                found = true;
+            } catch (const amqp::ChannelClosed&) {
+                // 404 NOT_FOUND closes the probe's channel: try again
+            }
+            if (found) {
+                co_await probe.close();
+                break;
+            }
+            co_await corio::sleep(std::chrono::milliseconds(100));
+        }
         auto ch = co_await conn.channel();
         while (auto m = co_await ch.basic_get(q)) {
             recovered.insert(m->body);
