@@ -1,5 +1,5 @@
-// tests/amqp/rabbit.hpp - the one RabbitMQ server of the amqp_client_test
-// binary (started on first use, stopped by client_test.cpp's environment).
+// tests/amqp/rabbit.hpp - the one RabbitMQ server of a test binary (started
+// on first use, stopped by the binary's test environment).
 #pragma once
 
 #include "support/server_fixture.hpp"
