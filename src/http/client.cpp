@@ -11,6 +11,7 @@
 #include "corio/http/client.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +19,7 @@
 #include <string>
 #include <utility>
 
+#include "chunked.hpp"
 #include "client_conn.hpp"
 #include "corio/errors.hpp"
 #include "corio/event_loop.hpp"
@@ -211,14 +213,6 @@ bool is_redirect(int status) {
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-[[noreturn]] void throw_parse_error(const detail::ResponseParser& parser) {
-    if (parser.error() == http::detail::ParseError::unexpected_eof) {
-        throw ServerDisconnectedError("Server disconnected before the response ended");
-    }
-    throw ClientPayloadError("invalid response: " +
-                             std::string(detail::error_name(parser.error())));
-}
-
 }  // namespace
 
 ClientSession::ClientSession(ClientSessionOptions options)
@@ -376,6 +370,7 @@ Task<ClientResponse> ClientSession::follow(std::string method, std::string url, 
             method = "GET";
             payload.data.clear();
             payload.stream = nullptr;
+            headers.remove("Content-Length");  // the caller's, for the body left behind
         }
         Target next = make_target(detail::join_url(t.url, location));
         if (next.key != t.key) {  // another origin: no credentials of the caller's
@@ -441,12 +436,11 @@ Task<void> ClientSession::write_body(detail::ClientConn& conn, Payload& payload,
             throw std::invalid_argument("body: the chunks exceed Content-Length " +
                                         std::to_string(*length));
         }
-        if (chunked) {
-            char size_line[24];
-            std::snprintf(size_line, sizeof size_line, "%zx\r\n", piece->size());
-            conn.writer.write(size_line);
-            conn.writer.write(*piece);
-            conn.writer.write("\r\n");
+        if (chunked) {  // one gathered write: size line, data, CRLF
+            std::array<char, http::detail::kChunkHeaderMax> hbuf;
+            const std::string_view pieces[] = {http::detail::chunk_header(piece->size(), hbuf),
+                                               *piece, http::detail::kChunkEnd};
+            conn.writer.writelines(pieces);
         } else {
             conn.writer.write(*piece);
         }
@@ -457,7 +451,7 @@ Task<void> ClientSession::write_body(detail::ClientConn& conn, Payload& payload,
                                     " bytes, not Content-Length " + std::to_string(*length));
     }
     if (chunked) {
-        conn.writer.write("0\r\n\r\n");
+        conn.writer.write(http::detail::kLastChunk);
     }
     co_await conn.writer.drain();
 }
@@ -539,7 +533,7 @@ Task<ClientResponse> ClientSession::send(const Target& t, std::string method, Pa
                     case detail::ParseStep::message_complete:
                         break;  // the end of a 1xx
                     case detail::ParseStep::error:
-                        throw_parse_error(body->parser);
+                        detail::throw_parse_error(body->parser);
                     default:
                         throw ClientPayloadError("unexpected end of the response");
                 }

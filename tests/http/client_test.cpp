@@ -571,6 +571,11 @@ TEST(ClientStreamingUpload, RedirectsOfAStreamedBody) {
         // 303: the next hop is a GET without a body.
         r = co_await session.post(to(server, 303, "/what"), parts(pieces));
         EXPECT_EQ(r.body(), "GET [] auth=- cookie=hop=1 te=- cl=-");
+        // The same with the caller's Content-Length: it stays with the body.
+        Headers length;
+        length.add("Content-Length", "2");
+        r = co_await session.post(to(server, 303, "/what"), parts(pieces), length);
+        EXPECT_EQ(r.body(), "GET [] auth=- cookie=hop=1 te=- cl=-");
         co_await session.close();
     });
 }
