@@ -83,16 +83,12 @@ Task<ParseStep> ResponseBody::next_event() {
     }
 }
 
-namespace {
-
 [[noreturn]] void throw_parse_error(const ResponseParser& parser) {
     if (parser.error() == ParseError::unexpected_eof) {
         throw ServerDisconnectedError("Server disconnected before the response ended");
     }
     throw ClientPayloadError("invalid response: " + std::string(error_name(parser.error())));
 }
-
-}  // namespace
 
 Task<bool> ResponseBody::fill() {
     if (error) {

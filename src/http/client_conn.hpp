@@ -56,6 +56,10 @@ struct ClientPool {
     std::size_t size() const noexcept;
 };
 
+/// Throws the error of a response that failed to parse: ServerDisconnectedError
+/// for an EOF inside it, ClientPayloadError otherwise.
+[[noreturn]] void throw_parse_error(const ResponseParser& parser);
+
 /// One response's parser and body. Invariants: `conn` is set until the
 /// message completes (then it was given back or closed) or an error
 /// (then it was aborted: `error` is set); `buf[buf_off..]` are decoded body
