@@ -401,8 +401,8 @@ std::string FormData::body() const {
 }
 
 Task<Form> web::Request::post() const {
-    std::string body = co_await read();
-    co_return parse_form(headers().get("Content-Type", ""), body);
+    co_await load();
+    co_return parse_form(headers().get("Content-Type", ""), body_);
 }
 
 }  // namespace corio::http

@@ -66,21 +66,32 @@ void Response::del_cookie(std::string_view name, std::string_view path, std::str
 BodyReader& Request::content() const {
     if (!content_) {
         // A request made by hand: its body, ended.
+        // The bytes move into the reader: read() takes them back from it,
+        // as from a server's reader, so they are never returned twice.
         content_ = std::make_shared<BodyReader>();
         if (!body_read_) {
             content_->feed_data(body_);
+            body_.clear();
         }
         content_->feed_eof();
     }
     return *content_;
 }
 
-Task<std::string> Request::read() const {
+Task<void> Request::load() const {
     if (content_ && !body_read_) {
         std::string rest = co_await content_->read();
-        body_ += rest;
+        if (body_.empty()) {
+            body_ = std::move(rest);
+        } else {
+            body_ += rest;
+        }
     }
     body_read_ = true;
+}
+
+Task<std::string> Request::read() const {
+    co_await load();
     co_return body_;
 }
 
@@ -89,10 +100,10 @@ Task<std::string> Request::text() const {
 }
 
 Task<nlohmann::json> Request::json() const {
-    std::string body = co_await read();
+    co_await load();
     nlohmann::json value;
     try {
-        value = nlohmann::json::parse(body);
+        value = nlohmann::json::parse(body_);
     } catch (const nlohmann::json::parse_error& e) {
         throw JSONDecodeError(e.what());
     }

@@ -99,6 +99,16 @@ TEST(BodyReader, EndsAndErrors) {
         web::RequestBuilder::body(req) = "x=1\ny=2\n";
         EXPECT_EQ(co_await req.content().readline(), "x=1\n");
         EXPECT_EQ(co_await req.content().read(), "y=2\n");
+        // read() after part of the body was streamed: the bytes left, once.
+        web::Request partly;
+        web::RequestBuilder::body(partly) = "x=1\ny=2\n";
+        EXPECT_EQ(co_await partly.content().readline(), "x=1\n");
+        EXPECT_EQ(co_await partly.read(), "y=2\n");
+        // content() first, read() next: the whole body, once.
+        web::Request whole;
+        web::RequestBuilder::body(whole) = "abc";
+        (void)whole.content();
+        EXPECT_EQ(co_await whole.read(), "abc");
     }());
 }
 

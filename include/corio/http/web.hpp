@@ -173,6 +173,9 @@ private:
     bool keep_alive_ = true;
     std::map<std::string, std::string, std::less<>> match_info_;
     std::string remote_;
+    // Reads the rest of content_ into body_ (read(), json() and post()
+    // parse body_ where it is, without a copy).
+    Task<void> load() const;
     mutable std::string body_;
     mutable bool body_read_ = false;  // read() took the rest of content_
     bool has_body_ = false;
