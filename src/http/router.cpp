@@ -205,7 +205,14 @@ struct Application::Impl {
             }
             co_return co_await (*t.handler)(req);
         }
-        Handler next = [this, i, path](Request& r) { return run(i + 1, r, path); };
+        // The layer's state lives in this frame; `next` captures one pointer,
+        // which std::function stores in place (no allocation per layer).
+        struct Layer {
+            const Impl* impl;
+            std::size_t next;
+            std::string_view path;
+        } layer{this, i + 1, path};
+        Handler next = [l = &layer](Request& r) { return l->impl->run(l->next, r, l->path); };
         co_return co_await middlewares[i](req, next);
     }
 
