@@ -87,6 +87,10 @@ public:
     /// std::invalid_argument if it is empty or longer than 70 bytes.
     explicit MultipartParser(std::string boundary, MultipartLimits limits = {});
 
+    /// Parses the next bytes of the body (any split: a delimiter or a part
+    /// header may span calls) and appends each part completed by them to
+    /// `out`. Throws MultipartError on a malformed body or a limit passed;
+    /// the parser is unusable afterwards.
     void feed(std::string_view data, std::vector<BodyPart>& out);
     /// Throws MultipartError if the closing delimiter was not seen.
     void finish() const;
