@@ -197,6 +197,13 @@ TEST(AsyncPool, MapUnorderedRethrowsAFailureAndStopsWhenLeftEarly) {
     }(pool));
     EXPECT_EQ(first, 5);
     EXPECT_EQ(corio::run(pool.apply(async_square, 6)), 36);
+    // Dropped before its first next(): the naps not started are cancelled
+    // all the same (else apply() would wait two minutes behind them).
+    corio::run([](AsyncPool& p) -> Task<> {
+        auto gen = p.map_unordered(nap_then_echo, std::vector<int>{50, 60000, 60000});
+        co_return;
+    }(pool));
+    EXPECT_EQ(corio::run(pool.apply(async_square, 7)), 49);
 }
 
 TEST(AsyncPool, QueuecountSplitsTheWorkersAndDealsWorkToEveryQueue) {

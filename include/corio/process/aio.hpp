@@ -128,8 +128,11 @@ public:
     /// maxtasksperchild, initializer).
     explicit AsyncPool(AsyncPoolOptions options = {});
     ~AsyncPool() {
+        for (auto& q : queues_) {  // every queue's waiting work first
+            q->shutdown(false, true);
+        }
         for (auto& q : queues_) {
-            q->shutdown(true, true);
+            q->shutdown(true);
         }
     }
 
@@ -202,7 +205,7 @@ public:
         for (const auto& item : items) {
             args.push_back(detail::encode_args(fn, item));
         }
-        return unordered<T>(submit<T>(fn, std::move(args)));
+        return unordered<T>(UnorderedCalls<T>(submit<T>(fn, std::move(args))));
     }
 
     /// No more work; the workers exit once the submitted work is done.
@@ -252,23 +255,34 @@ private:
         return out;
     }
 
+    // Whatever ends an unordered iteration early - a failure, cancellation,
+    // aclose(), or the generator dropped even before its first next() (a
+    // coroutine's parameters are destroyed with its frame, run or not) -
+    // cancels the calls not started, and marks the results it will never
+    // hand out as retrieved (a later failure among them is not reported).
     template <class T>
-    static AsyncGenerator<detail::carried_t<T>> unordered(std::vector<ConcurrentFuture<T>> fs) {
-        // Whatever ends the iteration early cancels the calls not started.
-        struct CancelRest {
-            std::vector<ConcurrentFuture<T>>& fs;
-            ~CancelRest() {
-                for (auto& f : fs) {
-                    f.cancel();  // a no-op for calls running or done
-                }
+    struct UnorderedCalls {
+        std::vector<ConcurrentFuture<T>> calls;
+        std::vector<Future<T>> watched;  // the loop's side of each call
+        explicit UnorderedCalls(std::vector<ConcurrentFuture<T>> fs) : calls(std::move(fs)) {}
+        UnorderedCalls(UnorderedCalls&&) noexcept = default;
+        ~UnorderedCalls() {
+            for (auto& f : calls) {
+                f.cancel();  // a no-op for calls running or done
             }
-        } cancel_rest{fs};
-        std::vector<Future<T>> loop_futures;
-        loop_futures.reserve(fs.size());
-        for (auto& f : fs) {
-            loop_futures.push_back(corio::wrap_future(f));
+            for (auto& f : watched) {
+                f.state()->mark_retrieved();
+            }
         }
-        auto done = corio::as_completed(std::move(loop_futures));
+    };
+
+    template <class T>
+    static AsyncGenerator<detail::carried_t<T>> unordered(UnorderedCalls<T> c) {
+        c.watched.reserve(c.calls.size());
+        for (auto& f : c.calls) {
+            c.watched.push_back(corio::wrap_future(f));
+        }
+        auto done = corio::as_completed(c.watched);
         while (auto f = co_await done.next()) {
             if constexpr (std::is_void_v<T>) {
                 co_await *f;
