@@ -185,14 +185,15 @@ public:
     auto imap(R (*fn)(P), const Range& items, std::size_t chunksize = 1) {
         return pool_.map(fn, items, chunksize);
     }
-    /// The results of map() in the order the calls finish (`chunksize`
-    /// items travel and come back together). Python: `Pool.imap_unordered`.
+    /// The results of map() in the order they come back. They come back as
+    /// the pool's round trips end: a worker takes up to 64 queued jobs of
+    /// `chunksize` calls at a time (docs/process.md, "Inside") and answers
+    /// them together, so with many items results arrive in groups, each
+    /// group when its slowest call ends. chunksize 0 throws
+    /// std::invalid_argument. Python: `Pool.imap_unordered`.
     template <class R, class P, class Range>
     auto imap_unordered(R (*fn)(P), const Range& items, std::size_t chunksize = 1) {
         using T = typename detail::FnTraits<R (*)(P)>::Result;
-        if (chunksize == 0) {
-            throw std::invalid_argument("corio::process::Pool::imap_unordered: chunksize 0");
-        }
         std::vector<std::string> args;
         for (const auto& item : items) {
             args.push_back(detail::encode_args(fn, item));
