@@ -44,7 +44,8 @@
 // is_reusable() is false and every later call throws InterfaceError, so a
 // pool drops it. The server ends the session when it next writes to the
 // closed socket; ConnectOptions::kill_on_cancel also sends KILL QUERY for
-// it on a short side connection, so a long statement stops at once.
+// it on a short side connection, so a long statement stops at once (the
+// cancellation completes after that KILL; see kill_on_cancel).
 // Per-query timeouts (ConnectOptions::query_timeout, or corio::wait_for
 // around one call) are cancellations of this kind that throw
 // corio::TimeoutError.
@@ -103,7 +104,9 @@ struct ConnectOptions {
     /// A PEM file of trusted certificate authorities ("" for the system's).
     std::string ssl_ca;
     /// On a cancelled or timed-out statement, also send KILL QUERY for it
-    /// on a side connection (best effort, in the background).
+    /// on a side connection (best effort): the cancelled call throws once
+    /// the KILL was sent or the side connection failed, its connect
+    /// bounded by min(connect_timeout, 2 s).
     bool kill_on_cancel = true;
 
     /// Options from a mysql:// or mariadb:// URL (corio/sql/url.hpp).
