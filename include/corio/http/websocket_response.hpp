@@ -6,7 +6,8 @@
 // receive, send_str, send_bytes, ping, pong, close, closed, close_code),
 // `ClientSession.ws_connect()` returning `ClientWebSocketResponse`, and
 // `WSMessage` (type, data, extra). Frames follow RFC 6455 through the
-// sans-I/O codec (no extension is negotiated); pings are answered
+// sans-I/O codec, with permessage-deflate (RFC 7692, aiohttp's `compress`)
+// negotiated by default (WebSocketOptions::compress); pings are answered
 // automatically; a close frame from the peer is answered and ends the
 // connection.
 #pragma once
@@ -72,8 +73,33 @@ struct WebSocketOptions {
     /// as a first frame and continuation frames of at most this many bytes
     /// (a text message is checked as UTF-8 whole; a frame may end inside a
     /// character, as RFC 6455 allows). 0 (the default): one frame per
-    /// message. aiohttp has none (it sends one frame).
+    /// message. aiohttp has none (it sends one frame). With compression it
+    /// cuts the compressed bytes.
     std::size_t max_frame_size = 0;
+    /// permessage-deflate (RFC 7692): the LZ77 window, as window bits (9 to
+    /// 15), that corio compresses its messages with; 0 turns the extension
+    /// off. A server accepts the first valid offer of a client (declining
+    /// invalid ones; an unparsable Sec-WebSocket-Extensions is answered
+    /// 400); a client offers it and fails the handshake
+    /// (ClientResponseError) on an answer outside its offer. Once agreed,
+    /// every text and binary message is sent compressed (zlib's default
+    /// level; RSV1 on its first frame), compressed messages are accepted,
+    /// and max_msg_size bounds the inflated size (a larger one closes with
+    /// 1009). Other values throw std::invalid_argument from prepare() /
+    /// ws_connect(). zlib cannot compress with 8 bits, so corio never
+    /// agrees to: a server declines an offer asking for
+    /// server_max_window_bits=8, a client fails an answer asking for
+    /// client_max_window_bits=8. Default 15, on both sides (as browsers
+    /// and Python's websockets); aiohttp: `WebSocketResponse(compress=True)`
+    /// accepts too, but `ws_connect(compress=0)` offers nothing by default.
+    int compress = 15;
+    /// With compress: ask for no context takeover in both directions
+    /// (server_no_context_takeover and client_no_context_takeover): each
+    /// message is compressed on its own, so neither end keeps a 32 KiB
+    /// window per connection between messages, at some cost in ratio.
+    /// Takeover is also dropped when the peer asks for it. aiohttp:
+    /// ws_connect's `notakeover`.
+    bool compress_no_context_takeover = false;
 };
 
 /// The operations both ends share. Use from the loop that made it.
