@@ -165,9 +165,12 @@ public:
     explicit WebSocketResponse(WebSocketOptions options = {});
     /// Whether `request` is a valid opening handshake. aiohttp: `can_prepare`.
     static bool can_prepare(const Request& request);
-    /// Answers the handshake. Throws HTTPException(400, or 426 with
+    /// Answers the handshake, accepting permessage-deflate per
+    /// WebSocketOptions::compress. Throws HTTPException(400, or 426 with
     /// Sec-WebSocket-Version: 13) when `request` is not a valid opening
-    /// handshake, RuntimeError when prepared twice or the request did not
+    /// handshake (400 too for a Sec-WebSocket-Extensions that does not
+    /// parse), std::invalid_argument for a `compress` other than 0 or
+    /// 9-15, RuntimeError when prepared twice or the request did not
     /// come from a server, std::invalid_argument for headers() that set
     /// Content-Length or Transfer-Encoding. Does not suspend in this version.
     /// aiohttp: `await ws.prepare(request)`.
@@ -199,7 +202,9 @@ public:
 /// most `handshake_timeout`. Throws std::invalid_argument for a bad URL,
 /// std::system_error / GaiError / SslError for connection failures,
 /// TimeoutError, and ClientResponseError (with the status) when the server
-/// refuses the upgrade. Cancellation closes the connection. wss:// uses
+/// refuses the upgrade or answers with extensions outside our offer
+/// (WebSocketOptions::compress), std::invalid_argument for a `compress`
+/// other than 0 or 9-15. Cancellation closes the connection. wss:// uses
 /// `ssl` (null: SslContext::client(), verifying). aiohttp:
 /// `session.ws_connect(url, heartbeat=...)`.
 Task<ClientWebSocketResponse> ws_connect(std::string url, WebSocketOptions options = {},
