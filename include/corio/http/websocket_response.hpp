@@ -89,7 +89,11 @@ struct WebSocketOptions {
     /// ws_connect(). zlib cannot compress with 8 bits, so corio never
     /// agrees to: a server declines an offer asking for
     /// server_max_window_bits=8, a client fails an answer asking for
-    /// client_max_window_bits=8. Default 15, on both sides (as browsers
+    /// client_max_window_bits=8. Cost per connection once agreed: zlib's
+    /// state, 2^(compress+2) bytes + 128 KiB for compressing (256 KiB at 15)
+    /// and about 44 KiB for decompressing, plus CPU per message; servers
+    /// with many idle connections may prefer 0 or a smaller window.
+    /// Default 15, on both sides (as browsers
     /// and Python's websockets); aiohttp: `WebSocketResponse(compress=True)`
     /// accepts too, but `ws_connect(compress=0)` offers nothing by default.
     int compress = 15;
