@@ -8,9 +8,13 @@
 //    UTF-8 text split inside code points, random masking keys) and a
 //    server decoder must read back exactly, at random splits too.
 //
+// With permessage-deflate negotiated (byte 0 bit 2; bit 3: no context
+// takeover) part 1 accepts RSV1 and inflates, and part 2 compresses every
+// message (zlib, RSV1 on the first frame) before cutting it into frames.
+//
 // Input: byte 0: bit 0 decodes as a client (unmasked server frames) in
 // part 1, else as a server; bit 1 sets tiny limits (frame 64, message 128)
-// in part 1. The rest is the byte stream / script.
+// in part 1; bits 2 and 3 as above. The rest is the byte stream / script.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -19,6 +23,7 @@
 #include "fuzz_support.hpp"
 #include "http/internal/transcripts.hpp"
 #include "http/websocket_codec.hpp"
+#include "http/websocket_deflate.hpp"
 
 using namespace corio::http;
 using namespace corio::http::detail;
@@ -27,7 +32,13 @@ using corio::http::testing::Transcript;
 
 namespace {
 
+/// 0: plain, 1: permessage-deflate with context takeover, 2: without.
+int deflate_mode(std::uint8_t flags) {
+    return (flags & 4) == 0 ? 0 : (flags & 8) != 0 ? 2 : 1;
+}
+
 void decode_all_ways(std::uint8_t flags, std::string_view input, corio::fuzz::Rng& rng) {
+    const int deflate = deflate_mode(flags);
     const WsRole role = (flags & 1) ? WsRole::client : WsRole::server;
     WsLimits limits;
     if (flags & 2) {
@@ -35,10 +46,10 @@ void decode_all_ways(std::uint8_t flags, std::string_view input, corio::fuzz::Rn
         limits.max_message_size = 128;
     }
     corio::fuzz::Placer place;
-    const Transcript whole = drive_websocket({input}, place, role, limits);
+    const Transcript whole = drive_websocket({input}, place, role, limits, deflate);
     for (int round = 0; round < 4; ++round) {
         auto pieces = corio::fuzz::random_pieces(input, rng, 8);
-        corio::fuzz::check_same(whole, drive_websocket(pieces, place, role, limits),
+        corio::fuzz::check_same(whole, drive_websocket(pieces, place, role, limits, deflate),
                                 "websocket split");
     }
 }
@@ -62,8 +73,10 @@ std::string utf8_text(std::string_view script, std::size_t n) {
     return s;
 }
 
-void round_trip(std::string_view script, corio::fuzz::Rng& rng) {
+void round_trip(std::string_view script, corio::fuzz::Rng& rng, int deflate) {
     WebSocketEncoder enc(WsRole::client, [&rng] { return static_cast<std::uint32_t>(rng.next()); });
+    WsDeflater deflater(15, deflate == 2);
+    std::string compressed;
     std::string wire;
     Transcript expected;
     std::size_t i = 0;
@@ -89,11 +102,14 @@ void round_trip(std::string_view script, corio::fuzz::Rng& rng) {
             continue;
         }
         const std::size_t frags = 1 + (op >> 2) % 4;
-        auto cuts = corio::fuzz::random_pieces(payload, rng, frags - 1);
+        if (deflate != 0) {
+            deflater.compress(payload, compressed);
+        }
+        auto cuts = corio::fuzz::random_pieces(deflate != 0 ? compressed : payload, rng, frags - 1);
         for (std::size_t f = 0; f < cuts.size(); ++f) {
             const WsOpcode code =
                 f > 0 ? WsOpcode::continuation : (text ? WsOpcode::text : WsOpcode::binary);
-            enc.frame(wire, code, cuts[f], f + 1 == cuts.size());
+            enc.frame(wire, code, cuts[f], f + 1 == cuts.size(), deflate != 0 && f == 0);
             if (f + 1 < cuts.size() && (op & 0x40)) {
                 enc.pong(wire, "between");
                 expected.push_back("pong between");
@@ -103,7 +119,8 @@ void round_trip(std::string_view script, corio::fuzz::Rng& rng) {
     }
     enc.close(wire, 1000 + static_cast<int>(rng.below(4)), "bye");
     corio::fuzz::Placer place;
-    Transcript whole = drive_websocket({std::string_view(wire)}, place, WsRole::server);
+    Transcript whole =
+        drive_websocket({std::string_view(wire)}, place, WsRole::server, {}, deflate);
     if (whole.empty() || whole.back().rfind("close 100", 0) != 0) {
         corio::fuzz::check_same(expected, whole, "round trip: no close at the end");
     }
@@ -111,7 +128,7 @@ void round_trip(std::string_view script, corio::fuzz::Rng& rng) {
     corio::fuzz::check_same(expected, whole, "round trip");
     for (int round = 0; round < 2; ++round) {
         auto pieces = corio::fuzz::random_pieces(wire, rng, 8);
-        Transcript t = drive_websocket(pieces, place, WsRole::server);
+        Transcript t = drive_websocket(pieces, place, WsRole::server, {}, deflate);
         t.pop_back();
         corio::fuzz::check_same(expected, t, "round trip split");
     }
@@ -126,6 +143,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
     corio::fuzz::Rng rng(corio::fuzz::hash(input));
     decode_all_ways(data[0], input, rng);
-    round_trip(input, rng);
+    round_trip(input, rng, deflate_mode(data[0]));
     return 0;
 }

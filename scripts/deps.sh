@@ -45,6 +45,9 @@ CORIO_TEST_PACKAGES+=(pkg-config)
 # nlohmann-json3-dev: corio::http's JSON (a public dependency of corio::http).
 CORIO_BUILD_PACKAGES+=(nlohmann-json3-dev)
 CORIO_TEST_PACKAGES+=(nlohmann-json3-dev)
+# zlib1g-dev: corio::http's WebSocket permessage-deflate (a private dependency).
+CORIO_BUILD_PACKAGES+=(zlib1g-dev)
+CORIO_TEST_PACKAGES+=(zlib1g-dev)
 # chromium: the corio-demo /chat page is tested in headless Chromium.
 CORIO_TEST_PACKAGES+=(chromium)
 # postgresql (15, with psql): the real-server fixture's PostgreSQL.

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -92,12 +93,23 @@ WsEvent WebSocketDecoder::fail(WSCloseCode code, const char* message,
 const char* WebSocketDecoder::check_first_bytes() const noexcept {
     const unsigned char b0 = hdr_[0];
     const unsigned char b1 = hdr_[1];
-    if ((b0 & 0x70) != 0) {
-        return "RSV bit set, but no extension was negotiated";
+    if ((b0 & 0x30) != 0) {
+        return "RSV2 or RSV3 set, but no extension was negotiated";
     }
     const std::uint8_t op = b0 & 0x0f;
     if (!is_known(op)) {
         return "reserved opcode";
+    }
+    if ((b0 & 0x40) != 0) {
+        if (!inflater_) {
+            return "RSV1 set, but permessage-deflate was not negotiated";
+        }
+        if (op == 0) {
+            return "RSV1 set on a continuation frame";
+        }
+        if (is_control(static_cast<WsOpcode>(op))) {
+            return "RSV1 set on a control frame";
+        }
     }
     const bool masked = (b1 & 0x80) != 0;
     if (role_ == WsRole::server && !masked) {
@@ -150,13 +162,20 @@ bool WebSocketDecoder::finish_header(WsEvent& err, std::size_t consumed) {
     }
     fin_ = (b0 & 0x80) != 0;
     opcode_ = static_cast<WsOpcode>(b0 & 0x0f);
-    if (len > limits_.max_frame_size) {
+    // Whether this frame carries compressed data: RSV1 on a message's first
+    // frame, or a continuation of such a message.
+    const bool compressed = opcode_ == WsOpcode::continuation ? compressed_ : (b0 & 0x40) != 0;
+    const std::uint64_t max_frame =
+        compressed ? compressed_bound(limits_.max_frame_size) : limits_.max_frame_size;
+    const std::uint64_t max_message =
+        compressed ? compressed_bound(limits_.max_message_size) : limits_.max_message_size;
+    if (len > max_frame) {
         err = fail(WSCloseCode::MESSAGE_TOO_BIG, "frame larger than max_frame_size", consumed);
         return false;
     }
     if (!is_control(opcode_)) {
         std::uint64_t so_far = opcode_ == WsOpcode::continuation ? message_.size() : 0;
-        if (len > limits_.max_message_size - so_far) {
+        if (len > max_message - so_far) {
             err = fail(WSCloseCode::MESSAGE_TOO_BIG, "message larger than max_message_size",
                        consumed);
             return false;
@@ -168,6 +187,7 @@ bool WebSocketDecoder::finish_header(WsEvent& err, std::size_t consumed) {
                 std::string().swap(message_);
             }
             message_.clear();
+            compressed_ = compressed;
             text_ = opcode_ == WsOpcode::text;
             utf8_.reset();
             in_message_ = true;
@@ -228,12 +248,32 @@ WsEvent WebSocketDecoder::finish_frame(std::size_t consumed) {
         return e;  // need_data: the message goes on
     }
     in_message_ = false;
+    e.kind = WsEvent::message;
+    e.type = text_ ? WSMsgType::TEXT : WSMsgType::BINARY;
+    if (compressed_) {
+        if (inflated_.capacity() > kKeptCapacity) {
+            std::string().swap(inflated_);
+        }
+        switch (inflater_->decompress(message_, limits_.max_message_size, inflated_)) {
+            case WsInflater::Result::ok:
+                break;
+            case WsInflater::Result::too_big:
+                return fail(WSCloseCode::MESSAGE_TOO_BIG,
+                            "decompressed message larger than max_message_size", consumed);
+            case WsInflater::Result::corrupt:
+                return fail(WSCloseCode::PROTOCOL_ERROR, "compressed message does not inflate",
+                            consumed);
+        }
+        if (text_ && !is_valid_utf8(inflated_)) {
+            return fail(WSCloseCode::INVALID_TEXT, "text message is not UTF-8", consumed);
+        }
+        e.payload = inflated_;
+        return e;
+    }
     if (text_ && !utf8_.complete()) {
         return fail(WSCloseCode::INVALID_TEXT, "text message ends inside a UTF-8 sequence",
                     consumed);
     }
-    e.kind = WsEvent::message;
-    e.type = text_ ? WSMsgType::TEXT : WSMsgType::BINARY;
     e.payload = message_;
     return e;
 }
@@ -244,6 +284,16 @@ void WebSocketDecoder::unmask_into(std::string& out, const char* p, std::size_t 
     if (masked_) {
         mask_pos_ = apply_mask(out.data() + old, n, mask_, mask_pos_);
     }
+}
+
+void WebSocketDecoder::enable_deflate(bool no_context_takeover) {
+    inflater_ = std::make_unique<WsInflater>(no_context_takeover);
+}
+
+std::uint64_t WebSocketDecoder::compressed_bound(std::uint64_t limit) noexcept {
+    const std::uint64_t slack = (limit >> 10) + 64;  // 16 bytes per 16 KiB, and the ends
+    const std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+    return limit > max - slack ? max : limit + slack;
 }
 
 WsEvent WebSocketDecoder::decode(std::string_view in) {
@@ -293,7 +343,7 @@ WsEvent WebSocketDecoder::decode(std::string_view in) {
             unmask_into(buf, in.data() + i, take);
             i += take;
             remaining_ -= take;
-            if (!control && text_ && !utf8_.feed(buf.data() + before, take)) {
+            if (!control && text_ && !compressed_ && !utf8_.feed(buf.data() + before, take)) {
                 return fail(WSCloseCode::INVALID_TEXT, "text message is not UTF-8", i);
             }
             if (remaining_ > 0) {
@@ -316,10 +366,14 @@ WebSocketEncoder::WebSocketEncoder(WsRole role, MaskKeyGenerator mask_key)
     }
 }
 
-void WebSocketEncoder::frame(std::string& out, WsOpcode op, std::string_view payload, bool fin) {
+void WebSocketEncoder::frame(std::string& out, WsOpcode op, std::string_view payload, bool fin,
+                             bool rsv1) {
     const auto code = static_cast<std::uint8_t>(op);
     if (!is_known(code)) {
         throw std::invalid_argument("op: not an RFC 6455 opcode");
+    }
+    if (rsv1 && (is_control(op) || op == WsOpcode::continuation)) {
+        throw std::invalid_argument("rsv1: only on the first frame of a data message");
     }
     if (is_control(op) && (payload.size() > 125 || !fin)) {
         throw std::invalid_argument(
@@ -328,7 +382,7 @@ void WebSocketEncoder::frame(std::string& out, WsOpcode op, std::string_view pay
     const bool mask = role_ == WsRole::client;
     unsigned char hdr[14];
     std::size_t h = 0;
-    hdr[h++] = static_cast<unsigned char>((fin ? 0x80 : 0) | code);
+    hdr[h++] = static_cast<unsigned char>((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | code);
     const unsigned char mask_bit = mask ? 0x80 : 0;
     const std::uint64_t len = payload.size();
     if (len < 126) {

@@ -3,8 +3,12 @@
 // encoder for frames. aiohttp's counterparts: `WebSocketReader` and
 // `WebSocketWriter` (aiohttp/_websocket).
 //
-// Decoder policy (no extension is ever negotiated):
-//  - RSV1-3 must be 0; opcodes other than 0, 1, 2, 8, 9, 10 are errors.
+// Decoder policy:
+//  - RSV2 and RSV3 must be 0. RSV1 must be 0 unless permessage-deflate was
+//    negotiated (enable_deflate()); then it may be set on the first frame
+//    of a data message, which marks the message compressed (RFC 7692 6),
+//    and never on a continuation or control frame.
+//  - Opcodes other than 0, 1, 2, 8, 9, 10 are errors.
 //  - A server decodes client frames, which must be masked; a client decodes
 //    server frames, which must not be.
 //  - Payload lengths: 7-bit, 16-bit (126) or 64-bit (127) with the most
@@ -17,7 +21,14 @@
 //  - Fragments are reassembled; a frame above max_frame_size or a message
 //    above max_message_size is refused as soon as its header says so (1009).
 //  - Text is validated as UTF-8 incrementally, failing on the first bad byte
-//    even mid-message (1007); a close frame's reason too.
+//    even mid-message (1007); a close frame's reason too. A compressed text
+//    message is validated once inflated.
+//  - A compressed message is inflated when its last frame arrives; the
+//    max_message_size limit applies to the inflated size, and inflating
+//    stops as soon as it is passed (1009: a decompression bomb costs at most
+//    the limit). Its compressed frames may exceed the limits slightly
+//    (deflate's worst-case growth of incompressible data, see
+//    compressed_bound()). Data that does not inflate is a protocol error.
 //  - A close payload is empty (no code: 1005 reported), or a valid code
 //    (is_valid_close_code) and a UTF-8 reason; 1 byte, or a reserved or
 //    unknown code, is a protocol error (1002).
@@ -29,11 +40,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "corio/http/websocket.hpp"
 #include "utf8.hpp"
+#include "websocket_deflate.hpp"
 
 namespace corio::http::detail {
 
@@ -90,6 +103,18 @@ public:
     explicit WebSocketDecoder(WsRole role, const WsLimits& limits = {}) noexcept
         : role_(role), limits_(limits) {}
 
+    /// Accepts compressed messages (permessage-deflate was negotiated);
+    /// `no_context_takeover` when the peer resets its compressor after each
+    /// message. Call before the first decode(). Throws std::runtime_error
+    /// if zlib cannot be initialized.
+    void enable_deflate(bool no_context_takeover);
+
+    /// The largest compressed size accepted for a message of at most
+    /// `limit` inflated bytes: deflate grows incompressible data by 5 bytes
+    /// per stored block (zlib's are up to 64 KiB); this allows 16 bytes per
+    /// 16 KiB, plus 64.
+    static std::uint64_t compressed_bound(std::uint64_t limit) noexcept;
+
     /// Decodes from the start of `in`, which follows the bytes consumed by
     /// earlier calls; returns at most one event.
     WsEvent decode(std::string_view in);
@@ -117,10 +142,13 @@ private:
     std::array<unsigned char, 4> mask_{};
     bool masked_ = false;
     std::size_t mask_pos_ = 0;
-    bool in_message_ = false;  // a fragmented message is being assembled
-    bool text_ = false;        // ... and it is text
-    std::string message_;      // the data message being assembled
-    std::string control_;      // the current control frame's payload
+    bool in_message_ = false;               // a fragmented message is being assembled
+    bool text_ = false;                     // ... and it is text
+    bool compressed_ = false;               // ... and it is compressed (RSV1 on its first frame)
+    std::string message_;                   // the data message being assembled
+    std::string inflated_;                  // a compressed message, inflated
+    std::unique_ptr<WsInflater> inflater_;  // when permessage-deflate was negotiated
+    std::string control_;                   // the current control frame's payload
     Utf8Validator utf8_;
     std::uint16_t error_code_ = 0;  // after an error: what decode() repeats
     const char* error_message_ = "";
@@ -139,10 +167,12 @@ public:
     /// Throws std::invalid_argument when a client role gets no generator.
     explicit WebSocketEncoder(WsRole role, MaskKeyGenerator mask_key = {});
 
-    /// Appends one frame to `out`. Throws std::invalid_argument for a
-    /// control frame above 125 bytes or fragmented, or an opcode that is
-    /// not one of RFC 6455's.
-    void frame(std::string& out, WsOpcode op, std::string_view payload, bool fin = true);
+    /// Appends one frame to `out`, with RSV1 set when `rsv1` (the first
+    /// frame of a compressed message). Throws std::invalid_argument for a
+    /// control frame above 125 bytes, fragmented or with RSV1, or an opcode
+    /// that is not one of RFC 6455's.
+    void frame(std::string& out, WsOpcode op, std::string_view payload, bool fin = true,
+               bool rsv1 = false);
     /// A whole text message; throws std::invalid_argument when `text` is
     /// not valid UTF-8. aiohttp: `send_str`.
     void text(std::string& out, std::string_view text);

@@ -4,6 +4,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 #include <utility>
@@ -16,6 +17,7 @@
 #include "corio/timeouts.hpp"
 #include "parser.hpp"
 #include "serializer.hpp"
+#include "websocket_deflate.hpp"
 #include "websocket_handshake.hpp"
 #include "ws_session.hpp"
 
@@ -28,6 +30,12 @@ detail::WsSession& session(const std::shared_ptr<detail::WsSession>& ws) {
         throw RuntimeError("WebSocket is not connected (call prepare() first)");
     }
     return *ws;
+}
+
+void check_compress(const WebSocketOptions& o) {
+    if (o.compress != 0 && (o.compress < 9 || o.compress > 15)) {
+        throw std::invalid_argument("compress: 0 (off) or window bits 9 to 15");
+    }
 }
 
 }  // namespace
@@ -141,10 +149,28 @@ Task<void> WebSocketResponse::prepare(Request& request) {
         }
         throw HTTPException(check.status, check.reason, std::move(h));
     }
+    check_compress(options_);
+    std::optional<http::detail::WsDeflateParams> deflate;
+    std::string extensions;
+    if (options_.compress != 0) {
+        auto offers = http::detail::parse_websocket_extensions(
+            request.headers().get_all("sec-websocket-extensions"));
+        if (!offers) {
+            throw HTTPException(400, "malformed Sec-WebSocket-Extensions");
+        }
+        http::detail::WsDeflateParams p;
+        if (http::detail::negotiate_deflate_server(
+                *offers, options_.compress, options_.compress_no_context_takeover, p, extensions)) {
+            deflate = p;
+        }
+    }
     Headers fields;
     fields.add("Upgrade", "websocket");
     fields.add("Connection", "upgrade");
     fields.add("Sec-WebSocket-Accept", http::detail::websocket_accept(check.key));
+    if (deflate) {
+        fields.add("Sec-WebSocket-Extensions", extensions);
+    }
     for (const MultiDictEntry& e : headers()) {
         fields.add(e.key, e.value);
     }
@@ -153,8 +179,8 @@ Task<void> WebSocketResponse::prepare(Request& request) {
     std::string head;
     http::detail::serialize_response(head, o, fields);  // may throw: nothing sent
     detail::ResponseSink& sink = *request.sink_;
-    ws_ = std::make_shared<http::detail::WsSession>(http::detail::WsRole::server,
-                                                    sink.transport().shared_from_this(), options_);
+    ws_ = std::make_shared<http::detail::WsSession>(
+        http::detail::WsRole::server, sink.transport().shared_from_this(), options_, deflate);
     sink.upgrade(head, ws_);
     prepared_ = true;
     eof_ = true;
@@ -267,6 +293,7 @@ std::string new_key() {
 Task<ClientWebSocketResponse> ws_connect(std::string url, WebSocketOptions options, Headers headers,
                                          std::shared_ptr<net::SslContext> ssl,
                                          Duration handshake_timeout) {
+    check_compress(options);
     if (url.rfind("ws://", 0) == 0) {
         url = "http://" + url.substr(5);
     } else if (url.rfind("wss://", 0) == 0) {
@@ -294,6 +321,11 @@ Task<ClientWebSocketResponse> ws_connect(std::string url, WebSocketOptions optio
                       "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                       "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " +
                       key + "\r\n";
+    if (options.compress != 0) {
+        req += "Sec-WebSocket-Extensions: " +
+               detail::deflate_offer(options.compress, options.compress_no_context_takeover) +
+               "\r\n";
+    }
     for (const MultiDictEntry& e : headers) {
         req += e.key + ": " + e.value + "\r\n";
     }
@@ -316,7 +348,21 @@ Task<ClientWebSocketResponse> ws_connect(std::string url, WebSocketOptions optio
                                                     " (status " + std::to_string(proto.status) +
                                                     ")");
     }
-    auto ws = std::make_shared<detail::WsSession>(detail::WsRole::client, tr, options);
+    std::optional<detail::WsDeflateParams> deflate;
+    const std::vector<std::string_view> ext = proto.headers.get_all("sec-websocket-extensions");
+    if (options.compress != 0) {
+        bad = detail::accept_deflate_response(ext, options.compress,
+                                              options.compress_no_context_takeover, deflate);
+    } else if (std::any_of(ext.begin(), ext.end(), [](std::string_view v) {
+                   return v.find_first_not_of(" \t,") != std::string_view::npos;
+               })) {
+        bad = "Sec-WebSocket-Extensions names an extension that was not offered";
+    }
+    if (!bad.empty()) {
+        tr->abort();
+        throw ClientResponseError(proto.status, "WebSocket handshake failed: " + std::string(bad));
+    }
+    auto ws = std::make_shared<detail::WsSession>(detail::WsRole::client, tr, options, deflate);
     proto.attach(ws);
     co_return ClientWebSocketResponse(std::move(ws));
 }

@@ -3,6 +3,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -30,12 +31,21 @@ WsLimits limits_of(const WebSocketOptions& o) {
 }  // namespace
 
 WsSession::WsSession(WsRole role, std::shared_ptr<net::Transport> transport,
-                     const WebSocketOptions& options)
+                     const WebSocketOptions& options, const std::optional<WsDeflateParams>& deflate)
     : tr_(std::move(transport)),
       options_(options),
       decoder_(role, limits_of(options)),
       encoder_(role,
                role == WsRole::client ? MaskKeyGenerator(random_mask_key) : MaskKeyGenerator()) {
+    if (deflate) {
+        const bool server = role == WsRole::server;
+        // Ours are the server_* parameters on the server, client_* on the client.
+        deflater_ = std::make_unique<WsDeflater>(
+            server ? deflate->server_max_window_bits : deflate->client_max_window_bits,
+            server ? deflate->server_no_context_takeover : deflate->client_no_context_takeover);
+        decoder_.enable_deflate(server ? deflate->client_no_context_takeover
+                                       : deflate->server_no_context_takeover);
+    }
     reset_heartbeat();
 }
 
@@ -189,7 +199,31 @@ void WsSession::send(WsOpcode op, std::string_view payload) {
     }
     out_.clear();
     const std::size_t max = options_.max_frame_size;
-    if ((op == WsOpcode::text || op == WsOpcode::binary) && max > 0 && payload.size() > max) {
+    const bool data = op == WsOpcode::text || op == WsOpcode::binary;
+    if (data && deflater_) {
+        // Compressed: RSV1 on the first frame; max_frame_size cuts the
+        // compressed bytes.
+        if (op == WsOpcode::text && !is_valid_utf8(payload)) {
+            throw std::invalid_argument("text: not valid UTF-8");
+        }
+        deflater_->compress(payload, zbuf_);
+        const std::string_view z = zbuf_;
+        const std::size_t step = max > 0 ? max : std::max<std::size_t>(z.size(), 1);
+        WsOpcode frame_op = op;
+        std::size_t at = 0;
+        do {
+            const std::string_view piece = z.substr(at, step);
+            at += piece.size();
+            encoder_.frame(out_, frame_op, piece, at == z.size(), frame_op == op);
+            frame_op = WsOpcode::continuation;
+        } while (at < z.size());
+        if (zbuf_.capacity() > WebSocketDecoder::kKeptCapacity) {
+            std::string().swap(zbuf_);
+        }
+        tr_->write(out_);
+        return;
+    }
+    if (data && max > 0 && payload.size() > max) {
         // Fragmented: the first frame with the message's opcode, then
         // continuations, the last with FIN.
         if (op == WsOpcode::text && !is_valid_utf8(payload)) {

@@ -23,6 +23,7 @@
 #include "corio/locks.hpp"
 #include "corio/task.hpp"
 #include "websocket_codec.hpp"
+#include "websocket_deflate.hpp"
 
 namespace corio::net {
 class Transport;
@@ -32,8 +33,12 @@ namespace corio::http::detail {
 
 class WsSession {
 public:
+    /// `deflate`: the permessage-deflate parameters agreed in the
+    /// handshake, if any (data messages are then sent compressed and
+    /// compressed ones accepted).
     WsSession(WsRole role, std::shared_ptr<net::Transport> transport,
-              const WebSocketOptions& options);
+              const WebSocketOptions& options,
+              const std::optional<WsDeflateParams>& deflate = std::nullopt);
     ~WsSession();
     WsSession(const WsSession&) = delete;
     WsSession& operator=(const WsSession&) = delete;
@@ -65,6 +70,8 @@ private:
     WebSocketDecoder decoder_;
     WebSocketEncoder encoder_;
     std::string out_;
+    std::unique_ptr<WsDeflater> deflater_;  // when permessage-deflate was agreed
+    std::string zbuf_;                      // a message, compressed
     std::deque<WSMessage> inbox_;
     Event inbox_ready_;
     Event peer_closed_;         // the peer's close frame came (or the connection ended)

@@ -2,12 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 #include "corio/corio.hpp"
 #include "corio/http/server.hpp"
 #include "corio/net/socket.hpp"
 #include "corio/net/subprocess.hpp"
+#include "http/internal/transcripts.hpp"
 #include "net/net_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -69,6 +71,41 @@ web::Application make_app(ServerLog& log, std::optional<corio::Duration> heartbe
         WSMessage m = co_await ws.receive();
         log.events.push_back(m.data);
         log.done.set();
+        co_return ws;
+    });
+    // Echoes with a 1 MiB message limit (on the inflated size).
+    app.add_get("/small", [&log](web::Request& req) -> Task<web::Response> {
+        web::WebSocketResponse ws(corio::http::WebSocketOptions{.max_msg_size = 1 << 20});
+        co_await ws.prepare(req);
+        for (;;) {
+            WSMessage msg = co_await ws.receive();
+            if (msg.type != WSMsgType::BINARY) {
+                log.events.push_back(std::to_string(static_cast<int>(msg.type)) + " " +
+                                     std::to_string(msg.extra) + " " + msg.data);
+                break;
+            }
+            co_await ws.send_bytes(msg.data);
+        }
+        log.done.set();
+        co_return ws;
+    });
+    // No compression: offers are ignored.
+    app.add_get("/plain", [](web::Request& req) -> Task<web::Response> {
+        web::WebSocketResponse ws(
+            corio::http::WebSocketOptions{.close_timeout = 100ms, .compress = 0});
+        co_await ws.prepare(req);
+        co_await ws.send_str("plain");
+        co_await ws.close();
+        co_return ws;
+    });
+    // Answers with an extension header of the query's choice (compression
+    // off, so it is the only one): the client must refuse what it did not offer.
+    app.add_get("/ext", [](web::Request& req) -> Task<web::Response> {
+        web::WebSocketResponse ws(
+            corio::http::WebSocketOptions{.close_timeout = 100ms, .compress = 0});
+        ws.headers().add("Sec-WebSocket-Extensions", std::string(req.query().get("v", "")));
+        co_await ws.prepare(req);
+        co_await ws.receive(5s);
         co_return ws;
     });
     return app;
@@ -218,29 +255,51 @@ TEST(WebSocket, NonWebSocketRequestsAreRefused) {
     });
 }
 
-TEST(WebSocket, PythonWebsocketsClientAgainstCorioServer) {
-    with_server([](web::AppServer& server, ServerLog& log) -> Task<void> {
+namespace {
+
+void python_client_against_corio_server(const char* mode, const std::string& ext) {
+    with_server([mode, ext](web::AppServer& server, ServerLog& log) -> Task<void> {
         net::Process peer = co_await net::create_subprocess_exec(
-            "/usr/bin/python3", CORIO_WS_PEER_PY, "client", std::to_string(server.port()),
+            "/usr/bin/python3", CORIO_WS_PEER_PY, mode, std::to_string(server.port()),
             net::SubprocessOptions{.stdout_ = net::PIPE});
         std::string out = co_await corio::wait_for(peer.stdout_->read(), 60s);
         EXPECT_EQ(co_await peer.wait(), 0);
-        EXPECT_EQ(out,
-                  "hello from python\n"
-                  "b'\\x00\\x01binary'\n"
-                  "pong\n"
-                  "70000\n"
-                  "closed 1000\n");
+        EXPECT_EQ(out, "ext " + ext +
+                           "\n"
+                           "hello from python\n"
+                           "b'\\x00\\x01binary'\n"
+                           "pong\n"
+                           "70000\n"
+                           "hello from python\n"
+                           "hello from python\n"
+                           "True\n"
+                           "closed 1000\n");
         co_await corio::wait_for(log.done.wait(), 5s);
         EXPECT_EQ(log.events, (std::vector<std::string>{"8 1000 "}));
     });
 }
 
-TEST(WebSocket, CorioClientAgainstPythonWebsocketsServer) {
-    net_run([]() -> Task<void> {
-        net::Process peer =
-            co_await net::create_subprocess_exec("/usr/bin/python3", CORIO_WS_PEER_PY, "server",
-                                                 net::SubprocessOptions{.stdout_ = net::PIPE});
+}  // namespace
+
+// websockets offers permessage-deflate by default: every message both ways
+// is compressed, with context takeover.
+TEST(WebSocket, PythonWebsocketsClientAgainstCorioServer) {
+    python_client_against_corio_server("client", "permessage-deflate");
+}
+
+TEST(WebSocket, PythonWebsocketsClientWithoutContextTakeover) {
+    python_client_against_corio_server("client-nct",
+                                       "permessage-deflate; server_no_context_takeover; "
+                                       "client_no_context_takeover; server_max_window_bits=10");
+}
+
+namespace {
+
+void corio_client_against_python_server(const char* mode, const std::string& ext) {
+    net_run([](const char* mode, std::string ext) -> Task<void> {
+        net::Process peer = co_await net::create_subprocess_exec(
+            "/usr/bin/python3", CORIO_WS_PEER_PY, "server", mode,
+            net::SubprocessOptions{.stdout_ = net::PIPE});
         std::string line = co_await corio::wait_for(peer.stdout_->readline(), 30s);
         EXPECT_EQ(line.rfind("port ", 0), 0u) << line;
         auto ws = co_await corio::http::ws_connect(
@@ -253,11 +312,35 @@ TEST(WebSocket, CorioClientAgainstPythonWebsocketsServer) {
         m = co_await ws.receive(5s);
         EXPECT_EQ(m.type, WSMsgType::BINARY);
         EXPECT_EQ(m.data.size(), 100000u);
+        // Repeats (back-references with context takeover) and a large text.
+        std::string text;
+        for (int i = 0; i < 30000; ++i) {  // under websockets' 1 MiB max_size
+            text += "line " + std::to_string(i) + ": " + std::to_string(i * i) + "\n";
+        }
+        for (int i = 0; i < 3; ++i) {
+            co_await ws.send_str("héllo");
+            EXPECT_EQ((co_await ws.receive(5s)).data, "héllo");
+            co_await ws.send_str(text);
+            EXPECT_TRUE((co_await ws.receive(5s)).data == text);
+        }
         EXPECT_TRUE(co_await ws.close());
         std::string rest = co_await corio::wait_for(peer.stdout_->read(), 30s);
-        EXPECT_EQ(rest, "closed 1000\n");
+        EXPECT_EQ(rest, "ext " + ext + "\nclosed 1000\n");
         EXPECT_EQ(co_await peer.wait(), 0);
-    }());
+    }(mode, ext));
+}
+
+}  // namespace
+
+TEST(WebSocket, CorioClientAgainstPythonWebsocketsServer) {
+    corio_client_against_python_server(
+        "", "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12");
+}
+
+TEST(WebSocket, CorioClientAgainstPythonWebsocketsServerWithoutContextTakeover) {
+    corio_client_against_python_server("nct",
+                                       "permessage-deflate; server_no_context_takeover; "
+                                       "client_no_context_takeover; server_max_window_bits=11");
 }
 
 TEST(WebSocket, MessagesOverMaxFrameSizeGoOutFragmented) {
@@ -286,7 +369,8 @@ TEST(WebSocket, ClientFragmentedMessagesReachTheServerWhole) {
         // Masked client frames of at most 7 bytes; the server's echo is one
         // frame. The text's "\xc3\xa9" (bytes 6 and 7) is split between frames.
         auto ws = co_await corio::http::ws_connect(
-            ws_url(server, "/ws"), corio::http::WebSocketOptions{.max_frame_size = 7});
+            ws_url(server, "/ws"),
+            corio::http::WebSocketOptions{.max_frame_size = 7, .compress = 0});
         const std::string text = "abcdef\xc3\xa9 and more text, in frames";
         co_await ws.send_str(text);
         WSMessage m = co_await ws.receive();
@@ -300,5 +384,167 @@ TEST(WebSocket, ClientFragmentedMessagesReachTheServerWhole) {
         EXPECT_THROW(co_await ws.send_str(std::string("\xff") + std::string(20, 'a')),
                      std::invalid_argument);
         co_await ws.close();
+    });
+}
+
+// -- permessage-deflate --------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view kHandshake =
+    "Host: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+
+/// The events of the server frames after the head of `got`, decoded by a
+/// client (deflate: see drive_websocket).
+corio::http::testing::Transcript frames_after_head(const std::string& got, int deflate) {
+    const std::size_t body = got.find("\r\n\r\n");
+    if (body == std::string::npos) {
+        return {"no head"};
+    }
+    return corio::http::testing::drive_websocket(
+        {std::string_view(got).substr(body + 4)}, [](std::string_view v) { return v; },
+        corio::http::detail::WsRole::client, {}, deflate);
+}
+
+}  // namespace
+
+TEST(WebSocket, DeflateNegotiationOnTheWire) {
+    with_server([](web::AppServer& server, ServerLog&) -> Task<void> {
+        using T = corio::http::testing::Transcript;
+        const T frag{"text " + std::string(250, 't'), "binary " + std::string(100, 'b'),
+                     "close 1000 "};
+        // Accepted: RSV1 on the messages, compressed; max_frame_size cuts
+        // the compressed bytes (short here: one frame each).
+        std::string got = co_await raw_exchange(server.port(),
+                                                "GET /frag HTTP/1.1\r\n" + std::string(kHandshake) +
+                                                    "Sec-WebSocket-Extensions: permessage-deflate; "
+                                                    "client_max_window_bits\r\n\r\n");
+        EXPECT_EQ(got.rfind("HTTP/1.1 101 Switching Protocols\r\n", 0), 0u) << got;
+        EXPECT_NE(got.find("\r\nSec-WebSocket-Extensions: permessage-deflate\r\n"),
+                  std::string::npos)
+            << got;
+        const std::size_t body = got.find("\r\n\r\n") + 4;
+        EXPECT_EQ(static_cast<unsigned char>(got[body]), 0xc1u);  // FIN, RSV1, text
+        EXPECT_LT(got.size() - body, 100u);
+        EXPECT_EQ(frames_after_head(got, 1), frag);
+        // Two offers, the first invalid: the second is taken.
+        got = co_await raw_exchange(
+            server.port(), "GET /frag HTTP/1.1\r\n" + std::string(kHandshake) +
+                               "Sec-WebSocket-Extensions: permessage-deflate; bogus\r\n"
+                               "Sec-WebSocket-Extensions: permessage-deflate; "
+                               "server_no_context_takeover; server_max_window_bits=9\r\n\r\n");
+        EXPECT_NE(got.find("\r\nSec-WebSocket-Extensions: permessage-deflate; "
+                           "server_no_context_takeover; server_max_window_bits=9\r\n"),
+                  std::string::npos)
+            << got;
+        EXPECT_EQ(frames_after_head(got, 2), frag);
+        // Only invalid offers: declined, plain frames.
+        got = co_await raw_exchange(server.port(),
+                                    "GET /frag HTTP/1.1\r\n" + std::string(kHandshake) +
+                                        "Sec-WebSocket-Extensions: permessage-deflate; "
+                                        "server_max_window_bits=8, x-webkit-deflate-frame\r\n\r\n");
+        EXPECT_EQ(got.rfind("HTTP/1.1 101 Switching Protocols\r\n", 0), 0u) << got;
+        EXPECT_EQ(got.find("Sec-WebSocket-Extensions"), std::string::npos) << got;
+        EXPECT_EQ(frames_after_head(got, 0), (T{"text " + std::string(250, 't'),
+                                                "binary " + std::string(100, 'b'), "close 1000 "}));
+        // Not parsable: 400.
+        got = co_await raw_exchange(server.port(),
+                                    "GET /frag HTTP/1.1\r\n" + std::string(kHandshake) +
+                                        "Sec-WebSocket-Extensions: permessage-deflate;\r\n"
+                                        "Connection: close\r\n\r\n");
+        EXPECT_EQ(got.rfind("HTTP/1.1 400 Bad Request\r\n", 0), 0u) << got;
+        // compress = 0: the offer is ignored.
+        got = co_await raw_exchange(server.port(),
+                                    "GET /plain HTTP/1.1\r\n" + std::string(kHandshake) +
+                                        "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n");
+        EXPECT_EQ(got.find("Sec-WebSocket-Extensions"), std::string::npos) << got;
+        EXPECT_EQ(frames_after_head(got, 0), (T{"text plain", "close 1000 "}));
+    });
+}
+
+TEST(WebSocket, CompressedEchoWithAndWithoutContextTakeover) {
+    with_server([](web::AppServer& server, ServerLog&) -> Task<void> {
+        std::mt19937 rng(7);
+        std::string noise(300000, '\0');
+        for (char& c : noise) {
+            c = static_cast<char>(rng());
+        }
+        std::string text;
+        for (int i = 0; i < 20000; ++i) {
+            text += "message " + std::to_string(i % 97) + " é\n";
+        }
+        for (bool nct : {false, true}) {
+            for (int bits : {15, 9}) {
+                for (std::size_t max_frame : {std::size_t{0}, std::size_t{1000}}) {
+                    auto ws = co_await corio::http::ws_connect(
+                        ws_url(server, "/ws"),
+                        corio::http::WebSocketOptions{.max_frame_size = max_frame,
+                                                      .compress = bits,
+                                                      .compress_no_context_takeover = nct});
+                    for (int round = 0; round < 2; ++round) {
+                        co_await ws.send_str(text);
+                        WSMessage m = co_await ws.receive(5s);
+                        EXPECT_EQ(m.type, WSMsgType::TEXT)
+                            << nct << " " << bits << " " << max_frame << ": " << m.extra << " "
+                            << m.data.substr(0, 100);
+                        EXPECT_TRUE(m.data == text);
+                        co_await ws.send_bytes(noise);
+                        m = co_await ws.receive(5s);
+                        EXPECT_EQ(m.type, WSMsgType::BINARY);
+                        EXPECT_TRUE(m.data == noise);
+                        co_await ws.send_str("");
+                        EXPECT_EQ((co_await ws.receive(5s)).data, "");
+                    }
+                    EXPECT_TRUE(co_await ws.close());
+                }
+            }
+        }
+    });
+}
+
+TEST(WebSocket, ADecompressionBombClosesWith1009) {
+    with_server([](web::AppServer& server, ServerLog& log) -> Task<void> {
+        auto ws = co_await corio::http::ws_connect(ws_url(server, "/small"));
+        const std::string ok(1 << 20, 'k');  // exactly the limit, inflated
+        co_await ws.send_bytes(ok);
+        WSMessage m = co_await ws.receive(5s);
+        EXPECT_TRUE(m.data == ok);
+        co_await ws.send_bytes(std::string(32 << 20, '\0'));  // ~32 KiB on the wire
+        m = co_await ws.receive(5s);
+        EXPECT_EQ(m.type, WSMsgType::CLOSE);
+        EXPECT_EQ(m.extra, 1009);
+        co_await corio::wait_for(log.done.wait(), 5s);
+        EXPECT_EQ(log.events, (std::vector<std::string>{
+                                  "258 1009 decompressed message larger than max_message_size"}));
+    });
+}
+
+TEST(WebSocket, ClientRefusesExtensionsItDidNotOffer) {
+    with_server([](web::AppServer& server, ServerLog&) -> Task<void> {
+        auto refused = [&](std::string query,
+                           corio::http::WebSocketOptions o) -> Task<std::string> {
+            try {
+                co_await corio::http::ws_connect(ws_url(server, "/ext?v=" + query), o);
+            } catch (const corio::http::ClientResponseError& e) {
+                co_return e.what();
+            }
+            co_return "accepted";
+        };
+        auto has = [](const std::string& what, std::string_view part) {
+            return what.find(part) != std::string::npos;
+        };
+        std::string what = co_await refused("x-foo", {});
+        EXPECT_TRUE(has(what, "names an extension that was not offered")) << what;
+        what = co_await refused("permessage-deflate", {.compress = 0});
+        EXPECT_TRUE(has(what, "names an extension that was not offered")) << what;
+        what = co_await refused("permessage-deflate%3B%20client_max_window_bits%3D8", {});
+        EXPECT_TRUE(has(what, "client_max_window_bits=8 is not supported")) << what;
+        what = co_await refused("permessage-deflate", {.compress = 10});
+        EXPECT_TRUE(has(what, "server_max_window_bits above the one offered")) << what;
+        what = co_await refused("permessage-deflate%3Bx", {});
+        EXPECT_TRUE(has(what, "unknown permessage-deflate parameter")) << what;
+        EXPECT_THROW(co_await corio::http::ws_connect(ws_url(server, "/ws"), {.compress = 8}),
+                     std::invalid_argument);
     });
 }

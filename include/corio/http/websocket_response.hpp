@@ -6,7 +6,8 @@
 // receive, send_str, send_bytes, ping, pong, close, closed, close_code),
 // `ClientSession.ws_connect()` returning `ClientWebSocketResponse`, and
 // `WSMessage` (type, data, extra). Frames follow RFC 6455 through the
-// sans-I/O codec (no extension is negotiated); pings are answered
+// sans-I/O codec, with permessage-deflate (RFC 7692, aiohttp's `compress`)
+// negotiated by default (WebSocketOptions::compress); pings are answered
 // automatically; a close frame from the peer is answered and ends the
 // connection.
 #pragma once
@@ -72,8 +73,37 @@ struct WebSocketOptions {
     /// as a first frame and continuation frames of at most this many bytes
     /// (a text message is checked as UTF-8 whole; a frame may end inside a
     /// character, as RFC 6455 allows). 0 (the default): one frame per
-    /// message. aiohttp has none (it sends one frame).
+    /// message. aiohttp has none (it sends one frame). With compression it
+    /// cuts the compressed bytes.
     std::size_t max_frame_size = 0;
+    /// permessage-deflate (RFC 7692): the LZ77 window, as window bits (9 to
+    /// 15), that corio compresses its messages with; 0 turns the extension
+    /// off. A server accepts the first valid offer of a client (declining
+    /// invalid ones; an unparsable Sec-WebSocket-Extensions is answered
+    /// 400); a client offers it and fails the handshake
+    /// (ClientResponseError) on an answer outside its offer. Once agreed,
+    /// every text and binary message is sent compressed (zlib's default
+    /// level; RSV1 on its first frame), compressed messages are accepted,
+    /// and max_msg_size bounds the inflated size (a larger one closes with
+    /// 1009). Other values throw std::invalid_argument from prepare() /
+    /// ws_connect(). zlib cannot compress with 8 bits, so corio never
+    /// agrees to: a server declines an offer asking for
+    /// server_max_window_bits=8, a client fails an answer asking for
+    /// client_max_window_bits=8. Cost per connection once agreed: zlib's
+    /// state, 2^(compress+2) bytes + 128 KiB for compressing (256 KiB at 15)
+    /// and about 44 KiB for decompressing, plus CPU per message; servers
+    /// with many idle connections may prefer 0 or a smaller window.
+    /// Default 15, on both sides (as browsers
+    /// and Python's websockets); aiohttp: `WebSocketResponse(compress=True)`
+    /// accepts too, but `ws_connect(compress=0)` offers nothing by default.
+    int compress = 15;
+    /// With compress: ask for no context takeover in both directions
+    /// (server_no_context_takeover and client_no_context_takeover): each
+    /// message is compressed on its own, so neither end keeps a 32 KiB
+    /// window per connection between messages, at some cost in ratio.
+    /// Takeover is also dropped when the peer asks for it. aiohttp:
+    /// ws_connect's `notakeover`.
+    bool compress_no_context_takeover = false;
 };
 
 /// The operations both ends share. Use from the loop that made it.
@@ -139,9 +169,12 @@ public:
     explicit WebSocketResponse(WebSocketOptions options = {});
     /// Whether `request` is a valid opening handshake. aiohttp: `can_prepare`.
     static bool can_prepare(const Request& request);
-    /// Answers the handshake. Throws HTTPException(400, or 426 with
+    /// Answers the handshake, accepting permessage-deflate per
+    /// WebSocketOptions::compress. Throws HTTPException(400, or 426 with
     /// Sec-WebSocket-Version: 13) when `request` is not a valid opening
-    /// handshake, RuntimeError when prepared twice or the request did not
+    /// handshake (400 too for a Sec-WebSocket-Extensions that does not
+    /// parse), std::invalid_argument for a `compress` other than 0 or
+    /// 9-15, RuntimeError when prepared twice or the request did not
     /// come from a server, std::invalid_argument for headers() that set
     /// Content-Length or Transfer-Encoding. Does not suspend in this version.
     /// aiohttp: `await ws.prepare(request)`.
@@ -173,7 +206,9 @@ public:
 /// most `handshake_timeout`. Throws std::invalid_argument for a bad URL,
 /// std::system_error / GaiError / SslError for connection failures,
 /// TimeoutError, and ClientResponseError (with the status) when the server
-/// refuses the upgrade. Cancellation closes the connection. wss:// uses
+/// refuses the upgrade or answers with extensions outside our offer
+/// (WebSocketOptions::compress), std::invalid_argument for a `compress`
+/// other than 0 or 9-15. Cancellation closes the connection. wss:// uses
 /// `ssl` (null: SslContext::client(), verifying). aiohttp:
 /// `session.ws_connect(url, heartbeat=...)`.
 Task<ClientWebSocketResponse> ws_connect(std::string url, WebSocketOptions options = {},

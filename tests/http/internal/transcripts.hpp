@@ -203,10 +203,16 @@ Transcript drive_chunked(const std::vector<std::string_view>& pieces, Place&& pl
 }
 
 /// Feeds `pieces` to a WebSocket decoder of `role`; records each event.
+/// `deflate`: 0 plain, 1 permessage-deflate with context takeover, 2
+/// without.
 template <class Place>
 Transcript drive_websocket(const std::vector<std::string_view>& pieces, Place&& place,
-                           detail::WsRole role, const detail::WsLimits& limits = {}) {
+                           detail::WsRole role, const detail::WsLimits& limits = {},
+                           int deflate = 0) {
     detail::WebSocketDecoder d(role, limits);
+    if (deflate != 0) {
+        d.enable_deflate(deflate == 2);
+    }
     Transcript t;
     bool stopped = false;
     for (std::string_view piece : pieces) {

@@ -127,9 +127,11 @@ TEST(WebSocketDecoder, MaskingRules) {
 }
 
 TEST(WebSocketDecoder, ReservedBitsAndOpcodes) {
-    for (unsigned rsv : {0x40u, 0x20u, 0x10u}) {
+    EXPECT_EQ(server(masked(0x81 | 0x40, "x")),
+              (Transcript{"error 1002 RSV1 set, but permessage-deflate was not negotiated"}));
+    for (unsigned rsv : {0x20u, 0x10u}) {
         EXPECT_EQ(server(masked(0x81 | rsv, "x")),
-                  (Transcript{"error 1002 RSV bit set, but no extension was negotiated"}));
+                  (Transcript{"error 1002 RSV2 or RSV3 set, but no extension was negotiated"}));
     }
     for (unsigned op : {0x3u, 0x4u, 0x5u, 0x6u, 0x7u, 0xbu, 0xcu, 0xdu, 0xeu, 0xfu}) {
         EXPECT_EQ(server(masked(0x80 | op, "x")), (Transcript{"error 1002 reserved opcode"})) << op;
