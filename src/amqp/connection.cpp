@@ -1323,6 +1323,13 @@ bool Channel::is_open() const noexcept {
 
 Task<void> Channel::close(std::uint16_t reply_code, std::string reply_text) {
     auto s = s_;
+    if (s && s->open && s->conn->recovering) {
+        try {
+            co_await Connection(s->conn).wait_open();
+        } catch (const AmqpError&) {
+            co_return;  // the connection ended: the channel with it
+        }
+    }
     if (!is_open()) {
         co_return;
     }

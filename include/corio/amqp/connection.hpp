@@ -208,7 +208,9 @@ public:
     std::uint16_t id() const noexcept;
     bool is_open() const noexcept;
     /// Sends channel.close and waits for close-ok. Pending calls fail with
-    /// ChannelClosed (code 0). A closed channel: no-op.
+    /// ChannelClosed (code 0). A closed channel: no-op. While the connection
+    /// is reconnecting, waits for the recovery first (so the channel is not
+    /// reopened afterwards).
     Task<void> close(std::uint16_t reply_code = 200, std::string reply_text = "Normal shutdown");
 
     // -- exchanges and queues (suspend until the server's -ok) --
