@@ -167,9 +167,16 @@ void ChannelState::interrupt(std::exception_ptr e) {
     }
     auto unconfirmed_now = std::move(unconfirmed);
     unconfirmed.clear();
-    for (auto& [seq, f] : unconfirmed_now) {
-        if (!f.done()) {
-            f.set_exception(e);
+    if (!unconfirmed_now.empty()) {
+        auto unconfirmed_error = std::make_exception_ptr(
+            ConnectionError("amqp: the connection was lost before the server confirmed the "
+                            "message; it may or may not have been routed (" +
+                                describe_exception(e) + ")",
+                            320));
+        for (auto& [seq, f] : unconfirmed_now) {
+            if (!f.done()) {
+                f.set_exception(unconfirmed_error);
+            }
         }
     }
     returned.clear();
