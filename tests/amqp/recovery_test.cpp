@@ -147,9 +147,10 @@ TEST(AmqpRecovery, NoConfirmedPublishIsLostAcrossAReconnect) {
         persistent.delivery_mode = 2;
         corio::Event busy;
         bool stop = false;
+        auto stop_requested = [&stop] { return stop; };  // set by the other task
         auto publish = [&]() -> Task<void> {
             std::deque<std::pair<int, corio::Future<void>>> inflight;
-            for (int i = 0; !stop; ++i) {
+            for (int i = 0; !stop_requested(); ++i) {
                 bool refused = false;
                 try {
                     inflight.emplace_back(i,
