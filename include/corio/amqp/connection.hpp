@@ -68,6 +68,10 @@ namespace corio::amqp {
 /// growing across reconnects, so a new tag never equals an old one).
 /// While reconnecting, calls that wait for a reply wait for the recovery,
 /// basic_publish throws ConnectionError at once, and is_open() is false.
+/// A basic_consume whose consume-ok had not come at the break ends with the
+/// ConnectionError. The first connect is not retried (connect() throws).
+/// close() is what stops a recovery: while one is under way it keeps the
+/// connection alive even when every handle to it is dropped.
 struct ReconnectOptions {
     Duration initial_delay = std::chrono::milliseconds(100);
     Duration max_delay = std::chrono::seconds(30);
