@@ -992,7 +992,9 @@ Task<void> ConnectionState::restore() {
     for (auto& ch : chans) {
         std::vector<std::shared_ptr<ConsumerState>> consumers;
         for (auto& [tag, c] : ch->consumers) {
-            if (!c->ended && !c->abandoned) {
+            // Not those started while reconnecting: their own consume is
+            // waiting to be sent once recovered.
+            if (!c->ended && !c->abandoned && c->started) {
                 consumers.push_back(c);
             }
         }
