@@ -271,6 +271,9 @@ inline constexpr Entry kTour[] = {
      "the Redis work-queue example unchanged on RabbitMQ: a durable queue, acks, redelivery",
      "《python进阶之异步编程（基础篇）》 › 基于 Redis 队列的生产-消费模型", real_time, 2.0, false,
      true},
+    {"amqp", "robust_consumer",
+     "a consumer that survives a cut connection: reconnect, topology and consumer recovered",
+     "aio-pika's connect_robust (its README's robust consumer)", real_time, 0.0, false, true},
 
     // Every core: worker processes (corio::process), each child this same program.
     {"process", "multiprocessing_process", "two Processes run my_process(\"A\"/\"B\"), then join",

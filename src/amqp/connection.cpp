@@ -97,6 +97,15 @@ void ChannelState::send(const Method& m) {
 
 Task<RpcReply> ChannelState::call(Method m, MethodId a, MethodId b) {
     auto self = shared_from_this();
+    while (conn->recovering && conn->recovered) {
+        Future<void> r = *conn->recovered;
+        co_await r;
+    }
+    co_return co_await call_now(std::move(m), a, b);
+}
+
+Task<RpcReply> ChannelState::call_now(Method m, MethodId a, MethodId b) {
+    auto self = shared_from_this();
     check_open();
     Future<RpcReply> f(*conn->loop);
     send(m);
@@ -147,6 +156,50 @@ void ChannelState::fail(std::exception_ptr e, bool consumers_fail) {
     consumers.clear();
 }
 
+void ChannelState::interrupt(std::exception_ptr e) {
+    auto keep = shared_from_this();
+    auto rpcs_now = std::move(rpcs);
+    rpcs.clear();
+    for (auto& r : rpcs_now) {
+        if (!r.future.done()) {
+            r.future.set_exception(e);
+        }
+    }
+    auto unconfirmed_now = std::move(unconfirmed);
+    unconfirmed.clear();
+    if (!unconfirmed_now.empty()) {
+        auto unconfirmed_error = std::make_exception_ptr(
+            ConnectionError("amqp: the connection was lost before the server confirmed the "
+                            "message; it may or may not have been routed (" +
+                                describe_exception(e) + ")",
+                            320));
+        for (auto& [seq, f] : unconfirmed_now) {
+            if (!f.done()) {
+                f.set_exception(unconfirmed_error);
+            }
+        }
+    }
+    returned.clear();
+    next_seq = 1;
+    content = Content::none;
+    assembling = Message{};
+    tag_base = max_tag;
+    for (auto it = consumers.begin(); it != consumers.end();) {
+        ConsumerState& c = *it->second;
+        c.buffer.clear();  // redelivered by the server
+        if (!c.started || c.abandoned || c.ended) {
+            if (!c.started && !c.ended) {
+                c.ended = true;
+                c.error = e;
+                c.wake();
+            }
+            it = consumers.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
 void ChannelState::consumer_gone(const std::string& tag, ConsumerState& c) {
     auto it = consumers.find(tag);
     if (c.ended || !open || it == consumers.end()) {
@@ -163,10 +216,14 @@ void ChannelState::consumer_gone(const std::string& tag, ConsumerState& c) {
     if (conn->closed_error()) {
         return;
     }
+    if (conn->recovering) {
+        consumers.erase(it);  // not restarted; its deliveries died with the connection
+        return;
+    }
     call_detached(Method{methods::basic_cancel, {tag, 0}}, methods::basic_cancel_ok);
     if (!c.no_ack) {
         for (const Message& m : c.buffer) {
-            send(Method{methods::basic_nack, {m.delivery_tag, 0, 1}});
+            send(Method{methods::basic_nack, {server_tag(m.delivery_tag), 0, 1}});
         }
     }
     c.buffer.clear();
@@ -215,21 +272,23 @@ void ChannelState::deliver_content() {
     const Method& cm = content_method;
     if (cm.is(methods::basic_deliver)) {
         m.consumer_tag = cm.string(0);
-        m.delivery_tag = cm.number(1);
+        m.delivery_tag = cm.number(1) + tag_base;
+        max_tag = std::max(max_tag, m.delivery_tag);
         m.redelivered = cm.flag(2);
         m.exchange = cm.string(3);
         m.routing_key = cm.string(4);
         auto it = consumers.find(m.consumer_tag);
         if (it == consumers.end() || it->second->abandoned) {
             if (it == consumers.end() || !it->second->no_ack) {
-                send(Method{methods::basic_nack, {m.delivery_tag, 0, 1}});
+                send(Method{methods::basic_nack, {cm.number(1), 0, 1}});
             }
             return;
         }
         it->second->buffer.push_back(std::move(m));
         it->second->wake();
     } else if (cm.is(methods::basic_get_ok)) {
-        m.delivery_tag = cm.number(0);
+        m.delivery_tag = cm.number(0) + tag_base;
+        max_tag = std::max(max_tag, m.delivery_tag);
         m.redelivered = cm.flag(1);
         m.exchange = cm.string(2);
         m.routing_key = cm.string(3);
@@ -246,7 +305,7 @@ void ChannelState::deliver_content() {
             r.future.set_result(RpcReply{cm, std::move(m)});
         } else {
             // The getter was cancelled: the message goes back.
-            send(Method{methods::basic_reject, {m.delivery_tag, 1}});
+            send(Method{methods::basic_reject, {cm.number(0), 1}});
         }
     } else {  // basic.return
         m.reply_code = static_cast<std::uint16_t>(cm.number(0));
@@ -546,7 +605,7 @@ void ConnectionState::tick() {
         if (transport) {
             transport->abort();
         }
-        fail_all(e, false);
+        lost(e, false);
         return;
     }
     if (!wrote_) {
@@ -564,10 +623,10 @@ void ConnectionState::handshake(const Method& m) {
         server_properties = m.table(2);
         const std::string& mechanisms = m.string(3);
         if (mechanisms.find("PLAIN") == std::string::npos) {
-            fail_all(std::make_exception_ptr(ConnectionError(
-                         "amqp: the server at " + peer() +
-                         " does not offer PLAIN authentication (it offers: " + mechanisms + ")")),
-                     false);
+            lost(std::make_exception_ptr(ConnectionError(
+                     "amqp: the server at " + peer() +
+                     " does not offer PLAIN authentication (it offers: " + mechanisms + ")")),
+                 false);
             return;
         }
         FieldTable caps{{"publisher_confirms", FieldValue(true)},
@@ -615,10 +674,9 @@ void ConnectionState::handshake(const Method& m) {
             opened.set_result();
         }
     } else if (m.is(connection_secure)) {
-        fail_all(
-            std::make_exception_ptr(ConnectionError(
-                "amqp: the server at " + peer() + " asked for a SASL challenge (PLAIN has none)")),
-            false);
+        lost(std::make_exception_ptr(ConnectionError(
+                 "amqp: the server at " + peer() + " asked for a SASL challenge (PLAIN has none)")),
+             false);
     } else {
         on_protocol_error(method_name(m.id) + " during the handshake");
     }
@@ -647,7 +705,7 @@ void ConnectionState::on_frame(Frame& f) {
             if (transport) {
                 transport->close();
             }
-            fail_all(e, false);
+            lost(e, false);
         } else if (m.is(connection_close_ok)) {
             if (transport) {
                 transport->close();
@@ -696,7 +754,7 @@ void ConnectionState::on_protocol_error(const std::string& message) {
     if (transport) {
         transport->close();
     }
-    fail_all(e, false);
+    lost(e, false);
 }
 
 void ConnectionState::on_lost(std::exception_ptr exc) {
@@ -705,9 +763,9 @@ void ConnectionState::on_lost(std::exception_ptr exc) {
         return;
     }
     std::string why = exc ? ": " + describe_exception(exc) : std::string(" (closed by the peer)");
-    fail_all(std::make_exception_ptr(
-                 ConnectionError("amqp: connection to " + peer() + " lost" + why, 320)),
-             phase == Phase::closing && !exc);
+    lost(std::make_exception_ptr(
+             ConnectionError("amqp: connection to " + peer() + " lost" + why, 320)),
+         phase == Phase::closing && !exc);
 }
 
 void ConnectionState::fail_all(std::exception_ptr e, bool clean) {
@@ -717,6 +775,13 @@ void ConnectionState::fail_all(std::exception_ptr e, bool clean) {
     auto keep = shared_from_this();
     phase = Phase::closed;
     heartbeat_timer_.cancel();
+    recovering = false;
+    if (recovery_task && !recovery_task->done()) {
+        recovery_task->cancel();
+    }
+    if (recovered && !recovered->done()) {
+        recovered->set_result();
+    }
     if (!e) {
         e = std::make_exception_ptr(ConnectionError("amqp: the connection is closed"));
     }
@@ -743,6 +808,257 @@ void ConnectionState::fail_all(std::exception_ptr e, bool clean) {
     }
     if (!closed.done()) {
         closed.set_result();
+    }
+}
+
+// -- recovery -------------------------------------------------------------------
+
+void ConnectionState::lost(std::exception_ptr e, bool clean) {
+    if (!options.reconnect || clean || phase == Phase::closed || phase == Phase::closing ||
+        (phase == Phase::connecting && !recovering)) {
+        fail_all(e, clean);
+        return;
+    }
+    auto keep = shared_from_this();
+    if (recovering) {
+        // An attempt (or the restore on it) failed: recover() tries again.
+        teardown();
+        phase = Phase::connecting;
+        if (!opened.done()) {
+            opened.set_exception(e);
+        }
+        std::vector<std::shared_ptr<ChannelState>> chans;
+        for (auto& [n, w] : channels) {
+            if (auto ch = w.lock()) {
+                chans.push_back(std::move(ch));
+            }
+        }
+        for (auto& ch : chans) {
+            ch->interrupt(e);
+        }
+        return;
+    }
+    begin_recovery(e);
+}
+
+void ConnectionState::teardown() noexcept {
+    heartbeat_timer_.cancel();
+    if (proto) {
+        proto->detach();
+        proto = nullptr;
+    }
+    if (transport) {
+        transport->abort();
+        // Released after this callback: we may be inside the transport's own
+        // connection_lost.
+        loop->call_soon([t = std::move(transport)] {});
+        transport.reset();
+    }
+    blocked = false;
+    held.clear();
+    wrote_ = false;
+}
+
+void ConnectionState::begin_recovery(std::exception_ptr e) {
+    auto keep = shared_from_this();
+    teardown();
+    phase = Phase::connecting;
+    recovering = true;
+    recovered.emplace(*loop);
+    auto futures = std::move(held_futures);
+    held_futures.clear();
+    for (auto& f : futures) {
+        if (!f.done()) {
+            f.set_exception(e);
+        }
+    }
+    std::vector<std::shared_ptr<ChannelState>> chans;
+    for (auto it = channels.begin(); it != channels.end();) {
+        if (auto ch = it->second.lock()) {
+            chans.push_back(std::move(ch));
+            ++it;
+        } else {
+            it = channels.erase(it);
+        }
+    }
+    for (auto& ch : chans) {
+        ch->interrupt(e);
+    }
+    if (options.reconnect->on_disconnect) {
+        options.reconnect->on_disconnect(e);
+    }
+    recovery_task = loop->create_task(recover(), "amqp reconnect");
+}
+
+Task<void> ConnectionState::recover() {
+    auto self = shared_from_this();
+    const ReconnectOptions& ro = *options.reconnect;
+    Duration delay = ro.initial_delay;
+    for (;;) {
+        double cut = 0;
+        if (ro.jitter > 0) {
+            cut = std::uniform_real_distribution<double>(0.0, std::min(ro.jitter, 1.0))(rng);
+        }
+        co_await sleep(std::chrono::duration_cast<Duration>(delay * (1.0 - cut)));
+        delay =
+            std::min(ro.max_delay,
+                     std::chrono::duration_cast<Duration>(delay * std::max(ro.multiplier, 1.0)));
+        bool ok = false;
+        try {
+            opened = Future<void>(*loop);
+            // An attempt abandoned (timed out, or close()) leaves nobody to
+            // read its failure.
+            opened.add_done_callback([](Future<void> done) { (void)done.exception(); });
+            phase = Phase::connecting;
+            if (options.connect_timeout) {
+                co_await wait_for(open(), *options.connect_timeout);
+            } else {
+                co_await open();
+            }
+            co_await restore();
+            ok = phase == Phase::open && transport != nullptr;
+        } catch (const CancelledError&) {
+            throw;
+        } catch (...) {
+            // refused, timed out, or lost again: wait and try again
+        }
+        if (ok) {
+            break;
+        }
+        teardown();
+        phase = Phase::connecting;
+    }
+    recovering = false;
+    ++recoveries;
+    if (recovered && !recovered->done()) {
+        recovered->set_result();
+    }
+    if (ro.on_reconnect) {
+        ro.on_reconnect(recoveries);
+    }
+}
+
+Task<void> ConnectionState::restore() {
+    auto self = shared_from_this();
+    std::vector<std::shared_ptr<ChannelState>> chans;
+    for (auto it = channels.begin(); it != channels.end();) {
+        auto ch = it->second.lock();
+        if (!ch || !ch->open) {
+            it = channels.erase(it);
+            continue;
+        }
+        chans.push_back(std::move(ch));
+        ++it;
+    }
+    for (auto& ch : chans) {
+        Method request{methods::channel_open, {std::string()}};
+        co_await ch->call_now(std::move(request), methods::channel_open_ok);
+    }
+    // Declarations and bindings, in order; those of a channel since closed
+    // on a spare channel.
+    std::shared_ptr<ChannelState> spare;
+    using Kind = TopologyEntry::Kind;
+    for (std::size_t i = 0; i < topology.size(); ++i) {
+        auto ch = topology[i].channel.lock();
+        Kind kind = topology[i].kind;
+        if (!ch || !ch->open) {
+            if (kind == Kind::qos || kind == Kind::confirm) {
+                continue;
+            }
+            if (!spare || !spare->open) {
+                std::uint16_t id = free_channel_id();
+                spare = std::make_shared<ChannelState>(self, id);
+                channels[id] = spare;
+                Method request{methods::channel_open, {std::string()}};
+                co_await spare->call_now(std::move(request), methods::channel_open_ok);
+            }
+            ch = spare;
+        }
+        Method m = topology[i].method;
+        if (kind == Kind::queue_binding) {
+            m.args[1] = resolve(topology[i].name);
+        }
+        MethodId reply = topology[i].reply;
+        try {
+            RpcReply r = co_await ch->call_now(std::move(m), reply);
+            if (kind == Kind::queue && topology[i].server_named) {
+                queue_names[topology[i].name] = r.method.string(0);
+            }
+        } catch (const ChannelClosed&) {
+            // Refused (e.g. 406 PRECONDITION_FAILED: declared differently
+            // since): that channel is closed, the rest goes on.
+        }
+    }
+    for (auto& ch : chans) {
+        std::vector<std::shared_ptr<ConsumerState>> consumers;
+        for (auto& [tag, c] : ch->consumers) {
+            // Not those started while reconnecting: their own consume is
+            // waiting to be sent once recovered.
+            if (!c->ended && !c->abandoned && c->started) {
+                consumers.push_back(c);
+            }
+        }
+        for (auto& c : consumers) {
+            if (!ch->open || c->ended || c->abandoned) {
+                continue;
+            }
+            Method m = c->request;
+            m.args[1] = resolve(c->queue);
+            try {
+                co_await ch->call_now(std::move(m), methods::basic_consume_ok);
+            } catch (const ChannelClosed&) {
+                // the queue is gone: the channel closed, its consumers ended
+            }
+        }
+    }
+    if (spare && spare->open) {
+        Method request{methods::channel_close, {200, "Normal shutdown", 0, 0}};
+        co_await spare->call_now(std::move(request), methods::channel_close_ok);
+    }
+}
+
+const std::string& ConnectionState::resolve(const std::string& name) const {
+    auto it = queue_names.find(name);
+    return it == queue_names.end() ? name : it->second;
+}
+
+void ConnectionState::record(TopologyEntry e) {
+    if (!options.reconnect) {
+        return;
+    }
+    using Kind = TopologyEntry::Kind;
+    if (e.kind == Kind::qos || e.kind == Kind::confirm) {
+        auto ch = e.channel.lock();
+        std::erase_if(topology, [&](const TopologyEntry& t) {
+            return t.kind == e.kind && t.channel.lock() == ch;
+        });
+    } else {
+        forget(e.kind, e.name, e.source, e.routing_key);
+    }
+    topology.push_back(std::move(e));
+}
+
+void ConnectionState::forget(TopologyEntry::Kind kind, const std::string& name,
+                             const std::string& source, const std::string& routing_key) {
+    using Kind = TopologyEntry::Kind;
+    std::erase_if(topology, [&](const TopologyEntry& t) {
+        switch (kind) {
+            case Kind::exchange:  // and every binding to or from it
+                return (t.kind == Kind::exchange && t.name == name) ||
+                       (t.kind == Kind::exchange_binding && (t.name == name || t.source == name)) ||
+                       (t.kind == Kind::queue_binding && t.source == name);
+            case Kind::queue:
+                return (t.kind == Kind::queue || t.kind == Kind::queue_binding) && t.name == name;
+            case Kind::exchange_binding:
+            case Kind::queue_binding:
+                return t.kind == kind && t.name == name && t.source == source &&
+                       t.routing_key == routing_key;
+            default:
+                return false;
+        }
+    });
+    if (kind == Kind::queue) {
+        queue_names.erase(name);
     }
 }
 
@@ -919,6 +1235,10 @@ Task<Connection> Connection::connect(std::string_view url) {
 Task<Channel> Connection::channel() {
     auto conn = s_;
     detail::ConnectionState& c = st();
+    while (c.recovering && c.recovered) {
+        Future<void> r = *c.recovered;
+        co_await r;
+    }
     if (auto e = c.closed_error()) {
         std::rethrow_exception(e);
     }
@@ -933,6 +1253,11 @@ Task<Channel> Connection::channel() {
 Task<void> Connection::close(std::uint16_t reply_code, std::string reply_text) {
     auto conn = s_;
     detail::ConnectionState& c = st();
+    if (c.recovering) {
+        c.teardown();
+        c.fail_all(nullptr, true);  // stops the recovery
+        co_return;
+    }
     if (c.phase != detail::ConnectionState::Phase::open) {
         co_return;
     }
@@ -947,7 +1272,24 @@ Task<void> Connection::close(std::uint16_t reply_code, std::string reply_text) {
 }
 
 bool Connection::is_open() const noexcept {
-    return s_ && s_->phase == detail::ConnectionState::Phase::open;
+    return s_ && s_->phase == detail::ConnectionState::Phase::open && !s_->recovering;
+}
+bool Connection::is_reconnecting() const noexcept {
+    return s_ && s_->recovering;
+}
+std::uint64_t Connection::reconnects() const noexcept {
+    return s_ ? s_->recoveries : 0;
+}
+Task<void> Connection::wait_open() {
+    auto conn = s_;
+    detail::ConnectionState& c = st();
+    while (c.recovering && c.recovered) {
+        Future<void> r = *c.recovered;
+        co_await r;
+    }
+    if (auto e = c.closed_error()) {
+        std::rethrow_exception(e);
+    }
 }
 bool Connection::is_blocked() const noexcept {
     return s_ && s_->blocked;
@@ -985,11 +1327,18 @@ std::uint16_t Channel::id() const noexcept {
     return s_ ? s_->id : 0;
 }
 bool Channel::is_open() const noexcept {
-    return s_ && s_->open && !s_->conn->closed_error();
+    return s_ && s_->open && !s_->conn->closed_error() && !s_->conn->recovering;
 }
 
 Task<void> Channel::close(std::uint16_t reply_code, std::string reply_text) {
     auto s = s_;
+    if (s && s->open && s->conn->recovering) {
+        try {
+            co_await Connection(s->conn).wait_open();
+        } catch (const AmqpError&) {
+            co_return;  // the connection ended: the channel with it
+        }
+    }
     if (!is_open()) {
         co_return;
     }
@@ -1006,20 +1355,35 @@ Task<void> Channel::exchange_declare(std::string exchange, std::string type, Exc
     Method request{methods::exchange_declare,
                    {0, exchange, type, o.passive, o.durable, o.auto_delete, o.internal, 0,
                     std::move(o.arguments)}};
+    Method copy = request;
     co_await st().call(std::move(request), methods::exchange_declare_ok);
+    if (!o.passive) {
+        s->conn->record({detail::TopologyEntry::Kind::exchange,
+                         s,
+                         exchange,
+                         {},
+                         {},
+                         false,
+                         std::move(copy),
+                         methods::exchange_declare_ok});
+    }
 }
 
 Task<void> Channel::exchange_delete(std::string exchange, bool if_unused) {
     auto s = s_;
     Method request{methods::exchange_delete, {0, exchange, if_unused, 0}};
     co_await st().call(std::move(request), methods::exchange_delete_ok);
+    s->conn->forget(detail::TopologyEntry::Kind::exchange, exchange);
 }
 
 Task<void> Channel::exchange_bind(std::string destination, std::string source,
                                   std::string routing_key, FieldTable arguments) {
     auto s = s_;
     Method request{methods::exchange_bind, {0, destination, source, routing_key, 0, arguments}};
+    Method copy = request;
     co_await st().call(std::move(request), methods::exchange_bind_ok);
+    s->conn->record({detail::TopologyEntry::Kind::exchange_binding, s, destination, source,
+                     routing_key, false, std::move(copy), methods::exchange_bind_ok});
 }
 
 Task<void> Channel::exchange_unbind(std::string destination, std::string source,
@@ -1027,14 +1391,29 @@ Task<void> Channel::exchange_unbind(std::string destination, std::string source,
     auto s = s_;
     Method request{methods::exchange_unbind, {0, destination, source, routing_key, 0, arguments}};
     co_await st().call(std::move(request), methods::exchange_unbind_ok);
+    s->conn->forget(detail::TopologyEntry::Kind::exchange_binding, destination, source,
+                    routing_key);
 }
 
 Task<QueueDeclareOk> Channel::queue_declare(std::string queue, QueueOptions o) {
     auto s = s_;
+    const std::string& name = st().conn->resolve(queue);
     Method request{
         methods::queue_declare,
-        {0, queue, o.passive, o.durable, o.exclusive, o.auto_delete, 0, std::move(o.arguments)}};
+        {0, name, o.passive, o.durable, o.exclusive, o.auto_delete, 0, std::move(o.arguments)}};
+    Method copy = request;
     detail::RpcReply r = co_await st().call(std::move(request), methods::queue_declare_ok);
+    if (!o.passive && (queue.empty() || s->conn->resolve(queue) == queue)) {
+        const bool server_named = queue.empty();
+        s->conn->record({detail::TopologyEntry::Kind::queue,
+                         s,
+                         server_named ? r.method.string(0) : queue,
+                         {},
+                         {},
+                         server_named,
+                         std::move(copy),
+                         methods::queue_declare_ok});
+    }
     co_return QueueDeclareOk{r.method.string(0), static_cast<std::uint32_t>(r.method.number(1)),
                              static_cast<std::uint32_t>(r.method.number(2))};
 }
@@ -1042,28 +1421,35 @@ Task<QueueDeclareOk> Channel::queue_declare(std::string queue, QueueOptions o) {
 Task<void> Channel::queue_bind(std::string queue, std::string exchange, std::string routing_key,
                                FieldTable arguments) {
     auto s = s_;
-    Method request{methods::queue_bind, {0, queue, exchange, routing_key, 0, arguments}};
+    Method request{methods::queue_bind,
+                   {0, st().conn->resolve(queue), exchange, routing_key, 0, arguments}};
+    Method copy = request;
     co_await st().call(std::move(request), methods::queue_bind_ok);
+    s->conn->record({detail::TopologyEntry::Kind::queue_binding, s, queue, exchange, routing_key,
+                     false, std::move(copy), methods::queue_bind_ok});
 }
 
 Task<void> Channel::queue_unbind(std::string queue, std::string exchange, std::string routing_key,
                                  FieldTable arguments) {
     auto s = s_;
-    Method request{methods::queue_unbind, {0, queue, exchange, routing_key, arguments}};
+    Method request{methods::queue_unbind,
+                   {0, st().conn->resolve(queue), exchange, routing_key, arguments}};
     co_await st().call(std::move(request), methods::queue_unbind_ok);
+    s->conn->forget(detail::TopologyEntry::Kind::queue_binding, queue, exchange, routing_key);
 }
 
 Task<std::uint32_t> Channel::queue_purge(std::string queue) {
     auto s = s_;
-    Method request{methods::queue_purge, {0, queue, 0}};
+    Method request{methods::queue_purge, {0, st().conn->resolve(queue), 0}};
     detail::RpcReply r = co_await st().call(std::move(request), methods::queue_purge_ok);
     co_return static_cast<std::uint32_t>(r.method.number(0));
 }
 
 Task<std::uint32_t> Channel::queue_delete(std::string queue, bool if_unused, bool if_empty) {
     auto s = s_;
-    Method request{methods::queue_delete, {0, queue, if_unused, if_empty, 0}};
+    Method request{methods::queue_delete, {0, st().conn->resolve(queue), if_unused, if_empty, 0}};
     detail::RpcReply r = co_await st().call(std::move(request), methods::queue_delete_ok);
+    s->conn->forget(detail::TopologyEntry::Kind::queue, queue);
     co_return static_cast<std::uint32_t>(r.method.number(0));
 }
 
@@ -1073,8 +1459,17 @@ Task<void> Channel::confirm_select() {
         co_return;
     }
     Method request{methods::confirm_select, {0}};
+    Method copy = request;
     co_await st().call(std::move(request), methods::confirm_select_ok);
     s->confirm = true;
+    s->conn->record({detail::TopologyEntry::Kind::confirm,
+                     s,
+                     {},
+                     {},
+                     {},
+                     false,
+                     std::move(copy),
+                     methods::confirm_select_ok});
 }
 
 Future<void> Channel::basic_publish(std::string_view body, std::string_view exchange,
@@ -1083,6 +1478,16 @@ Future<void> Channel::basic_publish(std::string_view body, std::string_view exch
     detail::ChannelState& c = st();
     c.check_open();
     detail::ConnectionState& conn = *c.conn;
+    if (conn.recovering) {
+        throw ConnectionError("amqp: the connection to " + conn.peer() +
+                              " was lost and is reconnecting: the message was not published");
+    }
+    if (exchange.empty() && !conn.queue_names.empty()) {
+        auto it = conn.queue_names.find(std::string(routing_key));
+        if (it != conn.queue_names.end()) {
+            routing_key = it->second;
+        }
+    }
     Future<void> f(*conn.loop);
     std::string& out = c.scratch;
     out.clear();
@@ -1116,7 +1521,16 @@ Task<void> Channel::basic_qos(std::uint16_t prefetch_count, std::uint32_t prefet
                               bool global) {
     auto s = s_;
     Method request{methods::basic_qos, {prefetch_size, prefetch_count, global}};
+    Method copy = request;
     co_await st().call(std::move(request), methods::basic_qos_ok);
+    s->conn->record({detail::TopologyEntry::Kind::qos,
+                     s,
+                     {},
+                     {},
+                     {},
+                     false,
+                     std::move(copy),
+                     methods::basic_qos_ok});
 }
 
 namespace {
@@ -1136,10 +1550,13 @@ AsyncGenerator<Message> Channel::basic_consume(std::string queue, ConsumeOptions
     c->no_ack = options.no_ack;
     ch->consumers[tag] = c;
     ConsumerGuard guard{ch, tag, c};
-    Method request{
-        methods::basic_consume,
-        {0, queue, tag, 0, options.no_ack, options.exclusive, 0, std::move(options.arguments)}};
+    Method request{methods::basic_consume,
+                   {0, ch->conn->resolve(queue), tag, 0, options.no_ack, options.exclusive, 0,
+                    std::move(options.arguments)}};
+    c->queue = queue;
+    c->request = request;
     co_await ch->call(std::move(request), methods::basic_consume_ok);
+    c->started = true;
     for (;;) {
         if (!c->buffer.empty()) {
             Message m = std::move(c->buffer.front());
@@ -1167,25 +1584,42 @@ Task<void> Channel::basic_cancel(std::string consumer_tag) {
 
 Task<std::optional<Message>> Channel::basic_get(std::string queue, bool no_ack) {
     auto s = s_;
-    Method request{methods::basic_get, {0, queue, no_ack}};
+    Method request{methods::basic_get, {0, st().conn->resolve(queue), no_ack}};
     detail::RpcReply r =
         co_await st().call(std::move(request), methods::basic_get_ok, methods::basic_get_empty);
     co_return std::move(r.message);
 }
 
+// A delivery tag of a connection lost since (at most tag_base) is dropped:
+// the server has requeued that delivery already.
+namespace {
+bool stale(const detail::ChannelState& c, std::uint64_t tag) {
+    return c.conn->recovering || (tag != 0 && c.server_tag(tag) == 0);
+}
+}  // namespace
+
 void Channel::basic_ack(std::uint64_t delivery_tag, bool multiple) {
     st().check_open();
-    s_->send(Method{methods::basic_ack, {delivery_tag, multiple}});
+    if (stale(*s_, delivery_tag)) {
+        return;
+    }
+    s_->send(Method{methods::basic_ack, {s_->server_tag(delivery_tag), multiple}});
 }
 
 void Channel::basic_nack(std::uint64_t delivery_tag, bool multiple, bool requeue) {
     st().check_open();
-    s_->send(Method{methods::basic_nack, {delivery_tag, multiple, requeue}});
+    if (stale(*s_, delivery_tag)) {
+        return;
+    }
+    s_->send(Method{methods::basic_nack, {s_->server_tag(delivery_tag), multiple, requeue}});
 }
 
 void Channel::basic_reject(std::uint64_t delivery_tag, bool requeue) {
     st().check_open();
-    s_->send(Method{methods::basic_reject, {delivery_tag, requeue}});
+    if (stale(*s_, delivery_tag)) {
+        return;
+    }
+    s_->send(Method{methods::basic_reject, {s_->server_tag(delivery_tag), requeue}});
 }
 
 }  // namespace corio::amqp

@@ -18,6 +18,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <random>
 #include <span>
 #include <string>
 
@@ -61,6 +62,10 @@ struct ConsumerState {
     /// The iteration was abandoned: deliveries until cancel-ok are requeued.
     bool abandoned = false;
     bool no_ack = false;
+    /// consume-ok came: a recovery restarts it (with `queue`, `request`).
+    bool started = false;
+    std::string queue;
+    Method request;
     std::exception_ptr error;
     void wake() {
         if (waiter && !waiter->done()) {
@@ -76,8 +81,21 @@ public:
 
     /// Throws the error the channel closed with.
     void check_open() const;
-    /// Sends `m` and waits for a reply of id `a` (or `b`).
+    /// Sends `m` and waits for a reply of id `a` (or `b`); while the
+    /// connection is reconnecting, first waits for the recovery.
     Task<RpcReply> call(Method m, MethodId a, MethodId b = {});
+    /// The same, at once (the recovery's own calls).
+    Task<RpcReply> call_now(Method m, MethodId a, MethodId b = {});
+    /// The connection was lost and will be recovered: pending calls and
+    /// unconfirmed publishes fail with `e`, consumers stay (their unyielded
+    /// messages are dropped: the server redelivers them), delivery tags up
+    /// to the highest given out belong to the old connection.
+    void interrupt(std::exception_ptr e);
+    /// A delivery tag the user holds, as the server knows it (0: one of
+    /// the old connection's, to drop).
+    std::uint64_t server_tag(std::uint64_t user_tag) const noexcept {
+        return user_tag == 0 ? 0 : (user_tag <= tag_base ? 0 : user_tag - tag_base);
+    }
     /// Sends `m` and queues a reply nobody waits for.
     void call_detached(const Method& m, MethodId a);
     void send(const Method& m);
@@ -115,11 +133,33 @@ public:
     std::function<void(Message)> on_return;
     std::uint64_t tags = 0;
     std::string scratch;
+    /// Delivery tags given to the user are the server's plus tag_base (the
+    /// highest given out before the last recovery).
+    std::uint64_t tag_base = 0;
+    std::uint64_t max_tag = 0;
 
 private:
     void deliver_content();
     void on_method(const Method& m);
     void settle(std::uint64_t tag, bool multiple, bool ack);
+};
+
+/// What recovery re-declares: one entry per declaration or binding made
+/// through the library, in the order the server confirmed them.
+struct TopologyEntry {
+    enum class Kind { exchange, queue, exchange_binding, queue_binding, qos, confirm } kind;
+    /// The channel it was made on (qos and confirm: only it; the others go
+    /// to another channel when it is gone).
+    std::weak_ptr<ChannelState> channel;
+    /// exchange / queue: the name (a server-named queue: the name the
+    /// server first gave, the key of queue_names); bindings: destination.
+    std::string name;
+    /// Bindings: the source exchange and routing key.
+    std::string source, routing_key;
+    bool server_named = false;
+    /// The method to send again (queues and bindings: names resolved anew).
+    Method method;
+    MethodId reply;
 };
 
 class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
@@ -144,10 +184,37 @@ public:
     void forget_channel(std::uint16_t id) { channels.erase(id); }
     std::uint16_t free_channel_id() const;
 
+    // -- recovery --
+    /// The connection is gone (`e`): recover when enabled and it was open,
+    /// else fail_all(e, clean).
+    void lost(std::exception_ptr e, bool clean);
+    void begin_recovery(std::exception_ptr e);
+    Task<void> recover();
+    Task<void> restore();
+    void teardown() noexcept;
+    /// Stops recovering: the connection ends (close() or an error).
+    void stop_recovery();
+    /// The current name of a queue the user knows by `name`.
+    const std::string& resolve(const std::string& name) const;
+    void record(TopologyEntry e);
+    void forget(TopologyEntry::Kind kind, const std::string& name, const std::string& source = {},
+                const std::string& routing_key = {});
+    bool recovering = false;
+    std::uint64_t recoveries = 0;
+    /// Resolves when the recovery under way ends (either way).
+    std::optional<Future<void>> recovered;
+    std::optional<TaskHandle<void>> recovery_task;
+    std::vector<TopologyEntry> topology;
+    std::map<std::string, std::string> queue_names;
+    std::minstd_rand rng{std::random_device{}()};
+
     ConnectionOptions options;
     EventLoop* loop;
     std::shared_ptr<net::Transport> transport;
     FrameProtocol* proto = nullptr;
+    // Phases of one connection: connecting (handshake), open, closing
+    // (close() sent), closed (the end). A recovery goes back to connecting
+    // with `recovering` set; closed is final.
     enum class Phase { connecting, open, closing, closed } phase = Phase::connecting;
     Future<void> opened;
     Future<void> closed;

@@ -3,7 +3,8 @@
 // (a clear ProtocolError, connection.close 501 sent, the connection
 // closed), heartbeat loss (the dead peer found within two intervals while
 // nobody reads), heartbeats sent by the library while the user does
-// nothing, connection.blocked holding publishes until unblocked.
+// nothing, connection.blocked holding publishes until unblocked, the
+// reconnection backoff (exponential, capped).
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -250,6 +251,61 @@ TEST(AmqpFaults, PublishesAreHeldWhileTheServerBlocksTheConnection) {
         co_await corio::sleep(50ms);
         EXPECT_FALSE(conn.is_blocked());
         EXPECT_EQ(bodies, (std::vector<std::string>{"one", "two"}));
+        server.close();
+    }());
+}
+
+TEST(AmqpFaults, ReconnectionBacksOffExponentiallyUpToTheCap) {
+    net_run([]() -> Task<void> {
+        // Connection 0 opens, then the server hangs up; attempts 1..6 are
+        // hung up on at once; attempt 7 opens again.
+        int accepted = 0;
+        std::vector<corio::TimePoint> at;
+        auto script = std::make_shared<Script>([&](Peer& p) -> Task<void> {
+            const int n = accepted++;
+            at.push_back(corio::get_running_loop().time());
+            if (n == 0) {
+                co_await p.handshake(0);
+            } else if (n == 7) {
+                co_await p.handshake(0);
+                amqp::Method close = co_await p.method();
+                EXPECT_EQ(close.id, amqp::methods::connection_close);
+                p.send(0, amqp::Method{amqp::methods::connection_close_ok, {}});
+            }
+        });
+        auto served = co_await fake_server(script);
+        corio::net::Server& server = served.first;
+        amqp::ConnectionOptions o = options(served.second, 0);
+        corio::Event down, up;
+        std::uint64_t recoveries = 0;
+        amqp::ReconnectOptions r;
+        r.initial_delay = 50ms;
+        r.max_delay = 100ms;
+        r.jitter = 0;
+        r.on_disconnect = [&](std::exception_ptr) { down.set(); };
+        r.on_reconnect = [&](std::uint64_t n) {
+            recoveries = n;
+            up.set();
+        };
+        o.reconnect = r;
+        auto conn = co_await amqp::Connection::connect(o);
+        co_await corio::wait_for(down.wait(), 10s);
+        co_await corio::wait_for(up.wait(), 10s);
+        EXPECT_TRUE(conn.is_open());
+        EXPECT_EQ(recoveries, 1u);
+        EXPECT_EQ(conn.reconnects(), 1u);
+        CO_ASSERT_EQ(at.size(), 8u);
+        // Waits of 50, 100 (doubled), then 100 (capped) ms before each
+        // attempt. Without the cap the last would be 3200 ms; 1000 ms leaves
+        // room for a loaded machine.
+        const std::vector<int> floor{50, 100, 100, 100, 100, 100, 100};
+        for (std::size_t i = 0; i < floor.size(); ++i) {
+            auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(at[i + 1] - at[i]);
+            EXPECT_GE(gap.count(), floor[i]) << "before attempt " << i + 1;
+            EXPECT_LT(gap.count(), 1000) << "before attempt " << i + 1;
+        }
+        co_await conn.close();
+        EXPECT_FALSE(conn.is_open());
         server.close();
     }());
 }

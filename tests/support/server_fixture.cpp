@@ -418,7 +418,7 @@ MariaDbServer::MariaDbServer(std::vector<std::string> extra)
     start();
 }
 
-ServerSpec rabbitmq_spec() {
+ServerSpec rabbitmq_spec(const std::string& extra_config) {
     const std::string dist = std::to_string(free_loopback_port());
     const std::string epmd = std::to_string(free_loopback_port());
     // epmd runs in the foreground in the server's process group (an epmd
@@ -432,9 +432,10 @@ ServerSpec rabbitmq_spec() {
         "epmd -port $ERL_EPMD_PORT & "
         "until epmd -names >/dev/null 2>&1; do sleep 0.05; done; "
         "exec /usr/lib/rabbitmq/bin/rabbitmq-server";
-    const std::string config =
-        std::string("loopback_users.guest = false\\n") + "default_user = " + kRabbitUser + "\\n" +
-        "default_pass = " + kRabbitPassword + "\\n" + "listeners.tcp.default = 127.0.0.1:{port}\\n";
+    const std::string config = std::string("loopback_users.guest = false\\n") +
+                               "default_user = " + kRabbitUser + "\\n" +
+                               "default_pass = " + kRabbitPassword + "\\n" +
+                               "listeners.tcp.default = 127.0.0.1:{port}\\n" + extra_config;
     ServerSpec spec{
         .name = "rabbitmq",
         .program = "sh",

@@ -171,13 +171,17 @@ inline constexpr const char* kRabbitPassword = "corio-test-pw";
 /// it), Mnesia, logs, config, plugins file and HOME (the Erlang cookie) in
 /// {dir}, listening on 127.0.0.1:port, user kRabbitUser. Ready when the
 /// AMQP protocol header is answered by a frame (connection.start). Start-up
-/// takes several seconds: start one per test binary.
-ServerSpec rabbitmq_spec();
+/// takes several seconds: start one per test binary. `extra_config`: more
+/// lines of rabbitmq.conf (e.g. a TLS listener and its ssl_options).
+ServerSpec rabbitmq_spec(const std::string& extra_config = {});
 
 /// A started RabbitMQ server.
 class RabbitMqServer : public ServerFixture {
 public:
-    RabbitMqServer() : ServerFixture(rabbitmq_spec()) { start(); }
+    explicit RabbitMqServer(const std::string& extra_config = {})
+        : ServerFixture(rabbitmq_spec(extra_config)) {
+        start();
+    }
     /// "amqp://corio:corio-test-pw@127.0.0.1:PORT/".
     std::string url() const;
 };

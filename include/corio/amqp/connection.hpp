@@ -25,6 +25,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -40,6 +41,49 @@
 #include "corio/task.hpp"
 
 namespace corio::amqp {
+
+/// Opt-in reconnection (ConnectionOptions::reconnect). aio-pika:
+/// `connect_robust`.
+///
+/// When a connection that was open is lost (the socket closes, heartbeats
+/// stop, the server closes it, e.g. 320 CONNECTION_FORCED on shutdown), the
+/// Connection does not end: it waits initial_delay, then reconnects, each
+/// failed attempt doubling the wait (times `multiplier`) up to max_delay;
+/// every wait is shortened by a random fraction of at most `jitter` (0.2:
+/// between 80 % and 100 % of it), so clients do not reconnect in step. It
+/// retries until it succeeds or close() is called. On the new connection it
+/// reopens every open channel (same numbers, same Channel handles) and
+/// re-declares, in the order they were first made, what was declared
+/// through the library: exchanges, queues (server-named ones get a new name,
+/// which the library substitutes for the old one wherever a queue name is
+/// passed), exchange and queue bindings, basic_qos and confirm_select; then
+/// restarts every consumer with its tag, so consumer generators keep
+/// yielding. Deletions and unbinds remove what they undo.
+///
+/// What is lost at the break: every call waiting for a reply and every
+/// publish not yet confirmed fails with ConnectionError (never reported
+/// confirmed); messages delivered and not acked are redelivered by the
+/// server (marked redelivered). Acks, nacks and rejects of the old
+/// connection's delivery tags are dropped, not sent (delivery tags keep
+/// growing across reconnects, so a new tag never equals an old one).
+/// While reconnecting, calls that wait for a reply wait for the recovery,
+/// basic_publish throws ConnectionError at once, and is_open() is false.
+/// A basic_consume whose consume-ok had not come at the break ends with the
+/// ConnectionError. The first connect is not retried (connect() throws).
+/// close() is what stops a recovery: while one is under way it keeps the
+/// connection alive even when every handle to it is dropped.
+struct ReconnectOptions {
+    Duration initial_delay = std::chrono::milliseconds(100);
+    Duration max_delay = std::chrono::seconds(30);
+    double multiplier = 2.0;
+    double jitter = 0.2;
+    /// Called on the loop after each successful recovery (its argument: the
+    /// number of recoveries so far). Must not throw.
+    std::function<void(std::uint64_t)> on_reconnect;
+    /// Called on the loop when an open connection is lost and recovery
+    /// starts (its argument: why). Must not throw.
+    std::function<void(std::exception_ptr)> on_disconnect;
+};
 
 /// Where and how to connect. aioamqp: the keyword arguments of `connect()`.
 /// Fill a named variable and pass it: do not write options that own strings
@@ -76,6 +120,10 @@ struct ConnectionOptions {
     net::VerifyMode ssl_cert_reqs = net::VerifyMode::required;
     /// The name checked against the certificate (empty: host).
     std::string ssl_server_hostname;
+
+    /// Reconnect when the connection is lost, and recover the topology
+    /// (see ReconnectOptions). Empty (the default): a lost connection ends.
+    std::optional<ReconnectOptions> reconnect;
 };
 
 /// Reads `amqp://[user[:password]@]host[:port][/vhost][?heartbeat=N&
@@ -164,7 +212,9 @@ public:
     std::uint16_t id() const noexcept;
     bool is_open() const noexcept;
     /// Sends channel.close and waits for close-ok. Pending calls fail with
-    /// ChannelClosed (code 0). A closed channel: no-op.
+    /// ChannelClosed (code 0). A closed channel: no-op. While the connection
+    /// is reconnecting, waits for the recovery first (so the channel is not
+    /// reopened afterwards).
     Task<void> close(std::uint16_t reply_code = 200, std::string reply_text = "Normal shutdown");
 
     // -- exchanges and queues (suspend until the server's -ok) --
@@ -263,8 +313,18 @@ public:
     Task<Channel> channel();
     /// Sends connection.close and waits for close-ok (or the peer closing).
     /// Every channel's pending calls fail with ConnectionError. Closed: no-op.
+    /// While reconnecting: stops reconnecting and closes at once.
     Task<void> close(std::uint16_t reply_code = 200, std::string reply_text = "Normal shutdown");
+    /// Open, and not reconnecting.
     bool is_open() const noexcept;
+    /// Lost, and reconnecting (ConnectionOptions::reconnect).
+    bool is_reconnecting() const noexcept;
+    /// The number of successful recoveries so far.
+    std::uint64_t reconnects() const noexcept;
+    /// Resolves when the connection is open: at once when it is, else when
+    /// the recovery under way completes. Throws ConnectionError if the
+    /// connection ends first.
+    Task<void> wait_open();
     /// The server asked publishers to stop (connection.blocked, memory or
     /// disk alarm): publishes are held until it unblocks.
     bool is_blocked() const noexcept;
