@@ -13,10 +13,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -56,7 +58,36 @@ int connect_loopback(std::uint16_t port) {
 
 }  // namespace
 
-std::uint16_t free_loopback_port() {
+namespace {
+
+// Whether 127.0.0.1:port can be bound now (no SO_REUSEADDR: a port with
+// connections in TIME_WAIT counts as taken).
+bool can_bind(std::uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return false;
+    }
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    return ok;
+}
+
+// The low end of the kernel's ephemeral port range (32768 by default).
+unsigned ephemeral_low() {
+    std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+    unsigned low = 0;
+    if (!(in >> low) || low < 2048) {
+        return 0;
+    }
+    return low;
+}
+
+// A port bound to 0 and released (in the ephemeral range).
+std::uint16_t any_free_port() {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
@@ -73,6 +104,33 @@ std::uint16_t free_loopback_port() {
     }
     ::close(fd);
     return ntohs(a.sin_port);
+}
+
+bool address_in_use(const std::string& log) {
+    return log.find("eaddrinuse") != std::string::npos ||
+           log.find("Address already in use") != std::string::npos;
+}
+
+}  // namespace
+
+// Ports under the ephemeral range: the kernel never hands those out to
+// other processes' bind(0) or connect() (the tests run beside each other
+// and open many), so the port stays free until the server takes it, and
+// across a kill and restart.
+std::uint16_t free_loopback_port() {
+    static std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
+    const unsigned low = ephemeral_low();
+    if (low != 0) {
+        const unsigned first = std::max(1024u, low > 12000 ? low - 12000 : 1024u);
+        std::uniform_int_distribution<unsigned> pick(first, low - 1);
+        for (int tries = 0; tries < 200; ++tries) {
+            auto port = static_cast<std::uint16_t>(pick(rng));
+            if (can_bind(port)) {
+                return port;
+            }
+        }
+    }
+    return any_free_port();
 }
 
 bool tcp_probe(std::uint16_t port, std::string_view request, std::string_view expect) {
@@ -234,6 +292,24 @@ void ServerFixture::start() {
     if (running()) {
         return;
     }
+    // The port may still be taken between free_loopback_port() and the
+    // server's bind (by another test's fixture): a first start then tries
+    // other ports. A restart keeps its port (the tests reconnect to it).
+    for (int attempt = 1;; ++attempt) {
+        try {
+            start_once();
+            started_ = true;
+            return;
+        } catch (const StartError& e) {
+            if (started_ || attempt == 3 || !address_in_use(e.what())) {
+                throw;
+            }
+            port_ = free_loopback_port();
+        }
+    }
+}
+
+void ServerFixture::start_once() {
     if (!initialised_) {
         for (const auto& cmd : spec_.init) {
             pid_t pid = spawn(cmd);
@@ -256,8 +332,8 @@ void ServerFixture::start() {
         int status = 0;
         if (::waitpid(pid_, &status, WNOHANG) == pid_) {
             pid_ = -1;
-            throw std::runtime_error(spec_.name + " exited during start-up on port " +
-                                     std::to_string(port_) + ":\n" + log());
+            throw StartError(spec_.name + " exited during start-up on port " +
+                             std::to_string(port_) + ":\n" + log());
         }
         if (std::chrono::steady_clock::now() > deadline) {
             kill();

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,13 +86,22 @@ private:
     std::uint16_t port_ = 0;
     pid_t pid_ = -1;
     bool initialised_ = false;
+    bool started_ = false;  // started once: restarts keep the port
+
+    // A server that exited during start-up (its log in what()).
+    struct StartError : std::runtime_error {
+        using std::runtime_error::runtime_error;
+    };
+    void start_once();
 
     // fork+exec of `args` in dir_ (as the spec's user), output to the log.
     pid_t spawn(const std::vector<std::string>& args) const;
 };
 
-/// A free loopback TCP port (bound to 0 and released: another process could
-/// take it before the server does, which start() then reports).
+/// A free loopback TCP port, picked at random under the kernel's ephemeral
+/// range (so no bind(0) or connect() elsewhere takes it), checked by a bind
+/// and released: another fixture could still take it before the server
+/// does, in which case a first start() tries another port.
 std::uint16_t free_loopback_port();
 
 /// Connects to 127.0.0.1:port, sends `request`, and returns true if the
