@@ -106,13 +106,16 @@ TEST(PgPipeline, CancelledTaskLeavesTheConnectionInStep) {
 TEST(PgPipeline, CancelWithOthersInFlightDrainsInsteadOfCancelling) {
     net_run([]() -> Task<void> {
         auto conn = co_await pg::Connection::connect(pg_options());
+        const auto start = std::chrono::steady_clock::now();
         auto slow = corio::create_task(conn.fetchval<int>("SELECT 1 FROM pg_sleep(0.3)"));
         auto next = corio::create_task(conn.fetchval<int>("SELECT 2"));
         co_await corio::sleep(50ms);
         slow.cancel();
         // A cancel request could hit `next`: none is sent, the slow query's
-        // result is read and dropped.
+        // result is read and dropped. So `next` answers only after the
+        // whole sleep (a cancel request would have ended it at once).
         EXPECT_EQ(co_await next, 2);
+        EXPECT_GE(std::chrono::steady_clock::now() - start, 290ms);
         EXPECT_TRUE(slow.cancelled());
         EXPECT_EQ(co_await conn.fetchval<int>("SELECT 3"), 3);
         co_await conn.close();

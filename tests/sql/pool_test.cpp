@@ -24,6 +24,7 @@ struct Counters {
     int closes = 0;
     int destroyed_open = 0;
     bool fail_next = false;
+    int dead_id = 0;  // this connection's server went away (it is not reusable)
 };
 
 // A connection: an id, a reusable flag the test flips, closed by close().
@@ -52,7 +53,7 @@ public:
             ++c_->destroyed_open;
         }
     }
-    bool is_reusable() const { return reusable_; }
+    bool is_reusable() const { return reusable_ && (c_ == nullptr || c_->dead_id != id_); }
     Task<void> close() {
         co_await corio::sleep(1ms);
         ++std::exchange(c_, nullptr)->closes;
@@ -176,14 +177,14 @@ TEST(SqlPool, AnIdleConnectionThatDiedIsSkippedAtAcquire) {
         Pool pool({&c}, {.minsize = 0, .maxsize = 2});
         { auto conn = co_await pool.acquire(); }
         EXPECT_EQ(pool.idle(), 1u);
-        // The driver finds the idle connection dead (server restarted).
-        {
-            auto a = co_await pool.acquire();
-            a->reusable_ = false;
-            a.release();
-        }
+        // The idle connection dies while it waits (server restarted): the
+        // next acquire drops it and connects anew.
+        c.dead_id = 1;
         auto b = co_await pool.acquire();
         EXPECT_EQ(b->id(), 2);
+        EXPECT_EQ(c.connects, 2);
+        EXPECT_EQ(c.destroyed_open, 1);  // dropped, not lent
+        EXPECT_EQ(pool.idle(), 0u);
         b.release();
         co_await pool.close();
     }());
