@@ -371,26 +371,6 @@ std::optional<std::string_view> Row::raw(std::size_t i) const {
 
 // ---- ConnectOptions ---------------------------------------------------------
 
-namespace {
-bool parse_bool(const std::string& key, const std::string& v) {
-    if (v == "true" || v == "1" || v == "yes" || v == "on") {
-        return true;
-    }
-    if (v == "false" || v == "0" || v == "no" || v == "off") {
-        return false;
-    }
-    throw std::invalid_argument("mysql URL: " + key + "=" + v + " is not a boolean");
-}
-std::chrono::milliseconds parse_seconds(const std::string& key, const std::string& v) {
-    double secs = 0;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), secs);
-    if (ec != std::errc() || p != v.data() + v.size() || secs < 0) {
-        throw std::invalid_argument("mysql URL: " + key + "=" + v + " is not a number of seconds");
-    }
-    return std::chrono::milliseconds(static_cast<long long>(secs * 1000));
-}
-}  // namespace
-
 ConnectOptions ConnectOptions::from_url(std::string_view text) {
     Url url = parse_url(text);
     if (url.scheme != "mysql") {
@@ -408,19 +388,19 @@ ConnectOptions ConnectOptions::from_url(std::string_view text) {
     o.db = url.database;
     for (const auto& [k, v] : url.params) {
         if (k == "ssl") {
-            o.ssl = parse_bool(k, v);
+            o.ssl = url_bool("mysql", k, v);
         } else if (k == "ssl_verify") {
-            o.ssl_verify = parse_bool(k, v);
+            o.ssl_verify = url_bool("mysql", k, v);
         } else if (k == "ssl_ca") {
             o.ssl_ca = v;
         } else if (k == "charset") {
             o.charset = v;
         } else if (k == "connect_timeout") {
-            o.connect_timeout = parse_seconds(k, v);
+            o.connect_timeout = url_seconds("mysql", k, v);
         } else if (k == "query_timeout") {
-            o.query_timeout = parse_seconds(k, v);
+            o.query_timeout = url_seconds("mysql", k, v);
         } else if (k == "autocommit") {
-            o.autocommit = parse_bool(k, v);
+            o.autocommit = url_bool("mysql", k, v);
         } else if (k == "unix_socket") {
             o.unix_socket = v;
         } else {

@@ -150,20 +150,20 @@ ConnectOptions ConnectOptions::from_url(std::string_view text) {
     o.user = url.user;
     o.password = url.password;
     o.database = url.database;
-    if (auto v = url.param("sslmode")) {
-        o.sslmode = *v;
-    }
-    if (auto v = url.param("sslrootcert")) {
-        o.sslrootcert = *v;
-    }
-    if (auto v = url.param("application_name")) {
-        o.application_name = *v;
-    }
-    if (auto v = url.param("connect_timeout")) {
-        o.connect_timeout = std::chrono::seconds(std::stoi(*v));
-    }
-    if (auto v = url.param("command_timeout")) {
-        o.command_timeout = std::chrono::seconds(std::stoi(*v));
+    for (const auto& [k, v] : url.params) {
+        if (k == "sslmode") {
+            o.sslmode = v;
+        } else if (k == "sslrootcert") {
+            o.sslrootcert = v;
+        } else if (k == "application_name") {
+            o.application_name = v;
+        } else if (k == "connect_timeout") {
+            o.connect_timeout = url_seconds("postgresql", k, v);
+        } else if (k == "command_timeout") {
+            o.command_timeout = url_seconds("postgresql", k, v);
+        } else {
+            throw std::invalid_argument("postgresql URL: unknown option '" + k + "'");
+        }
     }
     return o;
 }

@@ -41,6 +41,28 @@ std::optional<std::string> Url::param(std::string_view key) const {
     return found;
 }
 
+bool url_bool(std::string_view scheme, std::string_view key, std::string_view v) {
+    if (v == "true" || v == "1" || v == "yes" || v == "on") {
+        return true;
+    }
+    if (v == "false" || v == "0" || v == "no" || v == "off") {
+        return false;
+    }
+    throw std::invalid_argument(std::string(scheme) + " URL: " + std::string(key) + "=" +
+                                std::string(v) + " is not a boolean");
+}
+
+std::chrono::milliseconds url_seconds(std::string_view scheme, std::string_view key,
+                                      std::string_view v) {
+    double secs = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), secs);
+    if (ec != std::errc() || p != v.data() + v.size() || !(secs >= 0) || secs > 1e9) {
+        throw std::invalid_argument(std::string(scheme) + " URL: " + std::string(key) + "=" +
+                                    std::string(v) + " is not a number of seconds");
+    }
+    return std::chrono::milliseconds(static_cast<long long>(secs * 1000));
+}
+
 Url parse_url(std::string_view url) {
     Url out;
     std::size_t colon = url.find("://");

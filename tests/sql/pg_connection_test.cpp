@@ -100,6 +100,19 @@ TEST(PgConnect, NonPostgresUrlIsInvalidArgument) {
     EXPECT_EQ(o.sslmode, "verify-full");
     EXPECT_EQ(o.sslrootcert, "/ca.pem");
     EXPECT_EQ(o.connect_timeout, std::chrono::seconds(7));
+    // Fractions of seconds, as the MySQL driver's URLs take them.
+    EXPECT_EQ(pg::ConnectOptions::from_url("postgresql://h/db?command_timeout=1.5").command_timeout,
+              std::chrono::milliseconds(1500));
+}
+
+TEST(PgConnect, BadUrlOptionsAreInvalidArgument) {
+    // An option the driver does not know is refused, not silently ignored.
+    EXPECT_THROW(pg::ConnectOptions::from_url("postgresql://h/db?sslmod=require"),
+                 std::invalid_argument);
+    EXPECT_THROW(pg::ConnectOptions::from_url("postgresql://h/db?connect_timeout=five"),
+                 std::invalid_argument);
+    EXPECT_THROW(pg::ConnectOptions::from_url("postgresql://h/db?command_timeout=-1"),
+                 std::invalid_argument);
 }
 
 TEST(PgConnect, BadSqlFailsOnlyThatQuery) {

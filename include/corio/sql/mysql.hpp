@@ -336,6 +336,7 @@ public:
     std::uint64_t lastrowid() const noexcept { return lastrowid_; }
     /// The columns of the current result (empty without one).
     const std::vector<Column>& description() const;
+    /// Buffered (rows read at execute) or unbuffered (read as fetched).
     CursorKind kind() const noexcept { return kind_; }
 
     /// Reads and drops what is left of an unbuffered result, so the
@@ -448,6 +449,7 @@ public:
     unsigned long thread_id() const noexcept;
     /// The server's version string ("10.11.6-MariaDB-...").
     std::string server_info() const;
+    /// The options this connection was opened with.
     const ConnectOptions& options() const;
 
     using State = detail::ConnState;
@@ -476,6 +478,7 @@ public:
     Task<void> commit();
     /// ROLLBACK. Throws as a statement does.
     Task<void> rollback();
+    /// True until commit() or rollback() ends the transaction.
     bool active() const noexcept { return conn_ != nullptr; }
 
 private:

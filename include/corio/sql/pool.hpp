@@ -110,6 +110,7 @@ public:
         }
         ~Lease() { release(); }
 
+        /// The lent connection (the Lease must hold one: not after release()).
         C& operator*() noexcept { return *conn_; }
         C* operator->() noexcept { return &*conn_; }
         /// False once released or discarded.
@@ -221,7 +222,9 @@ public:
     std::size_t idle() const noexcept { return state_->idle.size(); }
     /// Connections lent out now.
     std::size_t lent() const noexcept { return state_->lent; }
+    /// The sizes and ages the pool was made with.
     const PoolOptions& limits() const noexcept { return state_->limits; }
+    /// The options each new connection is opened with.
     const typename C::Options& options() const noexcept { return state_->options; }
 
 private:

@@ -79,8 +79,9 @@ struct ConnectOptions {
 
     /// Options from a URL (corio/sql/url.hpp): postgresql://user:pw@host:
     /// port/db?sslmode=verify-full&sslrootcert=/ca.pem&connect_timeout=5
-    /// &application_name=x. Throws std::invalid_argument for a bad URL or
-    /// a non-PostgreSQL scheme.
+    /// &command_timeout=2.5&application_name=x (timeouts in seconds,
+    /// fractions allowed). Throws std::invalid_argument for a bad URL, a
+    /// non-PostgreSQL scheme, an unknown option or a bad value.
     static ConnectOptions from_url(std::string_view url);
 };
 
@@ -287,6 +288,8 @@ private:
 /// the vector they came in. asyncpg: `Record`.
 class Row {
 public:
+    /// Row `row` of `result` (the driver makes rows; users get them from
+    /// fetch(), fetchrow() and cursors).
     Row(detail::ResultPtr result, int row) : result_(std::move(result)), row_(row) {}
     /// The number of columns.
     std::size_t size() const noexcept {

@@ -11,6 +11,7 @@
 // options take precedence over them). SQLAlchemy's URLs have this shape.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -42,5 +43,14 @@ struct Url {
 /// Parses `url`. Throws std::invalid_argument naming the bad part (an
 /// unknown scheme, a port that is not 1-65535, a bad percent-escape).
 Url parse_url(std::string_view url);
+
+/// A URL option's value as a boolean: true/1/yes/on or false/0/no/off.
+/// Throws std::invalid_argument naming `scheme`, the key and the value.
+bool url_bool(std::string_view scheme, std::string_view key, std::string_view value);
+
+/// A URL option's value as a number of seconds (fractions allowed, not
+/// negative), to the millisecond. Throws std::invalid_argument as url_bool.
+std::chrono::milliseconds url_seconds(std::string_view scheme, std::string_view key,
+                                      std::string_view value);
 
 }  // namespace corio::sql
