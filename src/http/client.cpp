@@ -289,7 +289,8 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string url,
                                             Headers headers, RequestOptions options) {
     Payload payload{std::move(data)};
     if (options_.timeout.total) {
-        payload.deadline = get_running_loop().time() + *options_.timeout.total;
+        payload.deadline =
+            corio::detail::deadline_after(get_running_loop().time(), *options_.timeout.total);
         co_return co_await wait_for(
             follow(std::move(method), std::move(url), payload, std::move(headers), options),
             *options_.timeout.total);
@@ -304,7 +305,8 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string url,
     Payload payload;
     payload.stream = &body;
     if (options_.timeout.total) {
-        payload.deadline = get_running_loop().time() + *options_.timeout.total;
+        payload.deadline =
+            corio::detail::deadline_after(get_running_loop().time(), *options_.timeout.total);
         co_return co_await wait_for(
             follow(std::move(method), std::move(url), payload, std::move(headers), options),
             *options_.timeout.total);

@@ -35,7 +35,7 @@ Task<ParseStep> ResponseBody::next_event() {
         peak = std::max(peak, buffered());
         // Each wait for bytes: at most sock_read, and never past the deadline.
         std::optional<Duration> limit = sock_read;
-        if (deadline) {
+        if (deadline && *deadline != TimePoint::max()) {
             Duration left = *deadline - get_running_loop().time();
             if (left <= Duration::zero()) {
                 throw TimeoutError("ClientTimeout::total passed while reading the response");
