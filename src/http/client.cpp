@@ -287,7 +287,8 @@ ClientSession::Target ClientSession::make_target(std::string url) {
 
 Task<ClientResponse> ClientSession::request(std::string method, std::string url, std::string data,
                                             Headers headers, RequestOptions options) {
-    Payload payload{std::move(data)};
+    Payload payload;
+    payload.data = std::move(data);
     if (options_.timeout.total) {
         payload.deadline =
             corio::detail::deadline_after(get_running_loop().time(), *options_.timeout.total);
