@@ -235,6 +235,9 @@ inline constexpr Entry kTour[] = {
     {"http", "client_streaming",
      "ClientSession: a redirect and its history, a 10 MB body streamed, a generator uploaded",
      "aiohttp docs, Client Quickstart › Redirection and history, Streaming", real_time, 0.0},
+    {"http", "client_limits",
+     "ClientSession: limit_per_host queues requests; the total timeout cuts a stalled stream",
+     "aiohttp docs, Client Reference › TCPConnector, ClientTimeout", real_time, 0.3},
 
     // Redis (corio::redis): the work queue runs on its in-process backend
     // (on a server with CORIO_QUEUE_URL=redis://...); the other two need

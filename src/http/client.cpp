@@ -205,6 +205,7 @@ std::string join_url(std::string_view base, std::string_view ref) {
 struct ClientSession::Payload {
     std::string data;
     AsyncGenerator<std::string>* stream = nullptr;  // a streamed body (sent once)
+    std::optional<TimePoint> deadline;              // ClientTimeout::total's end
 };
 
 namespace {
@@ -219,6 +220,8 @@ ClientSession::ClientSession(ClientSessionOptions options)
     : options_(std::move(options)), pool_(std::make_shared<detail::ClientPool>()) {
     pool_->keepalive_timeout = options_.keepalive_timeout;
     pool_->max_idle_per_host = options_.max_idle_per_host;
+    pool_->limit = options_.limit;
+    pool_->limit_per_host = options_.limit_per_host;
     if (options_.read_bufsize == 0) {
         throw std::invalid_argument("ClientSessionOptions: read_bufsize must be > 0");
     }
@@ -228,8 +231,7 @@ ClientSession::~ClientSession() {
     if (closed_) {
         return;
     }
-    pool_->closed = true;
-    pool_->idle.clear();  // aborts them
+    pool_->shut();  // aborts the idle connections
     // asyncio's unclosed warnings: to the loop's handler, else to stderr.
     if (EventLoop* loop = corio::detail::tls_running_loop) {
         loop->call_exception_handler({"Unclosed client session", nullptr, {}, {}});
@@ -242,16 +244,13 @@ std::size_t ClientSession::idle_connections() const noexcept {
     return pool_->size();
 }
 
+std::size_t ClientSession::open_connections() const noexcept {
+    return pool_->open;
+}
+
 Task<void> ClientSession::close() {
     closed_ = true;
-    pool_->closed = true;
-    std::vector<std::unique_ptr<detail::ClientConn>> all;
-    for (auto& [key, conns] : pool_->idle) {
-        for (auto& c : conns) {
-            all.push_back(std::move(c));
-        }
-    }
-    pool_->idle.clear();
+    std::vector<std::unique_ptr<detail::ClientConn>> all = pool_->shut();
     for (auto& c : all) {
         c->writer.close();
     }
@@ -288,8 +287,11 @@ ClientSession::Target ClientSession::make_target(std::string url) {
 
 Task<ClientResponse> ClientSession::request(std::string method, std::string url, std::string data,
                                             Headers headers, RequestOptions options) {
-    Payload payload{std::move(data)};
+    Payload payload;
+    payload.data = std::move(data);
     if (options_.timeout.total) {
+        payload.deadline =
+            corio::detail::deadline_after(get_running_loop().time(), *options_.timeout.total);
         co_return co_await wait_for(
             follow(std::move(method), std::move(url), payload, std::move(headers), options),
             *options_.timeout.total);
@@ -304,6 +306,8 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string url,
     Payload payload;
     payload.stream = &body;
     if (options_.timeout.total) {
+        payload.deadline =
+            corio::detail::deadline_after(get_running_loop().time(), *options_.timeout.total);
         co_return co_await wait_for(
             follow(std::move(method), std::move(url), payload, std::move(headers), options),
             *options_.timeout.total);
@@ -382,7 +386,11 @@ Task<ClientResponse> ClientSession::follow(std::string method, std::string url, 
     }
 }
 
-Task<std::unique_ptr<detail::ClientConn>> ClientSession::connect(const Target& t) {
+Task<std::unique_ptr<detail::ClientConn>> ClientSession::connection(const Target& t) {
+    detail::ClientPool::Lease lease = co_await pool_->acquire(t.key);
+    if (lease.conn) {
+        co_return std::move(lease.conn);
+    }
     net::ConnectOptions o;
     o.limit = options_.read_bufsize;
     std::shared_ptr<net::SslContext> ctx;
@@ -393,14 +401,11 @@ Task<std::unique_ptr<detail::ClientConn>> ClientSession::connect(const Target& t
     }
     // (No co_await inside ?: - GCC 12 mishandles the temporaries there.)
     std::optional<std::pair<net::StreamReader, net::StreamWriter>> rw;
-    if (options_.timeout.connect) {
-        rw.emplace(
-            co_await wait_for(net::open_connection(t.host, t.port, o), *options_.timeout.connect));
-    } else {
-        rw.emplace(co_await net::open_connection(t.host, t.port, o));
-    }
+    rw.emplace(co_await net::open_connection(t.host, t.port, o));
     ++opened_;
-    co_return std::make_unique<detail::ClientConn>(std::move(rw->first), std::move(rw->second));
+    auto conn = std::make_unique<detail::ClientConn>(std::move(rw->first), std::move(rw->second));
+    conn->place = std::move(lease.place);
+    co_return conn;
 }
 
 namespace {
@@ -489,15 +494,15 @@ Task<ClientResponse> ClientSession::send(const Target& t, std::string method, Pa
     detail::ParserLimits limits;
     limits.max_body_size = options_.max_body_size;
     for (int round = 0;; ++round) {
-        std::unique_ptr<detail::ClientConn> conn = pool_->take(t.key);
-        const bool reused = conn != nullptr;
-        if (!conn) {
-            conn = co_await connect(t);
-        }
+        // `connect` bounds the wait for a place under the limits too.
+        std::unique_ptr<detail::ClientConn> conn =
+            co_await wait_for(connection(t), options_.timeout.connect);
+        const bool reused = conn->reused;
         auto body = std::make_shared<detail::ResponseBody>(limits);
         body->pool = pool_;
         body->key = t.key;
         body->sock_read = options_.timeout.sock_read;
+        body->deadline = payload.deadline;
         body->read_size = options_.read_bufsize;
         body->parser.set_request_method(parse_method(method).value_or(Method::other));
         std::exception_ptr failure;

@@ -18,42 +18,6 @@ namespace corio::http {
 
 namespace detail {
 
-std::unique_ptr<ClientConn> ClientPool::take(const std::string& key) {
-    auto it = idle.find(key);
-    if (it == idle.end()) {
-        return nullptr;
-    }
-    TimePoint now = get_running_loop().time();
-    while (!it->second.empty()) {
-        std::unique_ptr<ClientConn> c = std::move(it->second.back());
-        it->second.pop_back();
-        // at_eof() notices a close the server made while the connection idled.
-        if (now - c->idle_since < keepalive_timeout && !c->reader.at_eof() &&
-            !c->writer.is_closing()) {
-            return c;
-        }
-    }
-    return nullptr;
-}
-
-void ClientPool::give_back(const std::string& key, std::unique_ptr<ClientConn> conn) {
-    std::vector<std::unique_ptr<ClientConn>>& list = idle[key];
-    if (closed || list.size() >= max_idle_per_host) {
-        conn->writer.close();
-        return;
-    }
-    conn->idle_since = get_running_loop().time();
-    list.push_back(std::move(conn));
-}
-
-std::size_t ClientPool::size() const noexcept {
-    std::size_t n = 0;
-    for (const auto& [key, conns] : idle) {
-        n += conns.size();
-    }
-    return n;
-}
-
 Task<ParseStep> ResponseBody::next_event() {
     if (!conn) {
         throw ClientPayloadError("Connection closed");
@@ -69,8 +33,17 @@ Task<ParseStep> ResponseBody::next_event() {
             throw ClientPayloadError("response parser stalled");
         }
         peak = std::max(peak, buffered());
-        if (sock_read) {
-            input = co_await wait_for(conn->reader.read(static_cast<long>(read_size)), *sock_read);
+        // Each wait for bytes: at most sock_read, and never past the deadline.
+        std::optional<Duration> limit = sock_read;
+        if (deadline && *deadline != TimePoint::max()) {
+            Duration left = *deadline - get_running_loop().time();
+            if (left <= Duration::zero()) {
+                throw TimeoutError("ClientTimeout::total passed while reading the response");
+            }
+            limit = limit ? std::min(*limit, left) : left;
+        }
+        if (limit) {
+            input = co_await wait_for(conn->reader.read(static_cast<long>(read_size)), *limit);
         } else {
             input = co_await conn->reader.read(static_cast<long>(read_size));
         }
@@ -164,6 +137,18 @@ void ResponseBody::finish_message() {
     input_off = 0;
 }
 
+void ResponseBody::check_deadline() {
+    if (error || complete || !deadline || get_running_loop().time() < *deadline) {
+        return;
+    }
+    conn.reset();
+    buf.clear();
+    buf_off = 0;
+    error = std::make_exception_ptr(
+        TimeoutError("ClientTimeout::total passed while reading the response"));
+    std::rethrow_exception(error);
+}
+
 void ResponseBody::release() noexcept {
     if (!complete && conn) {
         conn.reset();
@@ -179,6 +164,7 @@ void ResponseBody::release() noexcept {
 namespace {
 
 Task<std::string> read_all(std::shared_ptr<detail::ResponseBody> b) {
+    b->check_deadline();
     // (No co_await in a loop condition: GCC 12 miscompiles it.)
     for (;;) {
         bool more = co_await b->fill();
@@ -190,6 +176,7 @@ Task<std::string> read_all(std::shared_ptr<detail::ResponseBody> b) {
 }
 
 Task<std::string> read_some(std::shared_ptr<detail::ResponseBody> b, std::size_t n) {
+    b->check_deadline();
     if (b->unread() == 0) {
         bool more = co_await b->fill();
         if (!more) {
@@ -200,6 +187,7 @@ Task<std::string> read_some(std::shared_ptr<detail::ResponseBody> b, std::size_t
 }
 
 Task<std::string> read_line(std::shared_ptr<detail::ResponseBody> b) {
+    b->check_deadline();
     const std::size_t max_line = 2 * b->read_size;
     for (std::size_t searched = 0;;) {
         std::string_view pending = std::string_view(b->buf).substr(b->buf_off);

@@ -11,27 +11,68 @@
 // keep-alive response with nothing after it; every other path (error,
 // timeout, cancellation, a body not read to its end) destroys it, which
 // aborts its transport.
+//
+// Limits (ClientSessionOptions::limit, limit_per_host): every open
+// connection, and every one being opened, holds a Place; the pool counts
+// places per key and in all. A request that finds no idle connection and
+// no free place queues in `waiters` (FIFO). Invariant, true whenever no
+// pool function is running: no waiter still queued could be served (its
+// key has an idle connection, or a place is free for it, or one could be
+// made by closing an idle connection); wake() restores it after every
+// change (a place freed, a connection pooled), serving waiters in order.
+// A Place's destructor frees it, so a connection closed on any path,
+// however its owner dies, gives its place back.
 #pragma once
 
 #include <cstdint>
 #include <exception>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "corio/event_loop.hpp"
+#include "corio/future.hpp"
 #include "corio/http/client.hpp"
 #include "corio/net/streams.hpp"
+#include "corio/task.hpp"
 #include "parser.hpp"
 
 namespace corio::http::detail {
 
+struct ClientPool;
+
+/// One counted connection under the session's limits (see above), freed
+/// by its destructor (which may wake waiters). Empty when default-made.
+class Place {
+public:
+    Place() = default;
+    Place(std::weak_ptr<ClientPool> pool, std::string key) noexcept
+        : pool_(std::move(pool)), key_(std::move(key)), held_(true) {}
+    Place(Place&& o) noexcept
+        : pool_(std::move(o.pool_)),
+          key_(std::move(o.key_)),
+          held_(std::exchange(o.held_, false)) {}
+    Place& operator=(Place&& o) noexcept;
+    ~Place() { reset(); }
+    explicit operator bool() const noexcept { return held_; }
+    void reset() noexcept;
+
+private:
+    std::weak_ptr<ClientPool> pool_;
+    std::string key_;
+    bool held_ = false;
+};
+
 struct ClientConn {
+    Place place;  // destroyed last: the place is free once the transport is
     net::StreamReader reader;
     net::StreamWriter writer;
     TimePoint idle_since{};
+    bool reused = false;  // it has been in the pool
     ClientConn(net::StreamReader r, net::StreamWriter w)
         : reader(std::move(r)), writer(std::move(w)) {}
     ClientConn(const ClientConn&) = delete;
@@ -43,17 +84,54 @@ struct ClientConn {
     }
 };
 
-struct ClientPool {
+struct ClientPool : std::enable_shared_from_this<ClientPool> {
+    /// What acquire() gives: an idle connection, or a place to open one.
+    struct Lease {
+        std::unique_ptr<ClientConn> conn;
+        Place place;
+        explicit operator bool() const noexcept { return conn || place; }
+    };
+    struct Waiter {
+        std::string key;
+        Future<void> ready;  // set when `lease` is filled
+        Lease lease;
+    };
+
     std::map<std::string, std::vector<std::unique_ptr<ClientConn>>> idle;
     bool closed = false;
     Duration keepalive_timeout{};
     std::size_t max_idle_per_host = 0;
+    std::size_t limit = 0;           // places in all (0: none)
+    std::size_t limit_per_host = 0;  // places per key (0: none)
+    std::size_t open = 0;            // places held
+    std::map<std::string, std::size_t> open_per_host;
+    std::list<std::shared_ptr<Waiter>> waiters;  // FIFO
 
-    /// A live idle connection for `key` (scheme://host:port), or null.
+    /// A connection for `key` (scheme://host:port): an idle one, or a place
+    /// to open a new one, waiting in FIFO order while the limits allow
+    /// neither. Cancelling it leaves no place taken (one granted meanwhile
+    /// goes to the next waiter). Throws RuntimeError once the pool closes.
+    Task<Lease> acquire(std::string key);
+    /// An idle connection or a free place for `key` now, else an empty Lease.
+    Lease try_acquire(const std::string& key);
+    /// A live idle connection for `key`, or null.
     std::unique_ptr<ClientConn> take(const std::string& key);
     /// Pools `conn`, or closes it (pool closed or full).
     void give_back(const std::string& key, std::unique_ptr<ClientConn> conn);
+    /// Closes the pool: idle connections are closed (returned to be waited
+    /// for), waiters get RuntimeError.
+    std::vector<std::unique_ptr<ClientConn>> shut();
+    /// Serves the waiters that can be served now, in order (re-entrant:
+    /// a nested call makes the running one go round again).
+    void wake() noexcept;
+    /// Called by Place: one place of `key` is free.
+    void free_place(const std::string& key) noexcept;
     std::size_t size() const noexcept;
+
+private:
+    bool close_oldest_idle() noexcept;
+    bool waking_ = false;
+    bool rewake_ = false;
 };
 
 /// Throws the error of a response that failed to parse: ServerDisconnectedError
@@ -72,6 +150,7 @@ struct ResponseBody {
     std::unique_ptr<ClientConn> conn;
     ResponseParser parser;
     std::optional<Duration> sock_read;
+    std::optional<TimePoint> deadline;  // ClientTimeout::total's end
     std::size_t read_size = 65536;
 
     std::string input;
@@ -105,6 +184,9 @@ struct ResponseBody {
     void finish_message();
     /// Drops the connection (closing it) unless the body ended.
     void release() noexcept;
+    /// Past the deadline with the body not ended: fails the body with
+    /// TimeoutError (the connection closed) and throws it.
+    void check_deadline();
 };
 
 }  // namespace corio::http::detail

@@ -40,10 +40,19 @@ class SslContext;
 
 namespace corio::http {
 
-/// Time limits of a request (null: no limit). `total` covers the whole
-/// request (connecting, sending, reading the whole response); `connect`
-/// taking a connection (from the pool or new); `sock_read` each wait for
-/// bytes from the server. aiohttp: `aiohttp.ClientTimeout` (total 5 min).
+/// Time limits of a request (null: no limit); each throws TimeoutError when
+/// it passes. `total` covers the whole request: waiting for a place under
+/// the connection limits, connecting, sending, redirects, and reading the
+/// whole response, a streamed body (RequestOptions::stream) included: a
+/// read of content(), read(), text() or json() of a streamed response whose
+/// body has not ended by then throws TimeoutError (even if bytes are
+/// buffered), and its connection is closed, not reused; a body read to its
+/// end before the deadline is no longer bound by it. `connect` covers
+/// taking a connection: waiting for a place under
+/// ClientSessionOptions::limit / limit_per_host, then reusing an idle one or
+/// opening a new one (TLS handshake included). `sock_read` bounds each wait
+/// for bytes from the server, a streamed body's reads included.
+/// aiohttp: `aiohttp.ClientTimeout` (total 5 min).
 struct ClientTimeout {
     std::optional<Duration> total = std::chrono::minutes(5);
     std::optional<Duration> connect;
@@ -57,8 +66,23 @@ struct ClientSessionOptions {
     /// aiohttp: `TCPConnector(keepalive_timeout=15)`.
     Duration keepalive_timeout = std::chrono::seconds(15);
     /// Idle connections kept per host:port (more are closed).
-    /// aiohttp: `TCPConnector(limit_per_host=...)` bounds open ones instead.
     std::size_t max_idle_per_host = 16;
+    /// Connections open at once over all hosts, in use or idle (0: no
+    /// limit). A request that would open one more waits (see
+    /// limit_per_host) until one is given back or closed; when the limit is
+    /// reached and another host's connection is idle, the oldest idle one is
+    /// closed to make room instead. aiohttp: `TCPConnector(limit=100)`.
+    std::size_t limit = 100;
+    /// Connections open at once to one scheme, host and port, in use or
+    /// idle (0: no limit). Requests over a limit wait in one queue, first
+    /// come first served (a request whose host is full does not hold up one
+    /// to another host). A connection is held from the moment its request
+    /// takes it until its response is read to the end (then it is idle,
+    /// still counted, and the next waiter of its host gets it), or released,
+    /// dropped or failed (then it is closed and its place freed). The wait
+    /// counts against ClientTimeout::connect and total; cancelling a waiting
+    /// request takes no place. aiohttp: `TCPConnector(limit_per_host=0)`.
+    std::size_t limit_per_host = 0;
     /// Response body bytes; larger is a ClientPayloadError.
     std::uint64_t max_body_size = std::uint64_t{1} << 30;
     /// TLS context for https:// (null: SslContext::client(), which checks
@@ -90,7 +114,9 @@ struct RequestOptions {
     /// Return as soon as the head is in: the body is read later, through
     /// content() or read()/text()/json(); the connection stays with the
     /// response until its body is read to the end (then it goes back to the
-    /// pool) or the response is released or dropped (then it is closed).
+    /// pool) or the response is released or dropped (then it is closed):
+    /// until then it counts against ClientSessionOptions::limit and
+    /// limit_per_host, and ClientTimeout::total still runs.
     /// Off: request() reads the whole body first (what aiohttp users get
     /// from `await resp.read()` inside the `async with`).
     bool stream = false;
@@ -227,6 +253,14 @@ private:
 /// connection (only for methods that are safe to repeat: GET, HEAD,
 /// OPTIONS, PUT, DELETE; never with a streamed request body).
 ///
+/// Connection limits (ClientSessionOptions::limit, limit_per_host, as
+/// aiohttp's TCPConnector): a request that finds no idle connection to its
+/// host and no free place suspends in a first-come-first-served queue until
+/// a connection is given back or closed (a streamed response holds its
+/// connection until read to the end or released); ClientTimeout::connect
+/// and total bound that wait (TimeoutError); cancelling it leaves no place
+/// taken; close() fails the waiting requests with RuntimeError.
+///
 /// Redirects (301, 302, 303, 307, 308 with a Location) are followed unless
 /// allow_redirects is off: 301/302/303 become a GET without a body (a HEAD
 /// stays a HEAD), 307/308 repeat the method and the body; a relative
@@ -253,14 +287,17 @@ public:
     /// and no length when empty, except for POST/PUT/PATCH) and `headers`
     /// added to Host, User-Agent and Accept, follows redirects (see the
     /// class), and returns the response, with its body unless
-    /// `options.stream`. Suspends while connecting, sending and reading.
-    /// Throws std::invalid_argument for a URL it cannot use (naming it, a
-    /// redirect's Location too), RuntimeError when the session is closed,
-    /// std::system_error for connection failures (ECONNREFUSED), GaiError,
-    /// SslError, TimeoutError when a ClientTimeout limit passes (`total`
-    /// covers the redirects, and the body unless streamed),
-    /// TooManyRedirects, ServerDisconnectedError, ClientPayloadError.
-    /// Cancelling it closes the connection it was using.
+    /// `options.stream`. Suspends while waiting for a place under the
+    /// connection limits, connecting, sending and reading. Throws
+    /// std::invalid_argument for a URL it cannot use (naming it, a
+    /// redirect's Location too), RuntimeError when the session is closed
+    /// (also while waiting for a place), std::system_error for connection
+    /// failures (ECONNREFUSED), GaiError, SslError, TimeoutError when a
+    /// ClientTimeout limit passes (`total` covers the redirects and the
+    /// body; for a streamed one, its reads after return), TooManyRedirects,
+    /// ServerDisconnectedError, ClientPayloadError. Cancelling it closes the
+    /// connection it was using, or leaves the queue for a place without
+    /// taking one.
     /// aiohttp: `session.request(...)`.
     Task<ClientResponse> request(std::string method, std::string url, std::string data = {},
                                  Headers headers = {}, RequestOptions options = {});
@@ -292,7 +329,8 @@ public:
     Task<ClientResponse> delete_(std::string url, Headers headers = {},
                                  RequestOptions options = {});
 
-    /// Closes the pooled connections and refuses later requests. Suspends
+    /// Closes the pooled connections and refuses later requests; requests
+    /// waiting for a place under the limits throw RuntimeError. Suspends
     /// until they are closed. Idempotent. Connections held by streamed
     /// responses are closed when those are released. aiohttp: `await
     /// session.close()`.
@@ -301,6 +339,9 @@ public:
     bool closed() const noexcept { return closed_; }
     /// Idle pooled connections now, over all hosts.
     std::size_t idle_connections() const noexcept;
+    /// Connections open now, in use or idle, and being opened: what
+    /// ClientSessionOptions::limit bounds. Never suspends.
+    std::size_t open_connections() const noexcept;
     /// Connections opened so far (to observe reuse).
     std::uint64_t connections_opened() const noexcept { return opened_; }
     /// The session's cookies: every response's Set-Cookie fields are
@@ -319,7 +360,7 @@ private:
     Task<void> write_body(detail::ClientConn& conn, Payload& payload,
                           std::optional<std::uint64_t> length);
     static Target make_target(std::string url);
-    Task<std::unique_ptr<detail::ClientConn>> connect(const Target& t);
+    Task<std::unique_ptr<detail::ClientConn>> connection(const Target& t);
 
     ClientSessionOptions options_;
     std::shared_ptr<detail::ClientPool> pool_;

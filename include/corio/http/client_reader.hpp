@@ -35,9 +35,13 @@ struct ClientPool;
 /// the connection ends inside the body, ClientPayloadError for bad
 /// framing or a body over max_body_size, TimeoutError after
 /// ClientTimeout::sock_read, std::system_error); after such an error the
-/// connection is closed and later reads throw it again. Cancelling a read
-/// that waits for the socket closes the connection: bytes already buffered
-/// stay readable, reads past them throw ClientPayloadError.
+/// connection is closed and later reads throw it again.
+/// ClientTimeout::total runs until the body ends: a read waiting for bytes
+/// is cut at the deadline, and any read after it throws TimeoutError
+/// (buffered bytes are dropped, the connection closed, later reads throw it
+/// again). Cancelling a read that waits for the socket closes the
+/// connection: bytes already buffered stay readable, reads past them throw
+/// ClientPayloadError.
 /// aiohttp: `aiohttp.StreamReader` (`response.content`).
 class ContentReader {
 public:
