@@ -288,10 +288,10 @@ TEST(ClientLimits, WaitingForAPlaceCountsAgainstConnectAndTotal) {
             ClientSessionOptions o;
             o.limit_per_host = 1;
             if (total) {
-                o.timeout.total = 50ms;
+                o.timeout.total = 1s;
             } else {
                 o.timeout.total.reset();
-                o.timeout.connect = 50ms;
+                o.timeout.connect = 1s;
             }
             ClientSession session(o);
             ClientResponse held = co_await session.get(s.url("/hold"), {}, streamed());
@@ -328,7 +328,7 @@ TEST(ClientTimeoutStreamed, TotalRunsUntilTheBodyIsRead) {
         CountingServer s;  // /hold: the head, 5 bytes, then a stall
         co_await start(s);
         ClientSessionOptions o;
-        o.timeout.total = 200ms;
+        o.timeout.total = 1s;  // room for a loaded machine to get each head in time
         ClientSession session(o);
         ClientResponse r = co_await session.get(s.url("/hold"), {}, streamed());
         ContentReader c = r.content();
@@ -346,7 +346,7 @@ TEST(ClientTimeoutStreamed, TotalRunsUntilTheBodyIsRead) {
         // A read after the deadline throws even with bytes buffered.
         r = co_await session.get(s.url("/hold"), {}, streamed());
         EXPECT_EQ(co_await read_n(r.content(), 2), "fi");
-        co_await corio::sleep(250ms);  // the caller dawdles past the deadline
+        co_await corio::sleep(1100ms);  // the caller dawdles past the deadline
         EXPECT_THROW(co_await r.content().read(3), corio::TimeoutError);
         EXPECT_EQ(session.open_connections(), 0u);
 
@@ -354,7 +354,7 @@ TEST(ClientTimeoutStreamed, TotalRunsUntilTheBodyIsRead) {
         s.finish.set();
         r = co_await session.get(s.url("/hold"), {}, streamed());
         EXPECT_EQ(co_await r.read(), "firstfinal");
-        co_await corio::sleep(250ms);
+        co_await corio::sleep(1100ms);
         EXPECT_EQ(co_await r.content().read(), "firstfinal");
         EXPECT_EQ(session.idle_connections(), 1u);
         co_await session.close();
@@ -368,7 +368,7 @@ TEST(ClientTimeoutStreamed, SockReadBoundsEachRead) {
         co_await start(s);
         ClientSessionOptions o;
         o.timeout.total.reset();
-        o.timeout.sock_read = 50ms;
+        o.timeout.sock_read = 1s;
         ClientSession session(o);
         ClientResponse r = co_await session.get(s.url("/hold"), {}, streamed());
         ContentReader c = r.content();
