@@ -364,6 +364,16 @@ void ServerFixture::kill() {
     if (!running()) {
         return;
     }
+    if (!spec_.before_kill.empty()) {
+        pid_t pid = spawn(spec_.before_kill);
+        int status = 0;
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            throw std::runtime_error(spec_.name + ": '" + spec_.before_kill.at(0) +
+                                     "' before the kill failed:\n" + log());
+        }
+    }
     ::kill(-pid_, SIGKILL);
     ::kill(pid_, SIGKILL);
     int status = 0;
@@ -531,6 +541,14 @@ ServerSpec rabbitmq_spec(const std::string& extra_config) {
                 "RABBITMQ_LOG_BASE={dir}/log", "RABBITMQ_CONFIG_FILE={dir}/rabbitmq",
                 "RABBITMQ_ENABLED_PLUGINS_FILE={dir}/enabled_plugins",
                 "RABBITMQ_PLUGINS_EXPAND_DIR={dir}/plugins-expand"},
+        // RabbitMQ answers queue.declare-ok before Mnesia's transaction log
+        // holds the durable queue's definition on disk: a SIGKILL soon
+        // after can lose the queue and, with it, messages already
+        // confirmed. The fault tests test clients, so the log is synced
+        // first (bounded: a stuck CLI must not hang a test).
+        .before_kill = {"sh", "-c",
+                        "HOME={dir} timeout 60 /usr/lib/rabbitmq/bin/rabbitmqctl -q eval "
+                        "'ok = mnesia:sync_log().'"},
     };
     return spec;
 }

@@ -48,6 +48,10 @@ struct ServerSpec {
     bool unprivileged = false;
     /// Extra environment for the init commands and the server ("K=V").
     std::vector<std::string> env;
+    /// A command kill() runs first, while the server is up (empty: none):
+    /// what a server must have on disk before the crash, for tests of
+    /// clients rather than of the server's own crash safety.
+    std::vector<std::string> before_kill;
 };
 
 class ServerFixture {
@@ -66,7 +70,7 @@ public:
     /// is missing, exits, or does not answer within spec.start_timeout.
     void start();
     /// SIGKILL to the server's process group and reap: a crash, for fault
-    /// tests. No-op when not running.
+    /// tests (after spec.before_kill, if any). No-op when not running.
     void kill();
     /// SIGTERM to the server's process group, wait up to 5 s, then
     /// SIGKILL. No-op when not running.
