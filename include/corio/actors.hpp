@@ -1,0 +1,5 @@
+// corio/actors.hpp - virtual actors (Dapr's model): everything of corio::actors.
+#pragma once
+
+#include "corio/actors/actor.hpp"
+#include "corio/actors/store.hpp"

@@ -1,0 +1,2 @@
+// The actor runtime (being written).
+#include "corio/actors/actor.hpp"
