@@ -59,6 +59,15 @@ Task<void> RedisStateStore::apply(const ActorId& actor, std::vector<StateOp> ops
         } catch (const redis::ReplyError&) {
             if (i + 1 == replies.size() || !first)
                 first = std::current_exception();
+        } catch (const CancelledError&) {
+            // Only the wait ends: the replies still come (or fail) and are
+            // dropped here, not reported as never retrieved.
+            for (std::size_t j = i; j < replies.size(); ++j)
+                replies[j].add_done_callback([](Future<redis::Reply> f) {
+                    if (!f.cancelled())
+                        (void)f.exception();
+                });
+            throw;
         } catch (...) {
             if (!first)
                 first = std::current_exception();

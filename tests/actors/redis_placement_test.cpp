@@ -3,7 +3,10 @@
 // lease expired, release, stop, and a lapsed lease (host key gone, Redis
 // unreachable for longer than the lease) reported through on_lease_lost.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <map>
 #include <memory>
 #include <string>
@@ -286,5 +289,149 @@ TEST_F(RedisPlacementTest, WithoutALeaseNothingIsClaimed) {
         bad.renew_every = 100ms;
         EXPECT_THROW(RedisPlacement(c, "z:1", bad), std::invalid_argument);
         co_await a.stop();
+    }());
+}
+
+// Real processes: forked children, each with its own loop, connection and
+// RedisPlacement, as the hosts of a cluster would be.
+namespace {
+
+// In a child: every actor located at once; each one it wins counts an
+// activation in Redis, and what it was told is recorded. Exits 0 if all
+// went well.
+[[noreturn]] void locate_all_child(redis::ClientOptions o, std::string prefix, int index,
+                                   int actors) {
+    int code = 0;
+    try {
+        corio::run(
+            [](redis::ClientOptions o, std::string prefix, int index, int actors) -> Task<void> {
+                auto c = co_await redis::Client::connect(o);
+                actors::RedisPlacementOptions po;
+                po.prefix = prefix;
+                RedisPlacement p(c, "p" + std::to_string(index) + ":1", po);
+                co_await p.start();
+                // Start together: wait for the parent's go.
+                while (co_await c.exists(prefix + "go") == 0)
+                    co_await corio::sleep(1ms);
+                std::vector<ActorId> ids;
+                for (int i = 0; i < actors; ++i)
+                    ids.push_back(ActorId{"Counter", std::to_string(i)});
+                std::vector<corio::TaskHandle<std::string>> answers;
+                for (auto& id : ids)
+                    answers.push_back(corio::create_task(p.locate(id)));
+                for (int i = 0; i < actors; ++i) {
+                    std::string owner = co_await answers[i];
+                    if (owner == p.self())
+                        co_await c.incr(prefix + "activations:" + ids[i].id);
+                    co_await c.hset(prefix + "seen:" + std::to_string(i), p.self(), owner);
+                }
+                p.abandon();  // exits as a crash would: the lease lapses by itself
+            }(o, prefix, index, actors));
+    } catch (...) {
+        code = 1;
+    }
+    ::_exit(code);
+}
+
+}  // namespace
+
+TEST_F(RedisPlacementTest, ConcurrentFirstCallsFromProcessesActivateEachActorOnce) {
+    const std::string prefix = options().prefix;
+    constexpr int kProcs = 3, kActors = 50;
+    std::vector<pid_t> children;
+    for (int i = 0; i < kProcs; ++i) {
+        pid_t pid = ::fork();
+        if (pid == 0)
+            locate_all_child(opts(), prefix, i, kActors);
+        ASSERT_GT(pid, 0);
+        children.push_back(pid);
+    }
+    net_run([&]() -> Task<void> {
+        auto c = co_await redis::Client::connect(opts());
+        co_await c.set(prefix + "go", 1);
+    }());
+    for (pid_t pid : children) {
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    }
+    net_run([&]() -> Task<void> {
+        auto c = co_await redis::Client::connect(opts());
+        std::map<std::string, int> per_owner;
+        for (int i = 0; i < kActors; ++i) {
+            auto id = std::to_string(i);
+            EXPECT_EQ(co_await c.get(prefix + "activations:" + id), "1") << id;
+            auto owner = co_await c.get(prefix + "place:Counter||" + id);
+            CO_ASSERT_TRUE(owner.has_value());
+            ++per_owner[*owner];
+            // Every process was told the same owner.
+            auto seen = co_await c.hgetall(prefix + "seen:" + id);
+            EXPECT_EQ(seen.size(), static_cast<std::size_t>(kProcs));
+            for (auto& [who, told] : seen)
+                EXPECT_EQ(told, *owner) << who << " about " << id;
+        }
+        int total = 0;
+        for (auto& [owner, n] : per_owner)
+            total += n;
+        EXPECT_EQ(total, kActors);
+    }());
+}
+
+TEST_F(RedisPlacementTest, AKilledProcessesActorsMoveOnlyAfterItsLeaseExpires) {
+    const std::string prefix = options().prefix;
+    constexpr int kActors = 10;
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        // The host to kill: claims the actors, says so, renews forever.
+        int code = 0;
+        try {
+            corio::run([](redis::ClientOptions o, std::string prefix) -> Task<void> {
+                auto c = co_await redis::Client::connect(o);
+                actors::RedisPlacementOptions po;
+                po.prefix = prefix;
+                po.lease = 300ms;
+                RedisPlacement p(c, "victim:1", po);
+                co_await p.start();
+                for (int i = 0; i < kActors; ++i) {
+                    ActorId id{"Counter", std::to_string(i)};
+                    if (co_await p.locate(id) != p.self())
+                        throw std::runtime_error("not claimed");
+                }
+                co_await c.set(prefix + "ready", 1);
+                co_await corio::sleep(60s);
+            }(opts(), prefix));
+        } catch (...) {
+            code = 1;
+        }
+        ::_exit(code);
+    }
+    ASSERT_GT(pid, 0);
+    net_run([&]() -> Task<void> {
+        auto c = co_await redis::Client::connect(opts());
+        EXPECT_TRUE(co_await eventually(
+            [&]() -> Task<bool> { co_return co_await c.exists(prefix + "ready") == 1; }, 15s));
+        RedisPlacement b(c, "b:1", options(300ms));
+        co_await b.start();
+        std::vector<ActorId> ids;
+        for (int i = 0; i < kActors; ++i)
+            ids.push_back(ActorId{"Counter", std::to_string(i)});
+        // The victim renews from its own process: past several leases, its
+        // actors stay its own.
+        co_await corio::sleep(700ms);
+        for (auto& id : ids)
+            EXPECT_EQ(co_await b.locate(id, std::string("victim:1")), "victim:1");
+        ::kill(pid, SIGKILL);
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        auto killed = corio::get_running_loop().time();
+        bool moved = co_await eventually([&]() -> Task<bool> {
+            co_return co_await b.locate(ids[0], std::string("victim:1")) == "b:1";
+        });
+        EXPECT_TRUE(moved);
+        // Its last renewal was at most renew_every (100 ms) before the kill.
+        EXPECT_GE(corio_test::ms_since(killed), 190);
+        for (auto& id : ids)
+            EXPECT_EQ(co_await b.locate(id, std::string("victim:1")), "b:1");
+        co_await b.stop();
     }());
 }
