@@ -87,23 +87,27 @@ struct RuntimeImpl {
     bool started = false;
     bool stopping = false;
     EventLoop* loop = nullptr;
-    std::int64_t epoch_offset_ms = 0;  // wall clock minus loop time
     std::optional<TaskHandle<void>> sweeper;
     std::optional<TaskHandle<void>> reminder_poller;
     std::unique_ptr<Event> reminder_wake;
     std::size_t background = 0;  // timer and reminder deliveries in flight
 
     EventLoop& bind_loop() {
-        if (!loop) {
+        if (!loop)
             loop = &get_running_loop();
-            auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-            epoch_offset_ms = wall - to_ms(loop->time().time_since_epoch());
-        }
         return *loop;
     }
-    EpochMs now_ms() { return epoch_offset_ms + to_ms(bind_loop().time().time_since_epoch()); }
+    // Reminder time: the wall clock, except on a virtual-time loop, whose
+    // clock is the loop's (its epoch is the loop's start), so that reminders
+    // are due in virtual time and every runtime on that loop agrees.
+    EpochMs now_ms() {
+        EventLoop& l = bind_loop();
+        if (l.virtual_time())
+            return to_ms(l.time().time_since_epoch());
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    }
 
     // Runtime's private parts, for the free functions of this file.
     static RuntimeImpl& of(Runtime& rt) { return *rt.impl_; }
@@ -538,7 +542,7 @@ Task<Json> run_json_turn(Runtime& rt, Activation* a, const detail::MethodBase& m
 
 }  // namespace
 
-Task<Json> Runtime::invoke_local(const ActorId& actor, std::string_view method, Json body,
+Task<Json> Runtime::invoke_local(ActorId actor, std::string_view method, Json body,
                                  std::string call_chain) {
     const detail::TypeInfo* type = find_type(actor.type);
     if (!type)
@@ -564,7 +568,7 @@ Task<Json> Runtime::invoke_local(const ActorId& actor, std::string_view method, 
     co_return std::move(*result);
 }
 
-Task<void> Runtime::invoke_timer_local(const ActorId& actor, const std::string& name) {
+Task<void> Runtime::invoke_timer_local(ActorId actor, std::string name) {
     auto it = impl_->active.find(actor);
     if (it == impl_->active.end() || !it->second->timers.count(name))
         throw ActorNotFound(actor.str() + ": no timer '" + name + "'");
@@ -572,8 +576,8 @@ Task<void> Runtime::invoke_timer_local(const ActorId& actor, const std::string& 
     co_await run_timer(sp, name, sp->timers.at(name).generation);
 }
 
-Task<void> Runtime::invoke_reminder_local(const ActorId& actor, std::string name, Json data,
-                                          Duration due, Duration period) {
+Task<void> Runtime::invoke_reminder_local(ActorId actor, std::string name, Json data, Duration due,
+                                          Duration period) {
     const detail::TypeInfo* type = find_type(actor.type);
     if (!type)
         throw ActorNotFound("no actor type '" + actor.type + "' is registered here");
@@ -815,7 +819,7 @@ Task<void> Runtime::start() {
     impl->reminder_poller = create_task(poll_reminders(*this, *impl), "actors reminders");
 }
 
-Task<bool> Runtime::deactivate(const ActorId& actor) {
+Task<bool> Runtime::deactivate(ActorId actor) {
     auto it = impl_->active.find(actor);
     if (it == impl_->active.end())
         co_return false;

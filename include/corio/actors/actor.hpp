@@ -250,8 +250,10 @@ std::tuple<A...> decode_args(const Json& body, std::string_view method) {
         if (!body.is_array() || body.size() != sizeof...(A))
             throw ActorArgumentError(std::string(method) + ": expected a JSON array of " +
                                      std::to_string(sizeof...(A)) + " arguments");
-        std::size_t i = 0;
-        return std::tuple<A...>{from_json_value<A>(body[i++], method)...};
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return std::tuple<A...>{from_json_value<A>(body[I], method)...};
+        }
+        (std::index_sequence_for<A...>{});
     }
 }
 
@@ -451,8 +453,10 @@ public:
     /// process). Cancellation while waiting for the turn leaves the queue;
     /// during the turn it cancels the method, whose state changes are then
     /// dropped.
+    /// The arguments are taken by value (a coroutine must not keep
+    /// references to its caller's temporaries).
     template <class R = Json, class... Args>
-    Task<R> call(std::string method, Args&&... args) const;
+    Task<R> call(std::string method, Args... args) const;
 
     /// The JSON form: `body` as decode_args expects it (nothing, the one
     /// argument, or an array of them); returns the result as JSON.
@@ -510,16 +514,16 @@ public:
     /// and Dapr calls). With placement, throws NotOwner if this process
     /// does not own the actor. `call_chain` is the reentrancy id (empty:
     /// a new chain).
-    Task<Json> invoke_local(const ActorId& actor, std::string_view method, Json body,
+    Task<Json> invoke_local(ActorId actor, std::string_view method, Json body,
                             std::string call_chain = {});
     /// Fires a timer or reminder callback on a local activation (Dapr's
     /// PUT .../method/timer/{name} and .../method/remind/{name}).
-    Task<void> invoke_timer_local(const ActorId& actor, const std::string& name);
-    Task<void> invoke_reminder_local(const ActorId& actor, std::string name, Json data,
-                                     Duration due, Duration period);
+    Task<void> invoke_timer_local(ActorId actor, std::string name);
+    Task<void> invoke_reminder_local(ActorId actor, std::string name, Json data, Duration due,
+                                     Duration period);
     /// Deactivates one actor if it is active here (Dapr's DELETE
     /// /actors/{type}/{id}). Returns false if it was not.
-    Task<bool> deactivate(const ActorId& actor);
+    Task<bool> deactivate(ActorId actor);
 
     const RuntimeOptions& options() const noexcept;
     RuntimeStats stats() const noexcept;
@@ -589,10 +593,10 @@ Task<T> StateManager::get_or(std::string key, T fallback) {
 }
 
 template <class R, class... Args>
-Task<R> ActorProxy::call(std::string method, Args&&... args) const {
+Task<R> ActorProxy::call(std::string method, Args... args) const {
     if (!rt_)
         throw RuntimeError("ActorProxy: empty proxy");
-    using Typed = detail::TypedMethod<R, std::decay_t<Args>...>;
+    using Typed = detail::TypedMethod<R, Args...>;
     if (type_) {
         const detail::MethodBase* m = type_->find(method);
         if (!m)
@@ -604,7 +608,7 @@ Task<R> ActorProxy::call(std::string method, Args&&... args) const {
             std::exception_ptr error;
             try {
                 if (const auto* typed = dynamic_cast<const Typed*>(m)) {
-                    std::tuple<std::decay_t<Args>...> tup(std::forward<Args>(args)...);
+                    std::tuple<Args...> tup(std::move(args)...);
                     if constexpr (std::is_void_v<R>) {
                         co_await typed->call(detail::actor_of(a), tup);
                         result.emplace(true);
@@ -613,8 +617,7 @@ Task<R> ActorProxy::call(std::string method, Args&&... args) const {
                     }
                 } else {
                     Json out = co_await m->call_json(
-                        detail::actor_of(a), detail::encode_args(std::forward<Args>(args)...),
-                        method);
+                        detail::actor_of(a), detail::encode_args(std::move(args)...), method);
                     if constexpr (std::is_void_v<R>)
                         result.emplace(true);
                     else if constexpr (std::is_same_v<R, Json>)
@@ -636,8 +639,8 @@ Task<R> ActorProxy::call(std::string method, Args&&... args) const {
         }
     }
     // Not hosted here: through JSON to the owner.
-    Json out = co_await rt_->forward(id_, std::move(method),
-                                     detail::encode_args(std::forward<Args>(args)...));
+    Json out =
+        co_await rt_->forward(id_, std::move(method), detail::encode_args(std::move(args)...));
     if constexpr (std::is_void_v<R>) {
         co_return;
     } else if constexpr (std::is_same_v<R, Json>) {
