@@ -3,7 +3,8 @@
 // Python (Dapr's SDK):                       corio:
 //   class Counter(Actor, CounterInterface):    struct Counter : actors::Actor {
 //       async def add(self, n: int) -> int:        Task<int> add(int n) {
-//           v = await self._state_manager \            int v = co_await state().get_or<int>("v", 0) + n;
+//           v = await self._state_manager \            int v = co_await state().get_or<int>("v", 0)
+//           + n;
 //                  .get_or_add_state("v", 0) + n       state().set("v", v);
 //           await self._state_manager \                co_return v;
 //                  .set_state("v", v)              }
@@ -184,8 +185,7 @@ public:
     virtual Task<void> on_deactivate() { co_return; }
     /// A reminder fired. Runs as a turn; throwing counts as not delivered,
     /// and the reminder fires again. Dapr: `receive_reminder`.
-    virtual Task<void> receive_reminder(std::string name, Json data, Duration due,
-                                        Duration period);
+    virtual Task<void> receive_reminder(std::string name, Json data, Duration due, Duration period);
 
     /// This actor's address.
     const ActorId& id() const noexcept { return id_; }
@@ -197,8 +197,8 @@ public:
     /// Registers (or replaces) a timer: `callback` runs as a turn after
     /// `due`, then every `period` (zero: once). Timers are not persisted:
     /// they end with the activation. Dapr: `register_timer`.
-    void register_timer(std::string name, std::function<Task<void>(Json)> callback,
-                        Duration due, Duration period = Duration::zero(), Json data = {});
+    void register_timer(std::string name, std::function<Task<void>(Json)> callback, Duration due,
+                        Duration period = Duration::zero(), Json data = {});
     /// Stops a timer; no error if there is none. Dapr: `unregister_timer`.
     void unregister_timer(const std::string& name);
     /// Registers (or replaces) a reminder: receive_reminder(name, data, ...)
@@ -250,8 +250,10 @@ std::tuple<A...> decode_args(const Json& body, std::string_view method) {
         if (!body.is_array() || body.size() != sizeof...(A))
             throw ActorArgumentError(std::string(method) + ": expected a JSON array of " +
                                      std::to_string(sizeof...(A)) + " arguments");
-        std::size_t i = 0;
-        return std::tuple<A...>{from_json_value<A>(body[i++], method)...};
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return std::tuple<A...>{from_json_value<A>(body[I], method)...};
+        }
+        (std::index_sequence_for<A...>{});
     }
 }
 
@@ -289,8 +291,8 @@ struct MemberMethod final : TypedMethod<R, std::decay_t<A>...> {
     explicit MemberMethod(Fn f) : fn(f) {}
 
     Task<R> call(Actor& self, std::tuple<std::decay_t<A>...>& args) const override {
-        return std::apply(
-            [&](auto&... a) { return (static_cast<T&>(self).*fn)(std::move(a)...); }, args);
+        return std::apply([&](auto&... a) { return (static_cast<T&>(self).*fn)(std::move(a)...); },
+                          args);
     }
     Task<Json> call_json(Actor& self, Json body, std::string_view name) const override {
         auto args = decode_args<std::decay_t<A>...>(body, name);
@@ -304,15 +306,21 @@ struct MemberMethod final : TypedMethod<R, std::decay_t<A>...> {
     }
 };
 
+struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+        return std::hash<std::string_view>{}(s);
+    }
+};
+
 /// One registered actor type.
 struct TypeInfo {
     std::string name;
     std::function<std::unique_ptr<Actor>()> factory;
-    std::unordered_map<std::string, std::unique_ptr<MethodBase>, std::hash<std::string>,
-                       std::equal_to<>>
+    std::unordered_map<std::string, std::unique_ptr<MethodBase>, StringHash, std::equal_to<>>
         methods;
     const MethodBase* find(std::string_view method) const {
-        auto it = methods.find(std::string(method));
+        auto it = methods.find(method);
         return it == methods.end() ? nullptr : it->second.get();
     }
 };
@@ -327,8 +335,7 @@ public:
     /// to and from JSON (nlohmann-json) for calls from other processes.
     template <class R, class... A>
     ActorTypeBuilder& method(std::string name, Task<R> (T::*fn)(A...)) {
-        info_->methods[std::move(name)] =
-            std::make_unique<detail::MemberMethod<T, R, A...>>(fn);
+        info_->methods[std::move(name)] = std::make_unique<detail::MemberMethod<T, R, A...>>(fn);
         return *this;
     }
 
@@ -384,8 +391,8 @@ public:
     /// body; returns the JSON result. Throws NotOwner if that process does
     /// not host it, ActorUnavailable if it cannot be reached, and the
     /// remote actor errors as ActorError subclasses.
-    virtual Task<Json> invoke(const std::string& address, const ActorId& actor,
-                              std::string method, Json body, std::string call_chain) = 0;
+    virtual Task<Json> invoke(const std::string& address, const ActorId& actor, std::string method,
+                              Json body, std::string call_chain) = 0;
     /// Closes connections.
     virtual Task<void> close() = 0;
 };
@@ -446,8 +453,10 @@ public:
     /// process). Cancellation while waiting for the turn leaves the queue;
     /// during the turn it cancels the method, whose state changes are then
     /// dropped.
+    /// The arguments are taken by value (a coroutine must not keep
+    /// references to its caller's temporaries).
     template <class R = Json, class... Args>
-    Task<R> call(std::string method, Args&&... args) const;
+    Task<R> call(std::string method, Args... args) const;
 
     /// The JSON form: `body` as decode_args expects it (nothing, the one
     /// argument, or an array of them); returns the result as JSON.
@@ -505,16 +514,16 @@ public:
     /// and Dapr calls). With placement, throws NotOwner if this process
     /// does not own the actor. `call_chain` is the reentrancy id (empty:
     /// a new chain).
-    Task<Json> invoke_local(const ActorId& actor, std::string_view method, Json body,
+    Task<Json> invoke_local(ActorId actor, std::string_view method, Json body,
                             std::string call_chain = {});
     /// Fires a timer or reminder callback on a local activation (Dapr's
     /// PUT .../method/timer/{name} and .../method/remind/{name}).
-    Task<void> invoke_timer_local(const ActorId& actor, const std::string& name);
-    Task<void> invoke_reminder_local(const ActorId& actor, std::string name, Json data,
-                                     Duration due, Duration period);
+    Task<void> invoke_timer_local(ActorId actor, std::string name);
+    Task<void> invoke_reminder_local(ActorId actor, std::string name, Json data, Duration due,
+                                     Duration period);
     /// Deactivates one actor if it is active here (Dapr's DELETE
     /// /actors/{type}/{id}). Returns false if it was not.
-    Task<bool> deactivate(const ActorId& actor);
+    Task<bool> deactivate(ActorId actor);
 
     const RuntimeOptions& options() const noexcept;
     RuntimeStats stats() const noexcept;
@@ -584,10 +593,10 @@ Task<T> StateManager::get_or(std::string key, T fallback) {
 }
 
 template <class R, class... Args>
-Task<R> ActorProxy::call(std::string method, Args&&... args) const {
+Task<R> ActorProxy::call(std::string method, Args... args) const {
     if (!rt_)
         throw RuntimeError("ActorProxy: empty proxy");
-    using Typed = detail::TypedMethod<R, std::decay_t<Args>...>;
+    using Typed = detail::TypedMethod<R, Args...>;
     if (type_) {
         const detail::MethodBase* m = type_->find(method);
         if (!m)
@@ -599,7 +608,7 @@ Task<R> ActorProxy::call(std::string method, Args&&... args) const {
             std::exception_ptr error;
             try {
                 if (const auto* typed = dynamic_cast<const Typed*>(m)) {
-                    std::tuple<std::decay_t<Args>...> tup(std::forward<Args>(args)...);
+                    std::tuple<Args...> tup(std::move(args)...);
                     if constexpr (std::is_void_v<R>) {
                         co_await typed->call(detail::actor_of(a), tup);
                         result.emplace(true);
@@ -608,8 +617,7 @@ Task<R> ActorProxy::call(std::string method, Args&&... args) const {
                     }
                 } else {
                     Json out = co_await m->call_json(
-                        detail::actor_of(a), detail::encode_args(std::forward<Args>(args)...),
-                        method);
+                        detail::actor_of(a), detail::encode_args(std::move(args)...), method);
                     if constexpr (std::is_void_v<R>)
                         result.emplace(true);
                     else if constexpr (std::is_same_v<R, Json>)
@@ -631,8 +639,8 @@ Task<R> ActorProxy::call(std::string method, Args&&... args) const {
         }
     }
     // Not hosted here: through JSON to the owner.
-    Json out = co_await rt_->forward(id_, std::move(method),
-                                     detail::encode_args(std::forward<Args>(args)...));
+    Json out =
+        co_await rt_->forward(id_, std::move(method), detail::encode_args(std::move(args)...));
     if constexpr (std::is_void_v<R>) {
         co_return;
     } else if constexpr (std::is_same_v<R, Json>) {
