@@ -7,6 +7,7 @@
 
 #include "corio/actors/redis.hpp"
 #include "corio/redis/commands.hpp"
+#include "corio/timeouts.hpp"
 
 namespace corio::actors {
 namespace {
@@ -136,15 +137,21 @@ Task<void> RedisPlacement::renew_once() {
     if (registered_) {
         TimePoint sent = loop.time();
         bool renewed = false;
-        try {
-            std::vector<std::string> keys{host_key_};
-            std::vector<std::string> args{token_, std::to_string(millis(options_.lease))};
-            redis::Reply r = co_await client_.run(renew_script(), keys, args);
-            renewed = r.to_integer() == 1;
-        } catch (const std::exception&) {
-            // Unreachable: the lease holds until its deadline.
-            if (loop.time() < deadline_)
-                co_return;
+        if (sent < deadline_) {
+            try {
+                // An answer after the deadline is no use: by then others may
+                // take our actors, so the activations must go at the
+                // deadline, not whenever the server answers.
+                std::vector<std::string> keys{host_key_};
+                std::vector<std::string> args{token_, std::to_string(millis(options_.lease))};
+                redis::Reply r =
+                    co_await wait_for(client_.run(renew_script(), keys, args), deadline_ - sent);
+                renewed = r.to_integer() == 1;
+            } catch (const std::exception&) {
+                // Unreachable: the lease holds until its deadline.
+                if (loop.time() < deadline_)
+                    co_return;
+            }
         }
         if (renewed) {
             if (loop.time() < deadline_) {
@@ -158,7 +165,7 @@ Task<void> RedisPlacement::renew_once() {
             lose_lease();
     }
     try {
-        co_await register_host();
+        co_await wait_for(register_host(), options_.lease);
     } catch (const std::exception&) {
         // Tried again at the next period.
     }
