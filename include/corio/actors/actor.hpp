@@ -312,7 +312,7 @@ struct TypeInfo {
                        std::equal_to<>>
         methods;
     const MethodBase* find(std::string_view method) const {
-        auto it = methods.find(method);
+        auto it = methods.find(std::string(method));
         return it == methods.end() ? nullptr : it->second.get();
     }
 };
