@@ -1,7 +1,7 @@
 // MemoryStore: actor state and reminders in this process's memory.
-#include "corio/actors/store.hpp"
-
 #include <algorithm>
+
+#include "corio/actors/store.hpp"
 
 namespace corio::actors {
 

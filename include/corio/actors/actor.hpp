@@ -3,7 +3,8 @@
 // Python (Dapr's SDK):                       corio:
 //   class Counter(Actor, CounterInterface):    struct Counter : actors::Actor {
 //       async def add(self, n: int) -> int:        Task<int> add(int n) {
-//           v = await self._state_manager \            int v = co_await state().get_or<int>("v", 0) + n;
+//           v = await self._state_manager \            int v = co_await state().get_or<int>("v", 0)
+//           + n;
 //                  .get_or_add_state("v", 0) + n       state().set("v", v);
 //           await self._state_manager \                co_return v;
 //                  .set_state("v", v)              }
@@ -184,8 +185,7 @@ public:
     virtual Task<void> on_deactivate() { co_return; }
     /// A reminder fired. Runs as a turn; throwing counts as not delivered,
     /// and the reminder fires again. Dapr: `receive_reminder`.
-    virtual Task<void> receive_reminder(std::string name, Json data, Duration due,
-                                        Duration period);
+    virtual Task<void> receive_reminder(std::string name, Json data, Duration due, Duration period);
 
     /// This actor's address.
     const ActorId& id() const noexcept { return id_; }
@@ -197,8 +197,8 @@ public:
     /// Registers (or replaces) a timer: `callback` runs as a turn after
     /// `due`, then every `period` (zero: once). Timers are not persisted:
     /// they end with the activation. Dapr: `register_timer`.
-    void register_timer(std::string name, std::function<Task<void>(Json)> callback,
-                        Duration due, Duration period = Duration::zero(), Json data = {});
+    void register_timer(std::string name, std::function<Task<void>(Json)> callback, Duration due,
+                        Duration period = Duration::zero(), Json data = {});
     /// Stops a timer; no error if there is none. Dapr: `unregister_timer`.
     void unregister_timer(const std::string& name);
     /// Registers (or replaces) a reminder: receive_reminder(name, data, ...)
@@ -289,8 +289,8 @@ struct MemberMethod final : TypedMethod<R, std::decay_t<A>...> {
     explicit MemberMethod(Fn f) : fn(f) {}
 
     Task<R> call(Actor& self, std::tuple<std::decay_t<A>...>& args) const override {
-        return std::apply(
-            [&](auto&... a) { return (static_cast<T&>(self).*fn)(std::move(a)...); }, args);
+        return std::apply([&](auto&... a) { return (static_cast<T&>(self).*fn)(std::move(a)...); },
+                          args);
     }
     Task<Json> call_json(Actor& self, Json body, std::string_view name) const override {
         auto args = decode_args<std::decay_t<A>...>(body, name);
@@ -304,12 +304,18 @@ struct MemberMethod final : TypedMethod<R, std::decay_t<A>...> {
     }
 };
 
+struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+        return std::hash<std::string_view>{}(s);
+    }
+};
+
 /// One registered actor type.
 struct TypeInfo {
     std::string name;
     std::function<std::unique_ptr<Actor>()> factory;
-    std::unordered_map<std::string, std::unique_ptr<MethodBase>, std::hash<std::string>,
-                       std::equal_to<>>
+    std::unordered_map<std::string, std::unique_ptr<MethodBase>, StringHash, std::equal_to<>>
         methods;
     const MethodBase* find(std::string_view method) const {
         auto it = methods.find(std::string(method));
@@ -327,8 +333,7 @@ public:
     /// to and from JSON (nlohmann-json) for calls from other processes.
     template <class R, class... A>
     ActorTypeBuilder& method(std::string name, Task<R> (T::*fn)(A...)) {
-        info_->methods[std::move(name)] =
-            std::make_unique<detail::MemberMethod<T, R, A...>>(fn);
+        info_->methods[std::move(name)] = std::make_unique<detail::MemberMethod<T, R, A...>>(fn);
         return *this;
     }
 
@@ -384,8 +389,8 @@ public:
     /// body; returns the JSON result. Throws NotOwner if that process does
     /// not host it, ActorUnavailable if it cannot be reached, and the
     /// remote actor errors as ActorError subclasses.
-    virtual Task<Json> invoke(const std::string& address, const ActorId& actor,
-                              std::string method, Json body, std::string call_chain) = 0;
+    virtual Task<Json> invoke(const std::string& address, const ActorId& actor, std::string method,
+                              Json body, std::string call_chain) = 0;
     /// Closes connections.
     virtual Task<void> close() = 0;
 };

@@ -15,14 +15,13 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "corio/task.hpp"
 
@@ -78,8 +77,8 @@ using EpochMs = std::int64_t;
 struct Reminder {
     ActorId actor;
     std::string name;
-    Json data;               // passed back to receive_reminder
-    EpochMs due = 0;         // next time it fires
+    Json data;                   // passed back to receive_reminder
+    EpochMs due = 0;             // next time it fires
     std::int64_t period_ms = 0;  // 0: fires once, then is removed
     /// Bumped by every register, so a completion of an older registration
     /// does not remove or reschedule a newer one.
