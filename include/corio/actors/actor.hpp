@@ -318,7 +318,7 @@ struct TypeInfo {
     std::unordered_map<std::string, std::unique_ptr<MethodBase>, StringHash, std::equal_to<>>
         methods;
     const MethodBase* find(std::string_view method) const {
-        auto it = methods.find(std::string(method));
+        auto it = methods.find(method);
         return it == methods.end() ? nullptr : it->second.get();
     }
 };
