@@ -238,6 +238,12 @@ T from_json_value(const Json& j, std::string_view what) {
     }
 }
 
+template <class... A, std::size_t... I>
+std::tuple<A...> decode_array(const Json& body, std::string_view method,
+                              std::index_sequence<I...>) {
+    return std::tuple<A...>{from_json_value<A>(body[I], method)...};
+}
+
 /// Decodes a call body into a method's arguments: no arguments ignore it,
 /// one argument is the whole body, more are a JSON array of that length.
 template <class... A>
@@ -250,8 +256,7 @@ std::tuple<A...> decode_args(const Json& body, std::string_view method) {
         if (!body.is_array() || body.size() != sizeof...(A))
             throw ActorArgumentError(std::string(method) + ": expected a JSON array of " +
                                      std::to_string(sizeof...(A)) + " arguments");
-        std::size_t i = 0;
-        return std::tuple<A...>{from_json_value<A>(body[i++], method)...};
+        return decode_array<A...>(body, method, std::index_sequence_for<A...>{});
     }
 }
 
