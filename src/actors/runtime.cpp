@@ -216,6 +216,7 @@ Task<void> run_timer(std::shared_ptr<Activation> a, std::string name, std::uint6
 
 void arm_timer(const std::shared_ptr<Activation>& a, const std::string& name, Duration delay) {
     auto& entry = a->timers.at(name);
+    entry.handle.cancel();  // a timer fired early (Dapr's PUT .../timer) is armed still
     std::weak_ptr<Activation> weak = a;
     std::uint64_t generation = entry.generation;
     entry.handle =
@@ -255,8 +256,10 @@ Task<void> run_timer(std::shared_ptr<Activation> a, std::string name, std::uint6
     if (it != a->timers.end() && it->second.generation == generation) {
         if (period > Duration::zero() && !a->dead)
             arm_timer(a, name, period);
-        else
+        else {
+            it->second.handle.cancel();
             a->timers.erase(it);
+        }
     }
     if (error) {
         try {
