@@ -218,8 +218,10 @@ Task<void> RedisPlacement::stop() {
 
 Task<std::string> RedisPlacement::locate(const ActorId& actor,
                                          std::optional<std::string> stale_owner) {
+    auto& loop = get_running_loop();
     auto it = owners_.find(actor);
-    if (it != owners_.end() && stale_owner && it->second == *stale_owner) {
+    if (it != owners_.end() &&
+        ((stale_owner && it->second.owner == *stale_owner) || loop.time() >= it->second.until)) {
         owners_.erase(it);
         it = owners_.end();
     }
@@ -227,7 +229,7 @@ Task<std::string> RedisPlacement::locate(const ActorId& actor,
     if (!may_claim && registered_)
         lose_lease();  // clears the cache
     else if (it != owners_.end())
-        co_return it->second;
+        co_return it->second.owner;
     ++lookups_;
     std::vector<std::string> keys{place_key(actor), places_key_};
     std::vector<std::string> args{self_, options_.prefix + "host:", may_claim ? "1" : "0"};
@@ -241,7 +243,11 @@ Task<std::string> RedisPlacement::locate(const ActorId& actor,
     if (*owner == self_ && !lease_valid())
         throw ActorUnavailable("placement of " + actor.str() + ": the lease of " + self_ +
                                " lapsed while claiming it");
-    owners_[actor] = *owner;
+    // Our own placements hold while our lease does; another's is trusted
+    // for renew_every (it may die, and nobody reports it stale to us when
+    // the calls come from other processes).
+    owners_[actor] =
+        Cached{*owner, *owner == self_ ? TimePoint::max() : loop.time() + options_.renew_every};
     co_return *owner;
 }
 
@@ -251,12 +257,12 @@ Task<bool> RedisPlacement::owns(const ActorId& actor) {
             lose_lease();
         co_return false;
     }
-    if (auto it = owners_.find(actor); it != owners_.end() && it->second == self_)
+    if (auto it = owners_.find(actor); it != owners_.end() && it->second.owner == self_)
         co_return true;
     std::optional<std::string> owner = co_await client_.get(place_key(actor));
     bool mine = owner && *owner == self_ && lease_valid();
     if (mine)
-        owners_[actor] = self_;
+        owners_[actor] = Cached{self_, TimePoint::max()};
     co_return mine;
 }
 

@@ -108,7 +108,7 @@ TEST_F(RedisPlacementTest, ConcurrentFirstCallsFromThreeProcessesAgreeOnOneOwner
     }());
 }
 
-TEST_F(RedisPlacementTest, KnownOwnersAreCachedUntilReportedStale) {
+TEST_F(RedisPlacementTest, KnownOwnersAreCachedUntilReportedStaleOrTooOld) {
     net_run([]() -> Task<void> {
         auto c = co_await redis::Client::connect(opts());
         RedisPlacement a(c, "a:1", options()), b(c, "b:1", options());
@@ -133,6 +133,21 @@ TEST_F(RedisPlacementTest, KnownOwnersAreCachedUntilReportedStale) {
         EXPECT_EQ(b.lookups(), 2u);
         co_await a.stop();
         co_await b.stop();
+        // Another's ownership is trusted for renew_every only (it may die
+        // and nobody tells this process); one's own while the lease holds.
+        RedisPlacement s(c, "s:1", options(300ms)), t(c, "t:1", options(300ms));
+        co_await s.start();
+        co_await t.start();
+        ActorId y{"Counter", "y"};
+        EXPECT_EQ(co_await s.locate(y), "s:1");
+        EXPECT_EQ(co_await t.locate(y), "s:1");
+        co_await corio::sleep(150ms);  // past renew_every (100 ms)
+        EXPECT_EQ(co_await s.locate(y), "s:1");
+        EXPECT_EQ(co_await t.locate(y), "s:1");
+        EXPECT_EQ(s.lookups(), 1u);
+        EXPECT_EQ(t.lookups(), 2u);
+        co_await s.stop();
+        co_await t.stop();
     }());
 }
 

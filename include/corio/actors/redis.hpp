@@ -149,12 +149,12 @@ public:
     /// lapses by itself).
     Task<void> stop() override;
     /// The owner of `actor`: from the local cache when known (no round
-    /// trip), else one script that returns the recorded owner if its lease
-    /// lives, or records and returns self(). `stale_owner` drops a cached
-    /// entry naming it first (an owner whose lease still lives is returned
-    /// again all the same). Throws ActorUnavailable when this process has
-    /// no valid lease and no live owner is recorded, and what the client
-    /// throws.
+    /// trip; another process's ownership is cached for renew_every, this
+    /// process's own while its lease holds), else one script that returns the recorded owner if its
+    /// lease lives, or records and returns self(). `stale_owner` drops a cached entry naming it
+    /// first (an owner whose lease still lives is returned again all the same). Throws
+    /// ActorUnavailable when this process has no valid lease and no live owner is recorded, and
+    /// what the client throws.
     Task<std::string> locate(const ActorId& actor,
                              std::optional<std::string> stale_owner = {}) override;
     /// True if the lease is valid and `actor`'s placement names this
@@ -193,7 +193,11 @@ private:
     std::string token_;
     bool registered_ = false;
     TimePoint deadline_{};
-    std::unordered_map<ActorId, std::string, ActorIdHash> owners_;
+    struct Cached {
+        std::string owner;
+        TimePoint until;  // trusted until then (self: while the lease holds)
+    };
+    std::unordered_map<ActorId, Cached, ActorIdHash> owners_;
     std::optional<TaskHandle<void>> renewer_;
     std::uint64_t leases_lost_ = 0;
     std::uint64_t lookups_ = 0;
