@@ -93,15 +93,26 @@ protected:
             h.pid = -1;
         }
     }
+    // SIGTERM: the host stops its runtime (gives its placements up) and
+    // exits 0 - within 15 s, or it is killed and the test fails.
     static void stop(Host& h) {
-        if (h.pid > 0) {
-            ::kill(h.pid, SIGTERM);
-            int status = 0;
-            ::waitpid(h.pid, &status, 0);
-            EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-                << h.address << " status " << status;
-            h.pid = -1;
+        if (h.pid <= 0)
+            return;
+        ::kill(h.pid, SIGTERM);
+        int status = 0;
+        auto until = std::chrono::steady_clock::now() + 15s;
+        while (::waitpid(h.pid, &status, WNOHANG) == 0) {
+            if (std::chrono::steady_clock::now() > until) {
+                ADD_FAILURE() << h.address << " did not stop on SIGTERM";
+                ::kill(h.pid, SIGKILL);
+                ::waitpid(h.pid, &status, 0);
+                break;
+            }
+            std::this_thread::sleep_for(5ms);
         }
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+            << h.address << " status " << status;
+        h.pid = -1;
     }
 
     std::vector<Host> hosts_;
