@@ -420,12 +420,12 @@ struct RuntimeOptions {
     /// another may fire it again.
     Duration reminder_lease = std::chrono::seconds(30);
     /// Where state lives (default: an in-memory store of the runtime).
-    std::shared_ptr<StateStore> state_store;
+    std::shared_ptr<StateStore> state_store = nullptr;
     /// Where reminders live (default: the in-memory store).
-    std::shared_ptr<ReminderStore> reminder_store;
+    std::shared_ptr<ReminderStore> reminder_store = nullptr;
     /// Cluster placement and forwarding: both or neither.
-    std::shared_ptr<Placement> placement;
-    std::shared_ptr<Remote> remote;
+    std::shared_ptr<Placement> placement = nullptr;
+    std::shared_ptr<Remote> remote = nullptr;
 };
 
 /// Counters, for tests and benchmarks.
