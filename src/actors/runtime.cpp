@@ -70,6 +70,7 @@ struct Activation {
     TimePoint last_used{};
     std::shared_ptr<Activation> keep;  // held while a turn is
     std::unordered_map<std::string, TimerEntry> timers;
+    std::unordered_map<std::string, Json>* table = nullptr;  // in the MemoryStore
     std::uint64_t timer_generation = 0;
 };
 
@@ -125,12 +126,12 @@ const std::optional<Json>* StateManager::cached(const std::string& key) const {
     auto it = slots_.find(key);
     if (it != slots_.end())
         return &it->second.value;
-    auto* impl = owner_->rt->impl_.get();
-    if (impl->memory) {
+    if (auto* table = owner_->table) {
         // The in-memory store answers without suspending: fill the cache now.
-        const Json* v = impl->memory->find(owner_->id, key);
+        auto v = table->find(key);
         auto& self = const_cast<StateManager&>(*this);
-        auto [slot, _] = self.slots_.emplace(key, Slot{v ? std::optional<Json>(*v) : std::nullopt});
+        auto [slot, _] = self.slots_.emplace(
+            key, Slot{v != table->end() ? std::optional<Json>(v->second) : std::nullopt});
         return &slot->second.value;
     }
     return nullptr;
@@ -403,8 +404,29 @@ void Runtime::throw_no_method(const ActorId& actor, std::string_view method) con
     throw ActorNotFound(actor.str() + ": no method '" + std::string(method) + "'");
 }
 
-Task<Activation*> Runtime::enter(const detail::TypeInfo& type, const ActorId& actor,
-                                 bool forwarded) {
+Activation* Runtime::try_enter_now(const ActorId& actor, std::weak_ptr<Activation>& cache) {
+    auto* impl = impl_.get();
+    if (impl->options.reentrancy)
+        return nullptr;
+    std::shared_ptr<Activation> sp = cache.lock();
+    if (!sp || sp->dead) {
+        auto it = impl->active.find(actor);
+        if (it == impl->active.end())
+            return nullptr;
+        sp = it->second;
+        cache = sp;
+    }
+    if (!sp->activated || !sp->turn.try_acquire())
+        return nullptr;
+    sp->depth = 1;
+    ++impl->stats.local_calls;
+    Activation* a = sp.get();
+    a->keep = std::move(sp);
+    return a;
+}
+
+Task<Activation*> Runtime::enter(const detail::TypeInfo& type, const ActorId& actor, bool forwarded,
+                                 std::weak_ptr<Activation>* cache) {
     auto* impl = impl_.get();
     impl->bind_loop();
     bool placed = !impl->options.placement;  // without placement, everything is here
@@ -412,6 +434,8 @@ Task<Activation*> Runtime::enter(const detail::TypeInfo& type, const ActorId& ac
         auto it = impl->active.find(actor);
         if (it != impl->active.end()) {
             std::shared_ptr<Activation> sp = it->second;
+            if (cache)
+                *cache = sp;
             std::string chain;
             if (impl->options.reentrancy) {
                 chain = chain_var().get();
@@ -480,6 +504,8 @@ Task<Activation*> Runtime::enter(const detail::TypeInfo& type, const ActorId& ac
         sp->actor->activation_ = sp.get();
         sp->actor->state_ = &sp->state;
         sp->state.owner_ = sp.get();
+        if (impl->memory)
+            sp->table = &impl->memory->table(actor);
         impl->active.emplace(actor, std::move(sp));
         ++impl->stats.activations;
     }
@@ -494,11 +520,19 @@ bool Runtime::end_turn_sync(Activation* a, bool ok) {
     if (!ok || a->dead) {
         a->state.clear_cache();
     } else if (a->state.dirty()) {
-        if (!impl->memory)
+        if (!a->table)
             return false;
-        std::vector<StateOp> ops;
-        a->state.take_changes(ops);
-        impl->memory->apply_now(a->id, ops);
+        // In memory: straight into the actor's table, no transaction needed.
+        for (auto& [key, slot] : a->state.slots_) {
+            if (!slot.changed)
+                continue;
+            slot.changed = false;
+            if (slot.value)
+                (*a->table)[key] = *slot.value;
+            else
+                a->table->erase(key);
+        }
+        a->state.dirty_ = false;
     }
     a->depth = 0;
     a->chain.clear();

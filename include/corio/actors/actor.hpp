@@ -420,12 +420,12 @@ struct RuntimeOptions {
     /// another may fire it again.
     Duration reminder_lease = std::chrono::seconds(30);
     /// Where state lives (default: an in-memory store of the runtime).
-    std::shared_ptr<StateStore> state_store;
+    std::shared_ptr<StateStore> state_store = nullptr;
     /// Where reminders live (default: the in-memory store).
-    std::shared_ptr<ReminderStore> reminder_store;
+    std::shared_ptr<ReminderStore> reminder_store = nullptr;
     /// Cluster placement and forwarding: both or neither.
-    std::shared_ptr<Placement> placement;
-    std::shared_ptr<Remote> remote;
+    std::shared_ptr<Placement> placement = nullptr;
+    std::shared_ptr<Remote> remote = nullptr;
 };
 
 /// Counters, for tests and benchmarks.
@@ -469,6 +469,8 @@ private:
     Runtime* rt_ = nullptr;
     const detail::TypeInfo* type_ = nullptr;  // null: not registered here
     ActorId id_;
+    // The activation last called through this proxy (skips the lookup).
+    mutable std::weak_ptr<detail::Activation> cache_;
 };
 
 /// Hosts actor types on one loop. Dapr: the ActorRuntime of an app plus
@@ -547,7 +549,12 @@ private:
     // another process. `forwarded`: the call came from another process, so
     // it must be served here or fail with NotOwner.
     Task<detail::Activation*> enter(const detail::TypeInfo& type, const ActorId& actor,
-                                    bool forwarded = false);
+                                    bool forwarded = false,
+                                    std::weak_ptr<detail::Activation>* cache = nullptr);
+    // enter() without suspending, when the actor is active here, activated
+    // and its turn free with nobody waiting; else nullptr (then enter()).
+    detail::Activation* try_enter_now(const ActorId& actor,
+                                      std::weak_ptr<detail::Activation>& cache);
     // Ends a turn: on success saves the state changes and passes the turn
     // on. Returns false when saving must suspend: then end_turn_async()
     // finishes it (and throws if the store failed; the changes are dropped).
@@ -588,8 +595,12 @@ Task<T> StateManager::get(std::string key) {
 
 template <class T>
 Task<T> StateManager::get_or(std::string key, T fallback) {
-    auto v = co_await try_get<T>(std::move(key));
-    co_return v ? std::move(*v) : std::move(fallback);
+    const std::optional<Json>* v = cached(key);
+    if (!v)
+        v = co_await load(std::move(key));
+    if (!*v)
+        co_return std::move(fallback);
+    co_return detail::from_json_value<T>(**v, "state");
 }
 
 template <class R, class... Args>
@@ -601,7 +612,9 @@ Task<R> ActorProxy::call(std::string method, Args... args) const {
         const detail::MethodBase* m = type_->find(method);
         if (!m)
             rt_->throw_no_method(id_, method);
-        detail::Activation* a = co_await rt_->enter(*type_, id_);
+        detail::Activation* a = rt_->try_enter_now(id_, cache_);
+        if (!a)
+            a = co_await rt_->enter(*type_, id_, false, &cache_);
         if (a) {
             using Slot = std::conditional_t<std::is_void_v<R>, bool, R>;
             std::optional<Slot> result;
