@@ -107,9 +107,9 @@ Task<Result> client(std::uint16_t port, long calls, long callers, long n_actors,
 
 int main(int argc, char** argv) {
     long calls = bench::flag(argc, argv, "--calls", 400000);
-    long callers = bench::flag(argc, argv, "--callers", 256);
+    long callers = bench::flag(argc, argv, "--callers", 512);
     long n_actors = bench::flag(argc, argv, "--actors", 1000);
-    long connections = bench::flag(argc, argv, "--connections", 64);
+    long connections = bench::flag(argc, argv, "--connections", 8);
     int fds[2];
     if (::pipe(fds) != 0)
         return 1;
