@@ -126,7 +126,9 @@ struct RedisPlacementOptions {
 /// later than the server's expiry. Once it passes, or a renewal finds the
 /// host key gone, this process owns nothing: on_lease_lost runs (the
 /// runtime drops its activations without saving), the owner cache is
-/// cleared, and the host key is registered again.
+/// cleared, and the host key is registered again. on_lease_lost runs on the
+/// loop, from the renewal task or from inside locate()/owns() (whichever
+/// sees the deadline pass first), once per loss.
 class RedisPlacement final : public Placement {
 public:
     /// `address` is what Remote forwards to ("host:port"). Sends nothing.
