@@ -299,16 +299,31 @@ std::uint64_t HttpRemote::connections_opened() const noexcept {
 
 Task<Json> HttpRemote::invoke(const std::string& address, const ActorId& actor, std::string method,
                               Json body, std::string call_chain) {
+    std::string path = detail::actor_method_path(actor, method);
+    co_return co_await put(address, std::move(path), actor.str() + "." + method, std::move(body),
+                           std::move(call_chain));
+}
+
+Task<void> HttpRemote::remind(const std::string& address, const ActorId& actor, std::string name,
+                              Json body) {
+    // Dapr's reminder callback: .../method/remind/{name}.
+    std::string path = detail::actor_method_path(actor, "remind");
+    path += '/';
+    path += detail::percent_encode(name);
+    co_await put(address, std::move(path), actor.str() + " reminder " + name, std::move(body), {});
+}
+
+Task<Json> HttpRemote::put(const std::string& address, std::string path, std::string what,
+                           Json body, std::string call_chain) {
     Pool& pool = *pool_;
     if (pool.closed)
-        throw ActorUnavailable(actor.str() + "." + method + " at " + address +
-                               ": the remote is closed");
+        throw ActorUnavailable(what + " at " + address + ": the remote is closed");
     std::string payload =
         body.is_null() ? std::string() : body.dump(-1, ' ', false, Json::error_handler_t::replace);
     std::string request;
     request.reserve(160 + address.size() + payload.size() + call_chain.size());
     request += "PUT ";
-    request += detail::actor_method_path(actor, method);
+    request += path;
     request += " HTTP/1.1\r\nHost: ";
     request += address;
     request += "\r\nContent-Type: application/json\r\nContent-Length: ";
@@ -332,7 +347,7 @@ Task<Json> HttpRemote::invoke(const std::string& address, const ActorId& actor, 
     } catch (const TimeoutError&) {
         failure = "no answer within the call timeout";
     }
-    std::string where = actor.str() + "." + method + " at " + address + ": ";
+    std::string where = what + " at " + address + ": ";
     if (!reply)
         throw ActorUnavailable(where + failure);
     if (reply->status != 200)

@@ -12,16 +12,34 @@
 namespace corio::actors {
 namespace {
 
-// KEYS place, places-set; ARGV self, host key prefix, may_claim ("1"/"0").
+// KEYS place, places-set, hosts-of-type set; ARGV self, host key prefix,
+// may_claim ("1"/"0"), places-set prefix, a random number.
 // The live recorded owner; else (may_claim, and self's host key exists)
-// self, recorded; else nil.
+// self, recorded; else (not may_claim: this process does not host the
+// type) a live host of the type picked at random, recorded for it; else nil.
 const redis::Script& locate_script() {
     static const redis::Script s(R"lua(
 local owner = redis.call('GET', KEYS[1])
 if owner and redis.call('EXISTS', ARGV[2] .. owner) == 1 then
   if owner ~= ARGV[1] or ARGV[3] == '1' then return owner end
 end
-if ARGV[3] ~= '1' or redis.call('EXISTS', ARGV[2] .. ARGV[1]) == 0 then return false end
+if ARGV[3] ~= '1' then
+  local live = {}
+  for _, h in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+    if redis.call('EXISTS', ARGV[2] .. h) == 1 then
+      live[#live + 1] = h
+    else
+      redis.call('SREM', KEYS[3], h)
+    end
+  end
+  if #live == 0 then return false end
+  table.sort(live)
+  local pick = live[(tonumber(ARGV[5]) % #live) + 1]
+  redis.call('SET', KEYS[1], pick)
+  redis.call('SADD', ARGV[4] .. pick, KEYS[1])
+  return pick
+end
+if redis.call('EXISTS', ARGV[2] .. ARGV[1]) == 0 then return false end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[2], KEYS[1])
 return ARGV[1])lua");
@@ -119,6 +137,8 @@ Task<void> RedisPlacement::register_host() {
     redis::SetOptions px;
     px.px = std::chrono::milliseconds(millis(options_.lease));
     co_await client_.set(host_key_, token, px);
+    for (const std::string& type : types_)
+        co_await client_.execute("SADD", options_.prefix + "hosts:" + type, self_);
     token_ = std::move(token);
     deadline_ = sent + options_.lease;
     registered_ = true;
@@ -217,7 +237,7 @@ Task<void> RedisPlacement::stop() {
 }
 
 Task<std::string> RedisPlacement::locate(const ActorId& actor,
-                                         std::optional<std::string> stale_owner) {
+                                         std::optional<std::string> stale_owner, bool can_host) {
     auto& loop = get_running_loop();
     auto it = owners_.find(actor);
     if (it != owners_.end() &&
@@ -225,20 +245,29 @@ Task<std::string> RedisPlacement::locate(const ActorId& actor,
         owners_.erase(it);
         it = owners_.end();
     }
-    bool may_claim = lease_valid();
-    if (!may_claim && registered_)
+    const bool lease = lease_valid();
+    if (!lease && registered_)
         lose_lease();  // clears the cache
     else if (it != owners_.end())
         co_return it->second.owner;
+    const bool may_claim = lease && can_host;
     ++lookups_;
-    std::vector<std::string> keys{place_key(actor), places_key_};
-    std::vector<std::string> args{self_, options_.prefix + "host:", may_claim ? "1" : "0"};
+    thread_local std::mt19937 pick_rng{std::random_device{}()};
+    std::vector<std::string> keys{place_key(actor), places_key_,
+                                  options_.prefix + "hosts:" + actor.type};
+    std::vector<std::string> args{
+        self_, options_.prefix + "host:", may_claim ? "1" : "0",
+        options_.prefix + "places:", std::to_string(pick_rng() % 1000000)};
     redis::Reply r = co_await client_.run(locate_script(), keys, args);
     std::optional<std::string> owner = r.to_optional_string();
-    if (!owner)
+    if (!owner) {
+        if (!can_host)
+            throw ActorUnavailable("placement of " + actor.str() +
+                                   ": no live process hosts type '" + actor.type + "'");
         throw ActorUnavailable("placement of " + actor.str() +
                                ": no live owner, and this process (" + self_ +
                                ") holds no lease to claim it");
+    }
     // A claim answered after our lease lapsed is not ours to keep.
     if (*owner == self_ && !lease_valid())
         throw ActorUnavailable("placement of " + actor.str() + ": the lease of " + self_ +

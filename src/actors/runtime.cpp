@@ -114,6 +114,9 @@ struct RuntimeImpl {
     static RuntimeImpl& of(Runtime& rt) { return *rt.impl_; }
     static bool end_sync(Runtime& rt, Activation* a, bool ok) { return rt.end_turn_sync(a, ok); }
     static Task<void> end_async(Runtime& rt, Activation* a) { return rt.end_turn_async(a); }
+    static Task<void> remind(Runtime& rt, const Reminder& r, Duration due) {
+        return rt.forward_reminder(r, due);
+    }
 };
 
 }  // namespace detail
@@ -643,8 +646,9 @@ Task<Json> Runtime::forward(const ActorId& actor, std::string method, Json body)
     const TimePoint deadline = loop.time() + impl->options.placement_timeout;
     std::optional<std::string> stale;
     Duration backoff = std::chrono::milliseconds(50);
+    const bool can_host = find_type(actor.type) != nullptr;
     for (;;) {
-        std::string owner = co_await placement.locate(actor, stale);
+        std::string owner = co_await placement.locate(actor, stale, can_host);
         if (owner == placement.self()) {
             // Ours after all (it moved here, or a stale owner lapsed).
             co_return co_await invoke_local(actor, method, std::move(body), chain_var().get());
@@ -669,6 +673,40 @@ Task<Json> Runtime::forward(const ActorId& actor, std::string method, Json body)
             co_await sleep(backoff);
             backoff = std::min<Duration>(backoff * 2, std::chrono::seconds(1));
         }
+    }
+}
+
+Task<void> Runtime::forward_reminder(const Reminder& r, Duration due) {
+    auto* impl = impl_.get();
+    const Duration period = std::chrono::milliseconds(r.period_ms);
+    if (!impl->options.placement) {
+        co_await invoke_reminder_local(r.actor, r.name, r.data, due, period);
+        co_return;
+    }
+    Placement& placement = *impl->options.placement;
+    const bool can_host = find_type(r.actor.type) != nullptr;
+    std::optional<std::string> stale;
+    for (int attempt = 0;; ++attempt) {
+        std::string owner = co_await placement.locate(r.actor, stale, can_host);
+        bool moved = false;
+        try {
+            if (owner == placement.self()) {
+                co_await invoke_reminder_local(r.actor, r.name, r.data, due, period);
+            } else {
+                Json body = {{"data", r.data},
+                             {"dueTime", std::to_string(to_ms(due)) + "ms"},
+                             {"period", std::to_string(r.period_ms) + "ms"}};
+                co_await impl->options.remote->remind(owner, r.actor, r.name, std::move(body));
+            }
+            co_return;
+        } catch (const NotOwner&) {
+            // It moved since placement answered: ask again, a few times.
+            if (attempt >= 3)
+                throw;
+            moved = true;
+        }
+        if (moved)
+            stale = owner;
     }
 }
 
@@ -764,18 +802,7 @@ Task<void> deliver_reminder(Runtime& rt, detail::RuntimeImpl& impl, Reminder r) 
     bool ok = false;
     try {
         const Duration due = std::chrono::milliseconds(std::max<EpochMs>(0, r.due - fired_at));
-        const Duration period = std::chrono::milliseconds(r.period_ms);
-        const bool local = !impl.options.placement || rt.is_active(r.actor);
-        if (local) {
-            co_await rt.invoke_reminder_local(r.actor, r.name, r.data, due, period);
-        } else {
-            // Through placement to whichever process hosts the actor.
-            Json body = {{"data", r.data},
-                         {"dueTime", std::to_string(to_ms(due)) + "ms"},
-                         {"period", std::to_string(r.period_ms) + "ms"}};
-            co_await rt.proxy(r.actor.type, r.actor.id)
-                .call_json("remind/" + r.name, std::move(body));
-        }
+        co_await detail::RuntimeImpl::remind(rt, r, due);
         ok = true;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "corio::actors: reminder '%s' of %s not delivered: %s\n",
@@ -850,6 +877,7 @@ Task<void> Runtime::start() {
             }
             impl->active.clear();
         };
+        impl->options.placement->set_hosted_types(types());
         co_await impl->options.placement->start();
     }
     impl->reminder_wake = std::make_unique<Event>();

@@ -269,7 +269,7 @@ public:
     const std::string& self() const noexcept override { return self_; }
     Task<void> start() override { co_return; }
     Task<void> stop() override { co_return; }
-    Task<std::string> locate(const ActorId& actor, std::optional<std::string>) override {
+    Task<std::string> locate(const ActorId& actor, std::optional<std::string>, bool) override {
         auto it = where.find(actor.id);
         co_return it == where.end() ? self_ : it->second;
     }

@@ -222,16 +222,48 @@ TEST_F(RedisCluster, RemindersAreDeliveredAcrossAHostKill) {
             co_await corio::sleep(20ms);
         EXPECT_GE(co_await deliveries(a_addr), 2);
         kill_host(hosts_[0]);
-        // b takes r over once a's lease expires, and the reminder goes on.
-        // (A call activates r on b first: the runtime delivers a reminder
-        // only to an actor active where the poller claimed it - see the
-        // report on deliver_reminder's placement path.)
-        co_await call_until_hosted(remote, b_addr, r, "get", Json());
+        // b takes r over once a's lease expires, and the reminder goes on:
+        // nobody calls r, so the firing itself activates it on b.
         until = corio::get_running_loop().time() + 15s;
         while (co_await deliveries(b_addr) < 2 && corio::get_running_loop().time() < until)
             co_await corio::sleep(20ms);
         EXPECT_GE(co_await deliveries(b_addr), 2);
         EXPECT_EQ(co_await c.get(pre + "place:Counter||r"), b_addr);
         co_await remote.close();
+    }());
+}
+
+TEST_F(RedisCluster, AProcessThatHostsNoTypeSendsItsCallsToOneThatDoes) {
+    std::string a_addr = start_host(10'000).address;
+    std::string b_addr = start_host(10'000).address;
+    const std::string pre = prefix();
+    net_run([&]() -> Task<void> {
+        auto c = co_await redis::Client::connect(opts());
+        actors::RedisStoreOptions so;
+        so.prefix = pre;
+        actors::RedisPlacementOptions po;
+        po.prefix = pre;
+        actors::RuntimeOptions options;
+        options.state_store = std::make_shared<actors::RedisStateStore>(c, so);
+        options.reminder_store = std::make_shared<actors::RedisReminderStore>(c, so);
+        // A client: it registers no actor type, so it must never claim one.
+        options.placement = std::make_shared<actors::RedisPlacement>(c, "127.0.0.1:1", po);
+        options.remote = std::make_shared<actors::HttpRemote>();
+        actors::Runtime client(options);
+        co_await client.start();
+        for (int i = 0; i < 20; ++i) {
+            const std::string id = "z" + std::to_string(i);
+            EXPECT_EQ(co_await client.proxy("Counter", id).call<int>("add", 2), 2);
+            EXPECT_EQ(co_await client.proxy("Counter", id).call<int>("add", 3), 5);
+            auto owner = co_await c.get(pre + "place:Counter||" + id);
+            EXPECT_TRUE(owner == a_addr || owner == b_addr) << id << " at " << owner.value_or("-");
+            EXPECT_EQ(co_await c.get(pre + "activations:" + id), "1") << id;
+        }
+        EXPECT_EQ(client.stats().activations, 0u);
+        EXPECT_EQ(client.stats().forwarded_calls, 40u);
+        // A type no process hosts: a clear error, not a claim.
+        EXPECT_THROW(co_await client.proxy("Nobody", "x").call<int>("add", 1),
+                     actors::ActorUnavailable);
+        co_await client.stop();
     }());
 }

@@ -359,12 +359,20 @@ public:
     virtual Task<void> start() = 0;
     /// Gives everything up (deactivation has happened).
     virtual Task<void> stop() = 0;
+    /// The types this process hosts (Runtime::start() tells it before
+    /// start()): a process only claims actors of these, and a process that
+    /// hosts none (a pure client) sends every call to one that does.
+    virtual void set_hosted_types(std::vector<std::string> types) { (void)types; }
     /// The owner of `actor`: this process (self()) if it owns it now or
     /// just claimed it, or the live owner's address. `stale_owner`, when
     /// given, is an address the caller found unreachable or not owning:
     /// the answer must not be it unless its lease is still valid.
+    /// `can_host`: whether this process hosts the actor's type; if not,
+    /// and the actor has no live owner, a live process that hosts the type
+    /// is chosen for it. Throws ActorUnavailable when no process can take it.
     virtual Task<std::string> locate(const ActorId& actor,
-                                     std::optional<std::string> stale_owner = {}) = 0;
+                                     std::optional<std::string> stale_owner = {},
+                                     bool can_host = true) = 0;
     /// True if this process may still host `actor` (its lease holds). The
     /// runtime asks before serving a forwarded call.
     virtual Task<bool> owns(const ActorId& actor) = 0;
@@ -393,6 +401,11 @@ public:
     /// remote actor errors as ActorError subclasses.
     virtual Task<Json> invoke(const std::string& address, const ActorId& actor, std::string method,
                               Json body, std::string call_chain) = 0;
+    /// Fires reminder `name` of `actor` in the process at `address` (Dapr's
+    /// PUT .../method/remind/{name} with {"data", "dueTime", "period"}).
+    /// Throws as invoke() does.
+    virtual Task<void> remind(const std::string& address, const ActorId& actor, std::string name,
+                              Json body) = 0;
     /// Closes connections.
     virtual Task<void> close() = 0;
 };
@@ -561,6 +574,8 @@ private:
     bool end_turn_sync(detail::Activation* a, bool ok);
     Task<void> end_turn_async(detail::Activation* a);
     Task<Json> forward(const ActorId& actor, std::string method, Json body);
+    // Delivers a reminder where the actor lives (here, or through Remote).
+    Task<void> forward_reminder(const Reminder& r, Duration due);
     [[noreturn]] void throw_no_method(const ActorId& actor, std::string_view method) const;
 
     std::unique_ptr<detail::RuntimeImpl> impl_;

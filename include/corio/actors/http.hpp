@@ -148,6 +148,10 @@ public:
     /// See Remote::invoke and the class. Suspends for the round trip.
     Task<Json> invoke(const std::string& address, const ActorId& actor, std::string method,
                       Json body, std::string call_chain) override;
+    /// PUT http://{address}/actors/{type}/{id}/method/remind/{name}, Dapr's
+    /// reminder callback; errors as invoke().
+    Task<void> remind(const std::string& address, const ActorId& actor, std::string name,
+                      Json body) override;
     /// Closes the pooled connections; later calls throw ActorUnavailable.
     /// Idempotent.
     Task<void> close() override;
@@ -158,6 +162,8 @@ public:
     struct Pool;
 
 private:
+    Task<Json> put(const std::string& address, std::string path, std::string what, Json body,
+                   std::string call_chain);
     std::unique_ptr<Pool> pool_;
 };
 

@@ -157,8 +157,12 @@ public:
     /// first (an owner whose lease still lives is returned again all the same). Throws
     /// ActorUnavailable when this process has no valid lease and no live owner is recorded, and
     /// what the client throws.
-    Task<std::string> locate(const ActorId& actor,
-                             std::optional<std::string> stale_owner = {}) override;
+    Task<std::string> locate(const ActorId& actor, std::optional<std::string> stale_owner = {},
+                             bool can_host = true) override;
+    /// Records the types this process hosts: start() adds this process to
+    /// `{prefix}hosts:{type}` for each, where processes that do not host a
+    /// type find one that does.
+    void set_hosted_types(std::vector<std::string> types) override { types_ = std::move(types); }
     /// True if the lease is valid and `actor`'s placement names this
     /// address (cached, else one GET). A lapsed lease found here runs
     /// on_lease_lost first and answers false.
@@ -189,6 +193,7 @@ private:
 
     redis::Client client_;
     std::string self_;
+    std::vector<std::string> types_;
     RedisPlacementOptions options_;
     std::string host_key_;
     std::string places_key_;
