@@ -3,3 +3,5 @@
 
 #include "corio/actors/actor.hpp"
 #include "corio/actors/store.hpp"
+#include "corio/actors/http.hpp"
+#include "corio/actors/dapr.hpp"
