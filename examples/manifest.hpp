@@ -302,6 +302,17 @@ inline constexpr Entry kTour[] = {
      "《Python中线程、进程与异步的介绍和实现》 › 八 结合多进程 方法三 aiomultiprocess (用法, "
      "Worker, Pool)",
      real_time, 0.0},
+    // Virtual actors (corio::actors, Dapr's model): the "this is the actor
+    // model" remark of the loop-thread examples, taken at its word.
+    {"actors", "counter_actors",
+     "Dapr-style counter actors: activated by the first call, one call at a time, state kept",
+     "《python进阶之异步编程（基础篇）》 › 动态添加协程--异步方式（actor模型即为这种模式）"},
+    {"actors", "producer_actors",
+     "a producer adds work while the loop runs; each bucket's actor takes it in turn",
+     "《python进阶之异步编程（基础篇）》 › 协程中生产-消费模型设计 › 基于Python 内置双向队列"},
+    {"actors", "bank_account",
+     "10,000 concurrent deposits: lost on a plain object, all kept by an actor's turns",
+     "《python进阶之异步编程（基础篇）》 › 动态添加协程--异步方式（actor模型即为这种模式）"},
 };
 
 /// A tutorial example with nothing to run (a syntax rule): a section of

@@ -102,6 +102,12 @@ public:
     void release();
     /// True while some task holds the lock.
     bool locked() const noexcept { return locked_; }
+    /// Takes the lock if nobody holds it and nobody waits for it; never
+    /// suspends. Returns whether it took it (then release() it). For code
+    /// that must not make a coroutine frame on an uncontended path (an
+    /// actor's turn); asyncio has no such method (`if not lock.locked():`
+    /// followed by acquire() is the Python idiom).
+    bool try_acquire() noexcept { return try_take(); }
 
 private:
     bool try_take() noexcept;

@@ -21,8 +21,6 @@ void MemoryStore::apply_now(const ActorId& actor, std::vector<StateOp>& ops) {
         else
             kv.erase(op.key);
     }
-    if (kv.empty())
-        state_.erase(actor);
 }
 
 Task<std::optional<Json>> MemoryStore::get(const ActorId& actor, std::string key) {

@@ -70,6 +70,7 @@ struct Activation {
     TimePoint last_used{};
     std::shared_ptr<Activation> keep;  // held while a turn is
     std::unordered_map<std::string, TimerEntry> timers;
+    std::unordered_map<std::string, Json>* table = nullptr;  // in the MemoryStore
     std::uint64_t timer_generation = 0;
 };
 
@@ -87,23 +88,27 @@ struct RuntimeImpl {
     bool started = false;
     bool stopping = false;
     EventLoop* loop = nullptr;
-    std::int64_t epoch_offset_ms = 0;  // wall clock minus loop time
     std::optional<TaskHandle<void>> sweeper;
     std::optional<TaskHandle<void>> reminder_poller;
     std::unique_ptr<Event> reminder_wake;
     std::size_t background = 0;  // timer and reminder deliveries in flight
 
     EventLoop& bind_loop() {
-        if (!loop) {
+        if (!loop)
             loop = &get_running_loop();
-            auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-            epoch_offset_ms = wall - to_ms(loop->time().time_since_epoch());
-        }
         return *loop;
     }
-    EpochMs now_ms() { return epoch_offset_ms + to_ms(bind_loop().time().time_since_epoch()); }
+    // Reminder time: the wall clock, except on a virtual-time loop, whose
+    // clock is the loop's (its epoch is the loop's start), so that reminders
+    // are due in virtual time and every runtime on that loop agrees.
+    EpochMs now_ms() {
+        EventLoop& l = bind_loop();
+        if (l.virtual_time())
+            return to_ms(l.time().time_since_epoch());
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    }
 
     // Runtime's private parts, for the free functions of this file.
     static RuntimeImpl& of(Runtime& rt) { return *rt.impl_; }
@@ -121,12 +126,12 @@ const std::optional<Json>* StateManager::cached(const std::string& key) const {
     auto it = slots_.find(key);
     if (it != slots_.end())
         return &it->second.value;
-    auto* impl = owner_->rt->impl_.get();
-    if (impl->memory) {
+    if (auto* table = owner_->table) {
         // The in-memory store answers without suspending: fill the cache now.
-        const Json* v = impl->memory->find(owner_->id, key);
+        auto v = table->find(key);
         auto& self = const_cast<StateManager&>(*this);
-        auto [slot, _] = self.slots_.emplace(key, Slot{v ? std::optional<Json>(*v) : std::nullopt});
+        auto [slot, _] = self.slots_.emplace(
+            key, Slot{v != table->end() ? std::optional<Json>(v->second) : std::nullopt});
         return &slot->second.value;
     }
     return nullptr;
@@ -399,8 +404,29 @@ void Runtime::throw_no_method(const ActorId& actor, std::string_view method) con
     throw ActorNotFound(actor.str() + ": no method '" + std::string(method) + "'");
 }
 
-Task<Activation*> Runtime::enter(const detail::TypeInfo& type, const ActorId& actor,
-                                 bool forwarded) {
+Activation* Runtime::try_enter_now(const ActorId& actor, std::weak_ptr<Activation>& cache) {
+    auto* impl = impl_.get();
+    if (impl->options.reentrancy)
+        return nullptr;
+    std::shared_ptr<Activation> sp = cache.lock();
+    if (!sp || sp->dead) {
+        auto it = impl->active.find(actor);
+        if (it == impl->active.end())
+            return nullptr;
+        sp = it->second;
+        cache = sp;
+    }
+    if (!sp->activated || !sp->turn.try_acquire())
+        return nullptr;
+    sp->depth = 1;
+    ++impl->stats.local_calls;
+    Activation* a = sp.get();
+    a->keep = std::move(sp);
+    return a;
+}
+
+Task<Activation*> Runtime::enter(const detail::TypeInfo& type, const ActorId& actor, bool forwarded,
+                                 std::weak_ptr<Activation>* cache) {
     auto* impl = impl_.get();
     impl->bind_loop();
     bool placed = !impl->options.placement;  // without placement, everything is here
@@ -408,6 +434,8 @@ Task<Activation*> Runtime::enter(const detail::TypeInfo& type, const ActorId& ac
         auto it = impl->active.find(actor);
         if (it != impl->active.end()) {
             std::shared_ptr<Activation> sp = it->second;
+            if (cache)
+                *cache = sp;
             std::string chain;
             if (impl->options.reentrancy) {
                 chain = chain_var().get();
@@ -476,6 +504,8 @@ Task<Activation*> Runtime::enter(const detail::TypeInfo& type, const ActorId& ac
         sp->actor->activation_ = sp.get();
         sp->actor->state_ = &sp->state;
         sp->state.owner_ = sp.get();
+        if (impl->memory)
+            sp->table = &impl->memory->table(actor);
         impl->active.emplace(actor, std::move(sp));
         ++impl->stats.activations;
     }
@@ -490,11 +520,19 @@ bool Runtime::end_turn_sync(Activation* a, bool ok) {
     if (!ok || a->dead) {
         a->state.clear_cache();
     } else if (a->state.dirty()) {
-        if (!impl->memory)
+        if (!a->table)
             return false;
-        std::vector<StateOp> ops;
-        a->state.take_changes(ops);
-        impl->memory->apply_now(a->id, ops);
+        // In memory: straight into the actor's table, no transaction needed.
+        for (auto& [key, slot] : a->state.slots_) {
+            if (!slot.changed)
+                continue;
+            slot.changed = false;
+            if (slot.value)
+                (*a->table)[key] = *slot.value;
+            else
+                a->table->erase(key);
+        }
+        a->state.dirty_ = false;
     }
     a->depth = 0;
     a->chain.clear();
@@ -541,7 +579,7 @@ Task<Json> run_json_turn(Runtime& rt, Activation* a, const detail::MethodBase& m
 
 }  // namespace
 
-Task<Json> Runtime::invoke_local(const ActorId& actor, std::string_view method, Json body,
+Task<Json> Runtime::invoke_local(ActorId actor, std::string_view method, Json body,
                                  std::string call_chain) {
     const detail::TypeInfo* type = find_type(actor.type);
     if (!type)
@@ -567,7 +605,7 @@ Task<Json> Runtime::invoke_local(const ActorId& actor, std::string_view method, 
     co_return std::move(*result);
 }
 
-Task<void> Runtime::invoke_timer_local(const ActorId& actor, const std::string& name) {
+Task<void> Runtime::invoke_timer_local(ActorId actor, std::string name) {
     auto it = impl_->active.find(actor);
     if (it == impl_->active.end() || !it->second->timers.count(name))
         throw ActorNotFound(actor.str() + ": no timer '" + name + "'");
@@ -575,8 +613,8 @@ Task<void> Runtime::invoke_timer_local(const ActorId& actor, const std::string& 
     co_await run_timer(sp, name, sp->timers.at(name).generation);
 }
 
-Task<void> Runtime::invoke_reminder_local(const ActorId& actor, std::string name, Json data,
-                                          Duration due, Duration period) {
+Task<void> Runtime::invoke_reminder_local(ActorId actor, std::string name, Json data, Duration due,
+                                          Duration period) {
     const detail::TypeInfo* type = find_type(actor.type);
     if (!type)
         throw ActorNotFound("no actor type '" + actor.type + "' is registered here");
@@ -818,7 +856,7 @@ Task<void> Runtime::start() {
     impl->reminder_poller = create_task(poll_reminders(*this, *impl), "actors reminders");
 }
 
-Task<bool> Runtime::deactivate(const ActorId& actor) {
+Task<bool> Runtime::deactivate(ActorId actor) {
     auto it = impl_->active.find(actor);
     if (it == impl_->active.end())
         co_return false;

@@ -118,7 +118,8 @@ bool address_in_use(const std::string& log) {
 // and open many), so the port stays free until the server takes it, and
 // across a kill and restart.
 std::uint16_t free_loopback_port() {
-    static std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
+    // One generator per thread: fixtures may start servers from several.
+    thread_local std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
     const unsigned low = ephemeral_low();
     if (low != 0) {
         const unsigned first = std::max(1024u, low > 12000 ? low - 12000 : 1024u);

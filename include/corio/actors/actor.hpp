@@ -238,12 +238,6 @@ T from_json_value(const Json& j, std::string_view what) {
     }
 }
 
-template <class... A, std::size_t... I>
-std::tuple<A...> decode_array(const Json& body, std::string_view method,
-                              std::index_sequence<I...>) {
-    return std::tuple<A...>{from_json_value<A>(body[I], method)...};
-}
-
 /// Decodes a call body into a method's arguments: no arguments ignore it,
 /// one argument is the whole body, more are a JSON array of that length.
 template <class... A>
@@ -256,7 +250,10 @@ std::tuple<A...> decode_args(const Json& body, std::string_view method) {
         if (!body.is_array() || body.size() != sizeof...(A))
             throw ActorArgumentError(std::string(method) + ": expected a JSON array of " +
                                      std::to_string(sizeof...(A)) + " arguments");
-        return decode_array<A...>(body, method, std::index_sequence_for<A...>{});
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return std::tuple<A...>{from_json_value<A>(body[I], method)...};
+        }
+        (std::index_sequence_for<A...>{});
     }
 }
 
@@ -423,12 +420,12 @@ struct RuntimeOptions {
     /// another may fire it again.
     Duration reminder_lease = std::chrono::seconds(30);
     /// Where state lives (default: an in-memory store of the runtime).
-    std::shared_ptr<StateStore> state_store;
+    std::shared_ptr<StateStore> state_store = nullptr;
     /// Where reminders live (default: the in-memory store).
-    std::shared_ptr<ReminderStore> reminder_store;
+    std::shared_ptr<ReminderStore> reminder_store = nullptr;
     /// Cluster placement and forwarding: both or neither.
-    std::shared_ptr<Placement> placement;
-    std::shared_ptr<Remote> remote;
+    std::shared_ptr<Placement> placement = nullptr;
+    std::shared_ptr<Remote> remote = nullptr;
 };
 
 /// Counters, for tests and benchmarks.
@@ -456,8 +453,10 @@ public:
     /// process). Cancellation while waiting for the turn leaves the queue;
     /// during the turn it cancels the method, whose state changes are then
     /// dropped.
+    /// The arguments are taken by value (a coroutine must not keep
+    /// references to its caller's temporaries).
     template <class R = Json, class... Args>
-    Task<R> call(std::string method, Args&&... args) const;
+    Task<R> call(std::string method, Args... args) const;
 
     /// The JSON form: `body` as decode_args expects it (nothing, the one
     /// argument, or an array of them); returns the result as JSON.
@@ -470,6 +469,8 @@ private:
     Runtime* rt_ = nullptr;
     const detail::TypeInfo* type_ = nullptr;  // null: not registered here
     ActorId id_;
+    // The activation last called through this proxy (skips the lookup).
+    mutable std::weak_ptr<detail::Activation> cache_;
 };
 
 /// Hosts actor types on one loop. Dapr: the ActorRuntime of an app plus
@@ -515,16 +516,16 @@ public:
     /// and Dapr calls). With placement, throws NotOwner if this process
     /// does not own the actor. `call_chain` is the reentrancy id (empty:
     /// a new chain).
-    Task<Json> invoke_local(const ActorId& actor, std::string_view method, Json body,
+    Task<Json> invoke_local(ActorId actor, std::string_view method, Json body,
                             std::string call_chain = {});
     /// Fires a timer or reminder callback on a local activation (Dapr's
     /// PUT .../method/timer/{name} and .../method/remind/{name}).
-    Task<void> invoke_timer_local(const ActorId& actor, const std::string& name);
-    Task<void> invoke_reminder_local(const ActorId& actor, std::string name, Json data,
-                                     Duration due, Duration period);
+    Task<void> invoke_timer_local(ActorId actor, std::string name);
+    Task<void> invoke_reminder_local(ActorId actor, std::string name, Json data, Duration due,
+                                     Duration period);
     /// Deactivates one actor if it is active here (Dapr's DELETE
     /// /actors/{type}/{id}). Returns false if it was not.
-    Task<bool> deactivate(const ActorId& actor);
+    Task<bool> deactivate(ActorId actor);
 
     const RuntimeOptions& options() const noexcept;
     RuntimeStats stats() const noexcept;
@@ -548,7 +549,12 @@ private:
     // another process. `forwarded`: the call came from another process, so
     // it must be served here or fail with NotOwner.
     Task<detail::Activation*> enter(const detail::TypeInfo& type, const ActorId& actor,
-                                    bool forwarded = false);
+                                    bool forwarded = false,
+                                    std::weak_ptr<detail::Activation>* cache = nullptr);
+    // enter() without suspending, when the actor is active here, activated
+    // and its turn free with nobody waiting; else nullptr (then enter()).
+    detail::Activation* try_enter_now(const ActorId& actor,
+                                      std::weak_ptr<detail::Activation>& cache);
     // Ends a turn: on success saves the state changes and passes the turn
     // on. Returns false when saving must suspend: then end_turn_async()
     // finishes it (and throws if the store failed; the changes are dropped).
@@ -589,27 +595,33 @@ Task<T> StateManager::get(std::string key) {
 
 template <class T>
 Task<T> StateManager::get_or(std::string key, T fallback) {
-    auto v = co_await try_get<T>(std::move(key));
-    co_return v ? std::move(*v) : std::move(fallback);
+    const std::optional<Json>* v = cached(key);
+    if (!v)
+        v = co_await load(std::move(key));
+    if (!*v)
+        co_return std::move(fallback);
+    co_return detail::from_json_value<T>(**v, "state");
 }
 
 template <class R, class... Args>
-Task<R> ActorProxy::call(std::string method, Args&&... args) const {
+Task<R> ActorProxy::call(std::string method, Args... args) const {
     if (!rt_)
         throw RuntimeError("ActorProxy: empty proxy");
-    using Typed = detail::TypedMethod<R, std::decay_t<Args>...>;
+    using Typed = detail::TypedMethod<R, Args...>;
     if (type_) {
         const detail::MethodBase* m = type_->find(method);
         if (!m)
             rt_->throw_no_method(id_, method);
-        detail::Activation* a = co_await rt_->enter(*type_, id_);
+        detail::Activation* a = rt_->try_enter_now(id_, cache_);
+        if (!a)
+            a = co_await rt_->enter(*type_, id_, false, &cache_);
         if (a) {
             using Slot = std::conditional_t<std::is_void_v<R>, bool, R>;
             std::optional<Slot> result;
             std::exception_ptr error;
             try {
                 if (const auto* typed = dynamic_cast<const Typed*>(m)) {
-                    std::tuple<std::decay_t<Args>...> tup(std::forward<Args>(args)...);
+                    std::tuple<Args...> tup(std::move(args)...);
                     if constexpr (std::is_void_v<R>) {
                         co_await typed->call(detail::actor_of(a), tup);
                         result.emplace(true);
@@ -618,8 +630,7 @@ Task<R> ActorProxy::call(std::string method, Args&&... args) const {
                     }
                 } else {
                     Json out = co_await m->call_json(
-                        detail::actor_of(a), detail::encode_args(std::forward<Args>(args)...),
-                        method);
+                        detail::actor_of(a), detail::encode_args(std::move(args)...), method);
                     if constexpr (std::is_void_v<R>)
                         result.emplace(true);
                     else if constexpr (std::is_same_v<R, Json>)
@@ -641,8 +652,8 @@ Task<R> ActorProxy::call(std::string method, Args&&... args) const {
         }
     }
     // Not hosted here: through JSON to the owner.
-    Json out = co_await rt_->forward(id_, std::move(method),
-                                     detail::encode_args(std::forward<Args>(args)...));
+    Json out =
+        co_await rt_->forward(id_, std::move(method), detail::encode_args(std::move(args)...));
     if constexpr (std::is_void_v<R>) {
         co_return;
     } else if constexpr (std::is_same_v<R, Json>) {

@@ -127,10 +127,14 @@ public:
     Task<void> release(const Reminder& r, EpochMs retry_at) override;
     Task<std::optional<EpochMs>> next_due() override;
 
-    /// Synchronous forms of get() and apply(): the runtime uses them to
-    /// skip a coroutine frame per turn.
+    /// Synchronous forms of get() and apply().
     const Json* find(const ActorId& actor, const std::string& key) const;
     void apply_now(const ActorId& actor, std::vector<StateOp>& ops);
+    /// The live key/value table of one actor, created empty if absent. The
+    /// reference stays valid as long as the store does (tables are never
+    /// dropped): the runtime reads and saves an active actor's state
+    /// through it without a lookup per turn.
+    std::unordered_map<std::string, Json>& table(const ActorId& actor) { return state_[actor]; }
     /// How many reminders are stored (tests).
     std::size_t reminder_count() const noexcept { return reminders_.size(); }
 
