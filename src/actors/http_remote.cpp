@@ -73,13 +73,12 @@ public:
     void connection_made(net::Transport& t) override { transport_ = &t; }
     void data_received(std::string_view data) override;
     bool eof_received() override {
-        // An answer delimited by the end of the connection ends here.
-        if (parser_.finish().event == http::detail::ParseStep::message_complete)
-            deliver();
+        finish();
         fail_all("the host closed the connection");
         return false;
     }
     void connection_lost(std::exception_ptr) override {
+        finish();  // (a reset may come instead of the end)
         fail_all("the connection was lost");
         watch_->gone = true;
         if (watch_->waiter) {
@@ -104,6 +103,12 @@ public:
     }
 
 private:
+    // An answer delimited by the end of the connection ends here.
+    void finish() {
+        if (!finished_ && parser_.finish().event == http::detail::ParseStep::message_complete)
+            deliver();
+        finished_ = true;
+    }
     // Hands the answer just read to the oldest call; false if there is none.
     bool deliver() {
         if (waiting_.empty())
@@ -129,6 +134,7 @@ private:
     http::detail::ResponseParser parser_;
     Reply current_;
     bool dead_ = false;
+    bool finished_ = false;
 };
 
 void Conn::data_received(std::string_view data) {

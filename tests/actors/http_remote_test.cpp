@@ -328,7 +328,8 @@ Task<std::string> raw_host_outcome(std::string answer) {
                                                    corio::net::StreamWriter w) -> Task<void> {
         co_await r.readuntil("\r\n\r\n");
         w.write(answer);
-        co_await w.drain();
+        w.write_eof();      // a clean end (closing at once may reset instead)
+        co_await r.read();  // until the client closes
         w.close();
         co_await w.wait_closed();
     };
