@@ -80,9 +80,11 @@ inline constexpr std::string_view kErrorHeader = "X-DaprErrorResponseHeader";
 ///   active, as Dapr's SDKs answer; 404 for an unknown type).
 /// - `GET /healthz`: 200.
 ///
-/// Handlers run on the server's loop; `runtime` must be used from that loop
-/// and outlive the server. Cancellation of a handler (the client went
-/// away) cancels the call as ActorProxy::call documents. Throws
+/// Path parameters are matched after percent-decoding (the router's rule),
+/// so a type, id or method holding '/' cannot be reached through these
+/// routes (404). Handlers run on the server's loop; `runtime` must be used
+/// from that loop and outlive the server. Cancellation of a handler (the
+/// client went away) cancels the call as ActorProxy::call documents. Throws
 /// std::invalid_argument if `app` already routes one of these paths.
 void add_actor_routes(http::web::Application& app, Runtime& runtime);
 
