@@ -84,8 +84,9 @@ inline constexpr std::string_view kErrorHeader = "X-DaprErrorResponseHeader";
 /// so a type, id or method holding '/' cannot be reached through these
 /// routes (404). Handlers run on the server's loop; `runtime` must be used
 /// from that loop and outlive the server. Cancellation of a handler (the
-/// client went away) cancels the call as ActorProxy::call documents. Throws
-/// std::invalid_argument if `app` already routes one of these paths.
+/// client went away) cancels the call as ActorProxy::call documents. Routes
+/// `app` already had for these paths are tried first (the router's order).
+/// Never throws.
 void add_actor_routes(http::web::Application& app, Runtime& runtime);
 
 /// `d` as Go's time.Duration.String() writes it ("1h0m0s", "30s",
