@@ -250,6 +250,9 @@ inline constexpr Entry kTour[] = {
     {"redis", "fastapi_red",
      "a FastAPI-style app whose async /red reads Redis: two requests served side by side",
      "《异步编程》 › FastAPI框架异步 › 示例2", real_time, 0.5, true},
+    {"redis", "actors_cluster",
+     "Dapr-style virtual actors on two hosts sharing Redis: one home per actor, calls forwarded",
+     "Dapr Python SDK › actor example (Counter)", real_time, 0.0, true},
 
     // Async SQL (corio::sql), against the servers scripts/tour.sh starts.
     {"sql", "aiomysql_two_connections",

@@ -818,7 +818,8 @@ Task<void> poll_reminders(Runtime& rt, detail::RuntimeImpl& impl) {
                     std::chrono::milliseconds(std::max<EpochMs>(0, *next - impl.now_ms()));
                 wait = std::min(wait, until);
             }
-        } catch (...) {
+        } catch (const std::exception&) {
+            // Not CancelledError: stop() cancels this task and awaits it.
         }
         impl.reminder_wake->clear();
         if (wait > Duration::zero()) {

@@ -92,3 +92,19 @@ TEST(RedisExamples, FastapiRedWithoutAServerSaysHowToGetOne) {
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.out.find("no Redis server"), std::string::npos) << r.out;
 }
+
+TEST(RedisExamples, ActorsClusterKeepsOneHomePerActorAndItsState) {
+    corio_test::RedisServer server;
+    Outcome r = run("REDIS_URL=redis://127.0.0.1:" + std::to_string(server.port()) + " " +
+                    CORIO_REDIS_EXAMPLES_DIR "/actors_cluster");
+    EXPECT_EQ(r.status, 0);
+    EXPECT_EQ(r.out,
+              "add(1) via a -> 1\n"
+              "c1 lives on a\n"
+              "add(1) via b -> 2 (forwarded to a over HTTP)\n"
+              "add(1) via a -> 3\n"
+              "a forwarded 0 calls, b 1\n"
+              "host a stops\n"
+              "add(1) via b -> 4 (activated on b, state read from Redis)\n"
+              "c1 lives on b\n");
+}
