@@ -79,9 +79,12 @@ Task<Result> client(std::uint16_t port, long calls, long callers, long n_actors,
         proxies.push_back(rt.proxy("Counter", "c" + std::to_string(i)));
     // Warm up: every connection opened, every actor activated.
     {
+        // (call() takes its arguments by reference: they must outlive the
+        // tasks.)
+        const int zero = 0;
         std::vector<corio::TaskHandle<int>> warm;
         for (long i = 0; i < std::max(callers, n_actors); ++i)
-            warm.push_back(corio::create_task(proxies[i % n_actors].call<int>("add", 0)));
+            warm.push_back(corio::create_task(proxies[i % n_actors].call<int>("add", zero)));
         for (auto& t : warm)
             co_await t;
     }
@@ -99,8 +102,14 @@ Task<Result> client(std::uint16_t port, long calls, long callers, long n_actors,
     for (auto& t : tasks)
         co_await t;
     auto t1 = bench::clock::now();
+    // Every call reached its actor: the counters add up to the calls made.
+    long total = 0;
+    for (auto& p : proxies)
+        total += co_await p.call<int>("add", 0);
+    if (total != next)
+        std::fprintf(stderr, "actors_remote: the actors counted %ld calls of %ld\n", total, next);
     co_await rt.stop();
-    co_return Result{next, bench::seconds_between(t0, t1)};
+    co_return Result{total == next ? next : -1, bench::seconds_between(t0, t1)};
 }
 
 }  // namespace

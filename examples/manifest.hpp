@@ -316,6 +316,9 @@ inline constexpr Entry kTour[] = {
     {"actors", "bank_account",
      "10,000 concurrent deposits: lost on a plain object, all kept by an actor's turns",
      "《python进阶之异步编程（基础篇）》 › 动态添加协程--异步方式（actor模型即为这种模式）"},
+    {"actors", "actors_over_http",
+     "two actor hosts on loopback: a call to an actor on the other host is forwarded over HTTP",
+     "《python进阶之异步编程（基础篇）》 › 动态添加协程--异步方式（actor模型即为这种模式）"},
 };
 
 /// A tutorial example with nothing to run (a syntax rule): a section of

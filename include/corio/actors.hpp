@@ -2,4 +2,6 @@
 #pragma once
 
 #include "corio/actors/actor.hpp"
+#include "corio/actors/dapr.hpp"
+#include "corio/actors/http.hpp"
 #include "corio/actors/store.hpp"

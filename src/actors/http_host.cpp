@@ -153,16 +153,19 @@ Task<web::Response> deactivate(Runtime& rt, web::Request& req) {
 
 void add_actor_routes(web::Application& app, Runtime& runtime) {
     Runtime* rt = &runtime;
-    app.add_get("/dapr/config", [rt](web::Request&) { return config(*rt); });
-    app.add_get("/healthz",
-                [](web::Request&) -> Task<web::Response> { co_return web::Response(); });
+    // The method route first: it is the hot one, and the router tries the
+    // routes in order (a method path has one segment after "method/", the
+    // timer and reminder paths two, so they never match each other's).
+    app.add_put("/actors/{type}/{id}/method/{method}",
+                [rt](web::Request& req) { return invoke_method(*rt, req); });
     app.add_put("/actors/{type}/{id}/method/timer/{name}",
                 [rt](web::Request& req) { return invoke_timer(*rt, req); });
     app.add_put("/actors/{type}/{id}/method/remind/{name}",
                 [rt](web::Request& req) { return invoke_reminder(*rt, req); });
-    app.add_put("/actors/{type}/{id}/method/{method}",
-                [rt](web::Request& req) { return invoke_method(*rt, req); });
     app.add_delete("/actors/{type}/{id}", [rt](web::Request& req) { return deactivate(*rt, req); });
+    app.add_get("/dapr/config", [rt](web::Request&) { return config(*rt); });
+    app.add_get("/healthz",
+                [](web::Request&) -> Task<web::Response> { co_return web::Response(); });
 }
 
 }  // namespace corio::actors

@@ -73,10 +73,12 @@ public:
     void connection_made(net::Transport& t) override { transport_ = &t; }
     void data_received(std::string_view data) override;
     bool eof_received() override {
+        finish();
         fail_all("the host closed the connection");
         return false;
     }
     void connection_lost(std::exception_ptr) override {
+        finish();  // (a reset may come instead of the end)
         fail_all("the connection was lost");
         watch_->gone = true;
         if (watch_->waiter) {
@@ -101,6 +103,22 @@ public:
     }
 
 private:
+    // An answer delimited by the end of the connection ends here.
+    void finish() {
+        if (!finished_ && parser_.finish().event == http::detail::ParseStep::message_complete)
+            deliver();
+        finished_ = true;
+    }
+    // Hands the answer just read to the oldest call; false if there is none.
+    bool deliver() {
+        if (waiting_.empty())
+            return false;
+        if (!waiting_.front().done())  // else its caller gave up
+            waiting_.front().set_result(std::move(current_));
+        waiting_.pop_front();
+        current_ = Reply{};
+        return true;
+    }
     void fail_all(const std::string& why) {
         dead_ = true;
         for (Future<Reply>& f : waiting_) {
@@ -116,6 +134,7 @@ private:
     http::detail::ResponseParser parser_;
     Reply current_;
     bool dead_ = false;
+    bool finished_ = false;
 };
 
 void Conn::data_received(std::string_view data) {
@@ -135,15 +154,11 @@ void Conn::data_received(std::string_view data) {
             case http::detail::ParseStep::message_complete:
                 if (current_.status < 200)
                     break;  // 1xx: the real answer follows
-                if (waiting_.empty()) {
+                if (!deliver()) {
                     fail_all("an answer to no request");
                     close();
                     return;
                 }
-                if (!waiting_.front().done())  // else its caller gave up
-                    waiting_.front().set_result(std::move(current_));
-                waiting_.pop_front();
-                current_ = Reply{};
                 break;
             default:  // closed, upgrade, error
                 fail_all("the host's answer ended the connection");

@@ -75,6 +75,17 @@ struct Counter : actors::Actor {
     }
 };
 
+// Ping x -> y -> x -> ...: "x" lives on one runtime, "y" on the other, so
+// each hop is a forwarded call back into an actor whose turn the chain holds.
+struct Ping : actors::Actor {
+    Task<int> ping(int n) {
+        if (n == 0)
+            co_return 0;
+        std::string other = id().id == "x" ? "y" : "x";
+        co_return 1 + co_await runtime().proxy("Ping", other).call<int>("ping", n - 1);
+    }
+};
+
 // Only on one of the two runtimes of the forwarding tests.
 struct Echo : actors::Actor {
     Task<Json> echo(Json v) { co_return v; }
@@ -287,13 +298,15 @@ struct Node {
     web::Application app;
     std::optional<web::AppServer> server;
 
-    explicit Node(bool with_echo) {
+    explicit Node(bool with_echo, bool reentrancy = false) {
         actors::RuntimeOptions o;
+        o.reentrancy = reentrancy;
         o.placement = placement;
         o.remote = remote;
         o.placement_timeout = 300ms;
         rt = std::make_unique<actors::Runtime>(std::move(o));
         register_counter(*rt);
+        rt->register_actor<Ping>("Ping").method("ping", &Ping::ping);
         if (with_echo)
             rt->register_actor<Echo>("Echo").method("echo", &Echo::echo);
         actors::add_actor_routes(app, *rt);
@@ -309,25 +322,25 @@ struct Node {
 };
 
 template <class F>
-void with_two_nodes(F body) {
+void with_two_nodes(F body, bool reentrancy = false) {
     seen = Seen{};
-    net_run([](F body) -> Task<void> {
-        Node a(false), b(true);
+    net_run([](F body, bool reentrancy) -> Task<void> {
+        Node a(false, reentrancy), b(true, reentrancy);
         co_await a.start();
         co_await b.start();
         // "b*" ids live on B, "a*" ids on A, whichever runtime is asked.
-        for (const char* id : {"b1", "b2"}) {
+        for (const char* id : {"b1", "b2", "y"}) {
             a.placement->where[id] = b.placement->self();
             b.placement->where[id] = b.placement->self();
         }
-        for (const char* id : {"a1"}) {
+        for (const char* id : {"a1", "x"}) {
             a.placement->where[id] = a.placement->self();
             b.placement->where[id] = a.placement->self();
         }
         co_await body(a, b);
         co_await a.stop();
         co_await b.stop();
-    }(std::move(body)));
+    }(std::move(body), reentrancy));
 }
 
 // What a call threw, as "<kind>: <what>", or its result as JSON text.
@@ -426,4 +439,19 @@ TEST(ActorForwarding, DeadOwnerIsActorUnavailable) {
         EXPECT_TRUE(starts_with(r, "ActorUnavailable: ")) << r;
         holder.close();
     });
+}
+
+TEST(ActorForwarding, ReentrantChainCrossesProcessesBothWays) {
+    with_two_nodes(
+        [](Node& a, Node& b) -> Task<void> {
+            // x (on A) -> y (on B) -> x (on A, its turn still held) -> y -> x:
+            // the call chain travels in Dapr-Reentrancy-Id each way.
+            int hops = co_await a.rt->proxy("Ping", "x").call<int>("ping", 4);
+            EXPECT_EQ(hops, 4);
+            EXPECT_TRUE(a.rt->is_active(ActorId{"Ping", "x"}));
+            EXPECT_TRUE(b.rt->is_active(ActorId{"Ping", "y"}));
+            EXPECT_EQ(a.rt->stats().forwarded_calls, 2u);
+            EXPECT_EQ(b.rt->stats().forwarded_calls, 2u);
+        },
+        /*reentrancy=*/true);
 }

@@ -9,6 +9,7 @@
 #include "corio/actors/http.hpp"
 #include "corio/corio.hpp"
 #include "corio/http/server.hpp"
+#include "corio/net/streams.hpp"
 #include "net/net_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -315,4 +316,54 @@ TEST(HttpRemote, LateAnswerOfAnAbandonedCallIsDropped) {
         co_await remote.close();
         co_await server.shutdown(1s);
     }());
+}
+
+namespace {
+
+// A raw host: reads one request head, answers `answer` as is, then closes.
+Task<std::string> raw_host_outcome(std::string answer) {
+    // (The handler is built before the co_await: GCC 12 destroys a lambda
+    // temporary of a co_await expression twice.)
+    corio::net::ClientConnected handler = [answer](corio::net::StreamReader r,
+                                                   corio::net::StreamWriter w) -> Task<void> {
+        co_await r.readuntil("\r\n\r\n");
+        w.write(answer);
+        w.write_eof();      // a clean end (closing at once may reset instead)
+        co_await r.read();  // until the client closes
+        w.close();
+        co_await w.wait_closed();
+    };
+    corio::net::Server server = co_await corio::net::start_server(handler, "127.0.0.1", 0);
+    std::string address = "127.0.0.1:" + std::to_string(server.sockets().at(0).port());
+    actors::HttpRemote remote;
+    std::string r;
+    try {
+        Json v = co_await remote.invoke(address, aid("T", "x"), "m", Json(), "");
+        r = v.dump();
+    } catch (const actors::ActorUnavailable& e) {
+        r = std::string("ActorUnavailable: ") + e.what();
+    }
+    co_await remote.close();
+    server.close();
+    co_await server.wait_closed();
+    co_return r;
+}
+
+}  // namespace
+
+TEST(HttpRemote, AnswerEndedByTheConnectionIsRead) {
+    std::string r = net_run(raw_host_outcome("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n42"));
+    EXPECT_EQ(r, "42");
+    r = net_run(raw_host_outcome(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n43\r\n0\r\n\r\n"));
+    EXPECT_EQ(r, "43");
+}
+
+TEST(HttpRemote, HostClosingBeforeItAnswersIsActorUnavailable) {
+    std::string r = net_run(raw_host_outcome(""));
+    EXPECT_TRUE(starts_with(r, "ActorUnavailable: ")) << r;
+    r = net_run(raw_host_outcome("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12"));
+    EXPECT_TRUE(starts_with(r, "ActorUnavailable: ")) << r;
+    r = net_run(raw_host_outcome("not http\r\n\r\n"));
+    EXPECT_TRUE(starts_with(r, "ActorUnavailable: ")) << r;
 }
