@@ -39,7 +39,7 @@ public:
     const std::string& self() const noexcept override { return self_; }
     Task<void> start() override { co_return; }
     Task<void> stop() override { co_return; }
-    Task<std::string> locate(const actors::ActorId&, std::optional<std::string>) override {
+    Task<std::string> locate(const actors::ActorId&, std::optional<std::string>, bool) override {
         co_return host_;
     }
     Task<bool> owns(const actors::ActorId&) override { co_return false; }

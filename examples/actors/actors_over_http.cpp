@@ -48,7 +48,7 @@ public:
     const std::string& self() const noexcept override { return self_; }
     Task<void> start() override { co_return; }
     Task<void> stop() override { co_return; }
-    Task<std::string> locate(const actors::ActorId& a, std::optional<std::string>) override {
+    Task<std::string> locate(const actors::ActorId& a, std::optional<std::string>, bool) override {
         co_return homes->at(a.id);
     }
     Task<bool> owns(const actors::ActorId& a) override { co_return homes->at(a.id) == self_; }

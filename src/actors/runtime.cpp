@@ -645,7 +645,7 @@ Task<Json> Runtime::forward(const ActorId& actor, std::string method, Json body)
     EventLoop& loop = impl->bind_loop();
     const TimePoint deadline = loop.time() + impl->options.placement_timeout;
     std::optional<std::string> stale;
-    Duration backoff = std::chrono::milliseconds(50);
+    Duration backoff = std::chrono::milliseconds(10);
     const bool can_host = find_type(actor.type) != nullptr;
     for (;;) {
         std::string owner = co_await placement.locate(actor, stale, can_host);
@@ -653,26 +653,24 @@ Task<Json> Runtime::forward(const ActorId& actor, std::string method, Json body)
             // Ours after all (it moved here, or a stale owner lapsed).
             co_return co_await invoke_local(actor, method, std::move(body), chain_var().get());
         }
-        bool unavailable = false;
         std::string why;
         try {
             ++impl->stats.forwarded_calls;
             co_return co_await remote.invoke(owner, actor, method, body, chain_var().get());
-        } catch (const NotOwner&) {
+        } catch (const NotOwner& e) {
             // It moved: ask placement again, without the old answer.
+            why = e.what();
         } catch (const ActorUnavailable& e) {
-            unavailable = true;
             why = e.what();
         }
         stale = owner;
-        if (unavailable) {
-            // The owner is gone or unreachable: its lease has to lapse
-            // before placement gives the actor to another process.
-            if (loop.time() + backoff > deadline)
-                throw ActorUnavailable(actor.str() + ": " + why);
-            co_await sleep(backoff);
-            backoff = std::min<Duration>(backoff * 2, std::chrono::seconds(1));
-        }
+        // The owner is gone or unreachable (its lease has to lapse before
+        // placement gives the actor to another process), or placements
+        // disagree for a moment: try again, backing off, until the deadline.
+        if (loop.time() + backoff > deadline)
+            throw ActorUnavailable(actor.str() + ": " + why);
+        co_await sleep(backoff);
+        backoff = std::min<Duration>(backoff * 2, std::chrono::seconds(1));
     }
 }
 
