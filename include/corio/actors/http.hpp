@@ -110,7 +110,7 @@ Duration parse_dapr_duration(std::string_view text);
 struct HttpRemoteOptions {
     /// Connections opened to one host at most; concurrent calls beyond it
     /// are pipelined on them. Fewer, deeper pipelines batch more calls per
-    /// system call (bench/actors_remote, 512 callers: 8 connections carried
+    /// system call (measured with 512 callers: 8 connections carried
     /// 1.1-1.5x the calls/s of 64); more connections keep a slow turn
     /// from delaying the calls queued behind it on the same connection (a
     /// host answers a connection's requests in order).
