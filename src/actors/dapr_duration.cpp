@@ -51,9 +51,22 @@ double number(std::string_view text, std::string_view& s) {
     }
     if (!digits)
         bad(text, "expected a number");
-    double v = std::stod(std::string(s.substr(0, i)));
+    double v = 0;
+    try {
+        v = std::stod(std::string(s.substr(0, i)));
+    } catch (const std::out_of_range&) {
+        bad(text, "a number out of range");
+    }
     s.remove_prefix(i);
     return v;
+}
+
+// `ns` nanoseconds, rounded; beyond what a Duration holds (292 years) is an
+// error, not an overflow.
+Duration to_duration(std::string_view text, double ns) {
+    if (!(ns < 9.2e18))
+        bad(text, "too long");
+    return Duration(static_cast<Duration::rep>(ns + 0.5));
 }
 
 // Go: time.ParseDuration, without a sign.
@@ -84,7 +97,7 @@ Duration parse_go(std::string_view text) {
         s.remove_prefix(unit->name.size());
         total += v * unit->ns;
     }
-    return Duration(static_cast<Duration::rep>(total + 0.5));
+    return to_duration(text, total);
 }
 
 // ISO 8601: P[nW][nD][T[nH][nM][nS]], after an optional "Rn/".
@@ -133,7 +146,7 @@ Duration parse_iso(std::string_view text) {
     }
     if (!any)
         bad(text, "no value");
-    return Duration(static_cast<Duration::rep>(total + 0.5));
+    return to_duration(text, total);
 }
 
 }  // namespace
