@@ -253,6 +253,9 @@ inline constexpr Entry kTour[] = {
     {"redis", "actors_cluster",
      "Dapr-style virtual actors on two hosts sharing Redis: one home per actor, calls forwarded",
      "Dapr Python SDK › actor example (Counter)", real_time, 0.0, true},
+    {"redis", "actors_reminder_restart",
+     "a Dapr-style reminder registered in Redis fires after its process restarted",
+     "Dapr Python SDK › actor example (reminders)", real_time, 0.0, true},
 
     // Async SQL (corio::sql), against the servers scripts/tour.sh starts.
     {"sql", "aiomysql_two_connections",

@@ -108,3 +108,16 @@ TEST(RedisExamples, ActorsClusterKeepsOneHomePerActorAndItsState) {
               "add(1) via b -> 4 (activated on b, state read from Redis)\n"
               "c1 lives on b\n");
 }
+
+TEST(RedisExamples, ActorsReminderRestartFiresInTheRestartedProcess) {
+    corio_test::RedisServer server;
+    Outcome r = run("REDIS_URL=redis://127.0.0.1:" + std::to_string(server.port()) + " " +
+                    CORIO_REDIS_EXAMPLES_DIR "/actors_reminder_restart");
+    EXPECT_EQ(r.status, 0);
+    EXPECT_EQ(r.out,
+              "first process: kettle registered reminder 'ring' (due in 0.5 s, then every 0.5 s)\n"
+              "first process: exits before it is due\n"
+              "restarted process: ring 1 for Kettle/kettle (whistle)\n"
+              "restarted process: ring 2 for Kettle/kettle (whistle)\n"
+              "restarted process: kettle unregisters 'ring'\n");
+}
