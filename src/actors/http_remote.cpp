@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../http/parser.hpp"
+#include "../http/url_encode.hpp"
 #include "corio/actors/http.hpp"
 #include "corio/net/transports.hpp"
 #include "corio/timeouts.hpp"
@@ -19,22 +20,10 @@ namespace corio::actors {
 
 namespace detail {
 
+// The HTTP layer's path-segment quoting (RFC 3986: '/', '?', '%', spaces
+// and non-ASCII bytes become %XX).
 std::string percent_encode(std::string_view s) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(s.size());
-    for (char ch : s) {
-        auto c = static_cast<unsigned char>(ch);
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
-            out += ch;
-        } else {
-            out += '%';
-            out += kHex[c >> 4];
-            out += kHex[c & 15];
-        }
-    }
-    return out;
+    return http::detail::quote_segment(s);
 }
 
 std::string actor_method_path(const ActorId& actor, std::string_view method) {
