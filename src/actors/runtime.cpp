@@ -90,8 +90,14 @@ struct RuntimeImpl {
     EventLoop* loop = nullptr;
     std::optional<TaskHandle<void>> sweeper;
     std::optional<TaskHandle<void>> reminder_poller;
-    std::unique_ptr<Event> reminder_wake;
+    std::shared_ptr<Event> reminder_wake;
     std::size_t background = 0;  // timer and reminder deliveries in flight
+    Event background_idle;       // set when `background` drops to zero
+
+    void background_done() {
+        if (--background == 0)
+            background_idle.set();
+    }
 
     EventLoop& bind_loop() {
         if (!loop)
@@ -236,7 +242,7 @@ Task<void> run_timer(std::shared_ptr<Activation> a, std::string name, std::uint6
     auto* impl = &detail::RuntimeImpl::of(*a->rt);
     struct Done {
         detail::RuntimeImpl* impl;
-        ~Done() { --impl->background; }
+        ~Done() { impl->background_done(); }
     } done{impl};
     co_await a->turn.acquire();
     auto it = a->timers.find(name);
@@ -341,6 +347,8 @@ Runtime::Runtime(RuntimeOptions options) : impl_(std::make_unique<detail::Runtim
 }
 
 Runtime::~Runtime() {
+    if (impl_->options.placement)
+        impl_->options.placement->on_lease_lost = nullptr;
     if (impl_->sweeper)
         impl_->sweeper->cancel();
     if (impl_->reminder_poller)
@@ -450,7 +458,10 @@ Task<Activation*> Runtime::enter(const detail::TypeInfo& type, const ActorId& ac
             }
             co_await sp->turn.acquire();
             if (sp->dead) {
+                // Deactivated or dropped (a lost lease) while we waited: ask
+                // placement again before activating it here.
                 sp->turn.release();
+                placed = !impl->options.placement;
                 continue;
             }
             sp->depth = 1;
@@ -473,7 +484,9 @@ Task<Activation*> Runtime::enter(const detail::TypeInfo& type, const ActorId& ac
                 if (error) {
                     // Not activated: drop it; the next call tries afresh.
                     sp->dead = true;
-                    impl->active.erase(actor);
+                    if (auto cur = impl->active.find(actor);
+                        cur != impl->active.end() && cur->second == sp)
+                        impl->active.erase(cur);
                     sp->state.clear_cache();
                     end_turn_sync(sp.get(), false);
                     if (impl->options.placement)
@@ -520,6 +533,10 @@ bool Runtime::end_turn_sync(Activation* a, bool ok) {
         --a->depth;  // a reentrant call: the chain's first turn saves
         return true;
     }
+    // Dropped while the turn ran (its lease was lost): another process may
+    // own the actor now, so the turn's changes must not be saved - and the
+    // caller must not take them as done.
+    const bool lost = ok && a->dead && a->state.dirty();
     if (!ok || a->dead) {
         a->state.clear_cache();
     } else if (a->state.dirty()) {
@@ -539,26 +556,50 @@ bool Runtime::end_turn_sync(Activation* a, bool ok) {
     }
     a->depth = 0;
     a->chain.clear();
-    if (a->chain_token) {
-        chain_var().reset(*a->chain_token);
-        a->chain_token.reset();
-    }
+    std::optional<Token<std::string>> token = std::move(a->chain_token);
+    a->chain_token.reset();
     a->last_used = impl->loop ? impl->loop->time() : TimePoint{};
-    auto keep = std::move(a->keep);  // may be the last reference
-    a->turn.release();
+    ActorId id = lost ? a->id : ActorId{};
+    {
+        auto keep = std::move(a->keep);  // may be the last reference
+        a->turn.release();
+    }
+    if (token) {
+        try {
+            chain_var().reset(*token);
+        } catch (const std::exception&) {
+            // The chain's first turn ended in another task (a task spawned
+            // inside it outlived it): that task's context keeps the value.
+        }
+    }
+    if (lost)
+        throw ActorUnavailable(id.str() +
+                               ": this process lost the actor while the call ran; its "
+                               "changes were not saved");
     return true;
 }
 
 Task<void> Runtime::end_turn_async(Activation* a) {
     std::exception_ptr error;
-    try {
-        co_await a->state.save();
-    } catch (...) {
-        error = std::current_exception();
+    for (;;) {
+        if (a->dead) {
+            end_turn_sync(a, true);  // throws: the changes are not saved
+            co_return;
+        }
+        try {
+            co_await a->state.save();
+        } catch (...) {
+            error = std::current_exception();
+        }
+        // Something may have changed the state again while it was saved (a
+        // reentrant call of the chain): save again until nothing is left.
+        if (error || end_turn_sync(a, true))
+            break;
     }
-    end_turn_sync(a, !error);
-    if (error)
+    if (error) {
+        end_turn_sync(a, false);
         std::rethrow_exception(error);
+    }
 }
 
 namespace {
@@ -613,6 +654,7 @@ Task<void> Runtime::invoke_timer_local(ActorId actor, std::string name) {
     if (it == impl_->active.end() || !it->second->timers.count(name))
         throw ActorNotFound(actor.str() + ": no timer '" + name + "'");
     auto sp = it->second;
+    ++impl_->background;  // run_timer counts itself out
     co_await run_timer(sp, name, sp->timers.at(name).generation);
 }
 
@@ -727,6 +769,7 @@ Task<Json> ActorProxy::call_json(std::string method, Json body) const {
 namespace {
 
 // Deactivates one activation as its last turn: on_deactivate, save, drop.
+// Cleans up whatever happens; a cancellation is passed on at the end.
 Task<bool> deactivate_one(Runtime& rt, detail::RuntimeImpl& impl, std::shared_ptr<Activation> sp) {
     co_await sp->turn.acquire();
     if (sp->dead) {
@@ -736,9 +779,12 @@ Task<bool> deactivate_one(Runtime& rt, detail::RuntimeImpl& impl, std::shared_pt
     sp->depth = 1;
     sp->keep = sp;
     std::exception_ptr error;
+    std::exception_ptr cancelled;
     if (sp->activated) {
         try {
             co_await sp->actor->on_deactivate();
+        } catch (const CancelledError&) {
+            cancelled = std::current_exception();
         } catch (...) {
             error = std::current_exception();
         }
@@ -746,21 +792,29 @@ Task<bool> deactivate_one(Runtime& rt, detail::RuntimeImpl& impl, std::shared_pt
     for (auto& [name, t] : sp->timers)
         t.handle.cancel();
     sp->timers.clear();
-    if (!error && sp->state.dirty()) {
+    // Dropped meanwhile (a lost lease): nothing of it may be saved or
+    // released, another process may own the actor now.
+    const bool dropped = sp->dead;
+    if (!error && !cancelled && !dropped && sp->state.dirty()) {
         try {
             co_await sp->state.save();
+        } catch (const CancelledError&) {
+            cancelled = std::current_exception();
         } catch (...) {
             error = std::current_exception();
         }
     }
     sp->dead = true;
-    impl.active.erase(sp->id);
+    if (auto cur = impl.active.find(sp->id); cur != impl.active.end() && cur->second == sp)
+        impl.active.erase(cur);
     ++impl.stats.deactivations;
     ActorId id = sp->id;
     detail::RuntimeImpl::end_sync(rt, sp.get(), false);
-    if (impl.options.placement) {
+    if (impl.options.placement && !dropped) {
         try {
             co_await impl.options.placement->release(id);
+        } catch (const CancelledError&) {
+            cancelled = std::current_exception();
         } catch (...) {
             // The lease lapses by itself.
         }
@@ -774,6 +828,8 @@ Task<bool> deactivate_one(Runtime& rt, detail::RuntimeImpl& impl, std::shared_pt
         } catch (...) {
         }
     }
+    if (cancelled)
+        std::rethrow_exception(cancelled);
     co_return true;
 }
 
@@ -794,7 +850,7 @@ Task<void> sweep_idle(Runtime& rt, detail::RuntimeImpl& impl) {
 Task<void> deliver_reminder(Runtime& rt, detail::RuntimeImpl& impl, Reminder r) {
     struct Done {
         detail::RuntimeImpl* impl;
-        ~Done() { --impl->background; }
+        ~Done() { impl->background_done(); }
     } done{&impl};
     const EpochMs fired_at = impl.now_ms();
     bool ok = false;
@@ -818,7 +874,7 @@ Task<void> deliver_reminder(Runtime& rt, detail::RuntimeImpl& impl, Reminder r) 
     }
 }
 
-Task<void> poll_reminders(Runtime& rt, detail::RuntimeImpl& impl) {
+Task<void> poll_reminders(Runtime& rt, detail::RuntimeImpl& impl, std::shared_ptr<Event> wake) {
     ReminderStore& store = *impl.options.reminder_store;
     const std::int64_t lease = to_ms(impl.options.reminder_lease);
     constexpr std::size_t batch = 64;
@@ -846,10 +902,10 @@ Task<void> poll_reminders(Runtime& rt, detail::RuntimeImpl& impl) {
         } catch (const std::exception&) {
             // Not CancelledError: stop() cancels this task and awaits it.
         }
-        impl.reminder_wake->clear();
+        wake->clear();
         if (wait > Duration::zero()) {
             try {
-                co_await wait_for(impl.reminder_wake->wait(), wait);
+                co_await wait_for(wake->wait(), wait);
             } catch (const TimeoutError&) {
             }
         }
@@ -863,7 +919,6 @@ Task<void> Runtime::start() {
     if (impl->started)
         co_return;
     impl->bind_loop();
-    impl->started = true;
     if (impl->options.placement) {
         impl->options.placement->on_lease_lost = [impl] {
             // Another process may own these actors now: drop them unsaved.
@@ -876,11 +931,13 @@ Task<void> Runtime::start() {
             impl->active.clear();
         };
         impl->options.placement->set_hosted_types(types());
-        co_await impl->options.placement->start();
+        co_await impl->options.placement->start();  // may throw: start() again then
     }
-    impl->reminder_wake = std::make_unique<Event>();
+    impl->started = true;
+    impl->reminder_wake = std::make_shared<Event>();
     impl->sweeper = create_task(sweep_idle(*this, *impl), "actors idle sweeper");
-    impl->reminder_poller = create_task(poll_reminders(*this, *impl), "actors reminders");
+    impl->reminder_poller =
+        create_task(poll_reminders(*this, *impl, impl->reminder_wake), "actors reminders");
 }
 
 Task<bool> Runtime::deactivate(ActorId actor) {
@@ -910,6 +967,12 @@ Task<void> Runtime::stop() {
         all.push_back(a);
     for (auto& a : all)
         co_await deactivate_one(*this, *impl, std::move(a));
+    // Timer callbacks and reminder deliveries still running finish first:
+    // they use the stores and the runtime.
+    while (impl->background > 0) {
+        impl->background_idle.clear();
+        co_await impl->background_idle.wait();
+    }
     if (impl->options.placement)
         co_await impl->options.placement->stop();
     if (impl->options.remote)

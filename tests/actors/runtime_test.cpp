@@ -374,3 +374,54 @@ TEST_F(ActorRuntime, WithoutReentrancyACallChainBackInWaitsForever) {
         co_await rt.stop();
     }());
 }
+
+namespace {
+
+// Placement that always answers "here", and a Remote nobody should reach:
+// the seams, for the runtime's side of a lost lease.
+struct HerePlacement final : actors::Placement {
+    std::string me = "here";
+    const std::string& self() const noexcept override { return me; }
+    Task<void> start() override { co_return; }
+    Task<void> stop() override { co_return; }
+    Task<std::string> locate(const actors::ActorId&, std::optional<std::string>, bool) override {
+        co_return me;
+    }
+    Task<bool> owns(const actors::ActorId&) override { co_return true; }
+    Task<void> release(const actors::ActorId&) override { co_return; }
+};
+
+struct NoRemote final : actors::Remote {
+    Task<Json> invoke(const std::string&, const actors::ActorId&, std::string, Json,
+                      std::string) override {
+        throw actors::ActorUnavailable("no remote here");
+        co_return Json();
+    }
+    Task<void> remind(const std::string&, const actors::ActorId&, std::string, Json) override {
+        throw actors::ActorUnavailable("no remote here");
+        co_return;
+    }
+    Task<void> close() override { co_return; }
+};
+
+}  // namespace
+
+TEST_F(ActorRuntime, ATurnThatOutlivesItsLeaseSavesNothingAndFails) {
+    vrun([&]() -> Task<void> {
+        auto placement = std::make_shared<HerePlacement>();
+        actors::Runtime rt({.placement = placement, .remote = std::make_shared<NoRemote>()});
+        register_account(rt);
+        co_await rt.start();
+        auto proxy = rt.proxy("Account", "l");
+        co_await proxy.call<void>("deposit", std::int64_t{7});
+        auto slow = corio::create_task(proxy.call<void>("slow_set", std::int64_t{1000}));
+        co_await corio::sleep(1s);
+        placement->on_lease_lost();  // another process may own it now
+        EXPECT_FALSE(rt.is_active({"Account", "l"}));
+        EXPECT_THROW(co_await slow, actors::ActorUnavailable);
+        // A new activation reads what the store holds: the 1000 never landed.
+        EXPECT_EQ(co_await proxy.call<std::int64_t>("balance"), 7);
+        EXPECT_EQ(log.activations, 2);
+        co_await rt.stop();
+    }());
+}

@@ -137,7 +137,9 @@ public:
     /// Removes `key` for this turn (no error if it has no value).
     void remove(std::string key);
     /// Saves this turn's changes now, in one transaction (Dapr: save_state).
-    /// Throws what the store throws; the changes stay pending then.
+    /// Throws what the store throws; then the changes are dropped and the
+    /// cache is cleared (what the store holds is unknown: the next read goes
+    /// to it), so the turn should fail.
     Task<void> save();
     /// Forgets the cache and the pending changes (after a failed turn).
     void clear_cache() noexcept;
@@ -463,11 +465,16 @@ public:
     /// hosting process. Throws ActorNotFound (no such type or method),
     /// ActorArgumentError (JSON conversion), ActorUnavailable, or what
     /// the method threw (as ActorMethodError when it came from another
-    /// process). Cancellation while waiting for the turn leaves the queue;
-    /// during the turn it cancels the method, whose state changes are then
-    /// dropped.
+    /// process; ActorUnavailable too when this process lost the actor's
+    /// lease while the call ran, whose changes were then not saved).
+    /// Cancellation while waiting for the turn leaves the queue; during the
+    /// method it cancels the method, whose state changes are then dropped;
+    /// during the end-of-turn save to a remote store the save may still
+    /// land (the transaction was sent).
     /// The arguments are taken by value (a coroutine must not keep
-    /// references to its caller's temporaries).
+    /// references to its caller's temporaries), but the proxy is not: keep
+    /// it alive until the call ends (`create_task(rt.proxy(...).call(...))`
+    /// would use a destroyed proxy; name the proxy first).
     template <class R = Json, class... Args>
     Task<R> call(std::string method, Args... args) const;
 
@@ -491,6 +498,9 @@ private:
 class Runtime {
 public:
     explicit Runtime(RuntimeOptions options = {});
+    /// Call stop() first: destroying a started runtime cancels its
+    /// background tasks but cannot wait for them, nor save or release its
+    /// actors.
     ~Runtime();
     Runtime(const Runtime&) = delete;
     Runtime& operator=(const Runtime&) = delete;
