@@ -422,11 +422,19 @@ struct RuntimeOptions {
     Duration scan_interval = std::chrono::seconds(30);
     /// Dapr's reentrancy: a call from inside a turn (same call chain) may
     /// enter an actor that the chain already holds. Off by default, as in
-    /// Dapr.
+    /// Dapr. The chain is a context variable: tasks created inside a turn
+    /// inherit it (and may then enter the actor beside the turn), timer
+    /// callbacks start none, and the chain's first turn saves the changes
+    /// of its reentrant calls. Across processes over HttpRemote, a chain
+    /// that comes back to a process on a connection whose earlier request
+    /// waits for the same actor waits until call_timeout: keep reentrant
+    /// chains within a process, or give the remote more connections.
     bool reentrancy = false;
-    /// How long a call may wait to be placed and forwarded when the owner is
-    /// unreachable (then ActorUnavailable). Local turns are not bounded:
-    /// wrap the call in wait_for() for that.
+    /// How long a forwarded call keeps retrying when the owner is
+    /// unreachable or placement disagrees (then ActorUnavailable). No new
+    /// attempt starts after it; an attempt under way is bounded by the
+    /// Remote's own timeout (HttpRemoteOptions::call_timeout). Local turns
+    /// are not bounded: wrap the call in wait_for() for that.
     Duration placement_timeout = std::chrono::seconds(30);
     /// How often reminders are polled for in the ReminderStore, at most
     /// (the runtime also wakes for the earliest it knows of).
