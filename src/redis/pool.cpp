@@ -13,6 +13,23 @@ namespace corio::redis {
 
 // -- Pipeline -----------------------------------------------------------------
 
+namespace {
+
+// The replies from `from` on will not be awaited (the connection broke or
+// the wait was cancelled): they are dropped when they come, so that none is
+// reported as never retrieved.
+void drop_replies(std::vector<Future<Reply>>& futures, std::size_t from) {
+    for (std::size_t i = from; i < futures.size(); ++i) {
+        futures[i].add_done_callback([](Future<Reply> f) {
+            if (!f.cancelled()) {
+                (void)f.exception();
+            }
+        });
+    }
+}
+
+}  // namespace
+
 Task<std::vector<Reply>> Pipeline::run() {
     std::string buffer = std::move(buffer_);
     std::size_t n = std::exchange(count_, 0);
@@ -21,14 +38,17 @@ Task<std::vector<Reply>> Pipeline::run() {
     std::vector<Reply> replies;
     replies.reserve(n);
     std::exception_ptr first_error;
-    for (auto& f : futures) {
+    for (std::size_t i = 0; i < n; ++i) {
         try {
-            replies.push_back(co_await std::move(f));
+            replies.push_back(co_await futures[i]);
         } catch (const ReplyError& e) {
             if (!first_error) {
                 first_error = std::current_exception();
             }
             replies.push_back(Reply::simple_error(e.message()));
+        } catch (...) {
+            drop_replies(futures, i + 1);
+            throw;
         }
     }
     if (first_error) {
@@ -53,17 +73,20 @@ Task<std::optional<std::vector<Reply>>> Pipeline::exec() {
     std::exception_ptr refused;
     for (std::size_t i = 0; i + 1 < n; ++i) {
         try {
-            co_await std::move(futures[i]);
+            co_await futures[i];
         } catch (const ReplyError&) {
             if (!refused) {
                 refused = std::current_exception();
             }
+        } catch (...) {
+            drop_replies(futures, i + 1);
+            throw;
         }
     }
     std::exception_ptr exec_error;
     Reply result;
     try {
-        result = co_await std::move(futures.back());
+        result = co_await futures.back();
     } catch (const ReplyError&) {
         exec_error = std::current_exception();  // EXECABORT
     }
