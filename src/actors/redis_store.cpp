@@ -1,12 +1,12 @@
 // RedisStateStore (a hash per actor, MULTI/EXEC) and RedisReminderStore
 // (a sorted set of due times plus definitions, changed by Lua scripts).
 #include <charconv>
-#include <exception>
 #include <string>
 #include <vector>
 
 #include "corio/actors/redis.hpp"
 #include "corio/redis/commands.hpp"
+#include "corio/redis/pool.hpp"
 #include "corio/redis/resp.hpp"
 
 namespace corio::actors {
@@ -36,48 +36,20 @@ Task<void> RedisStateStore::apply(const ActorId& actor, std::vector<StateOp> ops
     if (ops.empty())
         co_return;
     const std::string hash = key_of(actor);
-    std::string out;
-    redis::encode_command(out, "MULTI");
+    // MULTI ... EXEC in one write: nothing comes between them on this
+    // connection. A refused command throws ReplyError (EXECABORT: nothing
+    // applied); a command that failed inside EXEC is thrown below.
+    redis::Pipeline tx(client_, /*transaction=*/true);
     for (const auto& op : ops) {
         if (op.kind == StateOp::Kind::upsert)
-            redis::encode_command(out, "HSET", hash, op.key, op.value.dump());
+            tx.execute("HSET", hash, op.key, op.value.dump());
         else
-            redis::encode_command(out, "HDEL", hash, op.key);
+            tx.execute("HDEL", hash, op.key);
     }
-    redis::encode_command(out, "EXEC");
-    // One write: nothing can come between MULTI and EXEC on this connection.
-    std::vector<Future<redis::Reply>> replies = client_.execute_encoded(out, ops.size() + 2);
-    // Every reply is awaited (none is left unretrieved); the first failure
-    // wins, EXEC's own (EXECABORT, a failed command in its array) first.
-    std::exception_ptr first;
-    redis::Reply exec;
-    for (std::size_t i = 0; i < replies.size(); ++i) {
-        try {
-            redis::Reply r = co_await replies[i];
-            if (i + 1 == replies.size())
-                exec = std::move(r);
-        } catch (const redis::ReplyError&) {
-            if (i + 1 == replies.size() || !first)
-                first = std::current_exception();
-        } catch (const CancelledError&) {
-            // Only the wait ends: the replies still come (or fail) and are
-            // dropped here, not reported as never retrieved.
-            for (std::size_t j = i; j < replies.size(); ++j)
-                replies[j].add_done_callback([](Future<redis::Reply> f) {
-                    if (!f.cancelled())
-                        (void)f.exception();
-                });
-            throw;
-        } catch (...) {
-            if (!first)
-                first = std::current_exception();
-        }
-    }
-    if (first)
-        std::rethrow_exception(first);
-    if (exec.is_null())
-        throw redis::ReplyError("EXECABORT the transaction for " + actor.str() + " was aborted");
-    for (const redis::Reply& r : exec.as_array())
+    std::optional<std::vector<redis::Reply>> replies = co_await tx.exec();
+    if (!replies)  // no WATCH here, so Redis has no reason to discard it
+        throw redis::ReplyError("EXECABORT the transaction for " + actor.str() + " was discarded");
+    for (const redis::Reply& r : *replies)
         r.throw_if_error();
 }
 
