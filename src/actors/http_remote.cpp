@@ -12,6 +12,7 @@
 
 #include "../http/parser.hpp"
 #include "../http/url_encode.hpp"
+#include "../http/ws_session.hpp"
 #include "corio/actors/http.hpp"
 #include "corio/net/transports.hpp"
 #include "corio/timeouts.hpp"
@@ -168,22 +169,22 @@ struct Host {
     std::uint16_t port = 0;
     std::vector<Slot> slots;
     std::size_t opening = 0;
+    Event opened;  // set when an opening connection is made or fails
 };
 
-// "host:port" or "[v6]:port".
+// "host:port" or "[v6]:port", split by the HTTP client's URL splitter.
 std::pair<std::string, std::uint16_t> split_address(const std::string& address) {
-    std::size_t colon = address.rfind(':');
-    if (colon == std::string::npos || colon + 1 == address.size())
-        throw ActorUnavailable("not a host:port address: '" + address + "'");
-    std::string host = address.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-        host = host.substr(1, host.size() - 2);
-    unsigned long port = 0;
-    for (char c : address.substr(colon + 1)) {
-        if (c < '0' || c > '9' || (port = port * 10 + static_cast<unsigned>(c - '0')) > 65535)
-            throw ActorUnavailable("not a host:port address: '" + address + "'");
+    bool tls = false;
+    std::string host, host_header, target;
+    std::uint16_t port = 0;
+    try {
+        http::detail::split_url("http://" + address, tls, host, port, host_header, target);
+    } catch (const std::invalid_argument& e) {
+        throw ActorUnavailable("not a host:port address: '" + address + "' (" + e.what() + ")");
     }
-    return {std::move(host), static_cast<std::uint16_t>(port)};
+    if (target != "/" || address.find(':') == std::string::npos)
+        throw ActorUnavailable("not a host:port address: '" + address + "'");
+    return {std::move(host), port};
 }
 
 // The message of an error answer: Dapr's {"message": ...}, else the body.
@@ -249,8 +250,10 @@ Task<Conn*> HttpRemote::Pool::connection(const std::string& address) {
         co_return best;
     if (!best && host.opening >= std::max<std::size_t>(options.connections_per_host, 1)) {
         // Every place is being opened: wait for one of them.
-        while (host.slots.empty() && host.opening > 0)
-            co_await sleep(std::chrono::milliseconds(1));
+        while (host.slots.empty() && host.opening > 0) {
+            host.opened.clear();
+            co_await host.opened.wait();
+        }
         if (!host.slots.empty() && host.slots.front().conn->usable())
             co_return host.slots.front().conn;
     }
@@ -276,11 +279,14 @@ Task<Conn*> HttpRemote::Pool::open(Host& host) {
         failure = e.what();
     }
     --host.opening;
-    if (!transport)
+    if (!transport) {
+        host.opened.set();
         throw ActorUnavailable("connect " + host.name + ":" + std::to_string(host.port) + ": " +
                                failure);
+    }
     ++opened;
     host.slots.push_back(Slot{std::move(transport), conn, std::move(watch)});
+    host.opened.set();
     co_return conn;
 }
 
