@@ -67,7 +67,7 @@ struct Activation {
     int depth = 0;                                  // turns held by one call chain (reentrancy)
     std::string chain;                              // that chain
     std::optional<Token<std::string>> chain_token;  // set by this turn
-    TimePoint last_used{};
+    std::uint64_t last_scan = 0;       // the idle scan during which the last turn ended
     std::shared_ptr<Activation> keep;  // held while a turn is
     std::unordered_map<std::string, TimerEntry> timers;
     std::unordered_map<std::string, Json>* table = nullptr;  // in the MemoryStore
@@ -77,6 +77,42 @@ struct Activation {
 Actor& actor_of(Activation* a) noexcept {
     return *a->actor;
 }
+
+namespace {
+
+// The turn is ours (taken from `turn`): it keeps the activation alive.
+Activation* begin_turn(std::shared_ptr<Activation> sp) {
+    sp->depth = 1;
+    Activation* a = sp.get();
+    a->keep = std::move(sp);
+    return a;
+}
+
+void cancel_timers(Activation& a) {
+    for (auto& [name, t] : a.timers)
+        t.handle.cancel();
+    a.timers.clear();
+}
+
+// Dropped without saving: calls go elsewhere from now on.
+void drop(Activation& a) {
+    a.dead = true;
+    cancel_timers(a);
+}
+
+// A background failure nobody awaits: said on stderr, as asyncio's loop
+// exception handler would.
+void log_failure(const std::string& what, std::exception_ptr error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "corio::actors: %s: %s\n", what.c_str(), e.what());
+    } catch (...) {
+        std::fprintf(stderr, "corio::actors: %s\n", what.c_str());
+    }
+}
+
+}  // namespace
 
 struct RuntimeImpl {
     RuntimeOptions options;
@@ -91,6 +127,7 @@ struct RuntimeImpl {
     std::optional<TaskHandle<void>> sweeper;
     std::optional<TaskHandle<void>> reminder_poller;
     std::shared_ptr<Event> reminder_wake;
+    std::uint64_t scans = 0;     // idle scans so far
     std::size_t background = 0;  // timer and reminder deliveries in flight
     Event background_idle;       // set when `background` drops to zero
 
@@ -98,6 +135,11 @@ struct RuntimeImpl {
         if (--background == 0)
             background_idle.set();
     }
+    // Counts a timer or reminder delivery out when it ends.
+    struct BackgroundDone {
+        RuntimeImpl* impl;
+        ~BackgroundDone() { impl->background_done(); }
+    };
 
     EventLoop& bind_loop() {
         if (!loop)
@@ -175,15 +217,13 @@ void StateManager::remove(std::string key) {
     dirty_ = true;
 }
 
-void StateManager::take_changes(std::vector<StateOp>& out) {
+template <class F>
+void StateManager::drain_changes(F&& f) {
     for (auto& [key, slot] : slots_) {
         if (!slot.changed)
             continue;
         slot.changed = false;
-        if (slot.value)
-            out.push_back(StateOp{StateOp::Kind::upsert, key, *slot.value});
-        else
-            out.push_back(StateOp{StateOp::Kind::remove, key, Json()});
+        f(key, slot.value);
     }
     dirty_ = false;
 }
@@ -192,7 +232,12 @@ Task<void> StateManager::save() {
     if (!dirty_)
         co_return;
     std::vector<StateOp> ops;
-    take_changes(ops);
+    drain_changes([&ops](const std::string& key, const std::optional<Json>& value) {
+        if (value)
+            ops.push_back(StateOp{StateOp::Kind::upsert, key, *value});
+        else
+            ops.push_back(StateOp{StateOp::Kind::remove, key, Json()});
+    });
     auto* impl = owner_->rt->impl_.get();
     std::exception_ptr error;
     try {
@@ -240,18 +285,14 @@ void arm_timer(const std::shared_ptr<Activation>& a, const std::string& name, Du
 
 Task<void> run_timer(std::shared_ptr<Activation> a, std::string name, std::uint64_t generation) {
     auto* impl = &detail::RuntimeImpl::of(*a->rt);
-    struct Done {
-        detail::RuntimeImpl* impl;
-        ~Done() { impl->background_done(); }
-    } done{impl};
+    detail::RuntimeImpl::BackgroundDone done{impl};
     co_await a->turn.acquire();
     auto it = a->timers.find(name);
     if (a->dead || it == a->timers.end() || it->second.generation != generation) {
         a->turn.release();
         co_return;
     }
-    a->depth = 1;
-    a->keep = a;
+    detail::begin_turn(a);
     auto callback = it->second.callback;
     Json data = it->second.data;
     Duration period = it->second.period;
@@ -271,15 +312,8 @@ Task<void> run_timer(std::shared_ptr<Activation> a, std::string name, std::uint6
             a->timers.erase(it);
         }
     }
-    if (error) {
-        try {
-            std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "corio::actors: timer '%s' of %s failed: %s\n", name.c_str(),
-                         a->id.str().c_str(), e.what());
-        } catch (...) {
-        }
-    }
+    if (error)
+        detail::log_failure("timer '" + name + "' of " + a->id.str(), error);
     if (!detail::RuntimeImpl::end_sync(*a->rt, a.get(), !error))
         co_await detail::RuntimeImpl::end_async(*a->rt, a.get());
 }
@@ -353,12 +387,8 @@ Runtime::~Runtime() {
         impl_->sweeper->cancel();
     if (impl_->reminder_poller)
         impl_->reminder_poller->cancel();
-    for (auto& [id, a] : impl_->active) {
-        a->dead = true;
-        for (auto& [name, t] : a->timers)
-            t.handle.cancel();
-        a->timers.clear();
-    }
+    for (auto& [id, a] : impl_->active)
+        detail::drop(*a);
 }
 
 detail::TypeInfo* Runtime::add_type(std::string name) {
@@ -429,11 +459,8 @@ Activation* Runtime::try_enter_now(const ActorId& actor, std::weak_ptr<Activatio
     }
     if (!sp->activated || !sp->turn.try_acquire())
         return nullptr;
-    sp->depth = 1;
     ++impl->stats.local_calls;
-    Activation* a = sp.get();
-    a->keep = std::move(sp);
-    return a;
+    return detail::begin_turn(std::move(sp));
 }
 
 Task<Activation*> Runtime::enter(const detail::TypeInfo& type, const ActorId& actor, bool forwarded,
@@ -464,8 +491,7 @@ Task<Activation*> Runtime::enter(const detail::TypeInfo& type, const ActorId& ac
                 placed = !impl->options.placement;
                 continue;
             }
-            sp->depth = 1;
-            sp->keep = sp;
+            detail::begin_turn(sp);
             ++impl->stats.local_calls;
             if (impl->options.reentrancy) {
                 if (chain.empty()) {
@@ -483,7 +509,7 @@ Task<Activation*> Runtime::enter(const detail::TypeInfo& type, const ActorId& ac
                 }
                 if (error) {
                     // Not activated: drop it; the next call tries afresh.
-                    sp->dead = true;
+                    detail::drop(*sp);
                     if (auto cur = impl->active.find(actor);
                         cur != impl->active.end() && cur->second == sp)
                         impl->active.erase(cur);
@@ -543,22 +569,19 @@ bool Runtime::end_turn_sync(Activation* a, bool ok) {
         if (!a->table)
             return false;
         // In memory: straight into the actor's table, no transaction needed.
-        for (auto& [key, slot] : a->state.slots_) {
-            if (!slot.changed)
-                continue;
-            slot.changed = false;
-            if (slot.value)
-                (*a->table)[key] = *slot.value;
-            else
-                a->table->erase(key);
-        }
-        a->state.dirty_ = false;
+        a->state.drain_changes(
+            [table = a->table](const std::string& key, const std::optional<Json>& value) {
+                if (value)
+                    (*table)[key] = *value;
+                else
+                    table->erase(key);
+            });
     }
     a->depth = 0;
     a->chain.clear();
     std::optional<Token<std::string>> token = std::move(a->chain_token);
     a->chain_token.reset();
-    a->last_used = impl->loop ? impl->loop->time() : TimePoint{};
+    a->last_scan = impl->scans;
     ActorId id = lost ? a->id : ActorId{};
     {
         auto keep = std::move(a->keep);  // may be the last reference
@@ -678,12 +701,19 @@ Task<void> Runtime::invoke_reminder_local(ActorId actor, std::string name, Json 
     ++impl_->stats.reminders_fired;
 }
 
-Task<Json> Runtime::forward(const ActorId& actor, std::string method, Json body) {
+namespace {
+
+Task<Json> null_after(Task<void> t) {
+    co_await std::move(t);
+    co_return Json();
+}
+
+}  // namespace
+
+Task<Json> Runtime::route(const ActorId& actor, const std::function<Task<Json>()>& here,
+                          const std::function<Task<Json>(const std::string&)>& there) {
     auto* impl = impl_.get();
-    if (!impl->options.placement)
-        throw ActorNotFound("no actor type '" + actor.type + "' is registered here");
     Placement& placement = *impl->options.placement;
-    Remote& remote = *impl->options.remote;
     EventLoop& loop = impl->bind_loop();
     const TimePoint deadline = loop.time() + impl->options.placement_timeout;
     std::optional<std::string> stale;
@@ -691,14 +721,11 @@ Task<Json> Runtime::forward(const ActorId& actor, std::string method, Json body)
     const bool can_host = find_type(actor.type) != nullptr;
     for (;;) {
         std::string owner = co_await placement.locate(actor, stale, can_host);
-        if (owner == placement.self()) {
-            // Ours after all (it moved here, or a stale owner lapsed).
-            co_return co_await invoke_local(actor, method, std::move(body), chain_var().get());
-        }
+        if (owner == placement.self())
+            co_return co_await here();  // ours after all (it moved here, or a stale owner lapsed)
         std::string why;
         try {
-            ++impl->stats.forwarded_calls;
-            co_return co_await remote.invoke(owner, actor, method, body, chain_var().get());
+            co_return co_await there(owner);
         } catch (const NotOwner& e) {
             // It moved: ask placement again, without the old answer.
             why = e.what();
@@ -716,38 +743,34 @@ Task<Json> Runtime::forward(const ActorId& actor, std::string method, Json body)
     }
 }
 
-Task<void> Runtime::forward_reminder(const Reminder& r, Duration due) {
+Task<Json> Runtime::forward(const ActorId& actor, std::string method, Json body) {
     auto* impl = impl_.get();
+    if (!impl->options.placement)
+        throw ActorNotFound("no actor type '" + actor.type + "' is registered here");
+    const std::string chain = chain_var().get();
+    co_return co_await route(
+        actor, [&] { return invoke_local(actor, method, body, chain); },
+        [&](const std::string& owner) {
+            ++impl->stats.forwarded_calls;
+            return impl->options.remote->invoke(owner, actor, method, body, chain);
+        });
+}
+
+Task<void> Runtime::forward_reminder(const Reminder& r, Duration due) {
     const Duration period = std::chrono::milliseconds(r.period_ms);
-    if (!impl->options.placement) {
-        co_await invoke_reminder_local(r.actor, r.name, r.data, due, period);
+    auto here = [&] {
+        return null_after(invoke_reminder_local(r.actor, r.name, r.data, due, period));
+    };
+    if (!impl_->options.placement) {
+        co_await here();
         co_return;
     }
-    Placement& placement = *impl->options.placement;
-    const bool can_host = find_type(r.actor.type) != nullptr;
-    std::optional<std::string> stale;
-    for (int attempt = 0;; ++attempt) {
-        std::string owner = co_await placement.locate(r.actor, stale, can_host);
-        bool moved = false;
-        try {
-            if (owner == placement.self()) {
-                co_await invoke_reminder_local(r.actor, r.name, r.data, due, period);
-            } else {
-                Json body = {{"data", r.data},
-                             {"dueTime", std::to_string(to_ms(due)) + "ms"},
-                             {"period", std::to_string(r.period_ms) + "ms"}};
-                co_await impl->options.remote->remind(owner, r.actor, r.name, std::move(body));
-            }
-            co_return;
-        } catch (const NotOwner&) {
-            // It moved since placement answered: ask again, a few times.
-            if (attempt >= 3)
-                throw;
-            moved = true;
-        }
-        if (moved)
-            stale = owner;
-    }
+    co_await route(r.actor, here, [&](const std::string& owner) {
+        Json body = {{"data", r.data},
+                     {"dueTime", std::to_string(to_ms(due)) + "ms"},
+                     {"period", std::to_string(r.period_ms) + "ms"}};
+        return null_after(impl_->options.remote->remind(owner, r.actor, r.name, std::move(body)));
+    });
 }
 
 Task<Json> ActorProxy::call_json(std::string method, Json body) const {
@@ -776,8 +799,7 @@ Task<bool> deactivate_one(Runtime& rt, detail::RuntimeImpl& impl, std::shared_pt
         sp->turn.release();
         co_return false;
     }
-    sp->depth = 1;
-    sp->keep = sp;
+    detail::begin_turn(sp);
     std::exception_ptr error;
     std::exception_ptr cancelled;
     if (sp->activated) {
@@ -789,9 +811,7 @@ Task<bool> deactivate_one(Runtime& rt, detail::RuntimeImpl& impl, std::shared_pt
             error = std::current_exception();
         }
     }
-    for (auto& [name, t] : sp->timers)
-        t.handle.cancel();
-    sp->timers.clear();
+    detail::cancel_timers(*sp);
     // Dropped meanwhile (a lost lease): nothing of it may be saved or
     // released, another process may own the actor now.
     const bool dropped = sp->dead;
@@ -819,28 +839,26 @@ Task<bool> deactivate_one(Runtime& rt, detail::RuntimeImpl& impl, std::shared_pt
             // The lease lapses by itself.
         }
     }
-    if (error) {
-        try {
-            std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "corio::actors: deactivating %s: %s\n", id.str().c_str(),
-                         e.what());
-        } catch (...) {
-        }
-    }
+    if (error)
+        detail::log_failure("deactivating " + id.str(), error);
     if (cancelled)
         std::rethrow_exception(cancelled);
     co_return true;
 }
 
 Task<void> sweep_idle(Runtime& rt, detail::RuntimeImpl& impl) {
+    const auto& o = impl.options;
+    const auto idle_scans = static_cast<std::uint64_t>(
+        (o.idle_timeout + o.scan_interval - Duration(1)) / o.scan_interval);
     for (;;) {
         co_await sleep(impl.options.scan_interval);
-        const TimePoint now = impl.loop->time();
+        // Idle: no turn ended during the last `idle_scans` scan intervals,
+        // so idle at least idle_timeout (and at most two intervals more).
+        // Counting scans spares every turn a clock reading.
+        const std::uint64_t scan = ++impl.scans;
         std::vector<std::shared_ptr<Activation>> idle;
         for (auto& [id, a] : impl.active)
-            if (!a->turn.locked() && a->depth == 0 &&
-                now - a->last_used >= impl.options.idle_timeout)
+            if (!a->turn.locked() && a->depth == 0 && scan - a->last_scan > idle_scans)
                 idle.push_back(a);
         for (auto& a : idle)
             co_await deactivate_one(rt, impl, std::move(a));
@@ -848,20 +866,16 @@ Task<void> sweep_idle(Runtime& rt, detail::RuntimeImpl& impl) {
 }
 
 Task<void> deliver_reminder(Runtime& rt, detail::RuntimeImpl& impl, Reminder r) {
-    struct Done {
-        detail::RuntimeImpl* impl;
-        ~Done() { impl->background_done(); }
-    } done{&impl};
+    detail::RuntimeImpl::BackgroundDone done{&impl};
     const EpochMs fired_at = impl.now_ms();
     bool ok = false;
     try {
         const Duration due = std::chrono::milliseconds(std::max<EpochMs>(0, r.due - fired_at));
         co_await detail::RuntimeImpl::remind(rt, r, due);
         ok = true;
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "corio::actors: reminder '%s' of %s not delivered: %s\n",
-                     r.name.c_str(), r.actor.str().c_str(), e.what());
     } catch (...) {
+        detail::log_failure("reminder '" + r.name + "' of " + r.actor.str() + " not delivered",
+                            std::current_exception());
     }
     ReminderStore& store = *impl.options.reminder_store;
     try {
@@ -922,12 +936,8 @@ Task<void> Runtime::start() {
     if (impl->options.placement) {
         impl->options.placement->on_lease_lost = [impl] {
             // Another process may own these actors now: drop them unsaved.
-            for (auto& [id, a] : impl->active) {
-                a->dead = true;
-                for (auto& [name, t] : a->timers)
-                    t.handle.cancel();
-                a->timers.clear();
-            }
+            for (auto& [id, a] : impl->active)
+                detail::drop(*a);
             impl->active.clear();
         };
         impl->options.placement->set_hosted_types(types());

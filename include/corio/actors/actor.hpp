@@ -157,7 +157,10 @@ private:
     Task<const std::optional<Json>*> load(std::string key);
     const std::optional<Json>* cached(const std::string& key) const;
     void set_json(std::string key, Json value);
-    void take_changes(std::vector<StateOp>& out);
+    // Hands each pending change to `f(key, value)` (value nullopt: removed)
+    // and marks it saved; defined where it is used (runtime.cpp).
+    template <class F>
+    void drain_changes(F&& f);
 
     detail::Activation* owner_ = nullptr;
     std::unordered_map<std::string, Slot> slots_;
@@ -592,6 +595,11 @@ private:
     bool end_turn_sync(detail::Activation* a, bool ok);
     Task<void> end_turn_async(detail::Activation* a);
     Task<Json> forward(const ActorId& actor, std::string method, Json body);
+    // Runs `here` when placement puts `actor` in this process, else
+    // `there(owner)`; NotOwner and an unreachable owner are retried, backing
+    // off, until placement_timeout.
+    Task<Json> route(const ActorId& actor, const std::function<Task<Json>()>& here,
+                     const std::function<Task<Json>(const std::string&)>& there);
     // Delivers a reminder where the actor lives (here, or through Remote).
     Task<void> forward_reminder(const Reminder& r, Duration due);
     [[noreturn]] void throw_no_method(const ActorId& actor, std::string_view method) const;
