@@ -111,7 +111,7 @@ Task<void> DaprStateStore::apply(const ActorId& actor, std::vector<StateOp> ops)
     }
     http::ClientResponse r =
         co_await sidecar(*session_, options_, "POST", actor_url(options_, actor) + "/state",
-                         body.dump(-1, ' ', false, Json::error_handler_t::replace));
+                         detail::dump_json(body));
     if (r.status() != 204 && r.status() != 200)
         sidecar_error(r, "save state");
 }
@@ -138,7 +138,7 @@ Task<void> DaprReminderStore::upsert(Reminder r) {
     http::ClientResponse resp = co_await sidecar(
         *session_, options_, "POST",
         actor_url(options_, r.actor) + "/reminders/" + detail::percent_encode(r.name),
-        body.dump(-1, ' ', false, Json::error_handler_t::replace));
+        detail::dump_json(body));
     if (resp.status() != 204 && resp.status() != 200)
         sidecar_error(resp, "register reminder");
 }

@@ -1,6 +1,5 @@
 // The endpoints a process hosting actors serves: Dapr's app-side actor API
 // (what a Dapr sidecar calls), which also carries corio's forwarded calls.
-#include <algorithm>
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -19,8 +18,7 @@ namespace {
 // An actor error answer: Dapr's error body and header.
 web::Response error_response(int status, std::string_view code, std::string_view message) {
     Json body = {{"errorCode", code}, {"message", message}};
-    web::Response r =
-        web::Response::json(body.dump(-1, ' ', false, Json::error_handler_t::replace), status);
+    web::Response r = web::Response::json(detail::dump_json(body), status);
     r.headers().set(kErrorHeader, "true");
     return r;
 }
@@ -77,72 +75,60 @@ Task<web::Response> config(Runtime& rt) {
     co_return web::json_response(body);
 }
 
-Task<web::Response> invoke_method(Runtime& rt, web::Request& req) {
-    ActorId actor = actor_of(req);
-    std::string chain(req.headers().get(kReentrancyHeader, ""));
+// Runs a handler; what it throws (but a cancellation) becomes Dapr's error
+// answer.
+Task<web::Response> answering(Task<web::Response> handler) {
     std::exception_ptr error;
-    Json result;
     try {
-        Json body = co_await json_body(req);
-        result = co_await rt.invoke_local(actor, param(req, "method"), std::move(body), chain);
+        co_return co_await std::move(handler);
     } catch (...) {
         error = std::current_exception();
     }
-    if (error)
-        co_return answer_error(error);
-    web::Response r =
-        web::Response::json(result.dump(-1, ' ', false, Json::error_handler_t::replace), 200);
+    co_return answer_error(error);
+}
+
+Task<web::Response> invoke_method(Runtime& rt, web::Request& req) {
+    std::string chain(req.headers().get(kReentrancyHeader, ""));
+    Json body = co_await json_body(req);
+    Json result =
+        co_await rt.invoke_local(actor_of(req), param(req, "method"), std::move(body), chain);
+    web::Response r = web::Response::json(detail::dump_json(result), 200);
     if (!chain.empty())
         r.headers().set(kReentrancyHeader, chain);
     co_return r;
 }
 
 Task<web::Response> invoke_timer(Runtime& rt, web::Request& req) {
-    std::exception_ptr error;
-    try {
-        co_await rt.invoke_timer_local(actor_of(req), param(req, "name"));
-    } catch (...) {
-        error = std::current_exception();
-    }
-    if (error)
-        co_return answer_error(error);
+    co_await rt.invoke_timer_local(actor_of(req), param(req, "name"));
     co_return web::Response();
 }
 
 Task<web::Response> invoke_reminder(Runtime& rt, web::Request& req) {
-    std::exception_ptr error;
-    try {
-        Json body = co_await json_body(req);
-        Json data;
-        Duration due{}, period{};
-        if (body.is_object()) {
-            if (auto it = body.find("data"); it != body.end())
-                data = *it;
-            try {
-                if (auto it = body.find("dueTime"); it != body.end() && it->is_string())
-                    due = parse_dapr_duration(it->get<std::string>());
-                if (auto it = body.find("period"); it != body.end() && it->is_string())
-                    period = parse_dapr_duration(it->get<std::string>());
-            } catch (const std::invalid_argument& e) {
-                throw ActorArgumentError(e.what());
-            }
-        } else if (!body.is_null()) {
-            throw ActorArgumentError("a reminder's body is a JSON object");
+    Json body = co_await json_body(req);
+    Json data;
+    Duration due{}, period{};
+    if (body.is_object()) {
+        if (auto it = body.find("data"); it != body.end())
+            data = *it;
+        try {
+            if (auto it = body.find("dueTime"); it != body.end() && it->is_string())
+                due = parse_dapr_duration(it->get<std::string>());
+            if (auto it = body.find("period"); it != body.end() && it->is_string())
+                period = parse_dapr_duration(it->get<std::string>());
+        } catch (const std::invalid_argument& e) {
+            throw ActorArgumentError(e.what());
         }
-        co_await rt.invoke_reminder_local(actor_of(req), param(req, "name"), std::move(data), due,
-                                          period);
-    } catch (...) {
-        error = std::current_exception();
+    } else if (!body.is_null()) {
+        throw ActorArgumentError("a reminder's body is a JSON object");
     }
-    if (error)
-        co_return answer_error(error);
+    co_await rt.invoke_reminder_local(actor_of(req), param(req, "name"), std::move(data), due,
+                                      period);
     co_return web::Response();
 }
 
 Task<web::Response> deactivate(Runtime& rt, web::Request& req) {
     ActorId actor = actor_of(req);
-    std::vector<std::string> types = rt.types();
-    if (std::find(types.begin(), types.end(), actor.type) == types.end())
+    if (!rt.hosts(actor.type))
         co_return error_response(404, "ERR_ACTOR_NOT_FOUND",
                                  "actor type '" + actor.type + "' is not hosted here");
     co_await rt.deactivate(actor);
@@ -157,11 +143,11 @@ void add_actor_routes(web::Application& app, Runtime& runtime) {
     // routes in order (a method path has one segment after "method/", the
     // timer and reminder paths two, so they never match each other's).
     app.add_put("/actors/{type}/{id}/method/{method}",
-                [rt](web::Request& req) { return invoke_method(*rt, req); });
+                [rt](web::Request& req) { return answering(invoke_method(*rt, req)); });
     app.add_put("/actors/{type}/{id}/method/timer/{name}",
-                [rt](web::Request& req) { return invoke_timer(*rt, req); });
+                [rt](web::Request& req) { return answering(invoke_timer(*rt, req)); });
     app.add_put("/actors/{type}/{id}/method/remind/{name}",
-                [rt](web::Request& req) { return invoke_reminder(*rt, req); });
+                [rt](web::Request& req) { return answering(invoke_reminder(*rt, req)); });
     app.add_delete("/actors/{type}/{id}", [rt](web::Request& req) { return deactivate(*rt, req); });
     app.add_get("/dapr/config", [rt](web::Request&) { return config(*rt); });
     app.add_get("/healthz",

@@ -21,6 +21,10 @@ namespace corio::actors {
 
 namespace detail {
 
+std::string dump_json(const Json& j) {
+    return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 // The HTTP layer's path-segment quoting (RFC 3986: '/', '?', '%', spaces
 // and non-ASCII bytes become %XX).
 std::string percent_encode(std::string_view s) {
@@ -328,8 +332,7 @@ Task<Json> HttpRemote::put(const std::string& address, std::string path, std::st
     Pool& pool = *pool_;
     if (pool.closed)
         throw ActorUnavailable(what + " at " + address + ": the remote is closed");
-    std::string payload =
-        body.is_null() ? std::string() : body.dump(-1, ' ', false, Json::error_handler_t::replace);
+    std::string payload = body.is_null() ? std::string() : detail::dump_json(body);
     std::string request;
     request.reserve(160 + address.size() + payload.size() + call_chain.size());
     request += "PUT ";

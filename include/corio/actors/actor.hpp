@@ -533,6 +533,8 @@ public:
 
     /// The names of the registered types (Dapr's /dapr/config "entities").
     std::vector<std::string> types() const;
+    /// True if `type` is registered here.
+    bool hosts(std::string_view type) const { return find_type(type) != nullptr; }
 
     /// Starts the idle sweeper, the reminder poller and the placement
     /// lease, on the running loop. Calls made before start() work too, but

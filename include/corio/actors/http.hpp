@@ -176,6 +176,9 @@ namespace detail {
 std::string actor_method_path(const ActorId& actor, std::string_view method);
 /// `s` with every byte but the RFC 3986 unreserved ones as %XX.
 std::string percent_encode(std::string_view s);
+/// `j` as compact JSON text for a wire body; invalid UTF-8 in its strings
+/// becomes U+FFFD instead of throwing (a body must always be writable).
+std::string dump_json(const Json& j);
 }  // namespace detail
 
 }  // namespace corio::actors
