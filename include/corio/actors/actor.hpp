@@ -243,6 +243,17 @@ T from_json_value(const Json& j, std::string_view what) {
     }
 }
 
+/// A call's JSON result as R: nothing for void, the JSON itself for Json.
+template <class R>
+R result_as(Json&& out, std::string_view method) {
+    if constexpr (std::is_void_v<R>)
+        return;
+    else if constexpr (std::is_same_v<R, Json>)
+        return std::move(out);
+    else
+        return from_json_value<R>(out, method);
+}
+
 /// Decodes a call body into a method's arguments: no arguments ignore it,
 /// one argument is the whole body, more are a JSON array of that length.
 template <class... A>
@@ -676,10 +687,8 @@ Task<R> ActorProxy::call(std::string method, Args... args) const {
                         detail::actor_of(a), detail::encode_args(std::move(args)...), method);
                     if constexpr (std::is_void_v<R>)
                         result.emplace(true);
-                    else if constexpr (std::is_same_v<R, Json>)
-                        result.emplace(std::move(out));
                     else
-                        result.emplace(detail::from_json_value<R>(out, method));
+                        result.emplace(detail::result_as<R>(std::move(out), method));
                 }
             } catch (...) {
                 error = std::current_exception();
@@ -695,15 +704,8 @@ Task<R> ActorProxy::call(std::string method, Args... args) const {
         }
     }
     // Not hosted here: through JSON to the owner.
-    Json out =
-        co_await rt_->forward(id_, std::move(method), detail::encode_args(std::move(args)...));
-    if constexpr (std::is_void_v<R>) {
-        co_return;
-    } else if constexpr (std::is_same_v<R, Json>) {
-        co_return out;
-    } else {
-        co_return detail::from_json_value<R>(out, "result");
-    }
+    Json out = co_await rt_->forward(id_, method, detail::encode_args(std::move(args)...));
+    co_return detail::result_as<R>(std::move(out), method);
 }
 
 }  // namespace corio::actors
