@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "actors/outcome.hpp"
 #include "corio/actors/http.hpp"
 #include "corio/corio.hpp"
 #include "corio/http/client.hpp"
@@ -345,23 +346,17 @@ void with_two_nodes(F body, bool reentrancy = false) {
 
 // What a call threw, as "<kind>: <what>", or its result as JSON text.
 Task<std::string> outcome(actors::ActorProxy p, std::string method, Json body) {
+    std::exception_ptr error;
     try {
         Json out = co_await p.call_json(std::move(method), std::move(body));
         co_return out.dump();
-    } catch (const actors::ActorNotFound& e) {
-        co_return std::string("ActorNotFound: ") + e.what();
-    } catch (const actors::ActorArgumentError& e) {
-        co_return std::string("ActorArgumentError: ") + e.what();
-    } catch (const actors::ActorMethodError& e) {
-        co_return std::string("ActorMethodError: ") + e.what();
-    } catch (const actors::ActorUnavailable& e) {
-        co_return std::string("ActorUnavailable: ") + e.what();
+    } catch (...) {
+        error = std::current_exception();
     }
+    co_return corio_test::describe_actor_error(error);
 }
 
-bool starts_with(const std::string& s, std::string_view prefix) {
-    return s.rfind(prefix, 0) == 0;
-}
+using corio_test::starts_with;
 
 }  // namespace
 

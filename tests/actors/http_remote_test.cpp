@@ -6,6 +6,7 @@
 #include <chrono>
 #include <string>
 
+#include "actors/outcome.hpp"
 #include "corio/actors/http.hpp"
 #include "corio/corio.hpp"
 #include "corio/http/server.hpp"
@@ -160,25 +161,17 @@ Json five_x() {
 
 // What invoke() threw, as "<kind>: <what>", or "ok".
 Task<std::string> outcome(actors::HttpRemote& remote, const std::string& address, std::string id) {
+    std::exception_ptr error;
     try {
         co_await remote.invoke(address, aid("T", std::move(id)), "m", Json(1), "");
         co_return "ok";
-    } catch (const actors::NotOwner& e) {
-        co_return std::string("NotOwner: ") + e.what();
-    } catch (const actors::ActorNotFound& e) {
-        co_return std::string("ActorNotFound: ") + e.what();
-    } catch (const actors::ActorArgumentError& e) {
-        co_return std::string("ActorArgumentError: ") + e.what();
-    } catch (const actors::ActorMethodError& e) {
-        co_return std::string("ActorMethodError: ") + e.what();
-    } catch (const actors::ActorUnavailable& e) {
-        co_return std::string("ActorUnavailable: ") + e.what();
+    } catch (...) {
+        error = std::current_exception();
     }
+    co_return corio_test::describe_actor_error(error);
 }
 
-bool starts_with(const std::string& s, std::string_view prefix) {
-    return s.rfind(prefix, 0) == 0;
-}
+using corio_test::starts_with;
 
 }  // namespace
 
