@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "../redis/token_lease.hpp"
 #include "corio/actors/redis.hpp"
 #include "corio/redis/commands.hpp"
 #include "corio/timeouts.hpp"
@@ -46,16 +47,6 @@ return ARGV[1])lua");
     return s;
 }
 
-// KEYS host; ARGV token, lease ms. 1 when renewed, 0 when gone or not ours.
-const redis::Script& renew_script() {
-    static const redis::Script s(R"lua(
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0)lua");
-    return s;
-}
-
 // KEYS place, places-set; ARGV self. 1 when deleted.
 const redis::Script& release_script() {
     static const redis::Script s(R"lua(
@@ -84,18 +75,6 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return n)lua");
     return s;
-}
-
-std::string random_token() {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    static const char hex[] = "0123456789abcdef";
-    std::string out;
-    for (int word = 0; word < 2; ++word) {
-        std::uint64_t v = rng();
-        for (int i = 0; i < 16; ++i)
-            out += hex[(v >> (4 * i)) & 15];
-    }
-    return out;
 }
 
 std::int64_t millis(Duration d) {
@@ -133,7 +112,7 @@ bool RedisPlacement::lease_valid() const noexcept {
 
 Task<void> RedisPlacement::register_host() {
     TimePoint sent = get_running_loop().time();
-    std::string token = random_token();
+    std::string token = redis::detail::random_token();
     redis::SetOptions px;
     px.px = std::chrono::milliseconds(millis(options_.lease));
     co_await client_.set(host_key_, token, px);
@@ -164,8 +143,9 @@ Task<void> RedisPlacement::renew_once() {
                 // deadline, not whenever the server answers.
                 std::vector<std::string> keys{host_key_};
                 std::vector<std::string> args{token_, std::to_string(millis(options_.lease))};
-                redis::Reply r =
-                    co_await wait_for(client_.run(renew_script(), keys, args), deadline_ - sent);
+                redis::Reply r = co_await wait_for(
+                    client_.run(redis::detail::extend_if_token_script(), keys, args),
+                    deadline_ - sent);
                 renewed = r.to_integer() == 1;
             } catch (const std::exception&) {
                 // Unreachable: the lease holds until its deadline.

@@ -7,8 +7,37 @@
 
 #include "corio/redis/commands.hpp"
 #include "numbers.hpp"
+#include "token_lease.hpp"
 
 namespace corio::redis {
+
+namespace detail {
+
+// KEYS[1] lock; ARGV[1] token, ARGV[2] ttl in ms. 1 when extended.
+const Script& extend_if_token_script() {
+    static const Script s(R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0)lua");
+    return s;
+}
+
+std::string random_token() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    for (int word = 0; word < 2; ++word) {
+        std::uint64_t v = rng();
+        for (int i = 0; i < 16; ++i) {
+            out += hex[(v >> (4 * i)) & 15];
+        }
+    }
+    return out;
+}
+
+}  // namespace detail
+
 namespace {
 
 // KEYS[1] lock, KEYS[2] fence counter; ARGV[1] token, ARGV[2] ttl in ms.
@@ -30,29 +59,6 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0)lua");
     return s;
-}
-
-// KEYS[1] lock; ARGV[1] token, ARGV[2] ttl in ms. 1 when extended.
-const Script& extend_script() {
-    static const Script s(R"lua(
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0)lua");
-    return s;
-}
-
-std::string random_token() {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    static const char hex[] = "0123456789abcdef";
-    std::string out;
-    for (int word = 0; word < 2; ++word) {
-        std::uint64_t v = rng();
-        for (int i = 0; i < 16; ++i) {
-            out += hex[(v >> (4 * i)) & 15];
-        }
-    }
-    return out;
 }
 
 }  // namespace
@@ -82,7 +88,7 @@ Task<bool> Lock::acquire() {
     }
     std::vector<std::string> keys{name_, fence_key_};
     for (;;) {
-        std::string token = random_token();
+        std::string token = detail::random_token();
         std::vector<std::string> args{token, std::to_string(detail::millis(options_.ttl))};
         // Sent at once; if this task is cancelled while it is in flight, the
         // reply still decides: a lock it took is released below.
@@ -137,7 +143,7 @@ Task<bool> Lock::extend(std::optional<Duration> ttl) {
     std::vector<std::string> keys{name_};
     std::vector<std::string> args{token_,
                                   std::to_string(detail::millis(ttl.value_or(options_.ttl)))};
-    Reply r = co_await client_.run(extend_script(), keys, args);
+    Reply r = co_await client_.run(detail::extend_if_token_script(), keys, args);
     co_return r.to_integer() == 1;
 }
 
