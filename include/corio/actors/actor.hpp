@@ -519,6 +519,11 @@ private:
 /// the parts of the sidecar that activate, place and remind.
 class Runtime {
 public:
+    /// A runtime on the running loop (bound at its first use). Registers
+    /// nothing and starts nothing. Throws std::invalid_argument for a
+    /// non-positive idle_timeout or scan_interval, or for placement given
+    /// without remote (or the reverse). With no stores given, state and
+    /// reminders live in one MemoryStore of the runtime.
     explicit Runtime(RuntimeOptions options = {});
     /// Call stop() first: destroying a started runtime cancels its
     /// background tasks but cannot wait for them, nor save or release its
@@ -574,7 +579,9 @@ public:
     /// /actors/{type}/{id}). Returns false if it was not.
     Task<bool> deactivate(ActorId actor);
 
+    /// The options it was made with (the stores filled in).
     const RuntimeOptions& options() const noexcept;
+    /// Counters since it was made, and the actors active now.
     RuntimeStats stats() const noexcept;
     /// True if (type, id) is active in this process.
     bool is_active(const ActorId& actor) const;

@@ -58,6 +58,9 @@ DaprOptions resolve_dapr_options(DaprOptions options);
 /// loop; call close() when done (before the loop ends).
 class DaprStateStore final : public StateStore {
 public:
+    /// The sidecar named by `options` (resolve_dapr_options: the
+    /// environment's DAPR_HTTP_PORT and DAPR_API_TOKEN when not given).
+    /// Connects on first use.
     explicit DaprStateStore(DaprOptions options = {});
     ~DaprStateStore() override;
 
@@ -84,6 +87,7 @@ private:
 /// do nothing (Dapr reschedules periodic reminders itself).
 class DaprReminderStore final : public ReminderStore {
 public:
+    /// As DaprStateStore's constructor.
     explicit DaprReminderStore(DaprOptions options = {});
     ~DaprReminderStore() override;
 

@@ -143,6 +143,7 @@ struct HttpRemoteOptions {
 /// its answer to be read and dropped; the remote turn may still run.
 class HttpRemote final : public Remote {
 public:
+    /// Opens nothing yet: connections are made per host on the first call.
     explicit HttpRemote(HttpRemoteOptions options = {});
     ~HttpRemote() override;
     HttpRemote(const HttpRemote&) = delete;

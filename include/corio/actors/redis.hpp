@@ -84,6 +84,8 @@ private:
 /// (redis::ConnectionError, ReplyError); cancelling stops the wait only.
 class RedisReminderStore final : public ReminderStore {
 public:
+    /// Reminders under `options.prefix` through `client` (kept: the handle is
+    /// copied in). Sends nothing yet.
     explicit RedisReminderStore(redis::Client client, RedisStoreOptions options = {});
 
     Task<void> upsert(Reminder r) override;
