@@ -13,7 +13,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdint>
 #include <string>
 #include <system_error>
 
@@ -267,10 +270,18 @@ public:
         int n;
         if (timeout_ns < 0) {
             n = ::epoll_wait(ep_, evs, 256, -1);
-        } else {
+        } else if (have_pwait2_) {
             timespec ts{static_cast<time_t>(timeout_ns / 1000000000),
                         static_cast<long>(timeout_ns % 1000000000)};
             n = ::epoll_pwait2(ep_, evs, 256, &ts, nullptr);
+            if (n < 0 && errno == ENOSYS) {
+                have_pwait2_ = false;  // before Linux 5.11, or under valgrind
+                return 0;              // the loop waits again, in milliseconds
+            }
+        } else {
+            // Rounded up: a timer is never seen early, at the cost of up to 1 ms.
+            std::int64_t ms = std::min<std::int64_t>((timeout_ns + 999999) / 1000000, INT_MAX);
+            n = ::epoll_wait(ep_, evs, 256, static_cast<int>(ms));
         }
         nevents = 0;
         if (n < 0) {
@@ -317,6 +328,7 @@ private:
     }
 
     int ep_;
+    bool have_pwait2_ = true;  // epoll_pwait2 (nanosecond timeouts) exists
 };
 
 }  // namespace
