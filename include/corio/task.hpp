@@ -535,22 +535,40 @@ TaskHandle<T> create_task(Task<T> coro, const Context& context) {
     return create_task(std::move(coro), std::string(), context);
 }
 
+/// create_task() that runs the coroutine's first step now, inside this call,
+/// up to its first suspension: a coroutine that completes without
+/// suspending is done when this returns (its done callbacks are still
+/// scheduled, as always). Between its suspensions it is an ordinary task.
+/// The caller's current task and context are set aside while the step
+/// runs and restored after it. Throws what create_task() throws; what the
+/// coroutine throws is the task's exception, as with create_task().
+/// asyncio: `asyncio.eager_task_factory` (3.12), `Task(..., eager_start=True)`.
+template <class T>
+TaskHandle<T> create_eager_task(Task<T> coro, std::string name = {});
+
 namespace detail {
 
 template <class T>
 TaskHandle<T> make_task(EventLoop& loop, Task<T>& coro, std::string& name,
-                        const ContextRef* context) {
+                        const ContextRef* context, bool eager = false) {
     if (!coro || coro.awaited()) {
-        throw_reused_coroutine("create_task");
+        throw_reused_coroutine(eager ? "create_eager_task" : "create_task");
     }
     auto h = coro.release();
     auto* s = new TaskState(loop, h, h.promise());
-    s->start(std::move(name), context);
-    s->add_ref();
-    return TaskHandle<T>(s);
+    s->add_ref();  // the handle's, before an eager start can finish the task
+    TaskHandle<T> handle(s);
+    s->start(std::move(name), context, eager);
+    return handle;
 }
 
 }  // namespace detail
+
+template <class T>
+TaskHandle<T> create_eager_task(Task<T> coro, std::string name) {
+    EventLoop& loop = detail::running_loop_for("create_eager_task()");
+    return detail::make_task(loop, coro, name, nullptr, true);
+}
 
 template <class T>
 TaskHandle<T> EventLoop::create_task(Task<T> coro, std::string name) {

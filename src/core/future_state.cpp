@@ -252,7 +252,7 @@ TaskState::~TaskState() {
     }
 }
 
-void TaskState::start(std::string name, const ContextRef* context) {
+void TaskState::start(std::string name, const ContextRef* context, bool eager) {
     if (name.empty()) {
         id_ = ++tls_task_counter & ~kNamedTaskBit;
     } else {
@@ -267,7 +267,11 @@ void TaskState::start(std::string name, const ContextRef* context) {
         adopt_context(std::move(copy));
     }
     LoopAccess::link_task(*loop_, *this);
-    LoopAccess::post(*loop_, &TaskState::step, this);
+    if (eager) {
+        step(this, true);
+    } else {
+        LoopAccess::post(*loop_, &TaskState::step, this);
+    }
 }
 
 void TaskState::step(void* self, bool run) noexcept {
@@ -291,11 +295,14 @@ void TaskState::step(void* self, bool run) noexcept {
     // The task's context is current during its step (asyncio's
     // `self._context.run(self.__step_run_and_handle_result)`); a task that
     // never set a variable runs in an empty one (null).
+    // Both are restored after: an eager task's first step runs inside the
+    // step of the task that made it.
     ContextCell* outer = tls_context;
+    TaskState* outer_task = tls_current_task;
     tls_context = t->has_context_ ? t->extra_->context.get() : nullptr;
     tls_current_task = t;
     t->resume_at_.resume();
-    tls_current_task = nullptr;
+    tls_current_task = outer_task;
     tls_context = outer;
     if (t->coro_.done()) {
         t->on_frame_done();

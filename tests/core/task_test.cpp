@@ -444,3 +444,83 @@ TEST(Task, NamedTasksDoNotAdvanceTheTaskNCounter) {
         co_await second;
     }());
 }
+
+// -- create_eager_task: the first step runs inside the call ----------------------
+
+TEST(EagerTask, ACoroutineThatNeverSuspendsIsDoneOnReturn) {
+    vrun([]() -> Task<void> {
+        std::vector<int> order;
+        auto h = corio::create_eager_task([](std::vector<int>& o) -> Task<int> {
+            o.push_back(1);
+            co_return 7;
+        }(order));
+        order.push_back(2);
+        EXPECT_TRUE(h.done());
+        EXPECT_EQ((std::vector<int>{1, 2}), order);
+        EXPECT_EQ(h.result(), 7);
+        EXPECT_EQ(co_await h, 7);
+    }());
+}
+
+TEST(EagerTask, RunsUpToItsFirstSuspensionThenAsAnOrdinaryTask) {
+    vrun([]() -> Task<void> {
+        std::vector<int> order;
+        auto h = corio::create_eager_task([](std::vector<int>& o) -> Task<int> {
+            o.push_back(1);
+            co_await corio::sleep(10ms);
+            o.push_back(3);
+            co_return 9;
+        }(order));
+        order.push_back(2);
+        EXPECT_FALSE(h.done());
+        EXPECT_EQ(co_await h, 9);
+        EXPECT_EQ((std::vector<int>{1, 2, 3}), order);
+    }());
+}
+
+TEST(EagerTask, TheCallersCurrentTaskAndContextComeBackAfterTheStep) {
+    static corio::ContextVar<int> var("eager_var", 0);
+    vrun([]() -> Task<void> {
+        TaskHandle<void> me = corio::current_task();
+        var.set(1);
+        std::string inner_name;
+        int inner_seen = -1;
+        auto h = corio::create_eager_task(
+            [](std::string& name, int& seen) -> Task<void> {
+                name = corio::current_task().get_name();
+                seen = var.get();
+                var.set(2);  // its own copy of the context
+                co_return;
+            }(inner_name, inner_seen),
+            "eager-one");
+        EXPECT_EQ(inner_name, "eager-one");
+        EXPECT_EQ(inner_seen, 1);
+        EXPECT_EQ(var.get(), 1);
+        EXPECT_EQ(corio::current_task().get_name(), me.get_name());
+        co_await h;
+    }());
+}
+
+TEST(EagerTask, AnExceptionBecomesTheTasksAndNothingEscapesTheCall) {
+    vrun([]() -> Task<void> {
+        TaskHandle<int> h;
+        EXPECT_NO_THROW(h = corio::create_eager_task(fail("eager failure")));
+        EXPECT_TRUE(h.done());
+        try {
+            co_await h;
+            ADD_FAILURE() << "no exception";
+        } catch (const std::runtime_error& e) {
+            EXPECT_STREQ(e.what(), "eager failure");
+        }
+    }());
+}
+
+TEST(EagerTask, CancellingItWhileSuspendedCancelsIt) {
+    vrun([]() -> Task<void> {
+        auto h = corio::create_eager_task(sleep_then(1s, 1));
+        EXPECT_FALSE(h.done());
+        h.cancel();
+        EXPECT_THROW(co_await h, corio::CancelledError);
+        EXPECT_TRUE(h.cancelled());
+    }());
+}

@@ -231,7 +231,9 @@ public:
     /// Schedules the first step and links the task into its loop. The task
     /// runs in `context` if given (shared, as asyncio's create_task(...,
     /// context=)), else in a copy of the current context (none if empty).
-    void start(std::string name, const ContextRef* context = nullptr);
+    /// `eager`: the first step runs now, inside this call, instead (the
+    /// caller holds a reference first: the task may be done on return).
+    void start(std::string name, const ContextRef* context = nullptr, bool eager = false);
 
     /// The task's context, made (empty) if it had none. asyncio:
     /// `Task.get_context`.
