@@ -268,7 +268,7 @@ Headers HeaderFields::to_headers() const {
     Headers h;
     h.reserve(size_);
     for (HeaderField f : *this) {
-        h.add(f.name, f.value);
+        h.add(Validated(), f.name, f.value);  // llhttp and finish_*_head checked them
     }
     return h;
 }
@@ -312,6 +312,10 @@ std::size_t ParserCore::HeadScan::run(const char* p, std::size_t n, ParseError& 
             line_start = false;
         }
         line_empty = false;
+        // The rest of the line up to its CR (or a bare LF) needs no state.
+        while (i + 1 < n && p[i + 1] != '\r' && p[i + 1] != '\n') {
+            ++i;
+        }
     }
     return n;
 }

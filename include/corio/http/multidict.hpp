@@ -55,6 +55,12 @@ struct CaseInsensitiveKeys {
     static void check(std::string_view, std::string_view) {}
 };
 
+/// The tag of BasicMultiDict::add(detail::Validated, ...): the caller
+/// has checked the entry already (the HTTP parser's header fields).
+struct Validated {
+    explicit Validated() = default;
+};
+
 }  // namespace detail
 
 /// One entry of a multi-map: the key as it was given, and its value.
@@ -130,6 +136,11 @@ public:
     /// Python: `md.add(key, value)`.
     void add(std::string_view key, std::string_view value) {
         Traits::check(key, value);
+        entries_.push_back(MultiDictEntry{std::string(key), std::string(value)});
+    }
+    /// add() without Traits' check, for an entry its producer has checked
+    /// already (the HTTP parser's fields are checked as they are parsed).
+    void add(detail::Validated, std::string_view key, std::string_view value) {
         entries_.push_back(MultiDictEntry{std::string(key), std::string(value)});
     }
     /// Makes `value` the only value of `key`: the first entry with the key
