@@ -4,6 +4,8 @@
 // One Connection per accepted socket. Invariants:
 //  - buf_[begin_, end_) holds the bytes not yet consumed by the parser; a
 //    head that is still incomplete stays there (the parser keeps offsets).
+//    A connection with no such bytes reads into the thread's shared buffer
+//    instead and parses there; what is left unparsed moves into buf_.
 //  - queue_ holds requests whose head is complete (or one final parse
 //    error) in arrival order; one handler task at a time (`handling_`)
 //    answers them in that order, so pipelined responses can never be
@@ -15,10 +17,15 @@
 //  - after a handler returned, the rest of its unread body is dropped
 //    (`discarding_`, at most discard_limit bytes) or the connection closes.
 //  - the handler task keeps the transport (and so this protocol, which the
-//    transport owns) alive with a local shared_ptr until it returns.
+//    transport owns) alive with a local shared_ptr until it returns. It
+//    starts eagerly, inside process(): its first step may parse further
+//    pipelined requests (a nested process()) before the outer one returns.
 //  - the idle timer runs while no request is queued or being handled and
 //    no head is complete: it is the keep-alive and header timeout at once
-//    (408 when part of a head had come, a plain close otherwise).
+//    (408 when part of a head had come, a plain close otherwise). It is
+//    lazy, as nginx's timers are: a request moves its deadline, not the
+//    loop's timer; the timer, when it fires early, sleeps again until the
+//    deadline (so a keep-alive request costs no timer cancel and re-arm).
 #include "corio/http/server.hpp"
 
 #include <array>
@@ -74,6 +81,14 @@ namespace {
 
 constexpr std::size_t kMinRoom = 4096;
 constexpr std::size_t kInitialBuffer = 16384;
+constexpr std::size_t kSharedReadBuffer = kInitialBuffer;  // a read brings what it did before
+
+// Every connection of this thread reads into this buffer while it holds no
+// unparsed bytes (Connection::get_buffer); the few that keep some copy them out.
+std::span<char> shared_read_buffer() noexcept {
+    thread_local std::unique_ptr<char[]> buf(new char[kSharedReadBuffer]);
+    return {buf.get(), kSharedReadBuffer};
+}
 
 struct Pending {
     std::unique_ptr<Request> request;  // null: a parse error to answer
@@ -142,29 +157,68 @@ public:
     std::span<char> get_buffer(std::size_t /*sizehint*/) override {
         if (begin_ == end_) {
             begin_ = end_ = 0;
+            if (!ws_ && !upgrade_pending_) {
+                // Nothing kept: read into the thread's shared buffer, as nginx
+                // reads a keep-alive connection's next request into a buffer it
+                // takes only then. An idle connection holds no read buffer.
+                in_shared_ = true;
+                return shared_read_buffer();
+            }
         } else if (begin_ > 0 && buf_.size() - end_ < kMinRoom) {
             // Moves the unconsumed bytes to the front; the size stays.
             std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
             end_ -= begin_;
             begin_ = 0;
         }
-        // Not the transport's 64 KiB hint: a connection's buffer starts at
-        // 16 KiB and doubles only when a request outgrows it (1,000
-        // keep-alive connections would otherwise hold 64 MB).
-        std::size_t want = kMinRoom;
-        if (buf_.size() - end_ < want) {
-            buf_.resize(std::max(buf_.size() * 2, std::max(end_ + want, kInitialBuffer)));
-        }
+        in_shared_ = false;
+        reserve_room(kMinRoom);
         return {buf_.data() + end_, buf_.size() - end_};
     }
 
     void buffer_updated(std::size_t nbytes) override {
         end_ += nbytes;
+        if (in_shared_) {
+            process();
+            keep_unparsed();
+            return;
+        }
         if (ws_) {
             feed_websocket();
             return;
         }
         process();
+    }
+
+    // After parsing from the shared buffer: the bytes not consumed (part of
+    // a head, requests beyond max_pipelined, what follows an Upgrade) move to
+    // the connection's own buffer, where the parser finds them at the same
+    // offsets from the head's start.
+    void keep_unparsed() {
+        in_shared_ = false;
+        const std::size_t left = end_ - begin_;
+        if (left == 0) {
+            begin_ = end_ = 0;
+            return;
+        }
+        const char* from = shared_read_buffer().data() + begin_;
+        begin_ = end_ = 0;
+        reserve_room(left + kMinRoom);
+        std::memcpy(buf_.data(), from, left);
+        end_ = left;
+    }
+
+    // At least `room` bytes free after end_. The buffer starts at 16 KiB and
+    // doubles only when a request outgrows it (not the transport's 64 KiB
+    // hint: 1,000 connections that keep part of a request would hold 64 MB).
+    void reserve_room(std::size_t room) {
+        if (buf_.size() - end_ < room) {
+            buf_.resize(std::max(buf_.size() * 2, std::max(end_ + room, kInitialBuffer)));
+        }
+    }
+
+    // The bytes being parsed: the shared buffer's or the connection's own.
+    const char* data() const noexcept {
+        return in_shared_ ? shared_read_buffer().data() : buf_.data();
     }
 
     bool eof_received() override {
@@ -370,7 +424,9 @@ private:
     }
 
     void feed_websocket() {
-        std::string_view data(buf_.data() + begin_, end_ - begin_);
+        // data(): the handshake's handler may run inside the read that brought
+        // the request (an eager task), while its bytes are in the shared buffer.
+        std::string_view data(this->data() + begin_, end_ - begin_);
         begin_ = end_ = 0;
         std::shared_ptr<http::detail::WsSession> keep = ws_;
         keep->feed(data);
@@ -381,7 +437,7 @@ private:
         while (!parsing_done_ && !upgrade_pending_ && !body_paused_ &&
                (reader_ || queue_.size() < st_->options.max_pipelined)) {
             http::detail::ParseStep s =
-                parser_.parse(std::string_view(buf_.data() + begin_, end_ - begin_));
+                parser_.parse(std::string_view(data() + begin_, end_ - begin_));
             begin_ += s.consumed;
             if (s.event == http::detail::ParseStep::need_data) {
                 break;
@@ -409,7 +465,7 @@ private:
         switch (s.event) {
             case http::detail::ParseStep::head: {
                 // The handler may start now: the body streams to it.
-                idle_timer_.cancel();
+                idle_counting_ = false;
                 const http::detail::RequestHead& h = parser_.head();
                 std::unique_ptr<Request> req = make_request();
                 const bool has_body = h.framing != http::detail::BodyFraming::none;
@@ -492,9 +548,13 @@ private:
         return r;
     }
 
+    // The handler task starts eagerly, as nginx handles a request in the read
+    // that completed it: a handler that does not suspend has written its
+    // response before the next connection is read. (No task name: a name
+    // costs an allocation per request.)
     void start_handler() {
         handling_ = true;
-        task_ = create_task(handle_queue(), "http connection");
+        task_ = create_eager_task(handle_queue());
     }
 
     Task<void> handle_queue() {
@@ -667,18 +727,38 @@ private:
         parsing_done_ = true;
     }
 
+    // The idle period starts now: it ends keepalive_timeout later unless a
+    // head completes first. The loop's timer is re-armed only when none is
+    // pending (a pending one fires earlier and sleeps again till the deadline).
     void arm_idle_timer() {
-        idle_timer_.cancel();
-        idle_timer_ = get_running_loop().call_later(st_->options.keepalive_timeout, [this] {
-            if (lost_ || !idle()) {
-                return;
-            }
-            if (begin_ != end_ && !parsing_done_ && !reader_) {
-                write_error(408);  // part of a head came, the rest did not
-            }
-            parsing_done_ = true;
-            tr_->close();
-        });
+        EventLoop& loop = get_running_loop();
+        idle_counting_ = true;
+        idle_deadline_ = loop.time() + st_->options.keepalive_timeout;
+        if (!idle_timer_pending_) {
+            schedule_idle_timer(loop);
+        }
+    }
+
+    void schedule_idle_timer(EventLoop& loop) {
+        idle_timer_pending_ = true;
+        idle_timer_ = loop.call_at(idle_deadline_, [this] { idle_timer_fired(); });
+    }
+
+    void idle_timer_fired() {
+        idle_timer_pending_ = false;
+        if (lost_ || !idle_counting_ || !idle()) {
+            return;  // a request came: its end starts the next idle period
+        }
+        EventLoop& loop = get_running_loop();
+        if (loop.time() < idle_deadline_) {
+            schedule_idle_timer(loop);  // requests came and went since it was armed
+            return;
+        }
+        if (begin_ != end_ && !parsing_done_ && !reader_) {
+            write_error(408);  // part of a head came, the rest did not
+        }
+        parsing_done_ = true;
+        tr_->close();
     }
 
     std::shared_ptr<AppServer::State> st_;
@@ -687,6 +767,7 @@ private:
     http::detail::RequestParser parser_;
     std::string buf_;
     std::size_t begin_ = 0, end_ = 0;
+    bool in_shared_ = false;  // the bytes [begin_, end_) are in shared_read_buffer()
     std::deque<Pending> queue_;
     // The request whose body is arriving (null between messages).
     std::shared_ptr<BodyReader> reader_;
@@ -702,6 +783,9 @@ private:
     bool lost_ = false;
     std::string out_;
     TimerHandle idle_timer_;
+    TimePoint idle_deadline_{};
+    bool idle_counting_ = false;       // an idle period runs (no head since it began)
+    bool idle_timer_pending_ = false;  // idle_timer_ is in the loop's heap
     TaskHandle<void> task_;
     // The write side, for StreamResponse: clear while the transport has
     // paused writing.
