@@ -425,6 +425,39 @@ TEST(WebServer, IdleAndHeaderTimeouts) {
         o);
 }
 
+TEST(WebServer, EachRequestMovesTheIdleDeadline) {
+    // Requests 100 ms apart for longer than the 300 ms idle timeout: the
+    // connection stays open, because each one starts a new idle period (the
+    // timer armed at connect fires early and waits again). Then, idle, it
+    // is closed without an answer.
+    web::ServerOptions o;
+    o.keepalive_timeout = 300ms;
+    with_server(
+        [](web::AppServer& server) -> Task<void> {
+            net::Socket s = co_await connect_to(server.port());
+            const auto start = std::chrono::steady_clock::now();
+            const std::string request = "GET /hello/again HTTP/1.1\r\nHost: a\r\n\r\n";
+            int answered = 0;
+            while (std::chrono::steady_clock::now() - start < 700ms) {
+                co_await net::sock_sendall(s, request);
+                std::string got;
+                while (got.find("hello, again!") == std::string::npos) {
+                    std::string part = co_await corio::wait_for(net::sock_recv(s, 65536), 10s);
+                    if (part.empty()) {
+                        ADD_FAILURE() << "closed after " << answered << " answers";
+                        co_return;
+                    }
+                    got += part;
+                }
+                ++answered;
+                co_await corio::sleep(100ms);
+            }
+            EXPECT_GE(answered, 5);
+            EXPECT_EQ(co_await read_all(s), "");  // idle: closed, nothing sent
+        },
+        o);
+}
+
 TEST(WebServer, ShutdownLetsInFlightRequestsFinish) {
     with_server([](web::AppServer& server) -> Task<void> {
         net::Socket idle = co_await connect_to(server.port());
