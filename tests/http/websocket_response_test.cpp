@@ -255,6 +255,39 @@ TEST(WebSocket, NonWebSocketRequestsAreRefused) {
     });
 }
 
+TEST(WebSocket, FramesSentWithTheHandshakeAreNotLost) {
+    // The handshake and a text frame in one write: the frame arrives in the
+    // read that brings the request, before the handler has accepted the
+    // upgrade. It is echoed; then a close frame ends the session.
+    with_server([](web::AppServer& server, ServerLog& log) -> Task<void> {
+        std::string request =
+            "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+        const unsigned char text[] = {0x81, 0x82, 1, 2, 3, 4, 'h' ^ 1, 'i' ^ 2};  // masked "hi"
+        request.append(reinterpret_cast<const char*>(text), sizeof text);
+        net::Socket s = net::Socket::create(AF_INET, SOCK_STREAM);
+        co_await net::sock_connect(s, net::SocketAddress::ip("127.0.0.1", server.port()));
+        co_await net::sock_sendall(s, request);
+        const std::string echo("\x81\x02hi", 4);
+        std::string got;
+        while (got.find(echo) == std::string::npos) {
+            std::string part = co_await corio::wait_for(net::sock_recv(s, 65536), 10s);
+            if (part.empty()) {
+                ADD_FAILURE() << "closed before the echo: " << got;
+                co_return;
+            }
+            got += part;
+        }
+        EXPECT_EQ(got.rfind("HTTP/1.1 101 Switching Protocols\r\n", 0), 0u) << got;
+        EXPECT_EQ(got.substr(got.find("\r\n\r\n") + 4), echo);
+        const unsigned char close[] = {0x88, 0x82, 1, 2, 3, 4, 0x03 ^ 1, 0xE8 ^ 2};  // 1000
+        co_await net::sock_sendall(
+            s, std::string_view(reinterpret_cast<const char*>(close), sizeof close));
+        co_await corio::wait_for(log.done.wait(), 5s);
+        EXPECT_EQ(log.events, (std::vector<std::string>{"8 1000 "}));
+    });
+}
+
 namespace {
 
 void python_client_against_corio_server(const char* mode, const std::string& ext) {
