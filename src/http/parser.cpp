@@ -14,6 +14,7 @@
 //    split of the input.
 #include "parser.hpp"
 
+#include <cstdint>
 #include <cstring>
 #include <new>
 #include <stdexcept>
@@ -31,6 +32,14 @@ namespace {
 
 llhttp_t* ll(unsigned char* storage) noexcept {
     return std::launder(reinterpret_cast<llhttp_t*>(storage));
+}
+
+// Whether one of the eight bytes of `w` is `c` (the classic zero-byte test
+// on w XOR c repeated).
+constexpr bool has_byte(std::uint64_t w, char c) noexcept {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+    const std::uint64_t x = w ^ (kOnes * static_cast<unsigned char>(c));
+    return ((x - kOnes) & ~x & (kOnes << 7)) != 0;
 }
 
 Method method_of(std::uint8_t m) noexcept {
@@ -312,10 +321,21 @@ std::size_t ParserCore::HeadScan::run(const char* p, std::size_t n, ParseError& 
             line_start = false;
         }
         line_empty = false;
-        // The rest of the line up to its CR (or a bare LF) needs no state.
-        while (i + 1 < n && p[i + 1] != '\r' && p[i + 1] != '\n') {
-            ++i;
+        // The rest of the line up to its CR (or a bare LF) needs no state:
+        // skipped eight bytes at a time while none of them is CR or LF.
+        std::size_t j = i + 1;
+        while (j + 8 <= n) {
+            std::uint64_t w;
+            std::memcpy(&w, p + j, 8);
+            if (has_byte(w, '\r') || has_byte(w, '\n')) {
+                break;
+            }
+            j += 8;
         }
+        while (j < n && p[j] != '\r' && p[j] != '\n') {
+            ++j;
+        }
+        i = j - 1;
     }
     return n;
 }
