@@ -301,7 +301,9 @@ void TaskState::step(void* self, bool run) noexcept {
     TaskState* outer_task = tls_current_task;
     tls_context = t->has_context_ ? t->extra_->context.get() : nullptr;
     tls_current_task = t;
+    t->stepping_ = true;
     t->resume_at_.resume();
+    t->stepping_ = false;
     tls_current_task = outer_task;
     tls_context = outer;
     if (t->coro_.done()) {

@@ -83,7 +83,11 @@ std::string seconds_text(double s) {
 }  // namespace
 
 struct GraphAccess {
-    static bool running(const TaskState& t) noexcept { return tls_current_task == &t; }
+    // The current task, or one whose step an eager task's first step
+    // interrupted: its chain is in flux either way (resume_at_ is stale).
+    static bool running(const TaskState& t) noexcept {
+        return tls_current_task == &t || t.stepping_;
+    }
 
     static std::string state(const TaskState& t) {
         if (running(t)) {

@@ -178,7 +178,16 @@ public:
     void buffer_updated(std::size_t nbytes) override {
         end_ += nbytes;
         if (in_shared_) {
-            process();
+            try {
+                process();
+            } catch (...) {
+                // The transport closes the connection for this; until it is
+                // gone, nothing may parse what the shared buffer holds next.
+                in_shared_ = false;
+                begin_ = end_ = 0;
+                parsing_done_ = true;
+                throw;
+            }
             keep_unparsed();
             return;
         }

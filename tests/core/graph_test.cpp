@@ -116,6 +116,39 @@ TEST(TaskGetStack, AnAsyncGeneratorRunningInsideATaskIsAFrameOfItsChain) {
     }());
 }
 
+// A task that starts an eager task is still inside its own step while the
+// eager one's first step runs: it counts as running, and its chain (where
+// its last suspension was, in a frame since finished) is not read.
+Task<int> finished_frame() {
+    co_await corio::sleep(1s);
+    co_return 1;
+}
+
+Task<void> creator(std::vector<corio::FrameInfo>& seen, std::string& state) {
+    co_await finished_frame();  // resumed from here; that frame is gone now
+    TaskHandle<void> me = corio::current_task();
+    auto probe =
+        corio::create_eager_task([](TaskHandle<void> creator, std::vector<corio::FrameInfo>& seen,
+                                    std::string& state) -> Task<void> {
+            seen = creator.get_stack();
+            const corio::TaskDump dump = corio::capture_tasks();
+            const TaskInfo* info = find(dump, "creator");
+            state = info != nullptr ? info->state : "missing";
+            co_return;
+        }(me, seen, state));
+    co_await probe;
+}
+
+TEST(TaskGetStack, ATaskStartingAnEagerTaskIsRunningMeanwhile) {
+    vrun([]() -> Task<void> {
+        std::vector<corio::FrameInfo> seen(1);
+        std::string state;
+        co_await corio::create_task(creator(seen, state), "creator");
+        EXPECT_TRUE(seen.empty());
+        EXPECT_EQ(state, "running");
+    }());
+}
+
 TEST(TaskPrintStack, WritesTheStackAsPythonsTracebackDoes) {
     vrun([]() -> Task<void> {
         auto t = corio::create_task(outer(), "printed");

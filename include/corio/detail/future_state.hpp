@@ -152,6 +152,7 @@ protected:
           must_cancel_(false),
           started_(false),
           has_context_(false),
+          stepping_(false),
           loop_(&loop) {}
     ~FutureBase();
 
@@ -179,6 +180,7 @@ protected:
     bool must_cancel_ : 1;  // TaskState: cancel at the next suspension (asyncio's _must_cancel)
     bool started_ : 1;      // TaskState: the first step ran
     bool has_context_ : 1;  // TaskState: extra_->context is its context (else an empty one)
+    bool stepping_ : 1;     // TaskState: inside a step (an eager task's may run within it)
     EventLoop* loop_;
     IntrusiveList<CompletionNode> waiters_;
     std::unique_ptr<Extra> extra_;
